@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# install-deps.sh — make a fresh Debian 12 (or newer) machine able to build and test vmlab.
+#
+# What it does, in order:
+#   1. installs the Debian packages vmlab builds and tests with (compiler with -m32 support, CMake,
+#      Capstone, libyaml, SQLite, Criterion, gnuplot, QEMU for the cross-check tests);
+#   2. makes sure Unicorn >= 2.1 is present. Where the system's own libunicorn-dev is >= 2.1 (Debian
+#      13 and later) it is installed from the system's sources. On Debian 12, which ships only 2.0.1
+#      (no address translation, see ../shared/UNICORN.md), Debian 13's libunicorn2t64 and
+#      libunicorn-dev 2.1.1 are fetched with `apt-get download` through a project-local apt
+#      configuration (.deps/apt/, never the system's sources.list) and installed with dpkg.
+#
+# It is idempotent: run it again and it only checks. Needs root (or sudo) for apt-get and dpkg.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+pkgs=(build-essential gcc-multilib cmake pkg-config libcapstone-dev libyaml-dev libsqlite3-dev
+      sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- Unicorn >= 2.1 ---------------------------------------------------------------------------
+unicorn_ok() {
+  local v
+  v=$(dpkg-query -W -f='${Version}' libunicorn-dev 2>/dev/null || true)
+  [ -n "$v" ] && dpkg --compare-versions "$v" ge 2.1
+}
+if unicorn_ok; then
+  echo "install-deps: unicorn $(dpkg-query -W -f='${Version}' libunicorn-dev) present"
+  exit 0
+fi
+
+# The system's own package, if it is new enough (Debian 13+, Ubuntu 24.10+).
+cand=$(apt-cache policy libunicorn-dev 2>/dev/null | awk '/Candidate:/ {print $2}')
+if [ -n "$cand" ] && [ "$cand" != "(none)" ] && dpkg --compare-versions "$cand" ge 2.1; then
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libunicorn-dev
+  exit 0
+fi
+
+# Debian 12: fetch Debian 13's build through a private apt configuration.
+apt_dir="$here/.deps/apt"
+mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs" "$apt_dir/etc/sources.list.d" "$apt_dir/etc/preferences.d"
+cat > "$apt_dir/etc/sources.list" <<SRC
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+SRC
+if [ ! -f /usr/share/keyrings/debian-archive-keyring.gpg ]; then
+  echo "install-deps: /usr/share/keyrings/debian-archive-keyring.gpg missing (apt-get install debian-archive-keyring)" >&2
+  exit 1
+fi
+apt_opts=(-o "Dir::Etc::sourcelist=$apt_dir/etc/sources.list"
+          -o "Dir::Etc::sourceparts=$apt_dir/etc/sources.list.d"
+          -o "Dir::Etc::preferencesparts=$apt_dir/etc/preferences.d"
+          -o "Dir::State::Lists=$apt_dir/lists"
+          -o "Dir::Cache=$apt_dir/cache"
+          -o "Dir::State::status=/var/lib/dpkg/status"
+          -o "APT::Architecture=amd64"
+          -o "Debug::NoLocking=1")
+echo "install-deps: fetching Unicorn 2.1 from Debian 13 (project-local apt config in .deps/apt)"
+apt-get "${apt_opts[@]}" update -qq
+( cd "$apt_dir/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" download libunicorn2t64 libunicorn-dev )
+$SUDO dpkg -i "$apt_dir"/debs/*.deb
+unicorn_ok || { echo "install-deps: Unicorn >= 2.1 could not be installed" >&2; exit 1; }
+echo "install-deps: unicorn $(dpkg-query -W -f='${Version}' libunicorn-dev) installed"
