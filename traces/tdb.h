@@ -1,0 +1,102 @@
+/*
+ * tdb.h — the trace database writer: the only way the emulator writes to SQLite.
+ *
+ * One run is one process writing one run row and its data. The life of a run row:
+ *
+ *     tdb_run_begin()           tdb_run_end(ok)
+ *   ------------------> running ----------------> ok
+ *                          |   tdb_run_end(failed)
+ *                          +--------------------> failed
+ *                          |   (process killed)
+ *                          +--> stays `running`; readers see pid gone -> "running-but-dead",
+ *                               tdb_open() of a writer marks such rows failed.
+ *
+ * The emulator aggregates counts in memory and hands them over in batches; the writer keeps
+ * prepared statements and wraps each batch in one transaction, so a reader never sees half a batch,
+ * and per-event rows (--trace full) stream at > 1M rows/s. Functions return 0 or a negative errno
+ * and, on error, leave a one-line message in tdb_error().
+ */
+#ifndef VMLAB_TDB_H
+#define VMLAB_TDB_H
+
+#include <stdint.h>
+
+struct tdb;
+
+struct tdb_run_info {
+    const char *guest;         /* path of the guest ELF as given */
+    const char *workload;      /* workload name (from the guest command line), "" if none */
+    const char *params;        /* the full guest command line */
+    const char *mode;          /* native, trap, trap-classic, bt, pv */
+    const char *config;        /* machine configuration, "key=value ..." (ram, ips, limits, ...) */
+    const char *suite;         /* suite name when run by `compare`, NULL otherwise */
+};
+
+struct tdb_run_end {
+    const char *status;        /* "ok" or "failed" */
+    int exit_status;           /* vmlab's process exit status */
+    int guest_exit;            /* value written to isa-debug-exit, -1 if none */
+    const char *message;       /* one-line reason for a failure, NULL when ok */
+    uint64_t instructions;     /* total retired */
+    uint64_t insn_user;        /* at CPL 3 */
+    uint64_t insn_kernel;      /* at CPL 0..2 */
+    double wall_seconds;
+};
+
+/* One aggregated counter: how many events of (class, reason, qualifier) happened in `phase`, and
+ * a second quantity whose meaning depends on the class (e.g. instructions translated, entries
+ * validated, batch elements; 0 if none). */
+struct tdb_count {
+    uint32_t phase;
+    int ev_class;              /* enum ev_class (emu/event_classes.def) */
+    int64_t reason;
+    const char *qualifier;     /* "" if none */
+    uint64_t count;
+    uint64_t count2;
+};
+
+/* One event, recorded only with --trace full. */
+struct tdb_event {
+    uint64_t icount;           /* instructions retired before the event */
+    uint32_t phase;
+    int ev_class;
+    int64_t reason;
+    const char *qualifier;
+    uint32_t eip;
+    int cpl;
+    const char *detail;        /* free text, may be NULL */
+};
+
+/* Open (creating or migrating the schema) the database at `path`. NULL on failure with a one-line
+ * message in errbuf. */
+struct tdb *tdb_open(const char *path, char *errbuf, unsigned errlen);
+void tdb_close(struct tdb *db);
+const char *tdb_error(const struct tdb *db);
+
+/* Insert a run row with status `running`, start time, vmlab version and this process's pid. */
+int tdb_run_begin(struct tdb *db, const struct tdb_run_info *info, int64_t *run_id);
+
+/* Append aggregated counters (one transaction). */
+int tdb_add_counts(struct tdb *db, int64_t run_id, const struct tdb_count *c, unsigned n);
+
+/* Per-phase instruction totals. */
+int tdb_add_phase(struct tdb *db, int64_t run_id, uint32_t phase, uint64_t insn_user,
+                  uint64_t insn_kernel, uint64_t first_icount, uint64_t last_icount);
+
+/* Per-event rows (buffered; flushed in batches and at tdb_run_finish). */
+int tdb_add_event(struct tdb *db, int64_t run_id, const struct tdb_event *ev);
+
+/* Time series: `count` events of class `ev_class` in instruction bucket `bucket` (bucket width is
+ * recorded in the run's config). */
+int tdb_add_bucket(struct tdb *db, int64_t run_id, uint64_t bucket, int ev_class, uint64_t count);
+
+/* Page-table validation (PV) and hypercall batch rows. */
+int tdb_add_validation(struct tdb *db, int64_t run_id, uint64_t icount, uint32_t frame, int level,
+                       unsigned entries, const char *outcome);
+int tdb_add_hypercall(struct tdb *db, int64_t run_id, uint64_t icount, int nr, unsigned batch,
+                      int result);
+
+/* Flush buffered rows and set the run's final status and totals (one transaction). */
+int tdb_run_finish(struct tdb *db, int64_t run_id, const struct tdb_run_end *end);
+
+#endif
