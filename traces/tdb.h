@@ -99,4 +99,23 @@ int tdb_add_hypercall(struct tdb *db, int64_t run_id, uint64_t icount, int nr, u
 /* Flush buffered rows and set the run's final status and totals (one transaction). */
 int tdb_run_finish(struct tdb *db, int64_t run_id, const struct tdb_run_end *end);
 
+/* Write buffered rows now (one transaction). Buffers are flushed by themselves when full, at
+ * tdb_run_finish and at tdb_close; this is for callers that want a checkpoint. */
+int tdb_flush(struct tdb *db);
+
+/* --- Readers (stat, report, compare, tests) -------------------------------------------------
+ * Readers open the database with tdb_open too (it creates or migrates the schema, refreshes the
+ * lookup tables and views, and marks the runs of dead writers failed) and then query it through
+ * the SQLite handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
+#define TDB_SCHEMA_VERSION 2
+
+struct sqlite3;
+struct sqlite3 *tdb_sqlite(struct tdb *db);
+
+/* Whether the writer recorded in a `running` run row is still alive: 1 alive (or on another host,
+ * where this cannot be told), 0 gone. `pid_start` is the process start time from /proc (clock
+ * ticks since boot), so a reused pid is not mistaken for the writer. The same test is available in
+ * SQL on connections opened by tdb_open as vmlab_writer_alive(host, pid, pid_start). */
+int tdb_writer_alive(const char *host, int64_t pid, int64_t pid_start);
+
 #endif

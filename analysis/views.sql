@@ -1,0 +1,155 @@
+-- views.sql — the views of the vmlab trace database (tables: traces/tdb_schema.c, analysis/schema.md).
+--
+-- Compiled into vmlab and (re)created by every tdb_open whose build differs from the one that
+-- created them, so a database always carries the views of the newest vmlab that opened it.
+-- Views price the recorded counts under every cost model loaded into the database (table `model`):
+-- nothing is priced at record time, so one run can be compared under any CPU generation.
+--
+-- Pricing rule. A counter row (class, reason, qualifier, count, count2) costs
+--     count * cycles + count2 * per_unit
+-- with (cycles, per_unit) from the model's row for (class, reason), else its row for (class, any
+-- reason), else 0 (the row is then flagged `unpriced`). Instructions are priced from run_phase
+-- (instructions * the model's `insn` cycles, i.e. CPI); counter rows of class insn are not priced
+-- again. "Per operation" figures use the measured phase (1) only, divided by the run's n.
+--
+--   event_count_named   counters with a readable event label: exit(CR_ACCESS), hypercall(mmu_update),
+--                       fault(#PF), io(0x3f8), priv(cli), ...
+--   priced_count        every counter row under every model, with its modeled cycles
+--   phase_cost          per run, phase and model: instructions, events, modeled cycles
+--   run_cost            per run and model: totals, measured-phase cycles, cycles per operation
+--   kvm_stat            per run, model and event: the columns of `perf kvm stat report`
+--   latest_run          the newest successful run of each (workload, mode)
+--   op_cost             latest runs: cycles per operation and relative to native, per model
+--   monitor_per_op      latest runs: monitor entries (exits, hypercalls, callouts) per operation
+--   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
+--   generation_overhead per model (ordered by year) and mode: geometric mean of relative-to-native
+--   bucket_named        the time series with class names
+
+CREATE VIEW event_count_named AS
+SELECT c.run_id, c.phase, c.class, k.name AS class_name, c.reason, c.qualifier, c.count, c.count2,
+       k.name || '(' || CASE k.name
+           WHEN 'exit' THEN coalesce(x.name, 'EXIT_' || c.reason)
+           WHEN 'hypercall' THEN coalesce(h.name, 'hypercall_' || c.reason)
+           WHEN 'fault' THEN coalesce(v.mnemonic, 'vector ' || c.reason)
+           WHEN 'interrupt' THEN printf('0x%02x', c.reason)
+           WHEN 'softint' THEN printf('0x%02x', c.reason)
+           WHEN 'io' THEN printf('0x%x', c.reason)
+           WHEN 'translate' THEN CASE c.reason WHEN 0 THEN 'unit' WHEN 1 THEN 'retranslation'
+                                 ELSE c.reason END
+           WHEN 'iblookup' THEN CASE c.reason WHEN 0 THEN 'hit' WHEN 1 THEN 'miss' ELSE c.reason END
+                                || CASE WHEN c.qualifier <> '' THEN ' ' || c.qualifier ELSE '' END
+           WHEN 'validation' THEN 'L' || c.reason
+                                || CASE WHEN c.qualifier <> '' THEN ' ' || c.qualifier ELSE '' END
+           ELSE CASE WHEN c.qualifier <> '' THEN c.qualifier ELSE c.reason END
+       END || ')' AS event
+FROM event_count c
+JOIN event_class k ON k.id = c.class
+LEFT JOIN vmx_exit_reason x ON k.name = 'exit' AND x.nr = c.reason
+LEFT JOIN xen_hypercall h ON k.name = 'hypercall' AND h.nr = c.reason
+LEFT JOIN exception_vector v ON k.name = 'fault' AND v.nr = c.reason;
+
+CREATE VIEW priced_count AS
+SELECT n.*, m.id AS model_id, m.name AS model,
+       n.count * coalesce(r.cycles, d.cycles, 0)
+         + n.count2 * coalesce(r.per_unit, d.per_unit, 0) AS cycles,
+       (r.model_id IS NULL AND d.model_id IS NULL) AS unpriced
+FROM event_count_named n
+CROSS JOIN model m
+LEFT JOIN model_cost r ON r.model_id = m.id AND r.class = n.class AND r.reason = n.reason
+LEFT JOIN model_cost d ON d.model_id = m.id AND d.class = n.class AND d.reason IS NULL
+WHERE n.class_name <> 'insn';
+
+CREATE VIEW phase_cost AS
+WITH ev AS (
+    SELECT run_id, phase, model_id, sum(count) AS events, sum(cycles) AS cycles
+    FROM priced_count GROUP BY run_id, phase, model_id)
+SELECT p.run_id, p.phase, m.id AS model_id, m.name AS model,
+       p.insn_user + p.insn_kernel AS instructions,
+       (p.insn_user + p.insn_kernel) * coalesce(cpi.cycles, 0) AS insn_cycles,
+       coalesce(ev.events, 0) AS events,
+       coalesce(ev.cycles, 0) AS event_cycles,
+       (p.insn_user + p.insn_kernel) * coalesce(cpi.cycles, 0) + coalesce(ev.cycles, 0) AS cycles
+FROM run_phase p
+CROSS JOIN model m
+LEFT JOIN model_cost cpi ON cpi.model_id = m.id AND cpi.reason IS NULL
+      AND cpi.class = (SELECT id FROM event_class WHERE name = 'insn')
+LEFT JOIN ev ON ev.run_id = p.run_id AND ev.phase = p.phase AND ev.model_id = m.id;
+
+CREATE VIEW run_cost AS
+SELECT r.id AS run_id, r.workload, r.n, r.mode, r.status, pc.model_id, pc.model,
+       sum(pc.instructions) AS instructions,
+       sum(pc.events) AS events,
+       sum(pc.cycles) AS cycles,
+       sum(CASE WHEN pc.phase = 1 THEN pc.instructions END) AS measured_instructions,
+       sum(CASE WHEN pc.phase = 1 THEN pc.events END) AS measured_events,
+       sum(CASE WHEN pc.phase = 1 THEN pc.cycles END) AS measured_cycles,
+       sum(CASE WHEN pc.phase = 1 THEN pc.cycles END) / nullif(r.n, 0) AS cycles_per_op
+FROM run r
+JOIN phase_cost pc ON pc.run_id = r.id
+GROUP BY r.id, pc.model_id;
+
+CREATE VIEW kvm_stat AS
+WITH e AS (
+    SELECT run_id, model_id, model, event, sum(count) AS samples, sum(cycles) AS cycles,
+           min(cycles / count) AS min_cycles, max(cycles / count) AS max_cycles
+    FROM priced_count WHERE count > 0 GROUP BY run_id, model_id, event),
+t AS (SELECT run_id, model_id, sum(samples) AS samples FROM e GROUP BY run_id, model_id),
+tc AS (SELECT run_id, model_id, sum(cycles) AS cycles FROM phase_cost GROUP BY run_id, model_id)
+SELECT e.run_id, e.model, e.event, e.samples,
+       100.0 * e.samples / t.samples AS samples_pct,
+       100.0 * e.cycles / nullif(tc.cycles, 0) AS time_pct,
+       e.min_cycles, 1.0 * e.cycles / e.samples AS avg_cycles, e.max_cycles, e.cycles
+FROM e
+JOIN t ON t.run_id = e.run_id AND t.model_id = e.model_id
+LEFT JOIN tc ON tc.run_id = e.run_id AND tc.model_id = e.model_id;
+
+CREATE VIEW latest_run AS
+SELECT max(id) AS run_id, workload, mode FROM run WHERE status = 'ok' GROUP BY workload, mode;
+
+CREATE VIEW op_cost AS
+WITH latest AS (
+    SELECT rc.* FROM run_cost rc JOIN latest_run l ON l.run_id = rc.run_id)
+SELECT a.run_id, a.workload, a.n, a.mode, a.model_id, a.model,
+       a.measured_instructions, a.measured_events, a.measured_cycles, a.cycles_per_op,
+       a.cycles_per_op / nullif(nat.cycles_per_op, 0) AS relative_to_native
+FROM latest a
+LEFT JOIN latest nat ON nat.workload = a.workload AND nat.model_id = a.model_id
+      AND nat.mode = 'native';
+
+CREATE VIEW monitor_per_op AS
+SELECT r.id AS run_id, r.workload, r.mode, n.class_name, n.event,
+       sum(n.count) AS count, 1.0 * sum(n.count) / nullif(r.n, 0) AS per_op
+FROM latest_run l
+JOIN run r ON r.id = l.run_id
+JOIN event_count_named n ON n.run_id = r.id
+WHERE n.phase = 1 AND n.class_name IN ('exit', 'hypercall', 'callout')
+GROUP BY r.id, n.event;
+
+CREATE VIEW pv_per_op AS
+SELECT r.id AS run_id, r.workload, r.n,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'hypercall' THEN n.count END), 0)
+           / nullif(r.n, 0) AS hypercalls_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'hypercall' THEN n.count2 END), 0)
+           / nullif(r.n, 0) AS batch_elements_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'validation' THEN n.count END), 0)
+           / nullif(r.n, 0) AS validations_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'validation' THEN n.count2 END), 0)
+           / nullif(r.n, 0) AS entries_per_op
+FROM latest_run l
+JOIN run r ON r.id = l.run_id
+LEFT JOIN event_count_named n ON n.run_id = r.id AND n.phase = 1
+WHERE r.mode = 'pv'
+GROUP BY r.id;
+
+CREATE VIEW generation_overhead AS
+SELECT o.model, m.cpu, m.year, o.mode,
+       exp(avg(ln(o.relative_to_native))) AS geomean_relative,
+       count(*) AS workloads
+FROM op_cost o
+JOIN model m ON m.id = o.model_id
+WHERE o.relative_to_native > 0
+GROUP BY o.model_id, o.mode;
+
+CREATE VIEW bucket_named AS
+SELECT b.run_id, b.bucket, k.name AS class_name, b.count
+FROM bucket b JOIN event_class k ON k.id = b.class;
