@@ -1,0 +1,204 @@
+/* guest.h — shared definitions for the tiny test guests in tests/guests/.
+ *
+ * Every guest links lib.c (console, checks, GDT/IDT/TSS, the default trap handler) and entry.S
+ * (Multiboot header, _start, the 256 interrupt stubs). A guest's own file, <name>.S, defines
+ * `main` and, if it handles traps itself, `trap`. This header serves both assembler and C.
+ *
+ * Calling convention: cdecl. The lib.c functions clobber EAX, ECX, EDX and the flags; the
+ * assembler macros below (print, printx, printd, check, check_range) preserve all registers
+ * and flags, so a guest can use them between any two instructions (their operands must not be
+ * ESP-relative). On a failed check the guest prints why, then FAIL, and exits with 0x11.
+ */
+#ifndef GUEST_H
+#define GUEST_H
+
+/* Selectors of the GDT built by cpu_init(). Slots 6 and 7 (0x30, 0x38) are left for guests. */
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UCODE 0x1b          /* ring-3 code, RPL 3 */
+#define SEL_UDATA 0x23          /* ring-3 data, RPL 3 */
+#define SEL_TSS   0x28
+#define SEL_FREE0 0x30
+#define SEL_FREE1 0x38
+
+/* IDT gate type/attribute bytes. */
+#define GATE_INT0   0x8e        /* 32-bit interrupt gate, DPL 0 */
+#define GATE_TRAP3  0xef        /* 32-bit trap gate, DPL 3 */
+#define GATE_ABSENT 0x0e        /* P = 0 */
+
+/* The TSS: 104 bytes, then an I/O permission bitmap for ports 0..0x3ff and its 0xff end byte.
+ * cpu_init() leaves the bitmap base past the limit (no bitmap: all ports denied above IOPL). */
+#define TSS_ESP0      4
+#define TSS_IOMAP_OFF 102
+#define TSS_BITMAP    104
+#define TSS_NO_BITMAP 233
+
+/* The frame trap() gets: pushed by entry.S (es..eax, vector, error code or 0), then the CPU. */
+#define F_ES     0
+#define F_DS     4
+#define F_EDI    8
+#define F_ESI   12
+#define F_EBX   24
+#define F_EDX   28
+#define F_ECX   32
+#define F_EAX   36
+#define F_VEC   40
+#define F_ERR   44
+#define F_EIP   48
+#define F_CS    52
+#define F_EFLAGS 56
+#define F_USP   60              /* only after a privilege change */
+#define F_USS   64
+#define F_SIZE_RING3 68        /* frame size after a privilege change */
+
+/* System calls the default trap handler serves on vector 0x80 (EAX = number). */
+#define SYS_EXIT  0             /* print PASS and exit */
+#define SYS_PUTS  1             /* EBX = string */
+#define SYS_CHECK 2             /* EBX = what, ECX = got, EDX = want: as check() */
+
+#define EXIT_PASS 0x10          /* QEMU status 33 */
+#define EXIT_FAIL 0x11          /* QEMU status 35 */
+
+#ifdef __ASSEMBLER__
+
+	.section .note.GNU-stack, "", @progbits   /* no executable stack */
+	.previous
+
+/* print "text": the string goes to .rodata; registers and flags are preserved. */
+.macro print s
+	.pushsection .rodata
+.Lstr\@: .asciz "\s"
+	.popsection
+	pushf
+	pushal
+	pushl $.Lstr\@
+	call con_puts
+	addl $4, %esp
+	popal
+	popf
+.endm
+
+/* printx operand: "0x%08x" without newline (operand: register, $imm or memory, not ESP-based). */
+.macro printx v
+	pushf
+	pushal
+	pushl \v
+	call con_hex
+	addl $4, %esp
+	popal
+	popf
+.endm
+
+/* printd operand: unsigned decimal, as printx. */
+.macro printd v
+	pushf
+	pushal
+	pushl \v
+	call con_dec
+	addl $4, %esp
+	popal
+	popf
+.endm
+
+/* check operand, $want, "what": prints "what: ok" or the difference, then fails the guest. */
+.macro check v, want, what
+	.pushsection .rodata
+.Lchk\@: .asciz "\what"
+	.popsection
+	pushf
+	pushal
+	pushl \want
+	pushl \v
+	pushl $.Lchk\@
+	call check
+	addl $12, %esp
+	popal
+	popf
+.endm
+
+/* check_range operand, $lo, $hi, "what": as check, for lo <= operand <= hi (unsigned). */
+.macro check_range v, lo, hi, what
+	.pushsection .rodata
+.Lchr\@: .asciz "\what"
+	.popsection
+	pushf
+	pushal
+	pushl \hi
+	pushl \lo
+	pushl \v
+	pushl $.Lchr\@
+	call check_range
+	addl $16, %esp
+	popal
+	popf
+.endm
+
+/* faulting "instruction", vector[, error code]: runs the instruction expecting that trap; the
+ * default trap handler prints it, checks vector, error code (if the vector has one) and saved
+ * EIP (the instruction for a fault, the next one for int3, into and int n; unchecked for #DF),
+ * and resumes after the instruction; no trap, or another one, fails the guest. Works at any
+ * CPL. The text is not run through cpp: write numbers, not guest.h names, in it. */
+.macro faulting insn, vec, err=0
+	movl $.Lat\@, expect_at
+	movl $.Lres\@, expect_resume
+	movl $\vec, expect_vec
+	movl $\err, expect_err
+.Lat\@:	\insn
+.Lres\@:
+	cmpl $0, expect_at
+	jne fault_missed
+.endm
+
+/* From ring 3: print a string through SYS_PUTS. */
+.macro uprint s
+	.pushsection .rodata
+.Lustr\@: .asciz "\s"
+	.popsection
+	pushal
+	movl $SYS_PUTS, %eax
+	movl $.Lustr\@, %ebx
+	int $0x80
+	popal
+.endm
+
+/* From ring 3: check through SYS_CHECK (want must not be ECX; neither may be ESP-relative). */
+.macro ucheck v, want, what
+	.pushsection .rodata
+.Luchk\@: .asciz "\what"
+	.popsection
+	pushal
+	movl \v, %ecx
+	movl \want, %edx
+	movl $.Luchk\@, %ebx
+	movl $SYS_CHECK, %eax
+	int $0x80
+	popal
+.endm
+
+#else
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;
+
+struct frame {
+	u32 es, ds, edi, esi, ebp, esp_, ebx, edx, ecx, eax;
+	u32 vec, err, eip, cs, eflags, usp, uss;
+};
+
+void con_putc(int c);
+void con_puts(const char *s);
+void con_hex(u32 v);
+void con_dec(u32 v);
+void check(const char *what, u32 got, u32 want);
+void check_range(const char *what, u32 got, u32 lo, u32 hi);
+void vm_exit(u32 value) __attribute__((noreturn));
+void guest_pass(void) __attribute__((noreturn));
+void guest_fail(void) __attribute__((noreturn));
+void cpu_init(void);
+void trap_default(struct frame *f);
+void fault_missed(void) __attribute__((noreturn));
+
+#endif
+#endif
