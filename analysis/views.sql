@@ -7,8 +7,9 @@
 --
 -- Pricing rule. A counter row (class, reason, qualifier, count, count2) costs
 --     count * cycles + count2 * per_unit
--- with (cycles, per_unit) from the model's row for (class, reason), else its row for (class, any
--- reason), else 0 (the row is then flagged `unpriced`). Instructions are priced from run_phase
+-- with (cycles, per_unit) from the model's most specific row: (run's mode, class, reason), else
+-- (mode, class, any reason), else (any mode, class, reason), else (any mode, class, any reason),
+-- else 0 (the row is then flagged `unpriced`). Instructions are priced from run_phase
 -- (instructions * the model's `insn` cycles, i.e. CPI); counter rows of class insn are not priced
 -- again. "Per operation" figures use the measured phase (1) only, divided by the run's n.
 --
@@ -49,14 +50,21 @@ LEFT JOIN xen_hypercall h ON k.name = 'hypercall' AND h.nr = c.reason
 LEFT JOIN exception_vector v ON k.name = 'fault' AND v.nr = c.reason;
 
 CREATE VIEW priced_count AS
-SELECT n.*, m.id AS model_id, m.name AS model,
-       n.count * coalesce(r.cycles, d.cycles, 0)
-         + n.count2 * coalesce(r.per_unit, d.per_unit, 0) AS cycles,
-       (r.model_id IS NULL AND d.model_id IS NULL) AS unpriced
+SELECT n.*, run.mode, m.id AS model_id, m.name AS model,
+       n.count * coalesce(mr.cycles, md.cycles, r.cycles, d.cycles, 0)
+         + n.count2 * coalesce(mr.per_unit, md.per_unit, r.per_unit, d.per_unit, 0) AS cycles,
+       coalesce(mr.model_id, md.model_id, r.model_id, d.model_id) IS NULL AS unpriced
 FROM event_count_named n
+JOIN run ON run.id = n.run_id
 CROSS JOIN model m
-LEFT JOIN model_cost r ON r.model_id = m.id AND r.class = n.class AND r.reason = n.reason
-LEFT JOIN model_cost d ON d.model_id = m.id AND d.class = n.class AND d.reason IS NULL
+LEFT JOIN model_cost mr ON mr.model_id = m.id AND mr.mode = run.mode AND mr.class = n.class
+      AND mr.reason = n.reason
+LEFT JOIN model_cost md ON md.model_id = m.id AND md.mode = run.mode AND md.class = n.class
+      AND md.reason IS NULL
+LEFT JOIN model_cost r ON r.model_id = m.id AND r.mode IS NULL AND r.class = n.class
+      AND r.reason = n.reason
+LEFT JOIN model_cost d ON d.model_id = m.id AND d.mode IS NULL AND d.class = n.class
+      AND d.reason IS NULL
 WHERE n.class_name <> 'insn';
 
 CREATE VIEW phase_cost AS
@@ -65,13 +73,17 @@ WITH ev AS (
     FROM priced_count GROUP BY run_id, phase, model_id)
 SELECT p.run_id, p.phase, m.id AS model_id, m.name AS model,
        p.insn_user + p.insn_kernel AS instructions,
-       (p.insn_user + p.insn_kernel) * coalesce(cpi.cycles, 0) AS insn_cycles,
+       (p.insn_user + p.insn_kernel) * coalesce(mcpi.cycles, cpi.cycles, 0) AS insn_cycles,
        coalesce(ev.events, 0) AS events,
        coalesce(ev.cycles, 0) AS event_cycles,
-       (p.insn_user + p.insn_kernel) * coalesce(cpi.cycles, 0) + coalesce(ev.cycles, 0) AS cycles
+       (p.insn_user + p.insn_kernel) * coalesce(mcpi.cycles, cpi.cycles, 0)
+         + coalesce(ev.cycles, 0) AS cycles
 FROM run_phase p
+JOIN run ON run.id = p.run_id
 CROSS JOIN model m
-LEFT JOIN model_cost cpi ON cpi.model_id = m.id AND cpi.reason IS NULL
+LEFT JOIN model_cost mcpi ON mcpi.model_id = m.id AND mcpi.mode = run.mode
+      AND mcpi.reason IS NULL AND mcpi.class = (SELECT id FROM event_class WHERE name = 'insn')
+LEFT JOIN model_cost cpi ON cpi.model_id = m.id AND cpi.mode IS NULL AND cpi.reason IS NULL
       AND cpi.class = (SELECT id FROM event_class WHERE name = 'insn')
 LEFT JOIN ev ON ev.run_id = p.run_id AND ev.phase = p.phase AND ev.model_id = m.id;
 

@@ -38,8 +38,10 @@
  * Cost models (schema version 2), loaded by `stat`, `report` and `compare` from models/<cpu>.yaml:
  *   model        id, name, cpu, year, ghz, file, loaded_at, description
  *   model_param  model_id, name, value: the named numbers of the file (each with its source there)
- *   model_cost   model_id, class, reason (NULL = every reason of the class), cycles per event,
- *                per_unit cycles per unit of count2. Class insn's `cycles` is the CPI.
+ *   model_cost   model_id, mode (NULL = every mode), class, reason (NULL = every reason of the
+ *                class), cycles per event, per_unit cycles per unit of count2. Class insn's
+ *                `cycles` is the CPI. The most specific row applies: (mode, reason), (mode, any
+ *                reason), (any mode, reason), (any mode, any reason).
  *
  * Views (analysis/views.sql, documented there) price the counts under every model at query time.
  *
@@ -196,11 +198,13 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (model_id, name));"
     "CREATE TABLE model_cost("
     "  model_id INTEGER NOT NULL REFERENCES model(id),"
+    "  mode TEXT,"
     "  class INTEGER NOT NULL REFERENCES event_class(id),"
     "  reason INTEGER,"
     "  cycles REAL NOT NULL DEFAULT 0,"
     "  per_unit REAL NOT NULL DEFAULT 0);"
-    "CREATE UNIQUE INDEX model_cost_key ON model_cost(model_id, class, ifnull(reason, -1));",
+    "CREATE UNIQUE INDEX model_cost_key"
+    "  ON model_cost(model_id, ifnull(mode, ''), class, ifnull(reason, -1));",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TDB_SCHEMA_VERSION,
