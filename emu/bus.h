@@ -8,6 +8,9 @@
  *
  * Ports nobody claimed read as all ones (the ISA bus floats high) and swallow writes, as QEMU does
  * for unassigned ports; pio_lookup() returns NULL for them so callers can count them separately.
+ *
+ * A 2- or 4-byte access goes, whole, to the region owning its first port; devices whose registers
+ * are a byte wide act on the low byte. Values are cut to the access size in both directions.
  */
 #ifndef VMLAB_BUS_H
 #define VMLAB_BUS_H

@@ -6,8 +6,12 @@
  * INTR output is asserted (pic_intr()) and, when it takes the interrupt, runs the acknowledge cycle
  * (pic_ack()) that returns the vector and moves the request from IRR to ISR. Modelled: ICW1-ICW4
  * initialisation (vector base, cascade, auto-EOI), OCW1 mask, OCW2 non-specific / specific EOI and
- * rotation, OCW3 read of IRR/ISR, edge- and level-triggered inputs (ELCR not modelled: edge), fixed
- * priority with the slave nested on input 2, spurious IRQ 7/15 when a request vanished.
+ * rotation, OCW3 read of IRR/ISR, special mask mode and the poll command, edge- and level-triggered
+ * inputs (ICW1 LTIM; the PIIX ELCR is not modelled), fixed or rotating priority with the slave nested
+ * on input 2, spurious IRQ 7/15 when a request vanished.
+ *
+ * Master input 2 is the cascade: it is driven by the slave's INT output only, and pic_set_irq(2, ..)
+ * from a device is ignored (a PC routes the ISA bus's IRQ 2 to input 9).
  */
 #ifndef VMLAB_PIC8259_H
 #define VMLAB_PIC8259_H
@@ -26,6 +30,9 @@ struct pic_chip {
     uint8_t read_isr;        /* OCW3: next read of the command port returns ISR (else IRR) */
     uint8_t priority_add;    /* lowest-priority rotation */
     uint8_t special_mask, poll;
+    uint8_t ltim;            /* ICW1 bit 3: inputs level-triggered (else edge) */
+    uint8_t rotate_aeoi;     /* OCW2: rotate priorities on automatic EOI */
+    uint8_t sfnm;            /* ICW4 bit 4: special fully nested mode */
 };
 
 struct pic8259 {

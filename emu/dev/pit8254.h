@@ -12,6 +12,11 @@
  * count), 2 (rate generator) and 3 (square wave) on channel 0 with interrupts; modes 1, 4, 5 count
  * but do not interrupt (the gate of channels 0 and 1 is tied high; channel 2's gate is port 0x61
  * bit 0, which this device also answers, with bit 5 = channel 2 output).
+ *
+ * As in QEMU, a count is loaded the moment it is written (no extra load clock) and a new count
+ * restarts the period at once, so with reload R loaded at tick T0 the k-th edge of modes 2 and 3
+ * is at tick T0 + k*R and the single edge of mode 0 at T0 + R. Writes that reprogram channel 0
+ * first deliver the edges already due (pit_update() at the current instruction).
  */
 #ifndef VMLAB_PIT8254_H
 #define VMLAB_PIT8254_H
@@ -38,6 +43,9 @@ struct pit_channel {
     bool armed;             /* a count was written: the channel is counting */
     uint64_t start_tick;    /* PIT tick at which the current count was loaded */
     uint64_t next_edge;     /* PIT tick of the next IRQ edge (channel 0), UINT64_MAX if none */
+    uint64_t held;          /* ticks counted when the gate fell (count frozen while it is low) */
+    uint8_t gate;           /* gate input: 1 for channels 0 and 1, port 0x61 bit 0 for channel 2 */
+    uint8_t bcd;            /* control word bit 0, reported in the status byte only */
 };
 
 struct pit8254 {
@@ -48,6 +56,10 @@ struct pit8254 {
     uint64_t edges;          /* IRQ 0 edges produced so far */
 };
 
+/* Power-on state as QEMU's reset and SeaBIOS leave it: every channel in mode 3, lobyte/hibyte
+ * access, count 65536, counting since instruction 0 (channel 2 held by its low gate). So IRQ 0 edges
+ * come at 18.2 Hz until the guest reprograms channel 0; the PIC keeps them masked until the guest
+ * unmasks input 0. The clock is not read here. */
 void pit_init(struct pit8254 *pit, struct irq_line irq0, const struct vclock *clock);
 
 /* Claim 0x40-0x43 and 0x61. Returns 0 or a pio_register() error. */

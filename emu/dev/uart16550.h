@@ -5,7 +5,9 @@
  * again by the next instruction, so LSR reads THRE|TEMT). Nothing is ever received (LSR.DR = 0).
  * Registers: RBR/THR, IER, IIR/FCR, LCR (DLAB), MCR (loopback honoured), LSR, MSR, SCR, DLL/DLM.
  * The THR-empty interrupt (IER bit 1) is raised on IRQ 4 as on real hardware, so an
- * interrupt-driven driver works too.
+ * interrupt-driven driver works too. The interrupt output is a level (high while IIR shows a
+ * pending interrupt) and, as in QEMU, MCR.OUT2 does not gate it. Reset values are QEMU's (MCR.OUT2
+ * set, divisor 12 = 9600 baud, MSR showing DCD, DSR and CTS).
  */
 #ifndef VMLAB_UART16550_H
 #define VMLAB_UART16550_H
@@ -25,6 +27,8 @@ struct uart16550 {
     uart_sink_fn sink;
     void *sink_opaque;
     uint64_t bytes_out;     /* bytes transmitted */
+    uint8_t irq_level;      /* level last driven on `irq` */
+    uint16_t base;          /* first port, set by uart_attach() */
 };
 
 void uart_init(struct uart16550 *u, struct irq_line irq, uart_sink_fn sink, void *sink_opaque);
