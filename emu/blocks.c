@@ -1,0 +1,198 @@
+/*
+ * blocks.c — decode translated blocks once, count them cheaply forever after (see blocks.h).
+ *
+ * Decoding reads the block's bytes through the guest's page tables (machine_read_lin) and decodes
+ * them with Capstone. (Unicorn's own per-TB instruction count, uc_ctl_request_cache, was tried as
+ * a cross-check and found unreliable: it reports 2 instructions for a TB holding a single
+ * `in al, 0x20` that carries a code hook.) An instruction Capstone cannot decode ends the run
+ * with a diagnostic rather than a silently wrong count.
+ */
+#include "emu/blocks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/insn_class.h"
+#include "emu/machine.h"
+
+int bc_init(struct block_cache *bc)
+{
+    memset(bc, 0, sizeof *bc);
+    bc->nslots = 1u << 16;
+    bc->slots = calloc(bc->nslots, sizeof *bc->slots);
+    return bc->slots ? 0 : -1;
+}
+
+static void block_free(struct block *b)
+{
+    free(b->offs);
+    free(b->sites);
+    free(b);
+}
+
+void bc_free(struct block_cache *bc)
+{
+    for (unsigned i = 0; bc->slots && i < bc->nslots; i++) {
+        struct block *b = bc->slots[i];
+        while (b) {
+            struct block *n = b->next;
+            block_free(b);
+            b = n;
+        }
+    }
+    free(bc->slots);
+    memset(bc, 0, sizeof *bc);
+}
+
+int block_index_of(const struct block *b, uint32_t eip)
+{
+    uint32_t off = eip - b->addr;
+    int i = 0;
+    while (i < b->n && b->offs[i] < off)
+        i++;
+    return i;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static bool read_block(struct machine *m, uint32_t addr, uint32_t size, uint8_t *buf, int cpl)
+{
+    uint32_t fl, pf;
+    return machine_read_lin(m, addr, buf, size, cpl == 3, &fl, &pf) == 0;
+}
+
+static bool opens_shadow(const cs_insn *in)
+{
+    if (in->id == X86_INS_STI)
+        return true;
+    if ((in->id == X86_INS_MOV || in->id == X86_INS_POP) && in->detail &&
+        in->detail->x86.op_count >= 1 && in->detail->x86.operands[0].type == X86_OP_REG &&
+        in->detail->x86.operands[0].reg == X86_REG_SS)
+        return true;
+    return false;
+}
+
+static void unlink_block(struct block_cache *bc, struct block *old)
+{
+    struct block **pp = &bc->slots[bc_hash(old->addr, old->size, bc->nslots)];
+    while (*pp && *pp != old)
+        pp = &(*pp)->next;
+    if (*pp) {
+        *pp = old->next;
+        bc->nblocks--;
+    }
+}
+
+struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, struct block *stale)
+{
+    uint8_t buf[4096 + 16];
+    int cpl = machine_cpl(m);
+    if (size == 0 || size > 4096) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "block at 0x%08x has an unexpected size %u", addr, size);
+        return NULL;
+    }
+    /* The CPU may end a block in the middle of an instruction it refuses to run (a privileged
+     * instruction at CPL 3 stops translation after its opcode): read a little past the end so
+     * the last instruction decodes whole; it counts if it starts inside the block. */
+    uint32_t span = size + 15;
+    if (!read_block(m, addr, span, buf, cpl))
+        span = size;
+    if (span == size && !read_block(m, addr, size, buf, cpl)) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "cannot read the code of the block at 0x%08x (%u bytes) being executed",
+                    addr, size);
+        return NULL;
+    }
+    struct block *b = calloc(1, sizeof *b);
+    cs_insn *insn = cs_malloc(m->cs);
+    if (!b || !insn)
+        abort();
+    b->addr = addr;
+    b->size = (uint16_t)size;
+    b->cpl = (uint8_t)cpl;
+    b->offs = malloc(sizeof *b->offs * (size + 1));
+    b->sites = NULL;
+    const uint8_t *code = buf;
+    size_t left = span;
+    uint64_t pc = addr;
+    unsigned nsites = 0, cap = 0;
+    while (pc < (uint64_t)addr + size) {
+        uint16_t off = (uint16_t)(pc - addr);
+        if (!cs_disasm_iter(m->cs, &code, &left, &pc, insn)) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "Capstone cannot decode the instruction at 0x%08x that the CPU executes",
+                        (uint32_t)(addr + off));
+            cs_free(insn, 1);
+            block_free(b);
+            return NULL;
+        }
+        int cr;
+        enum insn_class c = insn_classify(insn, &cr);
+        if (c != IC_NONE) {
+            if (nsites == cap) {
+                cap = cap ? cap * 2 : 4;
+                b->sites = realloc(b->sites, cap * sizeof *b->sites);
+            }
+            struct site *s = &b->sites[nsites++];
+            memset(s, 0, sizeof *s);
+            s->off = off;
+            s->idx = b->n;
+            s->cls = (uint8_t)c;
+            s->cr = (int8_t)cr;
+            s->len = (uint8_t)insn->size;
+            if ((c == IC_IN || c == IC_OUT || c == IC_INS || c == IC_OUTS) && insn->detail) {
+                const cs_x86 *x = &insn->detail->x86;
+                for (int k = 0; k < x->op_count; k++) {
+                    const cs_x86_op *op = &x->operands[k];
+                    if (op->type == X86_OP_IMM) {
+                        s->port_imm = 1;
+                        s->port = (uint8_t)op->imm;
+                    } else if (!(op->type == X86_OP_REG && op->reg == X86_REG_DX) &&
+                               op->size > s->io_size) {
+                        s->io_size = op->size;
+                    }
+                }
+                if (s->io_size == 0)
+                    s->io_size = 1;
+            }
+        }
+        b->offs[b->n++] = off;
+        b->ends_hlt = insn->id == X86_INS_HLT;
+        b->ends_shadow = opens_shadow(insn);
+    }
+    cs_free(insn, 1);
+    b->nsites = (uint16_t)nsites;
+    if (cpl == 3) {
+        b->hash = hash_bytes(buf, size);
+        b->epoch = m->epoch;
+    }
+    if (stale) {
+        unlink_block(&m->bc, stale);
+        if (m->cur == stale)
+            m->cur = NULL;
+        block_free(stale);
+    }
+    unsigned h = bc_hash(addr, size, m->bc.nslots);
+    b->next = m->bc.slots[h];
+    m->bc.slots[h] = b;
+    m->bc.nblocks++;
+    m->bc.decodes++;
+    return b;
+}
+
+bool blocks_verify(struct machine *m, struct block *b)
+{
+    uint8_t buf[4096 + 16];
+    m->bc.verifies++;
+    if (!read_block(m, b->addr, b->size, buf, 3) || hash_bytes(buf, b->size) != b->hash)
+        return false;
+    b->epoch = m->epoch;
+    return true;
+}

@@ -1,0 +1,274 @@
+/*
+ * cmd_run.c — `vmlab run`: boot one guest in one mode, print its console, record the run.
+ *
+ *   vmlab run --guest ELF [--mode native] [--cmdline "workload=syscall n=1000"] [--db FILE]
+ *             [--ram MiB] [--ips N] [--max-instructions N] [--timeout SEC] [--trace counts|full]
+ *             [--bucket N] [--console FILE] [--quiet] [--progress-fd FD] [--suite NAME]
+ *   vmlab run --list-modes
+ *
+ * The run is "ok" when the guest ends by writing the success code 0x10 to isa-debug-exit (the
+ * convention of QEMU test kernels); any other ending is a failed run.
+ *
+ * Exit status: the guest's isa-debug-exit status ((V << 1) | 1, as QEMU), or 2 for bad usage or
+ * input, 4 when the guest failed (triple fault, halted forever), 6 when a limit was reached, 8 for
+ * an internal error. Every failure prints one line on stderr saying what went wrong; with --db the
+ * run row is marked failed with the same message.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "emu/commands.h"
+#include "emu/loader.h"
+#include "emu/machine.h"
+#include "emu/modes/mode.h"
+#include "emu/run_record.h"
+#include "traces/tdb.h"
+
+#define GUEST_SUCCESS_CODE 0x10
+
+struct run_opts {
+    const char *guest, *mode, *cmdline, *db, *console_file, *suite, *trace;
+    uint64_t ram_mib, ips, max_insns, bucket;
+    double timeout;
+    bool quiet;
+    int progress_fd;
+};
+
+struct console {
+    bool to_stdout;
+    FILE *file;
+};
+
+static void console_sink(void *opaque, uint8_t byte)
+{
+    struct console *c = opaque;
+    if (c->to_stdout) {
+        fputc(byte, stdout);
+        if (byte == '\n')
+            fflush(stdout);
+    }
+    if (c->file)
+        fputc(byte, c->file);
+}
+
+static void progress(void *opaque, const struct machine *m)
+{
+    int fd = *(int *)opaque;
+    char line[64];
+    int n = snprintf(line, sizeof line, "progress %llu\n", (unsigned long long)machine_retired(m));
+    if (write(fd, line, (size_t)n) < 0)
+        *(int *)opaque = -1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: vmlab run --guest ELF [options]\n"
+            "  --mode M              virtualization mode (vmlab run --list-modes), default native\n"
+            "  --cmdline S           guest kernel command line, e.g. \"workload=syscall n=1000\"\n"
+            "  --db FILE             record the run in this trace database\n"
+            "  --trace counts|full   aggregate counts (default) or also one row per event\n"
+            "  --bucket N            time-series bucket width in instructions (default 1000000)\n"
+            "  --ram MIB             guest RAM in MiB (default 256)\n"
+            "  --ips N               instructions per simulated second (default 1000000000)\n"
+            "  --max-instructions N  stop after N instructions of guest time\n"
+            "  --timeout SEC         stop after SEC seconds of wall-clock time (default 600)\n"
+            "  --console FILE        also write the guest console to FILE\n"
+            "  --quiet               do not copy the guest console to stdout\n"
+            "  --progress-fd FD      write 'progress <instructions>' lines to FD\n"
+            "  --suite NAME          suite name recorded with the run (used by compare)\n"
+            "  --list-modes          print the available modes\n");
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (errno || *end || d < 0 || d > 1.8e19 || s[0] == '-') {
+        fprintf(stderr, "vmlab run: %s needs a non-negative number, got '%s'\n", opt, s);
+        return -1;
+    }
+    *out = (uint64_t)d;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct run_opts *o)
+{
+    static const struct option lo[] = {
+        {"guest", required_argument, 0, 'g'}, {"mode", required_argument, 0, 'm'},
+        {"cmdline", required_argument, 0, 'c'}, {"db", required_argument, 0, 'd'},
+        {"trace", required_argument, 0, 't'}, {"bucket", required_argument, 0, 'b'},
+        {"ram", required_argument, 0, 'r'}, {"ips", required_argument, 0, 'i'},
+        {"max-instructions", required_argument, 0, 'x'}, {"timeout", required_argument, 0, 'T'},
+        {"console", required_argument, 0, 'C'}, {"quiet", no_argument, 0, 'q'},
+        {"progress-fd", required_argument, 0, 'p'}, {"suite", required_argument, 0, 's'},
+        {"list-modes", no_argument, 0, 'L'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    memset(o, 0, sizeof *o);
+    o->mode = "native";
+    o->cmdline = "";
+    o->trace = "counts";
+    o->ram_mib = 256;
+    o->ips = 1000000000ull;
+    o->bucket = 1000000;
+    o->timeout = 600;
+    o->progress_fd = -1;
+    optind = 1;
+    opterr = 0;
+    int c;
+    uint64_t v;
+    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (c) {
+        case 'g': o->guest = optarg; break;
+        case 'm': o->mode = optarg; break;
+        case 'c': o->cmdline = optarg; break;
+        case 'd': o->db = optarg; break;
+        case 't': o->trace = optarg; break;
+        case 'C': o->console_file = optarg; break;
+        case 'q': o->quiet = true; break;
+        case 's': o->suite = optarg; break;
+        case 'b': if (parse_u64("--bucket", optarg, &o->bucket)) return -1; break;
+        case 'r': if (parse_u64("--ram", optarg, &o->ram_mib)) return -1; break;
+        case 'i': if (parse_u64("--ips", optarg, &o->ips)) return -1; break;
+        case 'x': if (parse_u64("--max-instructions", optarg, &o->max_insns)) return -1; break;
+        case 'T': if (parse_u64("--timeout", optarg, &v)) return -1; o->timeout = (double)v; break;
+        case 'p': if (parse_u64("--progress-fd", optarg, &v) || v > INT_MAX) return -1;
+                  o->progress_fd = (int)v; break;
+        case 'L':
+            for (int i = 0; vmlab_modes[i]; i++)
+                printf("%s\n", vmlab_modes[i]->name);
+            exit(0);
+        case 'h': usage(stdout); exit(0);
+        default:
+            if (optopt)
+                fprintf(stderr, "vmlab run: option '%s' needs a value\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "vmlab run: unknown option '%s'\n", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vmlab run: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (!o->guest) {
+        fprintf(stderr, "vmlab run: --guest ELF is required\n");
+        return -1;
+    }
+    if (strcmp(o->trace, "counts") && strcmp(o->trace, "full")) {
+        fprintf(stderr, "vmlab run: --trace must be 'counts' or 'full', got '%s'\n", o->trace);
+        return -1;
+    }
+    if (!mode_find(o->mode)) {
+        fprintf(stderr, "vmlab run: unknown mode '%s' (vmlab run --list-modes)\n", o->mode);
+        return -1;
+    }
+    return 0;
+}
+
+static double wall(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    if (parse_args(argc, argv, &o) < 0)
+        return EXIT_STATUS_USAGE;
+    const struct mode_ops *mode = mode_find(o.mode);
+    char err[512] = "";
+    struct console con = {.to_stdout = !o.quiet};
+    if (o.console_file && !(con.file = fopen(o.console_file, "w"))) {
+        fprintf(stderr, "vmlab run: cannot write console file %s: %s\n", o.console_file,
+                strerror(errno));
+        return EXIT_STATUS_USAGE;
+    }
+    struct run_record rec;
+    if (run_record_open(&rec, o.db, &(struct run_record_info){
+            .guest = o.guest, .cmdline = o.cmdline, .mode = o.mode, .suite = o.suite,
+            .full = !strcmp(o.trace, "full"), .ram_mib = o.ram_mib, .ips = o.ips,
+            .max_insns = o.max_insns, .timeout = o.timeout, .bucket = o.bucket},
+            err, sizeof err) < 0) {
+        fprintf(stderr, "vmlab run: %s\n", err);
+        if (con.file)
+            fclose(con.file);
+        return EXIT_STATUS_USAGE;
+    }
+    struct machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_bytes = o.ram_mib << 20;
+    cfg.ips = o.ips;
+    cfg.max_insns = o.max_insns;
+    cfg.wall_limit = o.timeout;
+    cfg.bucket_width = o.bucket;
+    cfg.cmdline = o.cmdline;
+    cfg.console = console_sink;
+    cfg.console_opaque = &con;
+    double t0 = wall();
+    int status;
+    struct machine *m = machine_create(&cfg, err, sizeof err);
+    struct boot_info bi;
+    if (!m) {
+        status = EXIT_STATUS_INTERNAL;
+    } else if (loader_load_multiboot(m, o.guest, o.cmdline, &bi, err, sizeof err) < 0) {
+        status = EXIT_STATUS_USAGE;
+    } else {
+        m->mode = mode;
+        run_record_attach(&rec, m);
+        if (o.progress_fd >= 0) {
+            m->progress = progress;
+            m->progress_opaque = &o.progress_fd;
+        }
+        if (mode->setup(m, &bi, err, sizeof err) < 0) {
+            status = EXIT_STATUS_INTERNAL;
+        } else {
+            status = machine_run(m);
+            if (m->end != END_GUEST_EXIT)
+                snprintf(err, sizeof err, "%s", m->message);
+        }
+        mode->teardown(m);
+    }
+    fflush(stdout);
+    double secs = wall() - t0;
+    bool success = m && m->end == END_GUEST_EXIT && m->guest_exit == GUEST_SUCCESS_CODE;
+    if (m && m->end == END_GUEST_EXIT && !success)
+        snprintf(err, sizeof err, "guest exited with failure code 0x%x (status %d)",
+                 m->guest_exit, status);
+    const char *ok = success ? "ok" : "failed";
+    if (success) {
+        uint64_t r = machine_retired(m);
+        fprintf(stderr, "vmlab: %s: guest exit 0x%x (status %d); %llu instructions "
+                "(user %llu, kernel %llu), %.3f s, %.1f M instructions/s\n",
+                o.mode, m->guest_exit, status, (unsigned long long)r,
+                (unsigned long long)m->insn_cpl[3],
+                (unsigned long long)(r - m->insn_cpl[3]), secs, secs > 0 ? r / secs / 1e6 : 0.0);
+    } else {
+        fprintf(stderr, "vmlab: error: %s\n", err);
+    }
+    if (run_record_close(&rec, m, ok, status, success ? NULL : err, secs,
+                         err, sizeof err) < 0) {
+        fprintf(stderr, "vmlab: error: trace database: %s\n", err);
+        if (status == 0 || (status & 1))
+            status = EXIT_STATUS_INTERNAL;
+    }
+    if (o.progress_fd >= 0) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "done %d\n", status);
+        if (write(o.progress_fd, line, (size_t)n) < 0) {
+            /* the parent went away: nothing to report to */
+        }
+    }
+    machine_destroy(m);
+    if (con.file)
+        fclose(con.file);
+    return status;
+}

@@ -1,0 +1,398 @@
+/*
+ * deliver.c — the one implementation of protected-mode event delivery (see deliver.h).
+ *
+ * Structure:
+ *   deliver_event()          the double-fault state machine around
+ *     try_deliver()          one attempt: gate -> code segment -> stack -> frame -> commit
+ *       read_desc()          GDT/LDT descriptor fetch through the guest's page tables
+ *       stack_for()          TSS stack of an inward transition, checked like the CPU does
+ *       commit()             the Unicorn side: reset exception state, set CPL, load registers
+ *
+ * An attempt that must fault returns 1 with the new fault in *f and changes nothing in the CPU:
+ * all checks (including page faults on the whole new frame) happen before the first write.
+ */
+#include "emu/deliver.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "emu/paging.h"
+
+static const char *const names[20] = {
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO",
+    "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+};
+
+const char *vector_name(unsigned v) { return v < 20 ? names[v] : NULL; }
+
+bool vector_has_error_code(unsigned v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17;
+}
+
+enum fclass { FC_BENIGN, FC_CONTRIB, FC_PF };
+
+static enum fclass fault_class(const struct xevent *e)
+{
+    if (e->kind != XK_FAULT && e->kind != XK_TRAP)
+        return FC_BENIGN;
+    if (e->vector == 14)
+        return FC_PF;
+    if (e->vector == 0 || (e->vector >= 10 && e->vector <= 13))
+        return FC_CONTRIB;
+    return FC_BENIGN;
+}
+
+struct desc {
+    uint32_t lo, hi;     /* raw */
+    uint32_t base, limit;
+    uint8_t type;        /* 4 bits */
+    uint8_t s, dpl, p, db, g;
+};
+
+static void decode_desc(uint32_t lo, uint32_t hi, struct desc *d)
+{
+    d->lo = lo;
+    d->hi = hi;
+    d->base = (lo >> 16) | ((hi & 0xffu) << 16) | (hi & 0xff000000u);
+    d->limit = (lo & 0xffffu) | (hi & 0x000f0000u);
+    d->type = (hi >> 8) & 0xf;
+    d->s = (hi >> 12) & 1;
+    d->dpl = (hi >> 13) & 3;
+    d->p = (hi >> 15) & 1;
+    d->db = (hi >> 22) & 1;
+    d->g = (hi >> 23) & 1;
+    if (d->g)
+        d->limit = (d->limit << 12) | 0xfffu;
+}
+
+static void make_fault(struct xevent *f, uint8_t vector, uint32_t err, uint32_t eip)
+{
+    memset(f, 0, sizeof *f);
+    f->kind = XK_FAULT;
+    f->vector = vector;
+    f->has_error = vector_has_error_code(vector);
+    f->error = err;
+    f->eip = eip;
+}
+
+static void make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t eip)
+{
+    make_fault(f, 14, pferr, eip);
+    f->cr2 = lin;
+}
+
+/* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
+static int read_desc(struct machine *m, uint16_t sel, struct desc *d, uint32_t ext,
+                     uint32_t eip, struct xevent *f)
+{
+    uc_x86_mmr tab;
+    memset(&tab, 0, sizeof tab);
+    uc_reg_read(m->uc, (sel & 4) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &tab);
+    uint32_t idx = sel & ~7u;
+    if (idx + 7 > tab.limit || ((sel & 4) && tab.selector == 0) || (!(sel & 4) && idx == 0)) {
+        make_fault(f, 13, (sel & 0xfffcu) | ext, eip);
+        return 1;
+    }
+    uint32_t raw[2], fl, pferr;
+    int r = machine_read_lin(m, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
+    if (r == -1) {
+        make_pf(f, fl, pferr, eip);
+        return 1;
+    }
+    if (r < 0)
+        return -2;
+    decode_desc(raw[0], raw[1], d);
+    return 0;
+}
+
+struct target {
+    struct desc csd, ssd;    /* descriptors of the new CS and SS */
+    uint16_t cs;
+    uint32_t eip;
+    int cpl;                 /* new CPL */
+    bool iflag_clear;
+    bool stack_switch;
+    uint16_t ss;
+    uint32_t esp;            /* new ESP after pushes */
+    uint32_t frame_lin;      /* linear address of the frame */
+    uint32_t frame[7];
+    unsigned nframe;
+};
+
+/* TSS stack for privilege `dpl`. */
+static int stack_for(struct machine *m, int dpl, uint32_t ext, uint32_t eip, uint16_t *ss,
+                     uint32_t *esp, struct desc *ssd, struct xevent *f)
+{
+    uc_x86_mmr tr;
+    memset(&tr, 0, sizeof tr);
+    uc_reg_read(m->uc, UC_X86_REG_TR, &tr);
+    uint32_t off = 4 + 8 * (uint32_t)dpl;
+    if (tr.selector == 0 || off + 5 > tr.limit) {
+        make_fault(f, 10, (tr.selector & 0xfffcu) | ext, eip);
+        return 1;
+    }
+    uint32_t v[2], fl, pferr;
+    int r = machine_read_lin(m, (uint32_t)tr.base + off, v, 8, false, &fl, &pferr);
+    if (r == -1) {
+        make_pf(f, fl, pferr, eip);
+        return 1;
+    }
+    if (r < 0)
+        return -2;
+    *esp = v[0];
+    *ss = (uint16_t)v[1];
+    if ((*ss & 0xfffcu) == 0 || (*ss & 3) != dpl) {
+        make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
+        return 1;
+    }
+    r = read_desc(m, *ss, ssd, ext, eip, f);
+    if (r)
+        return r;
+    /* Writable data segment of the right privilege. */
+    if (!ssd->s || (ssd->type & 0x8) || !(ssd->type & 0x2) || ssd->dpl != dpl) {
+        make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
+        return 1;
+    }
+    if (!ssd->p) {
+        make_fault(f, 12, (*ss & 0xfffcu) | ext, eip);
+        return 1;
+    }
+    return 0;
+}
+
+/* The descriptor of the stack segment in use (re-read from the tables: the CPU's cached copy
+ * is not exposed by Unicorn). -1 if it cannot be read. */
+static int current_seg(struct machine *m, uint16_t sel, struct desc *d)
+{
+    struct xevent f;
+    return read_desc(m, sel, d, 0, 0, &f) == 0 ? 0 : -1;
+}
+
+static int commit(struct machine *m, const struct target *t, uint32_t eflags, const uint32_t *cr2)
+{
+    uint32_t esp = t->esp, eip = t->eip;
+    struct uq_seg cs = {t->cs, t->csd.base, t->csd.limit, t->csd.hi};
+    struct uq_seg ss = {t->ss, t->ssd.base, t->ssd.limit, t->ssd.hi};
+    if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, t->cpl, cr2) < 0)
+        return -1;
+    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    return 0;
+}
+
+static bool is_hw(const struct xevent *e)
+{
+    return e->kind == XK_FAULT || e->kind == XK_TRAP || e->kind == XK_EXTINT;
+}
+
+/* One delivery attempt: 0 done, 1 nested fault in *f, -1 run ended, -2 memory outside RAM. */
+static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent *f)
+{
+    uint32_t ext = is_hw(ev) ? 1 : 0;
+    uint32_t eip_fault = ev->eip;           /* EIP reported by nested faults */
+    uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CS, &cs_old);
+    uc_reg_read(m->uc, UC_X86_REG_SS, &ss_old);
+    uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);
+    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
+    int cpl = (int)(cs_old & 3);
+    /* A fault while delivering int n / int3 / into reports the instruction itself. */
+    if (ev->kind == XK_SOFTINT)
+        eip_fault = ev->insn_eip;
+
+    uc_x86_mmr idtr;
+    memset(&idtr, 0, sizeof idtr);
+    uc_reg_read(m->uc, UC_X86_REG_IDTR, &idtr);
+    uint32_t gerr = ((uint32_t)ev->vector << 3) | 2u | ext;
+    if ((uint32_t)ev->vector * 8 + 7 > idtr.limit) {
+        make_fault(f, 13, gerr, eip_fault);
+        return 1;
+    }
+    uint32_t g[2], fl, pferr;
+    int r = machine_read_lin(m, (uint32_t)idtr.base + ev->vector * 8u, g, 8, false, &fl, &pferr);
+    if (r == -1) {
+        make_pf(f, fl, pferr, eip_fault);
+        return 1;
+    }
+    if (r < 0)
+        return -2;
+    unsigned gtype = (g[1] >> 8) & 0x1f, gdpl = (g[1] >> 13) & 3, gp = (g[1] >> 15) & 1;
+    if (gtype == 0x05) {
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "vector %u uses a task gate, which vmlab does not support", ev->vector);
+        return -1;
+    }
+    if (gtype != 0x0e && gtype != 0x0f) {
+        if (gtype == 0x06 || gtype == 0x07) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "vector %u uses a 16-bit gate, which vmlab does not support", ev->vector);
+            return -1;
+        }
+        make_fault(f, 13, gerr, eip_fault);
+        return 1;
+    }
+    if (ev->kind == XK_SOFTINT && (int)gdpl < cpl) {
+        make_fault(f, 13, gerr & ~1u, eip_fault);
+        return 1;
+    }
+    if (!gp) {
+        make_fault(f, 11, gerr, eip_fault);
+        return 1;
+    }
+    struct target t;
+    memset(&t, 0, sizeof t);
+    t.cs = (uint16_t)(g[0] >> 16);
+    t.eip = (g[0] & 0xffffu) | (g[1] & 0xffff0000u);
+    t.iflag_clear = gtype == 0x0e;
+    if ((t.cs & 0xfffcu) == 0) {
+        make_fault(f, 13, ext, eip_fault);
+        return 1;
+    }
+    struct desc csd;
+    r = read_desc(m, t.cs, &csd, ext, eip_fault, f);
+    if (r)
+        return r;
+    t.csd = csd;
+    if (!csd.s || !(csd.type & 0x8) || (int)csd.dpl > cpl) {
+        make_fault(f, 13, (t.cs & 0xfffcu) | ext, eip_fault);
+        return 1;
+    }
+    if (!csd.p) {
+        make_fault(f, 11, (t.cs & 0xfffcu) | ext, eip_fault);
+        return 1;
+    }
+    bool conforming = (csd.type & 0x4) != 0;
+    t.cpl = conforming ? cpl : (int)csd.dpl;
+    t.cs = (uint16_t)((t.cs & 0xfffcu) | (unsigned)t.cpl);
+
+    uint32_t ss_base;
+    uint32_t esp;
+    t.stack_switch = t.cpl < cpl;
+    if (t.stack_switch) {
+        r = stack_for(m, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        if (r)
+            return r;
+        ss_base = t.ssd.base;
+        t.frame[t.nframe++] = ss_old;
+        t.frame[t.nframe++] = esp_old;
+    } else {
+        t.ss = (uint16_t)ss_old;
+        esp = esp_old;
+        if (current_seg(m, t.ss, &t.ssd) < 0) {
+            make_fault(f, 12, (t.ss & 0xfffcu) | ext, eip_fault);
+            return 1;
+        }
+        ss_base = t.ssd.base;
+    }
+    t.frame[t.nframe++] = eflags;
+    t.frame[t.nframe++] = cs_old;
+    t.frame[t.nframe++] = ev->eip;
+    if (ev->has_error)
+        t.frame[t.nframe++] = ev->error;
+    esp -= 4 * t.nframe;
+    t.esp = esp;
+    t.frame_lin = ss_base + esp;
+    /* The frame is pushed last-first: frame[0] at the highest address. */
+    uint32_t mem[7];
+    for (unsigned i = 0; i < t.nframe; i++)
+        mem[t.nframe - 1 - i] = t.frame[i];
+    bool user = t.cpl == 3;
+    /* Probe every page of the frame for write access before changing anything. */
+    uint32_t probe[7];
+    r = machine_read_lin(m, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
+    if (r == 0) {
+        struct paging_regs pr;
+        machine_paging_regs(m, &pr);
+        struct paging_access acc = {.write = true, .user = user, .set_ad = false};
+        uint32_t pa;
+        for (uint32_t a = t.frame_lin & ~0xfffu; a < t.frame_lin + 4 * t.nframe; a += 0x1000) {
+            uint32_t lin = a < t.frame_lin ? t.frame_lin : a;
+            if (paging_translate(&pr, &m->pm, lin, &acc, &pa, &pferr) < 0) {
+                r = -1;
+                fl = lin;
+                break;
+            }
+        }
+    }
+    if (r == -1) {
+        /* A page fault on the new stack is a #PF, as the CPU raises it. */
+        make_pf(f, fl, pferr | (user ? PFE_U : 0) | PFE_W, eip_fault);
+        return 1;
+    }
+    if (r < 0)
+        return -2;
+    if (machine_write_lin(m, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
+        return -2;
+    eflags &= ~((1u << 8) | (1u << 14) | (1u << 16) | (1u << 17)); /* TF, NT, RF, VM */
+    if (t.iflag_clear)
+        eflags &= ~(1u << 9);
+    bool pf = ev->vector == 14 && ev->kind == XK_FAULT;
+    if (commit(m, &t, eflags, pf ? &ev->cr2 : NULL) < 0) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "unicorn refused the register state for delivering vector %u (CS=0x%x SS=0x%x)",
+                    ev->vector, t.cs, t.ss);
+        return -1;
+    }
+    return 0;
+}
+
+static void describe(char *buf, size_t len, const struct xevent *e)
+{
+    const char *n = vector_name(e->vector);
+    if (e->kind == XK_EXTINT)
+        snprintf(buf, len, "interrupt 0x%x (irq %d)", e->vector, e->irq);
+    else if (e->kind == XK_SOFTINT)
+        snprintf(buf, len, "int 0x%x", e->vector);
+    else if (e->vector == 14)
+        snprintf(buf, len, "#PF(0x%x, cr2=0x%08x)", e->error, e->cr2);
+    else if (e->has_error)
+        snprintf(buf, len, "%s(0x%x)", n ? n : "vector", e->error);
+    else
+        snprintf(buf, len, "%s", n ? n : "vector");
+}
+
+int deliver_event(struct machine *m, const struct xevent *ev)
+{
+    /* hist[0] is the original event, hist[k] what went wrong while delivering hist[k-1]. */
+    struct xevent hist[6];
+    int nh = 0;
+    struct xevent cur = *ev, f;
+    for (;;) {
+        hist[nh++] = cur;
+        int r = try_deliver(m, &cur, &f);
+        if (r == 0)
+            return 0;
+        if (r == -1)
+            return -1;
+        char chain[480] = "";
+        size_t used = 0;
+        for (int k = nh - 1; k >= 0 && used < sizeof chain; k--) {
+            char d[96];
+            describe(d, sizeof d, &hist[k]);
+            used += (size_t)snprintf(chain + used, sizeof chain - used, "%s%s",
+                                     k == nh - 1 ? "" : " while delivering ", d);
+        }
+        if (r == -2) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "delivering %s touched memory outside RAM; EIP 0x%08x", chain, ev->eip);
+            return -1;
+        }
+        char fd[96];
+        describe(fd, sizeof fd, &f);
+        if ((cur.vector == 8 && cur.kind == XK_FAULT) || nh == 6) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "triple fault: %s while delivering %s; EIP 0x%08x", fd, chain, ev->eip);
+            return -1;
+        }
+        enum fclass a = fault_class(&cur), b = fault_class(&f);
+        bool df = (a == FC_CONTRIB && b == FC_CONTRIB) || (a == FC_PF && b != FC_BENIGN);
+        if (df) {
+            hist[nh++] = f;
+            make_fault(&cur, 8, 0, f.eip);
+        } else {
+            cur = f;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+/*
+ * deliver.h — protected-mode exception and interrupt delivery, implemented once for every mode.
+ *
+ * Unicorn never vectors through the IDT: it reports the vector to a hook and stops. The machine
+ * then does what the CPU would (Intel SDM vol. 3, 6.12): fetch the gate from the guest's IDT,
+ * check it (present, type, DPL for software interrupts), fetch the target code segment, switch to
+ * the stack named by the TSS on an inward privilege change, push SS/ESP (if switched), EFLAGS,
+ * CS, EIP and the error code, clear TF/NT/RF (and IF for interrupt gates), and load the new state.
+ *
+ * A fault raised while delivering (a missing gate, a bad stack, a page fault on the stack) is
+ * itself delivered, combined by the double-fault rules: contributory after contributory, or
+ * contributory / page fault after a page fault, becomes #DF (error code 0); any fault while
+ * delivering #DF is a triple fault, which ends the run with the chain of vectors and the EIP.
+ * Task gates and 16-bit gates are not supported: the run ends with a clear message.
+ *
+ * Modes that keep a virtual CPU (trap, bt) will aim the same code at the guest's virtual state.
+ */
+#ifndef VMLAB_DELIVER_H
+#define VMLAB_DELIVER_H
+
+#include <stdbool.h>
+#include "emu/machine.h"
+
+/* Deliver `ev` to the guest. Returns 0 when the CPU now stands at the handler's first
+ * instruction, -1 when the run ended (triple fault, unsupported gate; m->end is set). */
+int deliver_event(struct machine *m, const struct xevent *ev);
+
+/* True for the exception vectors that push an error code (8, 10-14, 17). */
+bool vector_has_error_code(unsigned vector);
+
+/* Short name of an exception vector ("#PF"), or NULL for 32..255. */
+const char *vector_name(unsigned vector);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * insn_class.h — classify decoded x86 instructions into the classes of insn_class.def.
+ *
+ * Decoding is done with Capstone, once per translated block (emu/blocks.c), never per execution.
+ */
+#ifndef VMLAB_INSN_CLASS_H
+#define VMLAB_INSN_CLASS_H
+
+#include <capstone/capstone.h>
+
+enum insn_class {
+#define INSN_CLASS(id, name, kind) IC_##id,
+#include "emu/insn_class.def"
+#undef INSN_CLASS
+    IC_COUNT,
+    IC_NONE = 255
+};
+
+enum insn_kind { IK_PRIV, IK_IOPL, IK_SENS, IK_OTHER };
+
+extern const char *const insn_class_name[IC_COUNT];
+extern const enum insn_kind insn_class_kind[IC_COUNT];
+
+/* Class of a Capstone-decoded instruction (decoded with CS_OPT_DETAIL on), IC_NONE if it is an
+ * ordinary instruction. For mov to/from CR, *cr receives the CR number (else -1). */
+enum insn_class insn_classify(const cs_insn *insn, int *cr);
+
+/* True for control transfers that end a basic block (jumps, calls, returns, int, iret, hlt...). */
+int insn_ends_block(const cs_insn *insn);
+
+#endif

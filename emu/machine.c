@@ -1,0 +1,217 @@
+/*
+ * machine.c — creating and tearing down a machine, and the small services every part uses:
+ * ending the run with a reason, the exact current time, guest linear memory access.
+ *
+ * Guest RAM is an anonymous host mapping (lazily backed: a 256 MiB guest costs only the pages it
+ * touches) handed to Unicorn with uc_mem_map_ptr at physical address 0, so the loader, exception
+ * delivery and the monitors read and write guest memory with plain memcpy.
+ */
+#include "emu/machine.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "emu/pc.h"
+#include "emu/run.h"
+
+static void stdout_sink(void *opaque, uint8_t byte)
+{
+    fputc(byte, stdout);
+    if (byte == '\n')
+        fflush(stdout);
+}
+
+void machine_config_defaults(struct machine_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ram_bytes = 256ull << 20;
+    cfg->ips = 1000000000ull;
+    cfg->epoch = 1767225600ull; /* 2026-01-01 00:00:00 UTC */
+    cfg->cmdline = "";
+    cfg->console = stdout_sink;
+    cfg->diag = stderr;
+}
+
+struct machine *machine_create(const struct machine_config *cfg, char *errbuf, unsigned errlen)
+{
+    if (cfg->ram_bytes < (2ull << 20) || cfg->ram_bytes > (3ull << 30) ||
+        (cfg->ram_bytes & 0xfff)) {
+        snprintf(errbuf, errlen, "RAM size must be a multiple of 4 KiB between 2 MiB and 3 GiB");
+        return NULL;
+    }
+    if (cfg->ips == 0) {
+        snprintf(errbuf, errlen, "instructions per second must be positive");
+        return NULL;
+    }
+    struct machine *m = calloc(1, sizeof *m);
+    if (!m) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    m->cfg = *cfg;
+    m->guest_exit = -1;
+    m->io_idx = -1;
+    m->ram_size = cfg->ram_bytes;
+    m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                  -1, 0);
+    if (m->ram == MAP_FAILED) {
+        m->ram = NULL;
+        snprintf(errbuf, errlen, "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(m->ram_size >> 20), strerror(errno));
+        machine_destroy(m);
+        return NULL;
+    }
+    m->pm.ram = m->ram;
+    m->pm.size = m->ram_size;
+    uc_err e = uc_open(UC_ARCH_X86, UC_MODE_32, &m->uc);
+    if (e != UC_ERR_OK) {
+        snprintf(errbuf, errlen, "unicorn: %s", uc_strerror(e));
+        machine_destroy(m);
+        return NULL;
+    }
+    if (uq_calibrate(&m->quirks, m->uc, errbuf, errlen) < 0) {
+        machine_destroy(m);
+        return NULL;
+    }
+    e = uc_mem_map_ptr(m->uc, 0, m->ram_size, UC_PROT_ALL, m->ram);
+    if (e != UC_ERR_OK) {
+        snprintf(errbuf, errlen, "unicorn: cannot map guest RAM: %s", uc_strerror(e));
+        machine_destroy(m);
+        return NULL;
+    }
+    if (cs_open(CS_ARCH_X86, CS_MODE_32, &m->cs) != CS_ERR_OK ||
+        cs_option(m->cs, CS_OPT_DETAIL, CS_OPT_ON) != CS_ERR_OK) {
+        snprintf(errbuf, errlen, "capstone: cannot open an x86-32 decoder");
+        machine_destroy(m);
+        return NULL;
+    }
+    if (bc_init(&m->bc) < 0 || ev_init(&m->ev, cfg->bucket_width) < 0) {
+        snprintf(errbuf, errlen, "out of memory");
+        machine_destroy(m);
+        return NULL;
+    }
+    m->phase_seen = 1;
+    if (pc_build(m, errbuf, errlen) < 0 || run_install_hooks(m, errbuf, errlen) < 0) {
+        machine_destroy(m);
+        return NULL;
+    }
+    return m;
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (!m)
+        return;
+    if (m->cs)
+        cs_close(&m->cs);
+    uq_free(&m->quirks);
+    if (m->uc)
+        uc_close(m->uc);
+    if (m->ram)
+        munmap(m->ram, m->ram_size);
+    bc_free(&m->bc);
+    sites_free(&m->sites);
+    ev_free(&m->ev);
+    free(m);
+}
+
+void machine_end(struct machine *m, enum run_end end, int status, const char *fmt, ...)
+{
+    if (m->end != END_NONE)
+        return;
+    m->end = end;
+    m->exit_status = status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->message, sizeof m->message, fmt, ap);
+    va_end(ap);
+    m->stop = STOP_END;
+    if (m->uc)
+        uc_emu_stop(m->uc);
+}
+
+/* Instructions of the current block not yet retired while an I/O instruction executes. */
+static uint64_t unretired(const struct machine *m)
+{
+    if (m->io_idx < 0 || !m->cur)
+        return 0;
+    return (uint64_t)(m->cur->n - (m->io_idx + 1));
+}
+
+uint64_t machine_now(const struct machine *m) { return m->time - unretired(m); }
+
+uint64_t machine_retired(const struct machine *m)
+{
+    return m->time - m->idle - unretired(m);
+}
+
+void machine_paging_regs(struct machine *m, struct paging_regs *r)
+{
+    uint64_t v = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR0, &v);
+    r->cr0 = (uint32_t)v;
+    v = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR3, &v);
+    r->cr3 = (uint32_t)v;
+    v = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR4, &v);
+    r->cr4 = (uint32_t)v;
+}
+
+int machine_cpl(struct machine *m)
+{
+    uint32_t cs = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
+    return (int)(cs & 3);
+}
+
+int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user,
+                     uint32_t *fault_lin, uint32_t *pf_err)
+{
+    struct paging_regs r;
+    machine_paging_regs(m, &r);
+    struct paging_access acc = {.write = false, .user = user, .set_ad = true};
+    return paging_read(&r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+}
+
+int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
+                      uint32_t *fault_lin, uint32_t *pf_err)
+{
+    struct paging_regs r;
+    machine_paging_regs(m, &r);
+    struct paging_access acc = {.write = true, .user = user, .set_ad = true};
+    return paging_write(&r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+}
+
+void machine_fold_counters(struct machine *m)
+{
+    /* While an I/O instruction (the phase-marker write) executes mid-block, the rest of the block
+     * has been counted already but belongs to what comes after: hold it back. */
+    uint64_t held[4] = {0, 0, 0, 0};
+    uint64_t held_priv[IC_COUNT];
+    memset(held_priv, 0, sizeof held_priv);
+    if (m->io_idx >= 0 && m->cur) {
+        held[m->cur->cpl] = (uint64_t)(m->cur->n - (m->io_idx + 1));
+        for (unsigned i = 0; i < m->cur->nsites; i++)
+            if (m->cur->sites[i].idx > m->io_idx)
+                held_priv[m->cur->sites[i].cls]++;
+    }
+    uint32_t ph = m->ev.phase < 16 ? m->ev.phase : 15;
+    for (int c = 0; c < 4; c++) {
+        uint64_t now = m->insn_cpl[c] - held[c];
+        uint64_t d = now - m->phase_mark_cpl[c];
+        ev_add(&m->ev, EV_INSN, c, "", d, 0);
+        m->phase_insn[ph][c == 3 ? 0 : 1] += d;
+        m->phase_mark_cpl[c] = now;
+    }
+    for (int i = 0; i < IC_COUNT; i++) {
+        uint64_t now = m->priv[i] - held_priv[i];
+        uint64_t d = now - m->priv_folded[i];
+        if (d)
+            ev_add(&m->ev, EV_PRIV, i, insn_class_name[i], d, 0);
+        m->priv_folded[i] = now;
+    }
+}

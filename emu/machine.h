@@ -1,0 +1,202 @@
+/*
+ * machine.h — the x86-32 PC that every mode runs on.
+ *
+ * One `struct machine` holds everything of one run: the Unicorn engine (the CPU), guest RAM (host
+ * memory handed to Unicorn with uc_mem_map_ptr, so host code reads and writes it directly), the
+ * port bus and the devices of the board, the deterministic clock, the block cache that counts
+ * instructions, the event store (the funnel), and the mode (a `struct mode_ops` plus its private
+ * state). Nothing is global: tests run several machines side by side.
+ *
+ * Life of a machine:
+ *
+ *   machine_create(cfg) -> loader_load_multiboot() -> mode->setup() -> machine_run() -> destroy
+ *
+ * machine_run() is the exit loop (emu/run.c): it runs the CPU until something needs the host —
+ * an exception, a timer deadline, an interrupt window, a halt, a limit — handles it, and resumes.
+ */
+#ifndef VMLAB_MACHINE_H
+#define VMLAB_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <unicorn/unicorn.h>
+
+#include "emu/addrset.h"
+#include "emu/blocks.h"
+#include "emu/bus.h"
+#include "emu/dev/cmos.h"
+#include "emu/dev/misc_ports.h"
+#include "emu/dev/pic8259.h"
+#include "emu/dev/pit8254.h"
+#include "emu/dev/uart16550.h"
+#include "emu/events.h"
+#include "emu/insn_class.h"
+#include "emu/paging.h"
+#include "emu/uc_quirks.h"
+#include "emu/vclock.h"
+
+struct mode_ops;
+
+/* How a run ended. The process exit status of `vmlab run` follows from it. */
+enum run_end {
+    END_NONE = 0,
+    END_GUEST_EXIT,      /* isa-debug-exit: status (V << 1) | 1 */
+    END_GUEST_FAILURE,   /* triple fault, halted forever, unhandled state: status 4 */
+    END_LIMIT,           /* instruction or wall-clock limit: status 6 */
+    END_INTERNAL,        /* host-side failure: status 8 */
+};
+
+#define EXIT_STATUS_USAGE 2
+#define EXIT_STATUS_GUEST_FAILURE 4
+#define EXIT_STATUS_LIMIT 6
+#define EXIT_STATUS_INTERNAL 8
+
+struct machine_config {
+    uint64_t ram_bytes;          /* guest RAM, default 256 MiB */
+    uint64_t ips;                /* instructions per simulated second, default 1e9 */
+    uint64_t epoch;              /* Unix time the CMOS clock starts at */
+    uint64_t max_insns;          /* stop after this much guest time (instructions), 0 = none */
+    double wall_limit;           /* seconds of host time, 0 = none */
+    uint64_t bucket_width;       /* time-series bucket (instructions), 0 = none */
+    const char *cmdline;         /* guest command line (Multiboot) */
+    uart_sink_fn console;        /* where COM1 output goes */
+    void *console_opaque;
+    FILE *diag;                  /* where the machine's own diagnostics go (stderr) */
+};
+
+/* Why the CPU stopped: set by a hook, consumed by the exit loop. */
+enum stop_why {
+    STOP_NONE = 0,
+    STOP_EXCEPTION,      /* pending_exc holds a CPU exception to handle */
+    STOP_DEADLINE,       /* a timer / limit deadline is due at the current block start */
+    STOP_TAIL,           /* a deadline falls inside the block at EIP: run tail_insns exactly */
+    STOP_IRQ,            /* interrupt window: an interrupt can be delivered at EIP */
+    STOP_REDECODE,       /* a block's site hooks were installed: resume at EIP */
+    STOP_END,            /* the run is over (m->end set) */
+};
+
+/* An exception or interrupt event on its way to the guest. */
+enum xkind {
+    XK_FAULT,            /* fault: EIP points at the faulting instruction */
+    XK_TRAP,             /* trap-class exception (#DB traps, #OF via into): EIP after */
+    XK_SOFTINT,          /* int n, int3, into: EIP after, gate DPL checked against CPL */
+    XK_EXTINT,           /* external interrupt from the PIC */
+};
+
+struct xevent {
+    enum xkind kind;
+    uint8_t vector;
+    bool has_error;
+    uint32_t error;
+    uint32_t eip;        /* return address to push */
+    uint32_t insn_eip;   /* address of the instruction that raised it (= eip for faults) */
+    uint32_t cr2;        /* for #PF */
+    int irq;             /* for XK_EXTINT */
+};
+
+struct machine {
+    struct machine_config cfg;
+    uc_engine *uc;
+    struct uc_quirks quirks;
+    uint8_t *ram;
+    uint64_t ram_size;
+    struct phys_mem pm;
+    csh cs;                      /* Capstone handle (32-bit, detail on) */
+
+    /* The board */
+    struct pio_bus bus;
+    struct pic8259 pic;
+    struct pit8254 pit;
+    struct uart16550 uart;
+    struct cmos cmos;
+    struct debug_exit dbgexit;
+    struct phase_port phase;
+    struct vclock clock;
+
+    /* Time: guest time in instructions = retired + idle (skipped while halted). */
+    uint64_t time;
+    uint64_t idle;
+    uint64_t insn_cpl[4];        /* retired per CPL */
+    uint64_t deadline;           /* the block hook leaves the fast path when time + n > this */
+    uint64_t next_wall_check;    /* guest time of the next wall-clock check */
+    double wall_start;
+
+    /* Translated-block bookkeeping (emu/blocks.c) */
+    struct block_cache bc;
+    const struct block *cur;     /* block being executed */
+    uint32_t epoch;              /* bumped when user address spaces may have changed */
+    uint64_t priv[IC_COUNT];     /* privileged/sensitive instructions executed (hot counters) */
+    uint64_t priv_folded[IC_COUNT];
+    struct addrset sites;        /* instruction addresses carrying a site hook */
+    int io_idx;                  /* index in `cur` of the I/O instruction being executed, -1 */
+    uint32_t io_eip;
+
+    /* Exit loop state */
+    enum stop_why stop;
+    struct xevent pending_exc;
+    uint64_t tail_insns;
+    struct block *tail_block;    /* the block a STOP_TAIL stopped in front of */
+    bool in_tail;                /* running a tail: the next block hook only counts */
+    bool irq_window;             /* an interrupt is pending but IF was 0: watch block boundaries */
+
+    /* Counting */
+    struct ev_store ev;
+    uint64_t phase_start[16];    /* guest time when each phase was entered */
+    uint64_t phase_insn[16][2];  /* retired instructions per phase: [user, kernel] */
+    uint64_t phase_mark_cpl[4];  /* insn_cpl at the last phase change */
+    uint32_t phase_seen;         /* bitmask of phases entered */
+
+    /* Outcome */
+    enum run_end end;
+    int exit_status;
+    int guest_exit;              /* value written to isa-debug-exit, -1 if none */
+    char message[512];
+
+    /* Progress report, called about every 20M instructions of guest time (may be NULL). */
+    void (*progress)(void *opaque, const struct machine *m);
+    void *progress_opaque;
+
+    /* Mode */
+    const struct mode_ops *mode;
+    void *mode_state;
+};
+
+/* Create a machine with RAM, CPU, devices and counters, ready for a loader. Returns NULL with a
+ * one-line reason in errbuf. */
+struct machine *machine_create(const struct machine_config *cfg, char *errbuf, unsigned errlen);
+void machine_destroy(struct machine *m);
+
+/* Default configuration (256 MiB, 1e9 instructions/s, no limits, console to stdout). */
+void machine_config_defaults(struct machine_config *cfg);
+
+/* Run until the guest exits or fails or a limit is reached. Returns the process exit status and
+ * leaves m->end / m->message set. */
+int machine_run(struct machine *m);
+
+/* End the run (from a hook, device or mode): record why and stop the CPU. The first call wins. */
+void machine_end(struct machine *m, enum run_end end, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Guest time now, exact even while an I/O instruction is executing in the middle of a block. */
+uint64_t machine_now(const struct machine *m);
+
+/* Instructions retired so far (exact at the same points as machine_now). */
+uint64_t machine_retired(const struct machine *m);
+
+/* Current paging registers and privilege level, read from the CPU. */
+void machine_paging_regs(struct machine *m, struct paging_regs *r);
+int machine_cpl(struct machine *m);
+
+/* Read/write guest linear memory as the CPU would at privilege `user` (no fault delivery: returns
+ * 0, -1 with *fault_lin and *pf_err for a page fault, -2 outside RAM). */
+int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user,
+                     uint32_t *fault_lin, uint32_t *pf_err);
+int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
+                      uint32_t *fault_lin, uint32_t *pf_err);
+
+/* Fold the hot-path counters (instructions per CPL, privileged instructions) into the event store
+ * for the current phase; called at phase changes and at the end of the run. */
+void machine_fold_counters(struct machine *m);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * mode.h — the interface between the machine and a virtualization mode.
+ *
+ * A mode decides what happens to the guest's sensitive events. The machine's exit loop
+ * (emu/run.c) calls a mode only through this table; common code never asks which mode it runs.
+ * Each mode lives in its own file(s) under emu/modes/ with private state in m->mode_state.
+ *
+ *   setup()      after the kernel image is loaded: native puts the CPU in the Multiboot entry
+ *                state; a monitor builds its own structures first.
+ *   exception()  a CPU exception stopped the guest (m->pending_exc): record it through the
+ *                funnel, then handle it (native: deliver through the guest's IDT).
+ *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
+ *   irq_open()   whether the guest accepts an external interrupt right now (native: EFLAGS.IF).
+ *   teardown()   free the mode's state.
+ *
+ * Handlers return 0 to continue, -1 when the run ended (m->end set).
+ */
+#ifndef VMLAB_MODE_H
+#define VMLAB_MODE_H
+
+#include <stdbool.h>
+
+#include "emu/loader.h"
+#include "emu/machine.h"
+
+struct mode_ops {
+    const char *name;
+    const char *summary;
+    int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
+    int (*exception)(struct machine *m, const struct xevent *ev);
+    int (*interrupt)(struct machine *m, const struct xevent *ev);
+    bool (*irq_open)(struct machine *m);
+    void (*teardown)(struct machine *m);
+};
+
+/* All modes vmlab has, NULL-terminated (emu/modes/registry.c). */
+extern const struct mode_ops *const vmlab_modes[];
+
+/* The mode called `name`, or NULL. */
+const struct mode_ops *mode_find(const char *name);
+
+/* Native mode: no monitor (emu/modes/native.c). */
+extern const struct mode_ops mode_native;
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * registry.c — the list of modes. Adding a mode is one line here plus its own file(s).
+ */
+#include <string.h>
+
+#include "emu/modes/mode.h"
+
+const struct mode_ops *const vmlab_modes[] = {
+    &mode_native,
+    NULL,
+};
+
+const struct mode_ops *mode_find(const char *name)
+{
+    for (int i = 0; vmlab_modes[i]; i++)
+        if (strcmp(vmlab_modes[i]->name, name) == 0)
+            return vmlab_modes[i];
+    return NULL;
+}

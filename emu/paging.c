@@ -1,0 +1,125 @@
+/*
+ * paging.c — the i386 non-PAE page walk (see paging.h).
+ *
+ * Permission rules (Intel SDM vol. 3, 4.6, for 32-bit paging): the effective U/S and R/W of a
+ * translation are the AND of the PDE's and the PTE's bits. A user access needs U at both levels;
+ * a user write needs W at both levels; a supervisor write to a read-only page faults only when
+ * CR0.WP is set. A not-present entry at either level gives error code P=0; anything else P=1.
+ */
+#include "emu/paging.h"
+
+#include <string.h>
+
+static bool load32(struct phys_mem *pm, uint32_t pa, uint32_t *v)
+{
+    if ((uint64_t)pa + 4 > pm->size)
+        return false;
+    memcpy(v, pm->ram + pa, 4);
+    return true;
+}
+
+static void store32(struct phys_mem *pm, uint32_t pa, uint32_t v)
+{
+    memcpy(pm->ram + pa, &v, 4);
+}
+
+static bool allowed(uint32_t perm, const struct paging_access *acc, bool wp)
+{
+    if (acc->user && !(perm & PTE_U))
+        return false;
+    if (acc->write && !(perm & PTE_W) && (acc->user || wp))
+        return false;
+    return true;
+}
+
+int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
+                     const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err)
+{
+    uint32_t err_base = (acc->write ? PFE_W : 0) | (acc->user ? PFE_U : 0);
+    if (!(r->cr0 & CR0_PG)) {
+        *phys = lin;
+        return 0;
+    }
+    bool wp = (r->cr0 & CR0_WP) != 0;
+    uint32_t pde_pa = (r->cr3 & 0xfffff000u) + ((lin >> 22) << 2);
+    uint32_t pde;
+    if (!load32(pm, pde_pa, &pde) || !(pde & PTE_P)) {
+        *pf_err = err_base;
+        return -1;
+    }
+    if ((pde & PTE_PS) && (r->cr4 & CR4_PSE)) {
+        if (!allowed(pde, acc, wp)) {
+            *pf_err = err_base | PFE_P;
+            return -1;
+        }
+        uint32_t pa = (pde & 0xffc00000u) | (lin & 0x003fffffu);
+        if (acc->set_ad) {
+            uint32_t n = pde | PTE_A | (acc->write ? PTE_D : 0);
+            if (n != pde)
+                store32(pm, pde_pa, n);
+        }
+        *phys = pa;
+        return 0;
+    }
+    uint32_t pte_pa = (pde & 0xfffff000u) + (((lin >> 12) & 0x3ffu) << 2);
+    uint32_t pte;
+    if (!load32(pm, pte_pa, &pte) || !(pte & PTE_P)) {
+        *pf_err = err_base;
+        return -1;
+    }
+    if (!allowed(pde & pte, acc, wp)) {
+        *pf_err = err_base | PFE_P;
+        return -1;
+    }
+    if (acc->set_ad) {
+        if (!(pde & PTE_A))
+            store32(pm, pde_pa, pde | PTE_A);
+        uint32_t n = pte | PTE_A | (acc->write ? PTE_D : 0);
+        if (n != pte)
+            store32(pm, pte_pa, n);
+    }
+    *phys = (pte & 0xfffff000u) | (lin & 0xfffu);
+    return 0;
+}
+
+static int copy(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin, uint8_t *buf,
+                uint32_t len, const struct paging_access *acc, uint32_t *fault_lin,
+                uint32_t *pf_err, bool to_guest)
+{
+    while (len > 0) {
+        uint32_t chunk = 0x1000u - (lin & 0xfffu);
+        if (chunk > len)
+            chunk = len;
+        uint32_t pa;
+        if (paging_translate(r, pm, lin, acc, &pa, pf_err) < 0) {
+            *fault_lin = lin;
+            return -1;
+        }
+        if ((uint64_t)pa + chunk > pm->size) {
+            *fault_lin = lin;
+            return -2;
+        }
+        if (to_guest)
+            memcpy(pm->ram + pa, buf, chunk);
+        else
+            memcpy(buf, pm->ram + pa, chunk);
+        buf += chunk;
+        lin += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+int paging_read(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin, void *buf,
+                uint32_t len, const struct paging_access *acc, uint32_t *fault_lin,
+                uint32_t *pf_err)
+{
+    return copy(r, pm, lin, buf, len, acc, fault_lin, pf_err, false);
+}
+
+int paging_write(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin, const void *buf,
+                 uint32_t len, const struct paging_access *acc, uint32_t *fault_lin,
+                 uint32_t *pf_err)
+{
+    return copy(r, pm, lin, (uint8_t *)buf, len, acc, fault_lin, pf_err, true);
+}

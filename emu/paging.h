@@ -1,0 +1,72 @@
+/*
+ * paging.h — the i386 two-level page walk as pure functions (no CPU, no engine).
+ *
+ * The machine needs to read and write guest memory by *linear* address outside the CPU: to fetch
+ * IDT gates, GDT descriptors and the TSS, and to push exception frames. Those accesses must see
+ * exactly what the CPU would: 4 KiB pages through a page directory and page table, 4 MiB pages when
+ * CR4.PSE and PDE.PS are set, U/S and R/W checks with CR0.WP, and the page-fault error code the CPU
+ * would report. Physical memory is a plain byte array (the guest's RAM), so these functions are
+ * unit-tested on hand-built tables.
+ *
+ * Accessed/dirty bits are set as the CPU sets them when `set_ad` is true.
+ */
+#ifndef VMLAB_PAGING_H
+#define VMLAB_PAGING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CR0_PE (1u << 0)
+#define CR0_WP (1u << 16)
+#define CR0_PG (1u << 31)
+#define CR4_PSE (1u << 4)
+#define CR4_PAE (1u << 5)
+
+#define PTE_P (1u << 0)
+#define PTE_W (1u << 1)
+#define PTE_U (1u << 2)
+#define PTE_A (1u << 5)
+#define PTE_D (1u << 6)
+#define PTE_PS (1u << 7)
+
+/* Page-fault error code bits. */
+#define PFE_P (1u << 0)   /* 1: protection violation, 0: not present */
+#define PFE_W (1u << 1)   /* write access */
+#define PFE_U (1u << 2)   /* access from CPL 3 */
+
+struct paging_regs {
+    uint32_t cr0, cr3, cr4;
+};
+
+/* What kind of access is being translated. */
+struct paging_access {
+    bool write;
+    bool user;       /* CPL 3 access (implicit supervisor accesses, e.g. IDT reads, pass false) */
+    bool set_ad;     /* update accessed / dirty bits like the CPU */
+};
+
+/* Physical memory seen by the walker. */
+struct phys_mem {
+    uint8_t *ram;
+    uint64_t size;
+};
+
+/* Translate `lin`. Returns 0 and the physical address in *phys, or -1 with the page-fault error
+ * code in *pf_err (CR2 would be `lin`). With paging off the linear address is the physical one.
+ * A page-table or final frame outside RAM reads as not present (the bus floats) -> -1. */
+int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
+                     const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err);
+
+/* Copy `len` bytes between guest linear memory and `buf`, page by page. Returns 0; -1 with
+ * *fault_lin / *pf_err describing the first page that faulted (nothing after it is copied; for
+ * writes, pages before it were written — callers check all pages first when that matters); or -2
+ * with *fault_lin when a translated address lies outside RAM. */
+int paging_read(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin, void *buf,
+                uint32_t len, const struct paging_access *acc, uint32_t *fault_lin,
+                uint32_t *pf_err);
+int paging_write(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin, const void *buf,
+                 uint32_t len, const struct paging_access *acc, uint32_t *fault_lin,
+                 uint32_t *pf_err);
+
+#endif

@@ -1,0 +1,552 @@
+/*
+ * run.c — the hooks that stop the CPU, and the exit loop that handles why it stopped.
+ *
+ * The CPU (Unicorn) runs freely until a hook asks it to stop. The hooks are few and cheap:
+ *
+ *   block hook    every translated block: count its instructions (emu/blocks.c), leave the fast
+ *                 path only when a deadline falls in the block, an interrupt window is being
+ *                 watched, or the block is new.
+ *   intr hook     a CPU exception: note it exactly (vector, error code, CR2, EIP, retired count
+ *                 corrected to the faulting instruction) and stop; the loop hands it to the mode.
+ *   site hooks    address-ranged code hooks on the few instructions the machine must see before
+ *                 they execute (I/O for privilege checks and exact EIPs, CR3 loads and INVLPG for
+ *                 the block cache, RDTSC for deterministic time); installed when a block is first
+ *                 decoded, they cost nothing anywhere else.
+ *   in/out hooks  port I/O onto the bus, recorded through the funnel.
+ *
+ * The exit loop (machine_run) is the one place where stops are handled:
+ *
+ *     +--> deliver a pending interrupt if the guest accepts it --> run CPU --+
+ *     |                                                                     |
+ *     +-- exception -> mode | deadline -> PIT, limits | tail -> run exactly-+
+ *         N instructions | halt -> skip time to the next event | end -> out
+ *
+ * Time is exact: a timer deadline inside a block is reached by stopping at the block's start
+ * and running exactly the remaining instructions with a Unicorn exit address (stop before the
+ * instruction at deadline), so timer interrupts land on the same instruction in every run.
+ */
+#include "emu/run.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu/deliver.h"
+#include "emu/machine.h"
+#include "emu/modes/mode.h"
+
+#define WALL_CHECK_INSNS 20000000ull   /* guest instructions between wall-clock checks */
+#define HALT_IDLE_GIVE_UP 100000u       /* timer edges in one halt with no interrupt taken */
+
+static double wall_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static uint32_t reg32(struct machine *m, int reg)
+{
+    uint32_t v = 0;
+    uc_reg_read(m->uc, reg, &v);
+    return v;
+}
+
+/* ---- counting -------------------------------------------------------------------------- */
+
+static inline void account(struct machine *m, const struct block *b)
+{
+    m->time += b->n;
+    m->insn_cpl[b->cpl] += b->n;
+    m->cur = b;
+    m->io_idx = -1;
+    for (unsigned i = 0; i < b->nsites; i++)
+        m->priv[b->sites[i].cls]++;
+}
+
+/* The block b was counted whole but stopped before instruction `idx`: take the rest back. */
+static void uncount_from(struct machine *m, const struct block *b, unsigned idx)
+{
+    if (idx >= b->n)
+        return;
+    m->time -= b->n - idx;
+    m->insn_cpl[b->cpl] -= b->n - idx;
+    for (unsigned i = 0; i < b->nsites; i++)
+        if (b->sites[i].idx >= idx)
+            m->priv[b->sites[i].cls]--;
+}
+
+static uint64_t due_time(const struct machine *m)
+{
+    uint64_t due = pit_next_event(&m->pit);
+    if (m->cfg.max_insns && m->cfg.max_insns < due)
+        due = m->cfg.max_insns;
+    if (m->next_wall_check < due)
+        due = m->next_wall_check;
+    return due;
+}
+
+static void update_deadline(struct machine *m)
+{
+    m->irq_window = pic_intr(&m->pic);
+    m->deadline = m->irq_window ? 0 : due_time(m);
+}
+
+static bool in_shadow(const struct machine *m, uint32_t eip)
+{
+    return m->cur && m->cur->ends_shadow && eip == m->cur->addr + m->cur->size;
+}
+
+/* ---- site hooks --------------------------------------------------------------------------- */
+
+static bool site_needs_hook(const struct site *s)
+{
+    switch (s->cls) {
+    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: case IC_INVLPG: case IC_RDTSC:
+        return true;
+    case IC_MOV_TO_CR:
+        return s->cr == 3;
+    default:
+        return false;
+    }
+}
+
+static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
+
+/* Install code hooks on b's sites that have none yet. Returns the number installed. */
+static int install_sites(struct machine *m, const struct block *b)
+{
+    int added = 0;
+    for (unsigned i = 0; i < b->nsites; i++) {
+        const struct site *s = &b->sites[i];
+        uint32_t a = b->addr + s->off;
+        if (!site_needs_hook(s) || sites_has(&m->sites, a))
+            continue;
+        uc_hook h;
+        if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, (void *)hook_site, m, a, a) != UC_ERR_OK) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "unicorn: cannot hook the instruction at 0x%08x", a);
+            return 0;
+        }
+        sites_add(&m->sites, a);
+        added++;
+    }
+    if (added)
+        uc_ctl_remove_cache(m->uc, b->addr, (uint64_t)b->addr + b->size);
+    return added;
+}
+
+static const struct site *find_site(const struct block *b, uint32_t addr)
+{
+    uint32_t off = addr - b->addr;
+    for (unsigned i = 0; i < b->nsites; i++)
+        if (b->sites[i].off == off)
+            return &b->sites[i];
+    return NULL;
+}
+
+static void raise_fault(struct machine *m, uint8_t vector, uint32_t error, uint32_t eip)
+{
+    struct xevent *x = &m->pending_exc;
+    memset(x, 0, sizeof *x);
+    x->kind = XK_FAULT;
+    x->vector = vector;
+    x->has_error = vector_has_error_code(vector);
+    x->error = error;
+    x->eip = x->insn_eip = eip;
+    m->stop = STOP_EXCEPTION;
+    uc_emu_stop(m->uc);
+}
+
+/* Architectural I/O permission: CPL <= IOPL, or every bit for the accessed ports is clear in the
+ * TSS I/O permission bitmap. */
+static bool io_permitted(struct machine *m, uint16_t port, unsigned size)
+{
+    uint32_t eflags = reg32(m, UC_X86_REG_EFLAGS);
+    int cpl = machine_cpl(m);
+    if (cpl <= (int)((eflags >> 12) & 3))
+        return true;
+    uc_x86_mmr tr;
+    memset(&tr, 0, sizeof tr);
+    uc_reg_read(m->uc, UC_X86_REG_TR, &tr);
+    if (tr.selector == 0 || tr.limit < 0x67)
+        return false;
+    uint16_t iomap;
+    uint32_t fl, pf;
+    if (machine_read_lin(m, (uint32_t)tr.base + 0x66, &iomap, 2, false, &fl, &pf) != 0)
+        return false;
+    uint32_t byte = iomap + port / 8u;
+    if (byte + 1 > tr.limit)
+        return false;
+    uint8_t bits[2] = {0xff, 0xff};
+    if (machine_read_lin(m, (uint32_t)tr.base + byte, bits, 2, false, &fl, &pf) != 0)
+        return false;
+    uint16_t w = (uint16_t)(bits[0] | (bits[1] << 8));
+    uint16_t mask = (uint16_t)(((1u << size) - 1) << (port % 8u));
+    return (w & mask) == 0;
+}
+
+static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    const struct block *b = m->cur;
+    if (!b || addr < b->addr || addr >= (uint64_t)b->addr + b->size)
+        return;
+    const struct site *s = find_site(b, (uint32_t)addr);
+    if (!s)
+        return;
+    switch (s->cls) {
+    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
+        uint16_t port = s->port_imm ? s->port : (uint16_t)reg32(m, UC_X86_REG_EDX);
+        if (!io_permitted(m, port, s->io_size)) {
+            uncount_from(m, b, s->idx);
+            raise_fault(m, 13, 0, (uint32_t)addr);
+            return;
+        }
+        m->io_idx = s->idx;
+        m->io_eip = (uint32_t)addr;
+        break;
+    }
+    case IC_MOV_TO_CR:
+    case IC_INVLPG:
+        m->epoch++;
+        break;
+    case IC_RDTSC: {
+        /* Deterministic time stamp counter: guest time in instructions at this instruction. */
+        uint64_t cr4 = 0;
+        uc_reg_read(uc, UC_X86_REG_CR4, &cr4);
+        uncount_from(m, b, s->idx + 1u);
+        if ((cr4 & (1u << 2)) && machine_cpl(m) > 0) {
+            uncount_from(m, b, s->idx);
+            raise_fault(m, 13, 0, (uint32_t)addr);
+            return;
+        }
+        uint64_t tsc = m->time - 1;
+        uint32_t lo = (uint32_t)tsc, hi = (uint32_t)(tsc >> 32), next = (uint32_t)addr + s->len;
+        uc_reg_write(uc, UC_X86_REG_EAX, &lo);
+        uc_reg_write(uc, UC_X86_REG_EDX, &hi);
+        uc_reg_write(uc, UC_X86_REG_EIP, &next);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- block hook --------------------------------------------------------------------------- */
+
+static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct block *b)
+{
+    if (m->stop != STOP_NONE) {
+        uc_emu_stop(m->uc);
+        return;
+    }
+    if (!b || (b->cpl == 3 && b->epoch != m->epoch && !blocks_verify(m, b))) {
+        b = blocks_decode(m, addr, size, b);
+        if (!b)
+            return;
+        if (install_sites(m, b) || m->end) {
+            m->stop = m->end ? STOP_END : STOP_REDECODE;
+            uc_emu_stop(m->uc);
+            return;
+        }
+    }
+    if (m->in_tail) {
+        m->in_tail = false;
+        account(m, b);
+        return;
+    }
+    uint64_t due = due_time(m);
+    if (m->time >= due) {
+        m->stop = STOP_DEADLINE;
+        uc_emu_stop(m->uc);
+        return;
+    }
+    if (m->irq_window && !in_shadow(m, addr) && m->mode->irq_open(m)) {
+        m->stop = STOP_IRQ;
+        uc_emu_stop(m->uc);
+        return;
+    }
+    if (m->time + b->n > due) {
+        m->stop = STOP_TAIL;
+        m->tail_insns = due - m->time;
+        m->tail_block = b;
+        uc_emu_stop(m->uc);
+        return;
+    }
+    account(m, b);
+}
+
+static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    struct block *b = bc_lookup(&m->bc, (uint32_t)addr, size);
+    if (__builtin_expect(b && m->time + b->n <= m->deadline && (b->cpl != 3 || b->epoch == m->epoch),
+                         1)) {
+        account(m, b);
+        return;
+    }
+    block_slow(m, (uint32_t)addr, size, b);
+}
+
+/* ---- exceptions ---------------------------------------------------------------------------- */
+
+static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
+{
+    struct machine *m = opaque;
+    struct xevent *x = &m->pending_exc;
+    memset(x, 0, sizeof *x);
+    uint32_t err = 0;
+    int is_int = 0;
+    uq_exception_info(&m->quirks, uc, &err, &is_int);
+    x->vector = (uint8_t)intno;
+    x->eip = reg32(m, UC_X86_REG_EIP);
+    x->insn_eip = x->eip;
+    if (is_int) {
+        x->kind = XK_SOFTINT;
+    } else {
+        x->kind = XK_FAULT;
+        x->has_error = vector_has_error_code(intno);
+        x->error = err;
+        if (intno == 14) {
+            uint64_t cr2 = 0;
+            uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
+            x->cr2 = (uint32_t)cr2;
+        }
+    }
+    const struct block *b = m->cur;
+    if (b && x->eip >= b->addr && x->eip <= b->addr + b->size) {
+        bool fetch = intno == 14 && x->eip == b->addr && x->cr2 - x->eip < 16;
+        unsigned idx = (unsigned)block_index_of(b, x->eip);
+        if (is_int && idx > 0)
+            x->insn_eip = b->addr + b->offs[idx - 1];
+        if (!fetch)
+            uncount_from(m, b, idx);
+    }
+    m->stop = STOP_EXCEPTION;
+    uc_emu_stop(uc);
+}
+
+static bool hook_invalid(uc_engine *uc, void *opaque)
+{
+    struct machine *m = opaque;
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    const struct block *b = m->cur;
+    if (b && eip >= b->addr && eip < b->addr + b->size)
+        uncount_from(m, b, (unsigned)block_index_of(b, eip));
+    raise_fault(m, 6, 0, eip);
+    return true;
+}
+
+/* ---- port I/O ------------------------------------------------------------------------------ */
+
+static const char *io_qual(bool in, int size)
+{
+    static const char *const q[2][5] = {{"", "out1", "out2", "", "out4"},
+                                        {"", "in1", "in2", "", "in4"}};
+    return (size == 1 || size == 2 || size == 4) ? q[in][size] : (in ? "in" : "out");
+}
+
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
+{
+    struct machine *m = opaque;
+    if (m->end)
+        return 0xffffffffu;
+    uint32_t v = pio_read(&m->bus, (uint16_t)port, size);
+    ev_record(&m->ev, machine_now(m), EV_IO, port, io_qual(true, size), 0, m->io_eip,
+              m->cur ? m->cur->cpl : 0);
+    update_deadline(m);
+    return v;
+}
+
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *opaque)
+{
+    struct machine *m = opaque;
+    if (m->end)
+        return;
+    ev_record(&m->ev, machine_now(m), EV_IO, port, io_qual(false, size), 0, m->io_eip,
+              m->cur ? m->cur->cpl : 0);
+    pio_write(&m->bus, (uint16_t)port, size, value);
+    if (m->end && m->io_idx >= 0 && m->cur) {
+        /* The run ended on this instruction: what follows in the block is not retired. */
+        uncount_from(m, m->cur, (unsigned)m->io_idx + 1);
+        m->io_idx = -1;
+    }
+    update_deadline(m);
+}
+
+int run_install_hooks(struct machine *m, char *errbuf, unsigned errlen)
+{
+    uc_hook h;
+    uc_err e = uc_hook_add(m->uc, &h, UC_HOOK_BLOCK, (void *)hook_block, m, 1, 0);
+    if (!e) e = uc_hook_add(m->uc, &h, UC_HOOK_INTR, (void *)hook_intr, m, 1, 0);
+    if (!e) e = uc_hook_add(m->uc, &h, UC_HOOK_INSN, (void *)hook_in, m, 1, 0, UC_X86_INS_IN);
+    if (!e) e = uc_hook_add(m->uc, &h, UC_HOOK_INSN, (void *)hook_out, m, 1, 0, UC_X86_INS_OUT);
+    if (!e) e = uc_hook_add(m->uc, &h, UC_HOOK_INSN_INVALID, (void *)hook_invalid, m, 1, 0);
+    if (e) {
+        snprintf(errbuf, errlen, "unicorn: cannot install hooks: %s", uc_strerror(e));
+        return -1;
+    }
+    /* No `until` address: the loop stops the CPU through hooks only. */
+    uc_ctl_exits_enable(m->uc);
+    return 0;
+}
+
+/* ---- the exit loop ------------------------------------------------------------------------- */
+
+static void check_limits(struct machine *m)
+{
+    if (m->cfg.max_insns && m->time >= m->cfg.max_insns) {
+        machine_end(m, END_LIMIT, EXIT_STATUS_LIMIT,
+                    "instruction limit reached: %llu instructions of guest time",
+                    (unsigned long long)m->time);
+        return;
+    }
+    if (m->time >= m->next_wall_check) {
+        m->next_wall_check = m->time + WALL_CHECK_INSNS;
+        if (m->cfg.wall_limit > 0 && wall_now() - m->wall_start >= m->cfg.wall_limit)
+            machine_end(m, END_LIMIT, EXIT_STATUS_LIMIT,
+                        "wall-clock limit of %.1f s reached after %llu instructions",
+                        m->cfg.wall_limit, (unsigned long long)m->time);
+        if (m->progress)
+            m->progress(m->progress_opaque, m);
+    }
+}
+
+static void take_interrupt_if_any(struct machine *m)
+{
+    if (!pic_intr(&m->pic))
+        return;
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    if (in_shadow(m, eip) || !m->mode->irq_open(m))
+        return;
+    struct xevent x;
+    memset(&x, 0, sizeof x);
+    x.kind = XK_EXTINT;
+    x.vector = pic_ack(&m->pic, &x.irq);
+    x.eip = x.insn_eip = eip;
+    m->mode->interrupt(m, &x);
+}
+
+/* Run exactly m->tail_insns instructions of the block at EIP (a deadline falls inside it). */
+static uc_err run_tail(struct machine *m)
+{
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    struct block *t = m->tail_block;
+    if (!t || t->addr != eip || m->tail_insns == 0 || m->tail_insns >= t->n) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "internal: inconsistent timer tail at 0x%08x", eip);
+        return UC_ERR_OK;
+    }
+    uint64_t stop_at = (uint64_t)t->addr + t->offs[m->tail_insns], none = 0;
+    /* The exit is compiled into the translated block: retranslate before and after. */
+    uc_ctl_set_exits(m->uc, &stop_at, 1);
+    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    m->in_tail = true;
+    m->stop = STOP_NONE;
+    uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
+    m->in_tail = false;
+    uc_ctl_set_exits(m->uc, &none, 0);
+    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    if (e == UC_ERR_OK && m->stop == STOP_NONE && reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at)
+        uncount_from(m, t, (unsigned)m->tail_insns);
+    return e;
+}
+
+static void halt(struct machine *m)
+{
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    ev_record(&m->ev, m->time, EV_HALT, 0, "", 0, eip - 1, machine_cpl(m));
+    for (unsigned idle_edges = 0; !m->end; idle_edges++) {
+        if (pic_intr(&m->pic) && m->mode->irq_open(m)) {
+            take_interrupt_if_any(m);
+            return;
+        }
+        if (!m->mode->irq_open(m)) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "guest halted with interrupts disabled at EIP 0x%08x: nothing can wake it",
+                        eip - 1);
+            return;
+        }
+        uint64_t next = due_time(m);
+        if (next == UINT64_MAX || idle_edges > HALT_IDLE_GIVE_UP) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "guest halted at EIP 0x%08x and no enabled interrupt source can wake it",
+                        eip - 1);
+            return;
+        }
+        if (next > m->time) {
+            m->idle += next - m->time;
+            m->time = next;
+        }
+        pit_update(&m->pit, m->time);
+        check_limits(m);
+    }
+}
+
+static void handle_uc_error(struct machine *m, uc_err e)
+{
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    switch (e) {
+    case UC_ERR_READ_UNMAPPED: case UC_ERR_WRITE_UNMAPPED: case UC_ERR_FETCH_UNMAPPED:
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "guest accessed physical memory outside its %llu MiB of RAM (EIP 0x%08x): %s",
+                    (unsigned long long)(m->ram_size >> 20), eip, uc_strerror(e));
+        break;
+    default:
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "unicorn stopped: %s (EIP 0x%08x)",
+                    uc_strerror(e), eip);
+        break;
+    }
+}
+
+int machine_run(struct machine *m)
+{
+    m->wall_start = wall_now();
+    m->next_wall_check = WALL_CHECK_INSNS;
+    while (!m->end) {
+        take_interrupt_if_any(m);
+        if (m->end)
+            break;
+        update_deadline(m);
+        m->stop = STOP_NONE;
+        uint32_t eip = reg32(m, UC_X86_REG_EIP);
+        uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
+        if (m->end)
+            break;
+        if (e != UC_ERR_OK) {
+            handle_uc_error(m, e);
+            break;
+        }
+        switch (m->stop) {
+        case STOP_EXCEPTION:
+            m->mode->exception(m, &m->pending_exc);
+            break;
+        case STOP_DEADLINE:
+            pit_update(&m->pit, m->time);
+            check_limits(m);
+            break;
+        case STOP_TAIL:
+            e = run_tail(m);
+            if (e != UC_ERR_OK && !m->end)
+                handle_uc_error(m, e);
+            else if (m->stop == STOP_EXCEPTION && !m->end)
+                m->mode->exception(m, &m->pending_exc);
+            break;
+        case STOP_IRQ: case STOP_REDECODE: case STOP_END:
+            break;
+        case STOP_NONE: {
+            uint32_t now_eip = reg32(m, UC_X86_REG_EIP);
+            if (m->cur && m->cur->ends_hlt && now_eip == m->cur->addr + m->cur->size)
+                halt(m);
+            else
+                machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                            "the CPU stopped for no known reason at EIP 0x%08x", now_eip);
+            break;
+        }
+        }
+    }
+    machine_fold_counters(m);
+    ev_flush_series(&m->ev);
+    return m->exit_status;
+}

@@ -1,0 +1,244 @@
+/*
+ * uc_quirks.c — locate and patch the CPU-state fields Unicorn does not expose (see uc_quirks.h).
+ *
+ * QEMU's CPUX86State (target/i386/cpu.h, the copy inside Unicorn 2.1) lays out, in this order:
+ *
+ *     ... eip, eflags, cc_*, df, hflags, hflags2, segs[6], ldt, tr, gdt, idt, cr[5] ...
+ *     ... error_code, exception_is_int, exception_next_eip, dr[8], ... old_exception ...
+ *
+ * (exception_is_int is the int right after error_code.)
+ *
+ * Measured on 2.1.1 (x86_64 host): hflags = eip + 48, error_code = dr[0] - 16,
+ * old_exception = dr[0] + 96. uq_calibrate() checks each derived field with a known value before
+ * trusting it: hflags & 3 must equal the CPL the engine reports, old_exception must read -1 on a
+ * fresh engine.
+ */
+#include "emu/uc_quirks.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define OFF_HFLAGS_FROM_EIP 48
+#define OFF_ERRCODE_FROM_DR0 (-16)
+#define OFF_OLDEXC_FROM_DR0 96
+#define OFF_SEGS_FROM_EIP 56
+#define OFF_CR_FROM_EIP (56 + 10 * 24)   /* after segs[6], ldt, tr, gdt, idt */
+#define SEGCACHE_SIZE 24           /* selector u32, pad, base u64, limit u32, flags u32 */
+#define SEG_ES 0
+#define SEG_CS 1
+#define SEG_SS 2
+#define SEG_DS 3
+#define HF_CS32 (1u << 4)
+#define HF_SS32 (1u << 5)
+#define HF_ADDSEG (1u << 6)
+#define HF_INHIBIT_IRQ (1u << 3)
+#define DESC_B (1u << 22)
+
+/* Check the segment-cache layout on a throwaway engine: load DS from a GDT in mapped memory and
+ * find selector and base where the layout says they are. */
+static int check_segs(size_t off_segs, size_t blob_size)
+{
+    uc_engine *uc;
+    uc_context *ctx;
+    if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
+        return -1;
+    int ok = -1;
+    uint64_t desc = 0x00cf92000000ffffull | (0x45ull << 32) | (0x3000ull << 16); /* base 0x453000 */
+    uc_x86_mmr gdtr = {.base = 0x100, .limit = 0x1f};
+    uint32_t sel = 0x18;
+    if (uc_mem_map(uc, 0, 0x1000, UC_PROT_ALL) == UC_ERR_OK &&
+        uc_mem_write(uc, 0x100 + 0x18, &desc, 8) == UC_ERR_OK &&
+        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) == UC_ERR_OK &&
+        uc_reg_write(uc, UC_X86_REG_DS, &sel) == UC_ERR_OK &&
+        uc_context_alloc(uc, &ctx) == UC_ERR_OK) {
+        uc_context_save(uc, ctx);
+        const uint8_t *b = (const uint8_t *)ctx;
+        size_t at = off_segs + SEG_DS * SEGCACHE_SIZE;
+        uint32_t s, base;
+        if (at + SEGCACHE_SIZE <= blob_size) {
+            memcpy(&s, b + at, 4);
+            memcpy(&base, b + at + 8, 4);
+            ok = (s == 0x18 && base == 0x453000) ? 0 : -1;
+        }
+        uc_context_free(ctx);
+    }
+    uc_close(uc);
+    return ok;
+}
+
+static long find_u32(const uint8_t *blob, size_t size, uint32_t v, size_t from)
+{
+    for (size_t i = from; i + 4 <= size; i += 4) {
+        uint32_t x;
+        memcpy(&x, blob + i, 4);
+        if (x == v)
+            return (long)i;
+    }
+    return -1;
+}
+
+static long find_dr_run(const uint8_t *blob, size_t size, const uint32_t *marks)
+{
+    for (long at = find_u32(blob, size, marks[0], 0); at >= 0;
+         at = find_u32(blob, size, marks[0], (size_t)at + 4)) {
+        /* dr[] is target_ulong: 8 bytes apart on a 64-bit build of the x86_64 target. */
+        size_t step = 8;
+        int ok = 1;
+        for (int k = 1; k < 4 && ok; k++) {
+            uint32_t x;
+            if ((size_t)at + k * step + 4 > size)
+                return -1;
+            memcpy(&x, blob + at + k * step, 4);
+            ok = (x == marks[k]);
+        }
+        if (ok)
+            return at;
+    }
+    return -1;
+}
+
+int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen)
+{
+    static const uint32_t marks[4] = {0x5eed0d01u, 0x5eed0d02u, 0x5eed0d03u, 0x5eed0d04u};
+    const uint32_t eip_mark = 0x7a11e1b5u;
+    memset(q, 0, sizeof *q);
+    if (uc_context_alloc(uc, &q->ctx) != UC_ERR_OK) {
+        snprintf(errbuf, errlen, "unicorn: cannot allocate a CPU context");
+        return -1;
+    }
+    q->blob_size = uc_context_size(uc);
+    for (int i = 0; i < 4; i++) {
+        uint32_t v = marks[i];
+        uc_reg_write(uc, UC_X86_REG_DR0 + i, &v);
+    }
+    uc_reg_write(uc, UC_X86_REG_EIP, &eip_mark);
+    uc_context_save(uc, q->ctx);
+    const uint8_t *blob = (const uint8_t *)q->ctx;
+    long dr0 = find_dr_run(blob, q->blob_size, marks);
+    long eip = find_u32(blob, q->blob_size, eip_mark, 0);
+    if (dr0 < 0 || eip < 0) {
+        snprintf(errbuf, errlen,
+                 "unicorn: cannot locate CPU state fields in the saved context (%s marker not found); "
+                 "this Unicorn build is not supported", dr0 < 0 ? "DR0-DR3" : "EIP");
+        uq_free(q);
+        return -1;
+    }
+    q->off_error_code = (size_t)(dr0 + OFF_ERRCODE_FROM_DR0);
+    q->off_old_exception = (size_t)(dr0 + OFF_OLDEXC_FROM_DR0);
+    q->off_hflags = (size_t)(eip + OFF_HFLAGS_FROM_EIP);
+    q->off_segs = (size_t)(eip + OFF_SEGS_FROM_EIP);
+    q->off_cr = (size_t)(eip + OFF_CR_FROM_EIP);
+    uint32_t cr0 = 0, cr0_blob = 0;
+    uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+    memcpy(&cr0_blob, blob + q->off_cr, 4);
+    if (cr0 == 0 || cr0 != cr0_blob) {
+        snprintf(errbuf, errlen, "unicorn: control-register layout check failed (CR0 0x%x vs 0x%x); "
+                 "this Unicorn build is not supported", cr0, cr0_blob);
+        uq_free(q);
+        return -1;
+    }
+    if (check_segs(q->off_segs, q->blob_size) < 0) {
+        snprintf(errbuf, errlen, "unicorn: segment-cache layout check failed; "
+                 "this Unicorn build is not supported");
+        uq_free(q);
+        return -1;
+    }
+    int32_t oldexc;
+    uint32_t hflags;
+    memcpy(&oldexc, blob + q->off_old_exception, 4);
+    memcpy(&hflags, blob + q->off_hflags, 4);
+    /* A fresh engine runs at CPL 0 with 32-bit code segment (HF_CS32 = bit 4). */
+    if (oldexc != -1 || (hflags & 3) != 0 || !(hflags & (1u << 4))) {
+        snprintf(errbuf, errlen,
+                 "unicorn: CPU state layout check failed (old_exception=%d hflags=0x%x); "
+                 "this Unicorn build is not supported", oldexc, hflags);
+        uq_free(q);
+        return -1;
+    }
+    uint32_t zero = 0;
+    for (int i = 0; i < 4; i++)
+        uc_reg_write(uc, UC_X86_REG_DR0 + i, &zero);
+    return 0;
+}
+
+void uq_free(struct uc_quirks *q)
+{
+    if (q->ctx)
+        uc_context_free(q->ctx);
+    q->ctx = NULL;
+}
+
+void uq_exception_info(struct uc_quirks *q, uc_engine *uc, uint32_t *error_code, int *is_int)
+{
+    int32_t v;
+    uc_context_save(uc, q->ctx);
+    memcpy(error_code, (const uint8_t *)q->ctx + q->off_error_code, 4);
+    /* exception_is_int follows error_code (both int). */
+    memcpy(&v, (const uint8_t *)q->ctx + q->off_error_code + 4, 4);
+    *is_int = v != 0;
+}
+
+int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl)
+{
+    uint8_t *blob = (uint8_t *)q->ctx;
+    if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
+        return -1;
+    int32_t none = -1;
+    memcpy(blob + q->off_old_exception, &none, 4);
+    if (cpl >= 0) {
+        uint32_t hflags;
+        memcpy(&hflags, blob + q->off_hflags, 4);
+        hflags = (hflags & ~3u) | (uint32_t)(cpl & 3);
+        memcpy(blob + q->off_hflags, &hflags, 4);
+    }
+    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+}
+
+int uq_cpl(struct uc_quirks *q, uc_engine *uc)
+{
+    uint32_t hflags;
+    uc_context_save(uc, q->ctx);
+    memcpy(&hflags, (const uint8_t *)q->ctx + q->off_hflags, 4);
+    return (int)(hflags & 3);
+}
+
+static void put_seg(uint8_t *blob, size_t at, const struct uq_seg *sg)
+{
+    uint32_t sel = sg->selector;
+    uint64_t base = sg->base;
+    memcpy(blob + at, &sel, 4);
+    memcpy(blob + at + 8, &base, 8);
+    memcpy(blob + at + 16, &sg->limit, 4);
+    memcpy(blob + at + 20, &sg->flags, 4);
+}
+
+int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
+                  const struct uq_seg *ss, int cpl, const uint32_t *cr2)
+{
+    uint8_t *blob = (uint8_t *)q->ctx;
+    if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
+        return -1;
+    int32_t none = -1;
+    memcpy(blob + q->off_old_exception, &none, 4);
+    put_seg(blob, q->off_segs + SEG_CS * SEGCACHE_SIZE, cs);
+    put_seg(blob, q->off_segs + SEG_SS * SEGCACHE_SIZE, ss);
+    uint64_t b_ds, b_es;
+    memcpy(&b_ds, blob + q->off_segs + SEG_DS * SEGCACHE_SIZE + 8, 8);
+    memcpy(&b_es, blob + q->off_segs + SEG_ES * SEGCACHE_SIZE + 8, 8);
+    uint32_t hflags;
+    memcpy(&hflags, blob + q->off_hflags, 4);
+    hflags &= ~(3u | HF_CS32 | HF_SS32 | HF_ADDSEG | HF_INHIBIT_IRQ);
+    hflags |= (uint32_t)(cpl & 3);
+    if (cs->flags & DESC_B)
+        hflags |= HF_CS32;
+    if (ss->flags & DESC_B)
+        hflags |= HF_SS32;
+    if (!(cs->flags & DESC_B) || (b_ds | b_es | ss->base) != 0)
+        hflags |= HF_ADDSEG;
+    memcpy(blob + q->off_hflags, &hflags, 4);
+    if (cr2) {
+        uint64_t v = *cr2;
+        memcpy(blob + q->off_cr + 2 * 8, &v, 8);
+    }
+    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+}

@@ -1,0 +1,76 @@
+/*
+ * uc_quirks.h — the Unicorn workarounds, all in one place.
+ *
+ * Unicorn 2.1 is used as a bare x86 CPU, and three things a full-system machine needs are not in
+ * its API (measured; see ../shared/UNICORN.md):
+ *
+ *  1. After an exception is reported to UC_HOOK_INTR, QEMU's "exception in flight" field
+ *     (env->old_exception) is never reset, so the next fault is promoted to #DF and the third
+ *     stops the CPU. We reset it after every exception.
+ *  2. The error code of a fault (env->error_code) is not exposed.
+ *  3. CPL comes from hflags; uc_reg_write refuses an SS whose DPL differs from the current CPL, so
+ *     an inward privilege change (interrupt delivery from ring 3 to ring 0/1) needs hflags patched.
+ *     Worse, uc_reg_write of a selector reads the descriptor through the guest's page tables and,
+ *     if that faults, longjmps out of nowhere and crashes the host: CS and SS are therefore loaded
+ *     by patching the segment cache directly (uq_load_cs_ss).
+ *  4. uc_reg_write(UC_X86_REG_CR2) in 2.1.1 writes CR3 as well (measured: it loads the value
+ *     into both), so CR2 for a delivered #PF is patched in the same way.
+ *
+ * All three live in the CPU state that uc_context_save() copies raw. At start-up
+ * uq_calibrate() writes marker values to DR0..DR3 and EIP, saves a context and searches it (in
+ * 4-byte steps) to find the offsets of dr[0] and eip; error_code, old_exception and hflags sit at
+ * fixed distances from those in QEMU's CPUX86State (same build of the same QEMU). If a marker is
+ * not found, or the layout does not check out, the machine refuses to run.
+ *
+ * Everything here is slow-path only (exceptions and privilege changes); one patch costs a context
+ * save and a restore (~0.1 us each).
+ */
+#ifndef VMLAB_UC_QUIRKS_H
+#define VMLAB_UC_QUIRKS_H
+
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+struct uc_quirks {
+    uc_context *ctx;          /* scratch context for patching */
+    size_t blob_size;         /* bytes searchable from the context pointer */
+    size_t off_error_code;    /* byte offsets from the context pointer */
+    size_t off_old_exception;
+    size_t off_hflags;
+    size_t off_segs;          /* SegmentCache segs[6] (ES, CS, SS, DS, FS, GS) */
+    size_t off_cr;            /* target_ulong cr[5] */
+};
+
+/* A loaded segment register as the CPU caches it. */
+struct uq_seg {
+    uint16_t selector;
+    uint32_t base, limit;     /* limit already scaled by the granularity bit */
+    uint32_t flags;           /* the descriptor's high dword, as QEMU keeps it */
+};
+
+/* Find the offsets on this engine. Returns 0, or -1 with a one-line reason in errbuf. The engine's
+ * debug and instruction-pointer registers are clobbered: call before the guest state is set. */
+int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen);
+void uq_free(struct uc_quirks *q);
+
+/* Error code of the exception being reported in UC_HOOK_INTR, and whether it was raised by a
+ * software interrupt instruction (int n, int3, into: EIP already past it). */
+void uq_exception_info(struct uc_quirks *q, uc_engine *uc, uint32_t *error_code, int *is_int);
+
+/* After an exception was taken over by the host: clear the in-flight state so the next fault is
+ * reported as itself, and (if cpl >= 0) set the CPU's current privilege level to `cpl` so that the
+ * caller may then load SS/CS of that privilege. Returns 0 or -1 if the engine refused. */
+int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl);
+
+/* Load CS and SS (already checked by the caller against the guest's descriptor tables) and the
+ * CPL, clearing the exception-in-flight state, in one patch of the CPU state. Unlike
+ * uc_reg_write of a selector, this never makes the CPU read guest memory, so a guest whose
+ * descriptor tables are unmapped cannot crash the host. If cr2 is not NULL, CR2 is set too
+ * (uc_reg_write of CR2 in 2.1.1 also overwrites CR3). 0, or -1 if the engine refused. */
+int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
+                  const struct uq_seg *ss, int cpl, const uint32_t *cr2);
+
+/* Current privilege level as the CPU sees it (hflags). */
+int uq_cpl(struct uc_quirks *q, uc_engine *uc);
+
+#endif
