@@ -1,0 +1,30 @@
+/*
+ * analysis.h — helpers shared by the reading commands (`stat`, `report`, `compare`'s summary):
+ * opening an existing database, choosing the cost model, JSON/CSV quoting.
+ */
+#ifndef VMLAB_ANALYSIS_H
+#define VMLAB_ANALYSIS_H
+
+#include <stdio.h>
+
+struct tdb;
+struct sqlite3;
+
+/* The model used when none is named: the CPU of Adams & Agesen's comparison. */
+#define AN_DEFAULT_MODEL "p4-prescott"
+
+/* Open an existing trace database (a missing file is an error, not a new database). Prints
+ * "vmlab CMD: message" to stderr and returns NULL on failure. */
+struct tdb *an_open_existing(const char *path, const char *cmd);
+
+/* Make the cost model `spec` (name or file; NULL = every file in the models directory, then
+ * AN_DEFAULT_MODEL or the oldest model in the database) available and put its name in `name`.
+ * Prints "vmlab CMD: message" and returns -errno on failure. */
+int an_pick_model(struct sqlite3 *db, const char *spec, char *name, unsigned namelen,
+                  const char *cmd);
+
+/* Write `s` as a JSON string (with quotes) / as a CSV field (quoted when needed). */
+void an_json_str(FILE *f, const char *s);
+void an_csv_str(FILE *f, const char *s);
+
+#endif

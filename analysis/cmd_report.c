@@ -1,0 +1,446 @@
+/*
+ * cmd_report.c — `vmlab report`: the charts of a virtualization paper from a trace database,
+ * collected into one index.html.
+ *
+ *   vmlab report --db FILE [--model M] --out DIR [--png]
+ *
+ * Every chart is made the same way: a query on the views of analysis/views.sql (latest successful
+ * run of each workload and mode), pivoted into a table (rows x columns), written as a
+ * whitespace-separated data file NAME.dat (first line: column headers, strings in double quotes,
+ * "-" for missing), a gnuplot script NAME.gp beside it, and gnuplot run on the script in DIR to
+ * draw NAME.svg (and NAME.png with --png). index.html shows each chart with its table and links.
+ *
+ *   overhead      modeled time per operation relative to native, per workload and mode (bars)
+ *   monitor       monitor entries (exits, hypercalls, callouts) per operation by reason (stacked)
+ *   nanobench     modeled cycles per operation, per workload and mode (log scale)
+ *   generations   geometric-mean overhead per mode under every CPU-generation model (lines)
+ *   pv            hypercalls, batch elements, validations, entries validated per operation (pv)
+ *
+ * All models in the models directory are loaded first, so the generations chart has every CPU.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "analysis/analysis.h"
+#include "analysis/model.h"
+#include "emu/commands.h"
+#include "traces/tdb.h"
+
+/* --- pivot tables ------------------------------------------------------------------------- */
+
+struct pivot {
+    char **rows, **cols;
+    int nr, nc;
+    double *v;  /* nr x nc, NAN = missing */
+};
+
+static int key_index(char ***keys, int *n, const char *key)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*keys)[i], key) == 0)
+            return i;
+    char **nk = realloc(*keys, (*n + 1) * sizeof *nk);
+    if (!nk)
+        return -1;
+    *keys = nk;
+    nk[*n] = strdup(key);
+    return (*n)++;
+}
+
+static int pivot_add(struct pivot *p, const char *row, const char *col, double value)
+{
+    int oldr = p->nr, oldc = p->nc;
+    int r = key_index(&p->rows, &p->nr, row), c = key_index(&p->cols, &p->nc, col);
+    if (r < 0 || c < 0)
+        return -ENOMEM;
+    if (p->nr != oldr || p->nc != oldc) {
+        double *nv = malloc((size_t)p->nr * p->nc * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        for (int i = 0; i < p->nr; i++)
+            for (int j = 0; j < p->nc; j++)
+                nv[i * p->nc + j] = i < oldr && j < oldc ? p->v[i * oldc + j] : NAN;
+        free(p->v);
+        p->v = nv;
+    }
+    p->v[r * p->nc + c] = value;
+    return 0;
+}
+
+static void pivot_free(struct pivot *p)
+{
+    for (int i = 0; i < p->nr; i++)
+        free(p->rows[i]);
+    for (int i = 0; i < p->nc; i++)
+        free(p->cols[i]);
+    free(p->rows);
+    free(p->cols);
+    free(p->v);
+}
+
+/* Fill from a query returning (row, column, value) rows. */
+static int pivot_query(struct pivot *p, sqlite3 *db, const char *sql, const char *model)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "vmlab report: %s\n", sqlite3_errmsg(db));
+        return -EIO;
+    }
+    if (sqlite3_bind_parameter_count(st) > 0)
+        sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    int rc = 0;
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW)
+        rc = pivot_add(p, (const char *)sqlite3_column_text(st, 0),
+                       (const char *)sqlite3_column_text(st, 1),
+                       sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN
+                                                                 : sqlite3_column_double(st, 2));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void fmt_value(char *buf, size_t len, double v, int zero_missing)
+{
+    if (isnan(v))
+        snprintf(buf, len, "%s", zero_missing ? "0" : "-");
+    else
+        snprintf(buf, len, "%.6g", v);
+}
+
+static int pivot_write(const struct pivot *p, const char *path, const char *corner,
+                       int zero_missing)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "\"%s\"", corner);
+    for (int j = 0; j < p->nc; j++)
+        fprintf(f, " \"%s\"", p->cols[j]);
+    fputc('\n', f);
+    for (int i = 0; i < p->nr; i++) {
+        fprintf(f, "\"%s\"", p->rows[i]);
+        for (int j = 0; j < p->nc; j++) {
+            char buf[32];
+            fmt_value(buf, sizeof buf, p->v[i * p->nc + j], zero_missing);
+            fprintf(f, " %s", buf);
+        }
+        fputc('\n', f);
+    }
+    return fclose(f) ? -errno : 0;
+}
+
+static void html_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else if (*s == '&')
+            fputs("&amp;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void pivot_html(const struct pivot *p, FILE *f, const char *corner, int zero_missing)
+{
+    fputs("<table>\n<tr><th>", f);
+    html_text(f, corner);
+    fputs("</th>", f);
+    for (int j = 0; j < p->nc; j++) {
+        fputs("<th>", f);
+        html_text(f, p->cols[j]);
+        fputs("</th>", f);
+    }
+    fputs("</tr>\n", f);
+    for (int i = 0; i < p->nr; i++) {
+        fputs("<tr><td>", f);
+        html_text(f, p->rows[i]);
+        fputs("</td>", f);
+        for (int j = 0; j < p->nc; j++) {
+            char buf[32];
+            fmt_value(buf, sizeof buf, p->v[i * p->nc + j], zero_missing);
+            fprintf(f, "<td>%s</td>", buf);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
+/* --- charts ------------------------------------------------------------------------------- */
+
+enum style { CLUSTERED, STACKED, LINES };
+
+struct chart {
+    const char *name, *title, *ylabel, *corner, *empty_note;
+    enum style style;
+    int logscale, zero_missing;
+    const char *sql; /* (row, column, value); ?1 = the model */
+};
+
+#define LATEST_ORDER " ORDER BY (SELECT min(l.run_id) FROM latest_run l WHERE l.workload = o.workload)"
+#define MODE_ORDER(col)                                                                        \
+    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"         \
+    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
+
+static const struct chart charts[] = {
+    { "overhead", "Modeled time per operation relative to native", "time relative to native",
+      "workload", "no workload has both a native run and a run in another mode", CLUSTERED, 0, 0,
+      "SELECT o.workload, o.mode, o.relative_to_native FROM op_cost o"
+      " WHERE o.model = ?1 AND o.relative_to_native IS NOT NULL"
+      LATEST_ORDER ", " MODE_ORDER("o.mode") },
+    { "monitor", "Monitor entries per measured operation, by reason", "entries per operation",
+      "workload/mode", "no exits, hypercalls or callouts in the measured phase of any run",
+      STACKED, 0, 1,
+      "SELECT o.workload || '/' || o.mode, o.event, o.per_op FROM monitor_per_op o"
+      " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " MODE_ORDER("o.mode") ", o.event" },
+    { "nanobench", "Modeled cycles per operation", "cycles per operation (log scale)",
+      "workload", "no run has a measured phase and n", CLUSTERED, 1, 0,
+      "SELECT o.workload, o.mode, o.cycles_per_op FROM op_cost o"
+      " WHERE o.model = ?1 AND o.cycles_per_op > 0" LATEST_ORDER ", " MODE_ORDER("o.mode") },
+    { "generations", "Does the hardware catch up? Overhead per mode under each CPU model",
+      "geometric mean of time relative to native", "model",
+      "no workload has both a native run and a run in another mode", LINES, 0, 0,
+      "SELECT g.model, g.mode, g.geomean_relative FROM generation_overhead g"
+      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " MODE_ORDER("g.mode") },
+    { "pv", "Paravirtual guest: hypercalls and validations per operation", "per operation",
+      "workload", "no pv runs", CLUSTERED, 0, 1,
+      "SELECT workload, 'hypercalls', hypercalls_per_op FROM pv_per_op"
+      " UNION ALL SELECT workload, 'batch elements', batch_elements_per_op FROM pv_per_op"
+      " UNION ALL SELECT workload, 'validations', validations_per_op FROM pv_per_op"
+      " UNION ALL SELECT workload, 'entries validated', entries_per_op FROM pv_per_op" },
+};
+
+static int write_script(const struct chart *c, const struct pivot *p, const char *dir,
+                        const char *model, int png)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.gp", dir, c->name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "# %s.gp — drawn by `vmlab report` from %s.dat (run: gnuplot %s.gp)\n", c->name,
+            c->name, c->name);
+    fprintf(f, "set terminal svg size 960,540 dynamic noenhanced font 'sans,11'"
+               " background rgb 'white'\n");
+    fprintf(f, "set output '%s.svg'\n", c->name);
+    fprintf(f, "set title '%s (model %s)'\n", c->title, model);
+    fprintf(f, "set ylabel '%s'\nset datafile missing '-'\nset key outside right top\n"
+               "set grid ytics\nset xtics rotate by -30\n",
+            c->ylabel);
+    if (c->style == LINES) {
+        fprintf(f, "set yrange [0:*]\nset offsets 0.3, 0.3, 0, 0\n");
+        fprintf(f, "plot for [i=2:%d] '%s.dat' using 0:i:xtic(1) with linespoints lw 2"
+                   " title columnheader(i)\n",
+                p->nc + 1, c->name);
+    } else {
+        fprintf(f, "set style data histograms\nset style histogram %s\n"
+                   "set style fill solid 0.85 border -1\nset boxwidth 0.9\n",
+                c->style == STACKED ? "rowstacked" : "clustered gap 1");
+        fprintf(f, c->logscale ? "set logscale y\nset yrange [1:*]\n" : "set yrange [0:*]\n");
+        fprintf(f, "plot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i)\n",
+                p->nc + 1, c->name);
+    }
+    if (png)
+        fprintf(f, "set terminal pngcairo size 960,540 noenhanced font 'sans,10'\n"
+                   "set output '%s.png'\nreplot\n",
+                c->name);
+    return fclose(f) ? -errno : 0;
+}
+
+static int run_gnuplot(const char *dir, const char *name)
+{
+    char script[256];
+    snprintf(script, sizeof script, "%s.gp", name);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        if (chdir(dir) != 0)
+            _exit(127);
+        execlp("gnuplot", "gnuplot", script, (char *)NULL);
+        fprintf(stderr, "vmlab report: cannot run gnuplot: %s\n", strerror(errno));
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) < 0)
+        return -errno;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
+}
+
+static int make_chart(const struct chart *c, sqlite3 *db, const char *dir, const char *model,
+                      int png, FILE *html)
+{
+    struct pivot p = { 0 };
+    char path[4096];
+    int rc = pivot_query(&p, db, c->sql, model);
+    if (rc == 0) {
+        snprintf(path, sizeof path, "%s/%s.dat", dir, c->name);
+        rc = pivot_write(&p, path, c->corner, c->zero_missing);
+        if (rc)
+            fprintf(stderr, "vmlab report: %s: %s\n", path, strerror(-rc));
+    }
+    fprintf(html, "<h2>%s</h2>\n", c->title);
+    if (rc == 0 && p.nr > 0 && p.nc > 0) {
+        rc = write_script(c, &p, dir, model, png);
+        if (rc == 0 && (rc = run_gnuplot(dir, c->name)) != 0)
+            fprintf(stderr, "vmlab report: gnuplot failed on %s/%s.gp\n", dir, c->name);
+        fprintf(html, "<p><img src=\"%s.svg\" alt=\"%s\"></p>\n", c->name, c->title);
+        pivot_html(&p, html, c->corner, c->zero_missing);
+        fprintf(html, "<p class=\"files\">data: <a href=\"%s.dat\">%s.dat</a>, script: "
+                      "<a href=\"%s.gp\">%s.gp</a>%s</p>\n",
+                c->name, c->name, c->name, c->name, png ? ", PNG beside the SVG" : "");
+    } else if (rc == 0) {
+        fprintf(html, "<p class=\"empty\">No chart: %s (empty data file <a href=\"%s.dat\">"
+                      "%s.dat</a>).</p>\n",
+                c->empty_note, c->name, c->name);
+    }
+    pivot_free(&p);
+    return rc;
+}
+
+/* --- index.html ---------------------------------------------------------------------------- */
+
+static void html_runs(sqlite3 *db, FILE *f)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, workload, coalesce(n, ''), mode, status,"
+                           " coalesce(instructions, ''), coalesce(message, ''),"
+                           " id IN (SELECT run_id FROM latest_run) FROM run ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    fputs("<h2>Runs</h2>\n<table>\n<tr><th>run</th><th>workload</th><th>n</th><th>mode</th>"
+          "<th>status</th><th>instructions</th><th>message</th><th>charted</th></tr>\n",
+          f);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        fprintf(f, "<tr class=\"%s\">", sqlite3_column_text(st, 4));
+        for (int i = 0; i < 7; i++) {
+            fputs("<td>", f);
+            html_text(f, (const char *)sqlite3_column_text(st, i));
+            fputs("</td>", f);
+        }
+        fprintf(f, "<td>%s</td></tr>\n", sqlite3_column_int(st, 7) ? "yes" : "");
+    }
+    fputs("</table>\n", f);
+    sqlite3_finalize(st);
+}
+
+static void html_models(sqlite3 *db, FILE *f, const char *model)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT name, cpu, coalesce(year, ''), coalesce(file, '')"
+                               " FROM model ORDER BY year, name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    fputs("<h2>Cost models</h2>\n<table>\n<tr><th>model</th><th>CPU</th><th>year</th>"
+          "<th>file</th></tr>\n",
+          f);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        fprintf(f, "<tr%s>", strcmp(name, model) == 0 ? " class=\"current\"" : "");
+        for (int i = 0; i < 4; i++) {
+            fputs("<td>", f);
+            html_text(f, (const char *)sqlite3_column_text(st, i));
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n", f);
+    sqlite3_finalize(st);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vmlab report --db FILE [--model M] --out DIR [--png]\n");
+}
+
+int cmd_report(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },  { "model", required_argument, NULL, 'm' },
+        { "out", required_argument, NULL, 'o' }, { "png", no_argument, NULL, 'p' },
+        { "help", no_argument, NULL, 'h' },      { 0 },
+    };
+    const char *dbpath = NULL, *spec = NULL, *dir = NULL;
+    int png = 0;
+    optind = 0;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        switch (c) {
+        case 'd': dbpath = optarg; break;
+        case 'm': spec = optarg; break;
+        case 'o': dir = optarg; break;
+        case 'p': png = 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !dbpath || !dir) {
+        usage(stderr);
+        return 2;
+    }
+    struct tdb *t = an_open_existing(dbpath, "report");
+    if (!t)
+        return 2;
+    sqlite3 *db = tdb_sqlite(t);
+    char model[128], err[512];
+    int rc = model_load_all(db, err, sizeof err);
+    if (rc < 0 && rc != -ENOENT)
+        fprintf(stderr, "vmlab report: %s\n", err);
+    if (an_pick_model(db, spec, model, sizeof model, "report")) {
+        tdb_close(t);
+        return 2;
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "vmlab report: %s: %s\n", dir, strerror(errno));
+        tdb_close(t);
+        return 2;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/index.html", dir);
+    FILE *html = fopen(path, "w");
+    if (!html) {
+        fprintf(stderr, "vmlab report: %s: %s\n", path, strerror(errno));
+        tdb_close(t);
+        return 2;
+    }
+    fprintf(html, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n"
+                  "<title>vmlab report</title>\n<style>\n"
+                  "body { font-family: sans-serif; max-width: 1000px; margin: 2em auto; }\n"
+                  "table { border-collapse: collapse; margin: 1em 0; }\n"
+                  "td, th { border: 1px solid #bbb; padding: 2px 8px; text-align: right; }\n"
+                  "td:first-child, th:first-child { text-align: left; }\n"
+                  "tr.failed td, tr.running td { color: #a00; }\n"
+                  "tr.current td { font-weight: bold; }\n"
+                  "img { max-width: 100%%; }\n.empty { color: #777; }\n"
+                  "</style></head><body>\n<h1>vmlab report</h1>\n<p>Database <code>");
+    html_text(html, dbpath);
+    fprintf(html, "</code>, cost model <b>");
+    html_text(html, model);
+    fprintf(html, "</b>. Counts are the emulator's; cycles are modeled (count x cycles per "
+                  "event from the model, plus instructions x CPI). Per-operation figures use "
+                  "the measured phase of the newest successful run of each workload and mode.</p>\n");
+    rc = 0;
+    for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++)
+        if (make_chart(&charts[i], db, dir, model, png, html))
+            rc = 1;
+    html_runs(db, html);
+    html_models(db, html, model);
+    fputs("</body></html>\n", html);
+    if (fclose(html)) {
+        fprintf(stderr, "vmlab report: %s: %s\n", path, strerror(errno));
+        rc = 1;
+    }
+    tdb_close(t);
+    if (rc == 0)
+        printf("vmlab report: %s/index.html\n", dir);
+    return rc;
+}

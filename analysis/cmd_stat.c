@@ -1,0 +1,383 @@
+/*
+ * cmd_stat.c — `vmlab stat`: the events of recorded runs as a table shaped like
+ * `perf kvm stat report`, priced under one cost model, plus per-mode totals.
+ *
+ *   vmlab stat --db FILE [--run ID | --workload W] [--model M] [--phase P] [--by-qualifier]
+ *              [--csv | --json]
+ *
+ * Runs are grouped by mode (all selected runs of a mode add up, as perf adds up VMs): with --run
+ * one run, with --workload that workload's successful runs, else every successful run. Columns:
+ * Samples (events counted), Samples% (of the group's events), Time% (of the group's modeled
+ * cycles, instructions included), and Min/Avg/Max modeled cycles per event. Avg is the group's
+ * cycles / samples; Min and Max range over the counter rows that make up the line (phases, runs,
+ * qualifiers), which differ when count2 adds per-unit costs. The per-mode totals give modeled
+ * cycles per measured operation (phase 1 cycles / n) and that relative to native.
+ *
+ * --csv prints one table: one line per event, then per mode an "(instructions)" and a "(total)"
+ * line. --json prints the runs, and per mode its events and totals.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "analysis/analysis.h"
+#include "emu/commands.h"
+#include "traces/tdb.h"
+
+enum out { OUT_TEXT, OUT_CSV, OUT_JSON };
+
+struct opts {
+    const char *db, *model, *workload;
+    long long run;   /* -1: not given */
+    int phase;       /* -1: all phases */
+    int by_qualifier;
+    enum out out;
+};
+
+struct group {
+    char mode[64];
+    char ids[4096];  /* JSON array of run ids, for json_each */
+    int nruns;
+    long long n;     /* sum of the runs' n; 0 if any run lacks n */
+    double instructions, insn_cycles, samples, event_cycles, measured_cycles;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vmlab stat --db FILE [--run ID | --workload W] [--model M] [--phase P]\n"
+               "                  [--by-qualifier] [--csv | --json]\n"
+               "  --phase P   all (default), setup, measured, teardown or a number\n");
+}
+
+static int parse_phase(const char *s)
+{
+    if (strcmp(s, "all") == 0)
+        return -1;
+    if (strcmp(s, "setup") == 0 || strcmp(s, "set-up") == 0)
+        return 0;
+    if (strcmp(s, "measured") == 0)
+        return 1;
+    if (strcmp(s, "teardown") == 0 || strcmp(s, "tear-down") == 0)
+        return 2;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *end == 0 && v >= 0 ? (int)v : -2;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        { "db", required_argument, NULL, 'd' },      { "run", required_argument, NULL, 'r' },
+        { "workload", required_argument, NULL, 'w' }, { "model", required_argument, NULL, 'm' },
+        { "phase", required_argument, NULL, 'p' },   { "by-qualifier", no_argument, NULL, 'q' },
+        { "csv", no_argument, NULL, 'c' },           { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },          { 0 },
+    };
+    *o = (struct opts){ .run = -1, .phase = -1 };
+    optind = 0;
+    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+        char *end;
+        switch (c) {
+        case 'd': o->db = optarg; break;
+        case 'w': o->workload = optarg; break;
+        case 'm': o->model = optarg; break;
+        case 'q': o->by_qualifier = 1; break;
+        case 'c': o->out = OUT_CSV; break;
+        case 'j': o->out = OUT_JSON; break;
+        case 'h': usage(stdout); return 1;
+        case 'r':
+            o->run = strtoll(optarg, &end, 10);
+            if (*end || o->run < 0) {
+                fprintf(stderr, "vmlab stat: --run takes a run id, not '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case 'p':
+            if ((o->phase = parse_phase(optarg)) < -1) {
+                fprintf(stderr, "vmlab stat: unknown phase '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc || !o->db || (o->run >= 0 && o->workload)) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+#define MODE_ORDER                                                                             \
+    " CASE mode WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"            \
+    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END"
+
+/* The selected runs, in mode order; prints the run list in text mode. */
+static int select_groups(sqlite3 *db, const struct opts *o, struct group **out, int *ngroups)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT id, mode, n, workload, status, coalesce(instructions, 0) FROM run"
+        " WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR workload = ?2)"
+        " AND (?1 IS NOT NULL OR status = 'ok')"
+        " ORDER BY" MODE_ORDER ", mode, id";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
+        return -EIO;
+    }
+    if (o->run >= 0)
+        sqlite3_bind_int64(st, 1, o->run);
+    if (o->workload)
+        sqlite3_bind_text(st, 2, o->workload, -1, SQLITE_STATIC);
+    struct group *g = NULL;
+    int n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(st, 1);
+        if (n == 0 || strcmp(g[n - 1].mode, mode) != 0) {
+            struct group *ng = realloc(g, (n + 1) * sizeof *g);
+            if (!ng)
+                break;
+            g = ng;
+            memset(&g[n], 0, sizeof *g);
+            snprintf(g[n].mode, sizeof g[n].mode, "%s", mode);
+            strcpy(g[n].ids, "[");
+            n++;
+        }
+        struct group *cur = &g[n - 1];
+        size_t len = strlen(cur->ids);
+        snprintf(cur->ids + len, sizeof cur->ids - len, "%s%lld", cur->nruns ? "," : "",
+                 (long long)sqlite3_column_int64(st, 0));
+        if (cur->nruns == 0)
+            cur->n = sqlite3_column_int64(st, 2);
+        else if (cur->n > 0)
+            cur->n = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0
+                                                               : cur->n + sqlite3_column_int64(st, 2);
+        cur->nruns++;
+        if (o->out == OUT_TEXT)
+            printf("  run %-4lld %-12s n=%-8s %-12s %-8s %llu instructions\n",
+                   (long long)sqlite3_column_int64(st, 0), sqlite3_column_text(st, 3),
+                   sqlite3_column_type(st, 2) == SQLITE_NULL ? "-"
+                                                             : (const char *)sqlite3_column_text(st, 2),
+                   mode, sqlite3_column_text(st, 4),
+                   (unsigned long long)sqlite3_column_int64(st, 5));
+    }
+    sqlite3_finalize(st);
+    for (int i = 0; i < n; i++)
+        strcat(g[i].ids, "]");
+    *out = g;
+    *ngroups = n;
+    return 0;
+}
+
+static int group_totals(sqlite3 *db, const char *model, int phase, struct group *g)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN instructions END), 0),"
+        " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN insn_cycles END), 0),"
+        " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN events END), 0),"
+        " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN event_cycles END), 0),"
+        " coalesce(sum(CASE WHEN phase = 1 THEN cycles END), 0)"
+        " FROM phase_cost WHERE model = ?1 AND run_id IN (SELECT value FROM json_each(?2))";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g->ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, phase);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -EIO;
+    if (rc == 0) {
+        g->instructions = sqlite3_column_double(st, 0);
+        g->insn_cycles = sqlite3_column_double(st, 1);
+        g->samples = sqlite3_column_double(st, 2);
+        g->event_cycles = sqlite3_column_double(st, 3);
+        g->measured_cycles = sqlite3_column_double(st, 4);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static double per_op(const struct group *g)
+{
+    return g->n > 0 ? g->measured_cycles / (double)g->n : -1;
+}
+
+static void print_events_header(const struct group *g, const struct opts *o, const char *model)
+{
+    if (o->out == OUT_TEXT) {
+        printf("\nAnalyze events for mode %s (run%s %.*s), model %s, %s:\n\n", g->mode,
+               g->nruns > 1 ? "s" : "", (int)strlen(g->ids) - 2, g->ids + 1, model,
+               o->phase < 0 ? "all phases" : o->phase == 1 ? "measured phase" : "one phase");
+        printf("%28s %10s %9s %9s %12s %12s %12s\n\n", "Event", "Samples", "Samples%", "Time%",
+               "Min Cycles", "Max Cycles", "Avg Cycles");
+    } else if (o->out == OUT_JSON) {
+        printf("%s\n    {\"mode\": ", g == NULL ? "" : "");
+        an_json_str(stdout, g->mode);
+        printf(", \"runs\": %s, \"events\": [", g->ids);
+    }
+}
+
+static int print_events(sqlite3 *db, const struct group *g, const struct opts *o,
+                        const char *model)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT event || CASE WHEN ?4 AND qualifier <> '' THEN ' ' || qualifier ELSE '' END AS ev,"
+        " sum(count), sum(cycles), min(cycles / count), max(cycles / count)"
+        " FROM priced_count WHERE model = ?1 AND run_id IN (SELECT value FROM json_each(?2))"
+        " AND (?3 < 0 OR phase = ?3) AND count > 0"
+        " GROUP BY ev ORDER BY 2 DESC, 1";
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g->ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, o->phase);
+    sqlite3_bind_int(st, 4, o->by_qualifier);
+    double total = g->insn_cycles + g->event_cycles;
+    int first = 1;
+    print_events_header(g, o, model);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *ev = (const char *)sqlite3_column_text(st, 0);
+        long long samples = sqlite3_column_int64(st, 1);
+        double cycles = sqlite3_column_double(st, 2);
+        double mn = sqlite3_column_double(st, 3), mx = sqlite3_column_double(st, 4);
+        double spct = g->samples > 0 ? 100.0 * samples / g->samples : 0;
+        double tpct = total > 0 ? 100.0 * cycles / total : 0;
+        double avg = samples ? cycles / samples : 0;
+        if (o->out == OUT_TEXT) {
+            printf("%28s %10lld %8.2f%% %8.2f%% %12.1f %12.1f %12.1f\n", ev, samples, spct, tpct,
+                   mn, mx, avg);
+        } else if (o->out == OUT_CSV) {
+            an_csv_str(stdout, g->mode);
+            putchar(',');
+            an_csv_str(stdout, ev);
+            printf(",%lld,%.4f,%.4f,%.2f,%.2f,%.2f,%.1f\n", samples, spct, tpct, mn, avg, mx,
+                   cycles);
+        } else {
+            printf("%s\n      {\"event\": ", first ? "" : ",");
+            an_json_str(stdout, ev);
+            printf(", \"samples\": %lld, \"samples_pct\": %.4f, \"time_pct\": %.4f,"
+                   " \"min_cycles\": %.2f, \"avg_cycles\": %.2f, \"max_cycles\": %.2f,"
+                   " \"cycles\": %.1f}",
+                   samples, spct, tpct, mn, avg, mx, cycles);
+        }
+        first = 0;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void print_group_footer(const struct group *g, const struct opts *o, double native_op)
+{
+    double total = g->insn_cycles + g->event_cycles;
+    double op = per_op(g);
+    double rel = op > 0 && native_op > 0 ? op / native_op : -1;
+    if (o->out == OUT_TEXT) {
+        printf("\nTotal Samples:%.0f, Total modeled cycles:%.0f (events %.2f%%, instructions "
+               "%.2f%%, %.0f instructions)\n",
+               g->samples, total, total > 0 ? 100 * g->event_cycles / total : 0,
+               total > 0 ? 100 * g->insn_cycles / total : 0, g->instructions);
+    } else if (o->out == OUT_CSV) {
+        double cpi = g->instructions > 0 ? g->insn_cycles / g->instructions : 0;
+        an_csv_str(stdout, g->mode);
+        printf(",(instructions),%.0f,,%.4f,%.2f,%.2f,%.2f,%.1f\n", g->instructions,
+               total > 0 ? 100 * g->insn_cycles / total : 0, cpi, cpi, cpi, g->insn_cycles);
+        an_csv_str(stdout, g->mode);
+        printf(",(total),%.0f,100.0000,100.0000,,,,%.1f\n", g->samples, total);
+    } else {
+        printf("\n    ], \"totals\": {\"instructions\": %.0f, \"instruction_cycles\": %.1f,"
+               " \"samples\": %.0f, \"event_cycles\": %.1f, \"cycles\": %.1f,"
+               " \"measured_cycles\": %.1f, \"n\": %lld, \"cycles_per_op\": ",
+               g->instructions, g->insn_cycles, g->samples, g->event_cycles, total,
+               g->measured_cycles, g->n);
+        if (op > 0)
+            printf("%.4f", op);
+        else
+            printf("null");
+        printf(", \"relative_to_native\": ");
+        if (rel > 0)
+            printf("%.4f}}", rel);
+        else
+            printf("null}}");
+    }
+}
+
+static void print_mode_totals(const struct group *g, int n, double native_op, const char *model)
+{
+    printf("\nPer-mode totals, model %s (cycles/op: measured phase cycles / n):\n\n", model);
+    printf("%14s %5s %14s %12s %16s %12s %10s\n", "Mode", "Runs", "Instructions", "Samples",
+           "Modeled cycles", "Cycles/op", "vs native");
+    for (int i = 0; i < n; i++) {
+        double op = per_op(&g[i]);
+        char ops[32] = "-", rel[32] = "-";
+        if (op > 0)
+            snprintf(ops, sizeof ops, "%.1f", op);
+        if (op > 0 && native_op > 0)
+            snprintf(rel, sizeof rel, "%.2fx", op / native_op);
+        printf("%14s %5d %14.0f %12.0f %16.0f %12s %10s\n", g[i].mode, g[i].nruns,
+               g[i].instructions, g[i].samples, g[i].insn_cycles + g[i].event_cycles, ops, rel);
+    }
+}
+
+int cmd_stat(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    struct tdb *t = an_open_existing(o.db, "stat");
+    if (!t)
+        return 2;
+    sqlite3 *db = tdb_sqlite(t);
+    char model[128];
+    struct group *g = NULL;
+    int ng = 0;
+    if (an_pick_model(db, o.model, model, sizeof model, "stat")) {
+        tdb_close(t);
+        return 2;
+    }
+    if (o.out == OUT_TEXT)
+        printf("Runs in %s:\n\n", o.db);
+    if (select_groups(db, &o, &g, &ng) || ng == 0) {
+        fprintf(stderr, "vmlab stat: no %sruns match\n", o.run >= 0 ? "" : "successful ");
+        free(g);
+        tdb_close(t);
+        return 1;
+    }
+    double native_op = -1;
+    for (int i = 0; i < ng; i++) {
+        if (group_totals(db, model, o.phase, &g[i])) {
+            fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
+            rc = 1;
+        }
+        if (strcmp(g[i].mode, "native") == 0)
+            native_op = per_op(&g[i]);
+    }
+    if (o.out == OUT_CSV)
+        printf("mode,event,samples,samples_pct,time_pct,min_cycles,avg_cycles,max_cycles,"
+               "cycles\n");
+    if (o.out == OUT_JSON) {
+        printf("{\"database\": ");
+        an_json_str(stdout, o.db);
+        printf(", \"model\": ");
+        an_json_str(stdout, model);
+        printf(", \"phase\": %d, \"modes\": [", o.phase);
+    }
+    for (int i = 0; rc == 0 && i < ng; i++) {
+        if (o.out == OUT_JSON && i)
+            putchar(',');
+        rc = print_events(db, &g[i], &o, model);
+        print_group_footer(&g[i], &o, native_op);
+    }
+    if (o.out == OUT_JSON)
+        printf("\n]}\n");
+    else if (o.out == OUT_TEXT)
+        print_mode_totals(g, ng, native_op, model);
+    free(g);
+    tdb_close(t);
+    return rc ? 1 : 0;
+}
