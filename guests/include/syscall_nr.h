@@ -1,0 +1,60 @@
+/*
+ * syscall_nr.h — the system-call interface between the user programs and the kernel.
+ *
+ * `int 0x80`, number in EAX, arguments in EBX, ECX, EDX, ESI, EDI, result in EAX; a negative
+ * result is -errno (Linux i386 conventions; the numbers are this kernel's own).
+ */
+#ifndef GUEST_SYSCALL_NR_H
+#define GUEST_SYSCALL_NR_H
+
+#define SYSCALL_VECTOR 0x80
+
+#define SYS_NULL     0   /* ()                          -> 0, does nothing                 */
+#define SYS_EXIT     1   /* (status)                    -> does not return                 */
+#define SYS_FORK     2   /* ()                          -> child pid / 0 in the child      */
+#define SYS_READ     3   /* (fd, buf, len)              -> bytes read, 0 at end of file    */
+#define SYS_WRITE    4   /* (fd, buf, len)              -> bytes written                   */
+#define SYS_CLOSE    5   /* (fd)                                                            */
+#define SYS_WAITPID  6   /* (pid or -1, int *status)    -> pid reaped                      */
+#define SYS_EXEC     7   /* (name, argv)                -> only returns on error           */
+#define SYS_GETPID   8
+#define SYS_GETPPID  9
+#define SYS_BRK      10  /* (new end or 0)              -> current end of the heap         */
+#define SYS_MMAP     11  /* (len)                       -> address of anonymous zero pages */
+#define SYS_MUNMAP   12  /* (addr, len): a whole region as mmap returned it                */
+#define SYS_PIPE     13  /* (int fds[2])                                                    */
+#define SYS_YIELD    14
+#define SYS_BENCH    15  /* (BENCH_*, n)                -> iterations done                 */
+#define SYS_PHASE    16  /* (phase): writes the phase-marker port                          */
+#define SYS_SIGFPE   17  /* (handler): where a divide error in user mode continues         */
+#define NSYSCALLS    18
+
+/* Kernel-level nanobenchmarks run by SYS_BENCH. */
+#define BENCH_IN      1  /* port read of 0x80                                   */
+#define BENCH_CALLRET 2  /* kernel call/ret pairs                               */
+#define BENCH_PGFAULT 3  /* true page fault on a kernel page, fixed by mapping  */
+#define BENCH_PTEMOD  4  /* kernel PTE write + INVLPG + touch                   */
+#define BENCH_CR3     5  /* address-space switch                                */
+#define BENCH_CLI     6  /* interrupt disable/enable pair                       */
+#define BENCH_HOLES   7  /* the sensitive-unprivileged instructions, printed    */
+#define BENCH_PANIC   8  /* deliberate kernel panic (a kernel-mode page fault)  */
+
+#define PHASE_SETUP    0
+#define PHASE_MEASURE  1
+#define PHASE_TEARDOWN 2
+
+#define EPERM   1
+#define ENOENT  2
+#define ESRCH   3
+#define ENOEXEC 8
+#define EBADF   9
+#define ECHILD  10
+#define EAGAIN  11
+#define ENOMEM  12
+#define EFAULT  14
+#define EINVAL  22
+#define EMFILE  24
+#define EPIPE   32
+#define ENOSYS  38
+
+#endif

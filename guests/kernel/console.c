@@ -1,0 +1,82 @@
+/*
+ * console.c — the console (16550 UART on COM1, polled) and the few machine-level services built
+ * on it: panic, machine exit through isa-debug-exit, the phase marker.
+ *
+ * Output is polled: before each byte the driver waits for the transmitter-holding register to be
+ * empty (LSR bit 5). Every byte therefore costs one port read and one port write through pv_ops,
+ * which is what the `io` workload measures. Only one process ever prints at a time (the workloads
+ * are written that way), so console output is deterministic.
+ */
+#include "kernel.h"
+#include "layout.h"
+#include "pvops.h"
+
+#define COM1     0x3F8
+#define UART_THR 0
+#define UART_IER 1
+#define UART_FCR 2
+#define UART_LCR 3
+#define UART_MCR 4
+#define UART_LSR 5
+#define LSR_THRE 0x20
+
+void console_init(void)
+{
+    pv_ops.outb(COM1 + UART_IER, 0x00);     /* no UART interrupts */
+    pv_ops.outb(COM1 + UART_LCR, 0x80);     /* DLAB */
+    pv_ops.outb(COM1 + 0, 0x01);            /* 115200 baud */
+    pv_ops.outb(COM1 + 1, 0x00);
+    pv_ops.outb(COM1 + UART_LCR, 0x03);     /* 8N1 */
+    pv_ops.outb(COM1 + UART_FCR, 0xC7);     /* FIFO on, cleared */
+    pv_ops.outb(COM1 + UART_MCR, 0x03);     /* DTR, RTS */
+}
+
+static void console_putc(char c)
+{
+    while (!(pv_ops.inb(COM1 + UART_LSR) & LSR_THRE))
+        ;
+    pv_ops.outb(COM1 + UART_THR, (uint8_t)c);
+}
+
+void console_write(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        console_putc(s[i]);
+}
+
+int kprintf(const char *f, ...)
+{
+    char buf[256];
+    va_list ap;
+    va_start(ap, f);
+    int n = vfmt(buf, sizeof(buf), f, ap);
+    va_end(ap);
+    console_write(buf, strlen(buf));
+    return n;
+}
+
+void machine_exit(uint32_t code)
+{
+    pv_ops.outl(PORT_DEBUG_EXIT, code);
+    for (;;) {
+        pv_ops.irq_disable();
+        pv_ops.halt();
+    }
+}
+
+void panic(const char *f, ...)
+{
+    char buf[256];
+    va_list ap;
+    pv_ops.irq_disable();
+    va_start(ap, f);
+    vfmt(buf, sizeof(buf), f, ap);
+    va_end(ap);
+    kprintf("panic: %s\n", buf);
+    machine_exit(EXIT_FAILURE_CODE);
+}
+
+void phase_mark(uint32_t phase)
+{
+    pv_ops.outl(PORT_PHASE, phase);
+}

@@ -1,0 +1,52 @@
+/*
+ * init.c — pid 1: runs the workload named on the kernel command line and reports.
+ *
+ *     workload=<name> n=<count> [other words, ignored]
+ *
+ * Looks the name up in the workload tables (wl_*.c), runs it, prints the one result line and
+ * exits 0 (the kernel then ends the machine with the success code) or 1 (failure code).
+ */
+#include "workloads.h"
+
+static const struct workload *const tables[] = { nano_workloads, lmbench_workloads,
+                                                 misc_workloads };
+
+static const struct workload *find(const char *name)
+{
+    for (unsigned t = 0; t < ARRAY_SIZE(tables); t++)
+        for (const struct workload *w = tables[t]; w->name; w++)
+            if (strcmp(w->name, name) == 0)
+                return w;
+    return NULL;
+}
+
+static void arg(int argc, char **argv, const char *key, char *out, size_t size)
+{
+    char value[32];
+    out[0] = '\0';
+    for (int i = 1; i < argc; i++)
+        if (cmdline_get(argv[i], key, value, sizeof(value)))
+            fmt(out, size, "%s", value);
+}
+
+int main(int argc, char **argv)
+{
+    char name[32], count[16];
+    arg(argc, argv, "workload", name, sizeof(name));
+    arg(argc, argv, "n", count, sizeof(count));
+    const struct workload *w = find(name);
+    int n = parse_uint(count);
+    if (!w) {
+        printf("result workload=%s n=%d ok=0 reason=unknown-workload\n", name[0] ? name : "none", n);
+        return 1;
+    }
+    if (n < 0)
+        n = w->default_n;
+    struct wl_result r = { .extra = "", .reason = NULL };
+    int ok = w->run(n, &r);
+    if (ok)
+        printf("result workload=%s n=%d ok=1 %s\n", w->name, n, r.extra);
+    else
+        printf("result workload=%s n=%d ok=0 reason=%s %s\n", w->name, n, r.reason, r.extra);
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,78 @@
+/*
+ * wl_misc.c — the remaining workloads:
+ *
+ *   forkwait  N x (fork, child exits at once, parent waits): Adams & Agesen's forkwait, the
+ *             classic worst case for shadow paging (every fork write-protects the parent's pages,
+ *             every first write afterwards is a copy-on-write fault)
+ *   compute   N rounds of integer work with no system call inside the measured region; prints a
+ *             checksum so every mode can be checked to compute the same thing
+ *   io        N lines of console output (the lines themselves are the workload's output)
+ */
+#include "workloads.h"
+
+#define COMPUTE_STEPS 1000
+
+static int wl_forkwait(int n, struct wl_result *r)
+{
+    int done = 0;
+    phase(PHASE_MEASURE);
+    for (int i = 0; i < n; i++) {
+        int pid = fork();
+        if (pid == 0)
+            exit(0);
+        int status = -1;
+        if (pid > 0 && waitpid(pid, &status) == pid && status == 0)
+            done++;
+    }
+    phase(PHASE_TEARDOWN);
+    fmt(r->extra, sizeof(r->extra), "ops=%d", done);
+    return done == n ? 1 : fail(r, "fork-wait");
+}
+
+static uint32_t mix(uint32_t x)
+{
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+}
+
+static int wl_compute(int n, struct wl_result *r)
+{
+    static uint32_t table[256];
+    uint32_t x = 2463534242u, sum = 0;
+    phase(PHASE_MEASURE);
+    for (int round = 0; round < n; round++) {
+        for (int i = 0; i < COMPUTE_STEPS; i++) {
+            x = mix(x);
+            table[x & 255] += x >> 8;
+            sum += table[(x >> 8) & 255] ^ (uint32_t)i;
+        }
+    }
+    phase(PHASE_TEARDOWN);
+    fmt(r->extra, sizeof(r->extra), "ops=%d checksum=%08x", n * COMPUTE_STEPS, sum);
+    return 1;
+}
+
+static int wl_io(int n, struct wl_result *r)
+{
+    char line[96];
+    uint32_t bytes = 0;
+    phase(PHASE_MEASURE);
+    for (int i = 0; i < n; i++) {
+        int len = fmt(line, sizeof(line), "io %06d the quick brown fox jumps over the lazy dog\n", i);
+        if (write(1, line, (uint32_t)len) != len)
+            return fail(r, "short-write");
+        bytes += (uint32_t)len;
+    }
+    phase(PHASE_TEARDOWN);
+    fmt(r->extra, sizeof(r->extra), "ops=%d bytes=%u", n, bytes);
+    return 1;
+}
+
+const struct workload misc_workloads[] = {
+    { "forkwait", wl_forkwait, 200 },
+    { "compute", wl_compute, 100 },
+    { "io", wl_io, 100 },
+    { NULL, NULL, 0 },
+};
