@@ -1,0 +1,641 @@
+/*
+ * cmd_compare.c — `vmlab compare`: every workload of a suite in every listed mode, as parallel
+ * `vmlab run` processes writing one trace database.
+ *
+ *   vmlab compare --suite FILE --db FILE [--modes native,trap,trap-classic,bt,pv] [-j N]
+ *                 [--scale small|paper] [--trace counts|full] [--logs DIR]
+ *
+ * The children are the `vmlab` executable beside this one (/proc/self/exe), each run as
+ *   vmlab run --mode M --guest G --cmdline "workload=W n=N ARGS" --db DB --suite NAME
+ *             --trace T --progress-fd 3
+ * with its console and messages in DIR/W.M.log (default DIR: DB.logs). The modes this build has
+ * come from `vmlab run --list-modes`; listed modes it lacks are skipped with a note. All children
+ * write the same database: it is in WAL mode and every write is a short transaction with a busy
+ * timeout (traces/tdb.c), so no merge step is needed on one machine.
+ *
+ * While runs go on, one line on stderr shows run i/n and, per running child, workload/mode and
+ * the instructions it has retired so far (from its `progress N` lines); each finished run prints
+ * one line. At the end the failed runs are listed with the last line of their log, the cost
+ * models are loaded into the database, and the exit status is 0 if every run succeeded (guest
+ * status 33), 1 if any failed, 2 for bad usage or a bad suite file.
+ *
+ * Suite file (models/suites/NAME.yaml):
+ *   name: default
+ *   guest: kernel.elf        # relative: <directory of the vmlab executable>/guests/
+ *   workloads:
+ *     - { workload: syscall, n: 2000, paper_n: 200000, args: "" }
+ */
+#define _GNU_SOURCE /* pipe2 */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include <yaml.h>
+
+#include "analysis/model.h"
+#include "emu/commands.h"
+#include "traces/tdb.h"
+
+#define STATUS_OK 33 /* isa-debug-exit value 0x10: (0x10 << 1) | 1 */
+
+struct workload {
+    char *name, *args;
+    long long n, paper_n;
+};
+
+struct suite {
+    char *name, *guest;
+    struct workload *w;
+    int nw;
+};
+
+struct job {
+    const struct workload *w;
+    const char *mode;
+    pid_t pid;
+    int fd;                  /* progress pipe, -1 when closed */
+    char buf[256];           /* partial progress line */
+    size_t blen;
+    unsigned long long insns;
+    int status;              /* exit status, -1 while running */
+    double t0, secs;
+    char log[PATH_MAX];
+};
+
+struct opts {
+    const char *suite, *db, *modes, *scale, *trace, *logs;
+    int jobs;
+};
+
+/* --- suite file ----------------------------------------------------------------------------- */
+
+static int suite_err(char *err, unsigned len, const char *file, const yaml_node_t *n,
+                     const char *key, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(err, len, "%s:%lu: %s: %s", file, n ? (unsigned long)n->start_mark.line + 1 : 0ul,
+             key, msg);
+    return -EINVAL;
+}
+
+static const char *scalar_of(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int parse_count(const char *s, long long *v)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    *v = strtoll(s, &end, 0);
+    return *end || *v <= 0 ? -1 : 0;
+}
+
+static int parse_workload(yaml_document_t *d, yaml_node_t *n, struct workload *w,
+                          const char *file, char *err, unsigned len)
+{
+    if (n->type != YAML_MAPPING_NODE)
+        return suite_err(err, len, file, n, "workloads", "each entry is a mapping");
+    *w = (struct workload){ .paper_n = -1 };
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(d, p->key), *vn = yaml_document_get_node(d, p->value);
+        const char *k = scalar_of(kn) ? scalar_of(kn) : "?", *v = scalar_of(vn);
+        char key[96];
+        snprintf(key, sizeof key, "workloads.%.60s", k);
+        if (!v)
+            return suite_err(err, len, file, vn, key, "expected a scalar");
+        if (strcmp(k, "workload") == 0)
+            w->name = strdup(v);
+        else if (strcmp(k, "args") == 0)
+            w->args = strdup(v);
+        else if (strcmp(k, "n") == 0 && parse_count(v, &w->n) == 0)
+            continue;
+        else if (strcmp(k, "paper_n") == 0 && parse_count(v, &w->paper_n) == 0)
+            continue;
+        else if (strcmp(k, "n") == 0 || strcmp(k, "paper_n") == 0)
+            return suite_err(err, len, file, vn, key, "expected a positive count, got '%s'", v);
+        else
+            return suite_err(err, len, file, kn, key, "unknown key (workload, n, paper_n, args)");
+    }
+    if (!w->name || !*w->name)
+        return suite_err(err, len, file, n, "workloads.workload", "missing");
+    if (w->n <= 0)
+        return suite_err(err, len, file, n, "workloads.n", "missing");
+    return 0;
+}
+
+static int suite_parse(const char *file, struct suite *s, char *err, unsigned len)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        snprintf(err, len, "%s: %s", file, strerror(errno));
+        return -errno;
+    }
+    yaml_parser_t parser;
+    yaml_document_t d;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_file(&parser, f);
+    memset(s, 0, sizeof *s);
+    int rc = 0;
+    if (!yaml_parser_load(&parser, &d)) {
+        snprintf(err, len, "%s:%lu: %s", file, (unsigned long)parser.problem_mark.line + 1,
+                 parser.problem ? parser.problem : "YAML syntax error");
+        yaml_parser_delete(&parser);
+        fclose(f);
+        return -EINVAL;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&d);
+    if (!root || root->type != YAML_MAPPING_NODE)
+        rc = suite_err(err, len, file, root, "(top)", "expected a mapping (name, guest, workloads)");
+    for (yaml_node_pair_t *p = rc ? NULL : root->data.mapping.pairs.start;
+         rc == 0 && p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = yaml_document_get_node(&d, p->key), *vn = yaml_document_get_node(&d, p->value);
+        const char *k = scalar_of(kn) ? scalar_of(kn) : "?";
+        if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0) && scalar_of(vn)) {
+            *(k[0] == 'n' ? &s->name : &s->guest) = strdup(scalar_of(vn));
+        } else if (strcmp(k, "workloads") == 0 && vn->type == YAML_SEQUENCE_NODE) {
+            int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
+            s->w = calloc(n ? n : 1, sizeof *s->w);
+            for (int i = 0; rc == 0 && i < n; i++, s->nw++)
+                rc = parse_workload(&d, yaml_document_get_node(&d, vn->data.sequence.items.start[i]),
+                                    &s->w[i], file, err, len);
+        } else if (strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
+                   strcmp(k, "workloads") == 0) {
+            rc = suite_err(err, len, file, vn, k,
+                           strcmp(k, "workloads") ? "expected a string" : "expected a list");
+        } else {
+            rc = suite_err(err, len, file, kn, k, "unknown key (name, guest, workloads)");
+        }
+    }
+    if (rc == 0 && !s->name)
+        rc = suite_err(err, len, file, root, "name", "missing");
+    if (rc == 0 && !s->guest)
+        rc = suite_err(err, len, file, root, "guest", "missing");
+    if (rc == 0 && s->nw == 0)
+        rc = suite_err(err, len, file, root, "workloads", "missing or empty");
+    yaml_document_delete(&d);
+    yaml_parser_delete(&parser);
+    fclose(f);
+    return rc;
+}
+
+static void suite_free(struct suite *s)
+{
+    for (int i = 0; i < s->nw; i++) {
+        free(s->w[i].name);
+        free(s->w[i].args);
+    }
+    free(s->w);
+    free(s->name);
+    free(s->guest);
+}
+
+/* --- children ------------------------------------------------------------------------------- */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* The directory of this executable, where the `vmlab` binary and guests/ live. */
+static int exe_dir(char *dir, size_t len)
+{
+    ssize_t n = readlink("/proc/self/exe", dir, len - 1);
+    if (n <= 0)
+        return -errno;
+    dir[n] = 0;
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = 0;
+    return 0;
+}
+
+/* Modes of `vmlab run --list-modes`, as a newline-separated list; NULL if it failed. */
+static char *list_modes(const char *vmlab)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(vmlab, "vmlab", "run", "--list-modes", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    char *out = calloc(1, 4096);
+    size_t got = 0;
+    ssize_t n;
+    while (out && got < 4095 && (n = read(p[0], out + got, 4095 - got)) > 0)
+        got += (size_t)n;
+    close(p[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0 || got == 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static int mode_listed(const char *list, const char *mode)
+{
+    size_t len = strlen(mode);
+    for (const char *p = list; *p;) {
+        size_t l = strcspn(p, "\n");
+        if (l == len && strncmp(p, mode, len) == 0)
+            return 1;
+        p += l + (p[l] == '\n');
+    }
+    return 0;
+}
+
+static int start_job(struct job *j, const char *vmlab, const char *guest, const char *suite,
+                     const struct opts *o, int paper)
+{
+    char cmdline[1024];
+    long long n = paper && j->w->paper_n > 0 ? j->w->paper_n : j->w->n;
+    snprintf(cmdline, sizeof cmdline, "workload=%s n=%lld%s%s", j->w->name, n,
+             j->w->args && *j->w->args ? " " : "", j->w->args ? j->w->args : "");
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -errno;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return -errno;
+    }
+    if (pid == 0) {
+        int log = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
+            dup2(p[1], 3) < 0)
+            _exit(8);
+        execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--cmdline", cmdline,
+              "--db", o->db, "--suite", suite, "--trace", o->trace, "--progress-fd", "3",
+              (char *)NULL);
+        fprintf(stderr, "vmlab compare: cannot run %s: %s\n", vmlab, strerror(errno));
+        _exit(8);
+    }
+    close(p[1]);
+    j->pid = pid;
+    j->fd = p[0];
+    j->status = -1;
+    j->t0 = now();
+    return 0;
+}
+
+static void read_progress(struct job *j)
+{
+    ssize_t n = read(j->fd, j->buf + j->blen, sizeof j->buf - 1 - j->blen);
+    if (n <= 0) {
+        close(j->fd);
+        j->fd = -1;
+        return;
+    }
+    j->blen += (size_t)n;
+    j->buf[j->blen] = 0;
+    char *line = j->buf, *nl;
+    while ((nl = strchr(line, '\n'))) {
+        *nl = 0;
+        if (strncmp(line, "progress ", 9) == 0)
+            j->insns = strtoull(line + 9, NULL, 10);
+        line = nl + 1;
+    }
+    j->blen = strlen(line);
+    memmove(j->buf, line, j->blen + 1);
+    if (j->blen == sizeof j->buf - 1)
+        j->blen = 0; /* an over-long line: drop it */
+}
+
+static const char *human(unsigned long long v, char *buf, size_t len)
+{
+    if (v >= 1000000000ull)
+        snprintf(buf, len, "%.1fG", v / 1e9);
+    else if (v >= 1000000ull)
+        snprintf(buf, len, "%.1fM", v / 1e6);
+    else if (v >= 1000ull)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else
+        snprintf(buf, len, "%llu", v);
+    return buf;
+}
+
+/* The last non-empty line of a log file, for the failure list. */
+static void last_line(const char *path, char *out, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    *out = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (line[0] != '\n') {
+            line[strcspn(line, "\n")] = 0;
+            snprintf(out, len, "%s", line);
+        }
+    if (f)
+        fclose(f);
+}
+
+struct progress {
+    int tty, total, started, done;
+    struct tdb *db;          /* to read a finished run's instruction total */
+};
+
+static void show_line(const struct progress *pr, const struct job *jobs, int njobs)
+{
+    if (!pr->tty)
+        return;
+    char line[512], num[32];
+    int len = snprintf(line, sizeof line, "[%d/%d done]", pr->done, pr->total);
+    for (int i = 0; i < njobs && len < 200; i++)
+        if (jobs[i].pid > 0 && jobs[i].status < 0)
+            len += snprintf(line + len, sizeof line - (size_t)len, " run %d %s/%s %s", i + 1,
+                            jobs[i].w->name, jobs[i].mode, human(jobs[i].insns, num, sizeof num));
+    fprintf(stderr, "\r%.160s\033[K", line);
+}
+
+/* The instruction total the child recorded (its last progress line may be ~100 ms old). */
+static void recorded_total(struct tdb *db, struct job *j)
+{
+    sqlite3_stmt *st;
+    if (!db || sqlite3_prepare_v2(tdb_sqlite(db),
+                                  "SELECT instructions FROM run WHERE pid = ? AND instructions"
+                                  " IS NOT NULL ORDER BY id DESC LIMIT 1",
+                                  -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, j->pid);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        j->insns = (unsigned long long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+}
+
+static void finished(struct progress *pr, struct job *j, int index)
+{
+    char num[32];
+    pr->done++;
+    recorded_total(pr->db, j);
+    if (pr->tty)
+        fprintf(stderr, "\r\033[K");
+    fprintf(stderr, "compare: [%d/%d] run %d %s/%s %s (status %d, %s instructions, %.1f s)\n",
+            pr->done, pr->total, index + 1, j->w->name, j->mode,
+            j->status == STATUS_OK ? "ok" : "FAILED", j->status, human(j->insns, num, sizeof num),
+            j->secs);
+}
+
+/* Wait for a job whose progress pipe closed; returns once it has been reaped. */
+static void reap(struct job *j)
+{
+    int status;
+    while (waitpid(j->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    j->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    j->secs = now() - j->t0;
+}
+
+static int run_all(struct job *jobs, int njobs, const char *vmlab, const char *guest,
+                   const char *suite, const struct opts *o, int paper, struct tdb *db)
+{
+    struct progress pr = { isatty(2), njobs, 0, 0, db };
+    int running = 0, next = 0;
+    while (pr.done < njobs) {
+        while (running < o->jobs && next < njobs) {
+            int rc = start_job(&jobs[next], vmlab, guest, suite, o, paper);
+            if (rc) {
+                fprintf(stderr, "vmlab compare: cannot start a run: %s\n", strerror(-rc));
+                jobs[next].status = 8;
+                finished(&pr, &jobs[next], next);
+            } else {
+                running++;
+            }
+            next++;
+        }
+        struct pollfd fds[256];
+        int idx[256], nfds = 0;
+        for (int i = 0; i < next && nfds < 256; i++)
+            if (jobs[i].status < 0 && jobs[i].fd >= 0) {
+                fds[nfds] = (struct pollfd){ .fd = jobs[i].fd, .events = POLLIN };
+                idx[nfds++] = i;
+            }
+        if (poll(fds, (nfds_t)nfds, 250) < 0 && errno != EINTR)
+            return -errno;
+        for (int k = 0; k < nfds; k++)
+            if (fds[k].revents)
+                read_progress(&jobs[idx[k]]);
+        for (int i = 0; i < next; i++)
+            if (jobs[i].status < 0 && jobs[i].fd < 0 && jobs[i].pid > 0) {
+                reap(&jobs[i]);
+                running--;
+                finished(&pr, &jobs[i], i);
+            }
+        show_line(&pr, jobs, next);
+    }
+    if (pr.tty)
+        fprintf(stderr, "\r\033[K");
+    return 0;
+}
+
+/* --- the command ---------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: vmlab compare --suite FILE --db FILE [--modes M1,M2,...] [-j N]\n"
+               "                     [--scale small|paper] [--trace counts|full] [--logs DIR]\n"
+               "  --modes   default native,trap,trap-classic,bt,pv; modes this vmlab lacks are "
+               "skipped\n"
+               "  -j N      parallel runs (default: number of CPUs)\n"
+               "  --logs    directory for each run's console and messages (default DB.logs)\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option lo[] = {
+        { "suite", required_argument, 0, 's' }, { "db", required_argument, 0, 'd' },
+        { "modes", required_argument, 0, 'm' }, { "jobs", required_argument, 0, 'j' },
+        { "scale", required_argument, 0, 'S' }, { "trace", required_argument, 0, 't' },
+        { "logs", required_argument, 0, 'l' },  { "help", no_argument, 0, 'h' },
+        { 0 },
+    };
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (struct opts){ .modes = "native,trap,trap-classic,bt,pv", .scale = "small",
+                        .trace = "counts", .jobs = cpus > 0 ? (int)cpus : 1 };
+    optind = 0;
+    for (int c; (c = getopt_long(argc, argv, "j:", lo, NULL)) != -1;) {
+        char *end;
+        switch (c) {
+        case 's': o->suite = optarg; break;
+        case 'd': o->db = optarg; break;
+        case 'm': o->modes = optarg; break;
+        case 'S': o->scale = optarg; break;
+        case 't': o->trace = optarg; break;
+        case 'l': o->logs = optarg; break;
+        case 'h': usage(stdout); return 1;
+        case 'j':
+            o->jobs = (int)strtol(optarg, &end, 10);
+            if (*end || o->jobs < 1 || o->jobs > 256) {
+                fprintf(stderr, "vmlab compare: -j takes 1..256, not '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc || !o->suite || !o->db) {
+        usage(stderr);
+        return -1;
+    }
+    if (strcmp(o->scale, "small") && strcmp(o->scale, "paper")) {
+        fprintf(stderr, "vmlab compare: --scale is small or paper, not '%s'\n", o->scale);
+        return -1;
+    }
+    if (strcmp(o->trace, "counts") && strcmp(o->trace, "full")) {
+        fprintf(stderr, "vmlab compare: --trace is counts or full, not '%s'\n", o->trace);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load the cost models so the database is self-contained. */
+static void load_models(struct tdb *t)
+{
+    char err[512];
+    int n = model_load_all(tdb_sqlite(t), err, sizeof err);
+    if (n < 0)
+        fprintf(stderr, "vmlab compare: note: cost models not loaded: %s\n", err);
+    else
+        fprintf(stderr, "compare: %d cost models loaded from %s\n", n, model_dir());
+}
+
+static int make_jobs(const struct suite *s, const char *modes, const char *available,
+                     struct job **out, const struct opts *o)
+{
+    char *list = strdup(modes);
+    struct job *jobs = calloc((size_t)s->nw * 16, sizeof *jobs);
+    const char *picked[16];
+    int nm = 0, n = 0;
+    for (char *save = NULL, *m = strtok_r(list, ",", &save); m && nm < 16;
+         m = strtok_r(NULL, ",", &save)) {
+        if (available && !mode_listed(available, m))
+            fprintf(stderr, "compare: note: mode '%s' is not in this vmlab yet "
+                            "(vmlab run --list-modes): skipped\n", m);
+        else
+            picked[nm++] = m;
+    }
+    for (int w = 0; w < s->nw; w++)
+        for (int m = 0; m < nm; m++) {
+            struct job *j = &jobs[n++];
+            j->w = &s->w[w];
+            j->mode = strdup(picked[m]);
+            j->fd = -1;
+            j->status = -1;
+            snprintf(j->log, sizeof j->log, "%.3000s/%.200s.%.32s.log", o->logs, s->w[w].name,
+                     picked[m]);
+        }
+    free(list);
+    *out = jobs;
+    return n;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    struct suite s;
+    char err[512], dir[PATH_MAX], vmlab[PATH_MAX + 8], guest[PATH_MAX + 16], logs[PATH_MAX];
+    if (suite_parse(o.suite, &s, err, sizeof err)) {
+        fprintf(stderr, "vmlab compare: %s\n", err);
+        suite_free(&s);
+        return 2;
+    }
+    if (exe_dir(dir, sizeof dir)) {
+        fprintf(stderr, "vmlab compare: cannot find this executable: %s\n", strerror(errno));
+        suite_free(&s);
+        return 2;
+    }
+    snprintf(vmlab, sizeof vmlab, "%s/vmlab", dir);
+    if (s.guest[0] == '/')
+        snprintf(guest, sizeof guest, "%s", s.guest);
+    else
+        snprintf(guest, sizeof guest, "%s/guests/%s", dir, s.guest);
+    if (!o.logs) {
+        snprintf(logs, sizeof logs, "%s.logs", o.db);
+        o.logs = logs;
+    }
+    if ((mkdir(o.logs, 0777) != 0 && errno != EEXIST) || access(vmlab, X_OK) != 0 ||
+        access(guest, R_OK) != 0) {
+        fprintf(stderr, "vmlab compare: %s: %s\n",
+                access(vmlab, X_OK) ? vmlab : access(guest, R_OK) ? guest : o.logs,
+                strerror(errno));
+        suite_free(&s);
+        return 2;
+    }
+    char *available = list_modes(vmlab);
+    if (!available)
+        fprintf(stderr, "compare: note: `vmlab run --list-modes` failed; trying every listed "
+                        "mode\n");
+    struct job *jobs;
+    int njobs = make_jobs(&s, o.modes, available, &jobs, &o);
+    free(available);
+    /* Opened (so created or migrated) once before the children race to do it. */
+    struct tdb *t = njobs ? tdb_open(o.db, err, sizeof err) : NULL;
+    if (!t) {
+        if (njobs == 0)
+            fprintf(stderr, "vmlab compare: no runs: none of the modes '%s' is available\n",
+                    o.modes);
+        else
+            fprintf(stderr, "vmlab compare: %s\n", err);
+        suite_free(&s);
+        free(jobs);
+        return 2;
+    }
+    fprintf(stderr, "compare: suite %s: %d runs (%d workloads), %d at a time, logs in %s\n",
+            s.name, njobs, s.nw, o.jobs, o.logs);
+    signal(SIGPIPE, SIG_IGN);
+    rc = run_all(jobs, njobs, vmlab, guest, s.name, &o, strcmp(o.scale, "paper") == 0, t);
+    int failed = 0;
+    for (int i = 0; i < njobs; i++)
+        failed += jobs[i].status != STATUS_OK;
+    if (failed) {
+        fprintf(stderr, "compare: %d of %d runs failed:\n", failed, njobs);
+        for (int i = 0; i < njobs; i++)
+            if (jobs[i].status != STATUS_OK) {
+                char line[512];
+                last_line(jobs[i].log, line, sizeof line);
+                fprintf(stderr, "  run %d %s/%s: status %d: %s (log %s)\n", i + 1,
+                        jobs[i].w->name, jobs[i].mode, jobs[i].status, line, jobs[i].log);
+            }
+    } else {
+        fprintf(stderr, "compare: all %d runs ok; database %s (vmlab stat --db %s)\n", njobs,
+                o.db, o.db);
+    }
+    load_models(t);
+    tdb_close(t);
+    for (int i = 0; i < njobs; i++)
+        free((char *)jobs[i].mode);
+    free(jobs);
+    suite_free(&s);
+    return rc || failed ? 1 : 0;
+}
