@@ -174,6 +174,8 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         b->epoch = m->epoch;
     }
     if (stale) {
+        /* The front cache may point at the block being replaced. */
+        memset(m->l1, 0, sizeof m->l1);
         unlink_block(&m->bc, stale);
         if (m->cur == stale)
             m->cur = NULL;

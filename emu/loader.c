@@ -277,24 +277,29 @@ out:
 
 int loader_enter(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
 {
+    return loader_enter_uc(m->uc, bi, errbuf, errlen);
+}
+
+int loader_enter_uc(uc_engine *uc, const struct boot_info *bi, char *errbuf, unsigned errlen)
+{
     uc_x86_mmr gdtr = {.base = bi->mbi + 0xf00, .limit = 23};
     uint32_t cs = 0x08, ds = 0x10, eax = MB_BOOT_MAGIC, ebx = bi->mbi, eflags = 0x2;
     uint32_t eip = bi->entry, zero = 0;
     uint64_t cr0 = CR0_PE | (1u << 4);
-    uc_err e = uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_CS, &cs);
+    uc_err e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_CS, &cs);
     int segs[] = {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS, UC_X86_REG_GS};
     for (int i = 0; i < 5 && !e; i++)
-        e = uc_reg_write(m->uc, segs[i], &ds);
+        e = uc_reg_write(uc, segs[i], &ds);
     int zregs[] = {UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
                    UC_X86_REG_EBP, UC_X86_REG_ESP};
     for (int i = 0; i < 6 && !e; i++)
-        e = uc_reg_write(m->uc, zregs[i], &zero);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_EAX, &eax);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_EBX, &ebx);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
-    if (!e) e = uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+        e = uc_reg_write(uc, zregs[i], &zero);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_EAX, &eax);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_EBX, &ebx);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_EIP, &eip);
     if (e) {
         snprintf(errbuf, errlen, "unicorn refused the Multiboot entry state: %s", uc_strerror(e));
         return -1;

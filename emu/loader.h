@@ -16,6 +16,7 @@
 #define VMLAB_LOADER_H
 
 #include <stdint.h>
+#include <unicorn/unicorn.h>
 
 struct machine;
 
@@ -32,5 +33,8 @@ int loader_load_multiboot(struct machine *m, const char *path, const char *cmdli
 
 /* Put the CPU in the Multiboot entry state for `bi` (boot GDT in low memory). 0 or -1. */
 int loader_enter(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
+
+/* The same for a bare engine whose memory already holds the loaded image (benchmarks). */
+int loader_enter_uc(uc_engine *uc, const struct boot_info *bi, char *errbuf, unsigned errlen);
 
 #endif

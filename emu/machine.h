@@ -38,6 +38,9 @@
 
 struct mode_ops;
 
+#define L1_ENTRIES 1024
+#define L1_INDEX(addr, size) ((((addr) >> 1) ^ (size)) & (L1_ENTRIES - 1))
+
 /* How a run ended. The process exit status of `vmlab run` follows from it. */
 enum run_end {
     END_NONE = 0,
@@ -122,7 +125,16 @@ struct machine {
     uint64_t next_wall_check;    /* guest time of the next wall-clock check */
     double wall_start;
 
-    /* Translated-block bookkeeping (emu/blocks.c) */
+    /* Translated-block bookkeeping (emu/blocks.c). l1 is a direct-mapped front cache holding the
+     * hot fields of blocks without sites inline, so the common block-hook call never chases a
+     * pointer; entries are (re)filled by the slow path and cleared when a block is replaced. */
+    struct l1_entry {
+        uint32_t addr;
+        uint16_t size, n;
+        uint32_t epoch;          /* user blocks: valid only while equal to m->epoch */
+        uint8_t cpl;
+        const struct block *b;
+    } l1[L1_ENTRIES];
     struct block_cache bc;
     const struct block *cur;     /* block being executed */
     uint32_t epoch;              /* bumped when user address spaces may have changed */

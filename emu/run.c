@@ -59,7 +59,6 @@ static inline void account(struct machine *m, const struct block *b)
     m->time += b->n;
     m->insn_cpl[b->cpl] += b->n;
     m->cur = b;
-    m->io_idx = -1;
     for (unsigned i = 0; i < b->nsites; i++)
         m->priv[b->sites[i].cls]++;
 }
@@ -256,6 +255,11 @@ static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct b
         account(m, b);
         return;
     }
+    if (b->nsites == 0) {
+        struct l1_entry *e = &m->l1[L1_INDEX(addr, size)];
+        *e = (struct l1_entry){.addr = addr, .size = (uint16_t)size, .n = b->n,
+                               .epoch = b->cpl == 3 ? b->epoch : 0, .cpl = b->cpl, .b = b};
+    }
     uint64_t due = due_time(m);
     if (m->time >= due) {
         m->stop = STOP_DEADLINE;
@@ -280,6 +284,14 @@ static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct b
 static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
     struct machine *m = opaque;
+    const struct l1_entry *e = &m->l1[L1_INDEX((uint32_t)addr, size)];
+    if (__builtin_expect(e->addr == (uint32_t)addr && e->size == size &&
+                         m->time + e->n <= m->deadline && (e->cpl != 3 || e->epoch == m->epoch), 1)) {
+        m->time += e->n;
+        m->insn_cpl[e->cpl] += e->n;
+        m->cur = e->b;
+        return;
+    }
     struct block *b = bc_lookup(&m->bc, (uint32_t)addr, size);
     if (__builtin_expect(b && m->time + b->n <= m->deadline && (b->cpl != 3 || b->epoch == m->epoch),
                          1)) {
@@ -356,6 +368,7 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
     ev_record(&m->ev, machine_now(m), EV_IO, port, io_qual(true, size), 0, m->io_eip,
               m->cur ? m->cur->cpl : 0);
     update_deadline(m);
+    m->io_idx = -1;
     return v;
 }
 
@@ -370,9 +383,9 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
     if (m->end && m->io_idx >= 0 && m->cur) {
         /* The run ended on this instruction: what follows in the block is not retired. */
         uncount_from(m, m->cur, (unsigned)m->io_idx + 1);
-        m->io_idx = -1;
     }
     update_deadline(m);
+    m->io_idx = -1;
 }
 
 int run_install_hooks(struct machine *m, char *errbuf, unsigned errlen)
@@ -448,8 +461,11 @@ static uc_err run_tail(struct machine *m)
     m->in_tail = false;
     uc_ctl_set_exits(m->uc, &none, 0);
     uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
-    if (e == UC_ERR_OK && m->stop == STOP_NONE && reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at)
-        uncount_from(m, t, (unsigned)m->tail_insns);
+    /* The block hook counted the block it saw whole (with the exit compiled in, the CPU may have
+     * split it at the exit address): take back what lies beyond the exit. */
+    if (e == UC_ERR_OK && m->stop == STOP_NONE && reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at &&
+        m->cur && stop_at >= m->cur->addr && stop_at < (uint64_t)m->cur->addr + m->cur->size)
+        uncount_from(m, m->cur, (unsigned)block_index_of(m->cur, (uint32_t)stop_at));
     return e;
 }
 
