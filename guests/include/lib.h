@@ -16,9 +16,11 @@
 #include "types.h"
 
 typedef __builtin_va_list va_list;
+#ifndef va_start                    /* a host test may have <stdarg.h> already */
 #define va_start(ap, last) __builtin_va_start(ap, last)
 #define va_end(ap)         __builtin_va_end(ap)
 #define va_arg(ap, type)   __builtin_va_arg(ap, type)
+#endif
 
 int vfmt(char *buf, size_t size, const char *f, va_list ap);
 int fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
