@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu/desc.h"
 #include "emu/paging.h"
 
 static const char *const names[20] = {
@@ -41,29 +42,6 @@ static enum fclass fault_class(const struct xevent *e)
     if (e->vector == 0 || (e->vector >= 10 && e->vector <= 13))
         return FC_CONTRIB;
     return FC_BENIGN;
-}
-
-struct desc {
-    uint32_t lo, hi;     /* raw */
-    uint32_t base, limit;
-    uint8_t type;        /* 4 bits */
-    uint8_t s, dpl, p, db, g;
-};
-
-static void decode_desc(uint32_t lo, uint32_t hi, struct desc *d)
-{
-    d->lo = lo;
-    d->hi = hi;
-    d->base = (lo >> 16) | ((hi & 0xffu) << 16) | (hi & 0xff000000u);
-    d->limit = (lo & 0xffffu) | (hi & 0x000f0000u);
-    d->type = (hi >> 8) & 0xf;
-    d->s = (hi >> 12) & 1;
-    d->dpl = (hi >> 13) & 3;
-    d->p = (hi >> 15) & 1;
-    d->db = (hi >> 22) & 1;
-    d->g = (hi >> 23) & 1;
-    if (d->g)
-        d->limit = (d->limit << 12) | 0xfffu;
 }
 
 static void make_fault(struct xevent *f, uint8_t vector, uint32_t err, uint32_t eip)
@@ -102,7 +80,7 @@ static int read_desc(struct machine *m, uint16_t sel, struct desc *d, uint32_t e
     }
     if (r < 0)
         return -2;
-    decode_desc(raw[0], raw[1], d);
+    desc_decode(raw[0], raw[1], d);
     return 0;
 }
 
@@ -150,7 +128,7 @@ static int stack_for(struct machine *m, int dpl, uint32_t ext, uint32_t eip, uin
     if (r)
         return r;
     /* Writable data segment of the right privilege. */
-    if (!ssd->s || (ssd->type & 0x8) || !(ssd->type & 0x2) || ssd->dpl != dpl) {
+    if (!desc_is_writable_data(ssd) || ssd->dpl != dpl) {
         make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
         return 1;
     }
@@ -218,14 +196,16 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     }
     if (r < 0)
         return -2;
-    unsigned gtype = (g[1] >> 8) & 0x1f, gdpl = (g[1] >> 13) & 3, gp = (g[1] >> 15) & 1;
-    if (gtype == 0x05) {
+    struct gate gate;
+    gate_decode(g[0], g[1], &gate);
+    unsigned gtype = gate.type, gdpl = gate.dpl;
+    if (gtype == GATE_TASK) {
         machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
                     "vector %u uses a task gate, which vmlab does not support", ev->vector);
         return -1;
     }
-    if (gtype != 0x0e && gtype != 0x0f) {
-        if (gtype == 0x06 || gtype == 0x07) {
+    if (gtype != GATE_INT32 && gtype != GATE_TRAP32) {
+        if (gtype == GATE_INT16 || gtype == GATE_TRAP16) {
             machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
                         "vector %u uses a 16-bit gate, which vmlab does not support", ev->vector);
             return -1;
@@ -237,15 +217,15 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         make_fault(f, 13, gerr & ~1u, eip_fault);
         return 1;
     }
-    if (!gp) {
+    if (!gate.present) {
         make_fault(f, 11, gerr, eip_fault);
         return 1;
     }
     struct target t;
     memset(&t, 0, sizeof t);
-    t.cs = (uint16_t)(g[0] >> 16);
-    t.eip = (g[0] & 0xffffu) | (g[1] & 0xffff0000u);
-    t.iflag_clear = gtype == 0x0e;
+    t.cs = gate.selector;
+    t.eip = gate.offset;
+    t.iflag_clear = gtype == GATE_INT32;
     if ((t.cs & 0xfffcu) == 0) {
         make_fault(f, 13, ext, eip_fault);
         return 1;
@@ -255,7 +235,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     if (r)
         return r;
     t.csd = csd;
-    if (!csd.s || !(csd.type & 0x8) || (int)csd.dpl > cpl) {
+    if (!desc_is_code(&csd) || (int)csd.dpl > cpl) {
         make_fault(f, 13, (t.cs & 0xfffcu) | ext, eip_fault);
         return 1;
     }
@@ -263,7 +243,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         make_fault(f, 11, (t.cs & 0xfffcu) | ext, eip_fault);
         return 1;
     }
-    bool conforming = (csd.type & 0x4) != 0;
+    bool conforming = desc_is_conforming(&csd);
     t.cpl = conforming ? cpl : (int)csd.dpl;
     t.cs = (uint16_t)((t.cs & 0xfffcu) | (unsigned)t.cpl);
 
