@@ -1,0 +1,193 @@
+/*
+ * test_report.c — `vmlab report` on a small hand-built database: every chart's data file holds
+ * the numbers worked out by hand, the charts are drawn, index.html links them.
+ *
+ * Fixture (workload syscall, n = 100, measured phase 2000 instructions per run):
+ *   native: softint x100;   trap: softint x100, exit(CR_ACCESS) x50, exit(IO_INSTRUCTION) x10;
+ *   pv: softint x100, hypercall(mmu_update) x20 (60 batch elements), validation x4 (4096 entries)
+ * Model "old" (2000): insn 1, softint 242, exit 1000 (IO_INSTRUCTION 3000), hypercall 300,
+ *   validation 200 + 20/entry.  Model "new" (2010): insn 1, softint 242, exit 100.
+ *   old: native 262/op, trap (26200 + 50000 + 30000)/100 = 1062, pv (26200 + 6000 + 800 + 81920)/100 = 1149.2
+ *   new: trap (26200 + 6000)/100 = 322, pv 262 (hypercalls and validations unpriced)
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "emu/commands.h"
+#include "emu/events.h"
+#include "traces/tdb.h"
+
+static char dir[64], dbpath[128], out[128];
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void add_run(struct tdb *db, const char *mode, const struct tdb_count *c, unsigned n)
+{
+    struct tdb_run_info info = { .guest = "kernel.elf", .workload = "syscall",
+                                 .params = "workload=syscall n=100", .mode = mode };
+    int64_t id;
+    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
+    cr_assert_eq(tdb_add_counts(db, id, c, n), 0, "%s", tdb_error(db));
+    cr_assert_eq(tdb_add_phase(db, id, 1, 1000, 1000, 0, 2000), 0);
+    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
+    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
+}
+
+static void fixture(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/vmlab_report.XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    snprintf(out, sizeof out, "%s/report", dir);
+    char path[160];
+    snprintf(path, sizeof path, "%s/models", dir);
+    cr_assert_eq(mkdir(path, 0777), 0);
+    setenv("VMLAB_MODELS", path, 1);
+    snprintf(path, sizeof path, "%s/models/old.yaml", dir);
+    write_file(path, "name: old\ncpu: old CPU\nyear: 2000\ncosts:\n  insn: 1\n  softint: 242\n"
+                     "  exit: { cycles: 1000, reasons: { IO_INSTRUCTION: 3000 } }\n"
+                     "  hypercall: 300\n  validation: { cycles: 200, per_unit: 20 }\n");
+    snprintf(path, sizeof path, "%s/models/new.yaml", dir);
+    write_file(path, "name: new\ncpu: new CPU\nyear: 2010\ncosts:\n  insn: 1\n  softint: 242\n"
+                     "  exit: 100\n");
+
+    char err[512];
+    struct tdb *db = tdb_open(dbpath, err, sizeof err);
+    cr_assert(db, "%s", err);
+    struct tdb_count native[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 } };
+    struct tdb_count trap[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
+                                { 1, EV_EXIT, 28, "cr3 write", 50, 0 },
+                                { 1, EV_EXIT, 30, "out", 10, 0 } };
+    struct tdb_count pv[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
+                              { 1, EV_HYPERCALL, 1, "", 20, 60 },
+                              { 1, EV_VALIDATION, 1, "ok", 4, 4096 } };
+    add_run(db, "native", native, 1);
+    add_run(db, "trap", trap, 3);
+    add_run(db, "pv", pv, 3);
+    tdb_close(db);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(report, .init = fixture, .fini = teardown);
+
+static char *slurp(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", out, name);
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s missing", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int quiet_report(char **argv, int argc)
+{
+    fflush(stdout);
+    int saved = dup(1), null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    close(null);
+    int rc = cmd_report(argc, argv);
+    fflush(stdout);
+    dup2(saved, 1);
+    close(saved);
+    return rc;
+}
+
+static void make_report(void)
+{
+    char *argv[] = { "report", "--db", dbpath, "--model", "old", "--out", out, NULL };
+    cr_assert_eq(quiet_report(argv, 7), 0);
+}
+
+#define assert_has(text, want) cr_assert(strstr(text, want), "'%s' not in:\n%s", want, text)
+
+Test(report, overhead_data_is_time_relative_to_native)
+{
+    make_report();
+    char *d = slurp("overhead.dat");
+    assert_has(d, "\"workload\" \"native\" \"trap\" \"pv\"\n");
+    assert_has(d, "\"syscall\" 1 4.05344 4.38626\n"); /* 1062 / 262, 1149.2 / 262 */
+}
+
+Test(report, nanobench_data_is_cycles_per_operation)
+{
+    make_report();
+    assert_has(slurp("nanobench.dat"), "\"syscall\" 262 1062 1149.2\n");
+    assert_has(slurp("nanobench.gp"), "set logscale y");
+}
+
+Test(report, monitor_entries_are_stacked_by_reason)
+{
+    make_report();
+    char *d = slurp("monitor.dat");
+    assert_has(d, "\"workload/mode\" \"exit(CR_ACCESS)\" \"exit(IO_INSTRUCTION)\""
+                  " \"hypercall(mmu_update)\"\n");
+    assert_has(d, "\"syscall/trap\" 0.5 0.1 0\n");
+    assert_has(d, "\"syscall/pv\" 0 0 0.2\n");
+}
+
+Test(report, generations_price_the_same_runs_under_every_model)
+{
+    make_report();
+    char *d = slurp("generations.dat");
+    assert_has(d, "\"model\" \"trap\" \"pv\"\n");
+    assert_has(d, "\"old\" 4.05344 4.38626\n\"new\" 1.22901 1\n"); /* 322 / 262 */
+}
+
+Test(report, pv_validations_and_hypercalls_per_operation)
+{
+    make_report();
+    assert_has(slurp("pv.dat"), "\"syscall\" 0.2 0.6 0.04 40.96\n");
+}
+
+Test(report, charts_and_index_are_written)
+{
+    char *argv[] = { "report", "--db", dbpath, "--model", "old", "--out", out, "--png", NULL };
+    cr_assert_eq(quiet_report(argv, 8), 0);
+    const char *names[] = { "overhead", "monitor", "nanobench", "generations", "pv" };
+    for (int i = 0; i < 5; i++) {
+        char file[256];
+        snprintf(file, sizeof file, "%s.svg", names[i]);
+        assert_has(slurp(file), "<svg");
+        snprintf(file, sizeof file, "%s/%s.png", out, names[i]);
+        cr_assert_eq(access(file, R_OK), 0, "%s missing", file);
+        snprintf(file, sizeof file, "src=\"%s.svg\"", names[i]);
+        assert_has(slurp("index.html"), file);
+    }
+}
+
+Test(report, missing_data_gives_a_note_not_a_chart)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/empty.db", dir);
+    char err[512];
+    struct tdb *db = tdb_open(path, err, sizeof err);
+    cr_assert(db);
+    tdb_close(db);
+    char *argv[] = { "report", "--db", path, "--out", out, NULL };
+    cr_assert_eq(quiet_report(argv, 5), 0);
+    assert_has(slurp("index.html"), "No chart: no pv runs");
+    cr_assert_neq(access(out, F_OK), -1);
+    snprintf(path, sizeof path, "%s/pv.svg", out);
+    cr_assert_eq(access(path, F_OK), -1);
+}

@@ -1,0 +1,317 @@
+/*
+ * test_tdb.c — the trace database writer: schema creation and migration, lookup tables from the
+ * .def lists, batching, and crash consistency (a writer child killed with SIGKILL).
+ */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <sqlite3.h>
+
+#include "emu/events.h"
+#include "traces/tdb.h"
+#include "traces/tdb_internal.h"
+
+static char dir[64], dbpath[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/vmlab_tdb.XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(tdb, .init = setup, .fini = teardown);
+
+static long long query_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
+                 sqlite3_errmsg(db));
+    long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static const char *query_text(const char *sql, char *buf, size_t len)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    snprintf(buf, len, "%s", sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)
+                                 ? (const char *)sqlite3_column_text(st, 0) : "(null)");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+static struct tdb *open_db(void)
+{
+    char err[512];
+    struct tdb *db = tdb_open(dbpath, err, sizeof err);
+    cr_assert(db, "%s", err);
+    return db;
+}
+
+static int64_t begin_run(struct tdb *db, const char *mode)
+{
+    struct tdb_run_info info = { .guest = "kernel.elf", .workload = "syscall",
+                                 .params = "workload=syscall n=2000 extra=1", .mode = mode,
+                                 .config = "ram=16M bucket=1000" };
+    int64_t id;
+    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
+    return id;
+}
+
+Test(tdb, open_creates_the_current_schema)
+{
+    tdb_close(open_db());
+    cr_assert_eq(query_int("PRAGMA user_version"), TDB_SCHEMA_VERSION);
+    cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
+                           " ('run', 'run_phase', 'event_count', 'event', 'bucket', 'validation',"
+                           " 'hypercall', 'event_class', 'vmx_exit_reason', 'xen_hypercall',"
+                           " 'model', 'model_param', 'model_cost')"), 13);
+    cr_assert_gt(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 5);
+    char buf[64];
+    cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
+}
+
+Test(tdb, lookup_tables_come_from_the_def_lists)
+{
+    tdb_close(open_db());
+    cr_assert_eq(query_int("SELECT count(*) FROM event_class"), EV_CLASS_COUNT);
+    char buf[64];
+    cr_assert_str_eq(query_text("SELECT name FROM event_class WHERE id = 7", buf, sizeof buf),
+                     ev_class_name[EV_EXIT]);
+    cr_assert_str_eq(query_text("SELECT name FROM vmx_exit_reason WHERE nr = 28", buf, sizeof buf),
+                     "CR_ACCESS");
+    cr_assert_str_eq(query_text("SELECT name FROM xen_hypercall WHERE nr = 26", buf, sizeof buf),
+                     "mmuext_op");
+    int vmx = 0, xen = 0;
+#define VMX_EXIT(n, name) vmx++;
+#include "emu/vmx_exits.def"
+#undef VMX_EXIT
+#define XEN_HYPERCALL(n, name) xen++;
+#include "emu/xen_hypercalls.def"
+#undef XEN_HYPERCALL
+    cr_assert_eq(query_int("SELECT count(*) FROM vmx_exit_reason"), vmx);
+    cr_assert_eq(query_int("SELECT count(*) FROM xen_hypercall"), xen);
+}
+
+Test(tdb, version_1_database_migrates_keeping_its_rows)
+{
+    sqlite3 *raw;
+    char err[256];
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(tdb_schema_migrate(raw, 1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sqlite3_exec(raw,
+                              "INSERT INTO run(guest, mode, status, vmlab_version, host, pid,"
+                              " pid_start, started_at) VALUES ('old.elf', 'native', 'ok', '0.0',"
+                              " 'h', 1, 1, 'then')",
+                              NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    cr_assert_eq(query_int("PRAGMA user_version"), 1);
+    cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'model'"), 0);
+
+    tdb_close(open_db());
+    cr_assert_eq(query_int("PRAGMA user_version"), TDB_SCHEMA_VERSION);
+    cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE name = 'model'"), 1);
+    char buf[64];
+    cr_assert_str_eq(query_text("SELECT guest FROM run", buf, sizeof buf), "old.elf");
+}
+
+Test(tdb, newer_schema_is_refused_with_a_message)
+{
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    char err[512];
+    cr_assert_null(tdb_open(dbpath, err, sizeof err));
+    cr_assert(strstr(err, "newer"), "%s", err);
+    cr_assert(strstr(err, dbpath), "%s", err);
+}
+
+Test(tdb, reordered_event_classes_are_refused)
+{
+    tdb_close(open_db());
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(raw, "UPDATE event_class SET name = 'renamed' WHERE id = 3;"
+                                   "DELETE FROM meta WHERE key = 'derived'",
+                              NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    char err[512];
+    cr_assert_null(tdb_open(dbpath, err, sizeof err));
+    cr_assert(strstr(err, "event class 3 is 'renamed'"), "%s", err);
+}
+
+Test(tdb, run_row_lifecycle_running_to_ok)
+{
+    struct tdb *db = open_db();
+    int64_t id = begin_run(db, "native");
+    char buf[128];
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "running");
+    cr_assert_eq(query_int("SELECT n FROM run"), 2000);
+    cr_assert_eq(query_int("SELECT pid FROM run"), getpid());
+    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16,
+                               .instructions = 1000, .insn_user = 400, .insn_kernel = 600,
+                               .wall_seconds = 0.5 };
+    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
+    tdb_close(db);
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "ok");
+    cr_assert_eq(query_int("SELECT insn_user + insn_kernel FROM run"), 1000);
+    cr_assert_eq(query_int("SELECT ended_at IS NOT NULL FROM run"), 1);
+}
+
+Test(tdb, bad_arguments_give_errno_and_message)
+{
+    struct tdb *db = open_db();
+    int64_t id = begin_run(db, "native");
+    struct tdb_count c = { 1, 999, 0, "", 1, 0 };
+    cr_assert_lt(tdb_add_counts(db, id, &c, 1), 0);
+    cr_assert(strstr(tdb_error(db), "class 999"), "%s", tdb_error(db));
+    struct tdb_run_end end = { .status = "maybe" };
+    cr_assert_lt(tdb_run_finish(db, id, &end), 0);
+    cr_assert(strstr(tdb_error(db), "status"), "%s", tdb_error(db));
+    end.status = "ok";
+    cr_assert_lt(tdb_run_finish(db, id + 100, &end), 0);
+    tdb_close(db);
+}
+
+Test(tdb, counts_with_the_same_key_add_up)
+{
+    struct tdb *db = open_db();
+    int64_t id = begin_run(db, "trap");
+    struct tdb_count c[] = { { 1, EV_EXIT, 28, "cr3 write", 10, 1 },
+                             { 1, EV_EXIT, 28, "cr3 write", 5, 2 },
+                             { 1, EV_EXIT, 28, NULL, 7, 0 } };
+    cr_assert_eq(tdb_add_counts(db, id, c, 3), 0, "%s", tdb_error(db));
+    cr_assert_eq(tdb_add_bucket(db, id, 3, EV_EXIT, 4), 0);
+    cr_assert_eq(tdb_add_bucket(db, id, 3, EV_EXIT, 6), 0);
+    tdb_close(db);
+    cr_assert_eq(query_int("SELECT count FROM event_count WHERE qualifier = 'cr3 write'"), 15);
+    cr_assert_eq(query_int("SELECT count2 FROM event_count WHERE qualifier = 'cr3 write'"), 3);
+    cr_assert_eq(query_int("SELECT count FROM event_count WHERE qualifier = ''"), 7);
+    cr_assert_eq(query_int("SELECT count FROM bucket WHERE bucket = 3"), 10);
+}
+
+Test(tdb, events_are_buffered_and_written_in_batches)
+{
+    struct tdb *db = open_db();
+    int64_t id = begin_run(db, "trap");
+    struct tdb_event ev = { .phase = 1, .ev_class = EV_EXIT, .reason = 30, .qualifier = "out",
+                            .eip = 0xc0001000, .cpl = 0 };
+    for (int i = 0; i < 1000; i++) {
+        ev.icount = (uint64_t)i;
+        ev.detail = i == 7 ? "port 0x3f8" : NULL;
+        cr_assert_eq(tdb_add_event(db, id, &ev), 0);
+    }
+    cr_assert_eq(tdb_add_validation(db, id, 5, 0x1234, 1, 1024, "ok"), 0);
+    cr_assert_eq(tdb_add_hypercall(db, id, 6, 1, 16, 0), 0);
+    /* below the batch size nothing is written yet: a reader sees no half batch */
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), 0);
+    cr_assert_eq(tdb_flush(db), 0, "%s", tdb_error(db));
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), 1000);
+    cr_assert_eq(query_int("SELECT count(*) FROM validation WHERE entries = 1024"), 1);
+    cr_assert_eq(query_int("SELECT batch FROM hypercall"), 16);
+    char buf[64];
+    cr_assert_str_eq(query_text("SELECT detail FROM event WHERE icount = 7", buf, sizeof buf),
+                     "port 0x3f8");
+    cr_assert_eq(query_int("SELECT count(*) FROM event WHERE detail IS NULL"), 999);
+    /* a full batch (65536 rows) is written without being asked */
+    for (int i = 0; i < 70000; i++) {
+        ev.icount = (uint64_t)i;
+        cr_assert_eq(tdb_add_event(db, id, &ev), 0);
+    }
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), 1000 + 65536);
+    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
+    cr_assert_eq(tdb_run_finish(db, id, &end), 0);
+    tdb_close(db);
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), 71000);
+    cr_assert_eq(query_int("SELECT max(eip) FROM event"), 0xc0001000);
+}
+
+/* A child that opens the database, starts a run, then writes events (and counts) until killed. */
+static pid_t spawn_writer(int ready_fd)
+{
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        char err[512];
+        struct tdb *db = tdb_open(dbpath, err, sizeof err);
+        int64_t id;
+        struct tdb_run_info info = { .guest = "g", .workload = "w", .params = "n=1",
+                                     .mode = "native" };
+        if (!db || tdb_run_begin(db, &info, &id))
+            _exit(1);
+        struct tdb_event ev = { .phase = 1, .ev_class = EV_EXIT, .reason = 28, .qualifier = "q" };
+        struct tdb_count c = { 1, EV_EXIT, 28, "q", 1, 0 };
+        for (uint64_t i = 0;; i++) {
+            ev.icount = i;
+            tdb_add_event(db, id, &ev);
+            if (i % 1000 == 0)
+                tdb_add_counts(db, id, &c, 1);
+            if (i == 200000 && write(ready_fd, "r", 1) != 1)
+                _exit(1);
+        }
+    }
+    return pid;
+}
+
+Test(tdb, killed_writer_leaves_a_clean_database_with_the_run_failed)
+{
+    tdb_close(open_db());
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = spawn_writer(p[1]);
+    char c;
+    cr_assert_eq(read(p[0], &c, 1), 1, "writer did not start");
+    usleep(50 * 1000); /* let it get into the middle of a batch */
+    kill(pid, SIGKILL);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(WIFSIGNALED(status));
+
+    char buf[64];
+    cr_assert_str_eq(query_text("PRAGMA integrity_check", buf, sizeof buf), "ok");
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "running");
+    long long pid_db = query_int("SELECT pid FROM run"), start = query_int("SELECT pid_start FROM run");
+    query_text("SELECT host FROM run", buf, sizeof buf);
+    cr_assert_eq(tdb_writer_alive(buf, pid_db, start), 0, "dead writer reported alive");
+    /* whole batches only: the event rows are a multiple of the batch size */
+    cr_assert_eq(query_int("SELECT count(*) % 65536 FROM event"), 0);
+    cr_assert_gt(query_int("SELECT count(*) FROM event"), 0);
+
+    tdb_close(open_db()); /* the next writer marks it failed */
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "failed");
+    cr_assert(strstr(query_text("SELECT message FROM run", buf, sizeof buf), "died"), "%s", buf);
+}
+
+Test(tdb, live_writer_of_another_process_is_left_running)
+{
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    pid_t pid = spawn_writer(p[1]);
+    char c;
+    cr_assert_eq(read(p[0], &c, 1), 1);
+    tdb_close(open_db());
+    char buf[64];
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "running");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+}
