@@ -3,7 +3,7 @@
  *
  * Each vector has a stub that pushes an error code (0 when the CPU does not push one) and the
  * vector number, then joins trap_common, which saves the general and segment registers, loads the
- * kernel data segments and calls trap(struct trapframe *). trap_return undoes that and leaves
+ * kernel data segments (a copy of SS) and calls trap(struct trapframe *). trap_return undoes that and leaves
  * through pv_ops.iret (native: the iret instruction). No privileged instruction here.
  *
  *   kernel stack of a process, from the top:
@@ -44,7 +44,7 @@ trap_common:
     pushl %es
     pushl %fs
     pushl %gs
-    movw $SEL_KDATA, %ax
+    movw %ss, %ax                    /* the kernel's data segment, at whatever RPL it runs */
     movw %ax, %ds
     movw %ax, %es
     pushl %esp

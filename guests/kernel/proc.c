@@ -135,8 +135,8 @@ void proc_start_init(const char *name, const char *const *argv)
         panic("cannot start %s: error %d", name, r);
     for (int fd = 0; fd < 3; fd++)
         p->fd[fd] = file_dup(&console_file);
-    tf.cs = SEL_UCODE;
-    tf.ss = tf.ds = tf.es = tf.fs = tf.gs = SEL_UDATA;
+    tf.cs = pv_ops.user_cs;
+    tf.ss = tf.ds = tf.es = tf.fs = tf.gs = pv_ops.user_ds;
     tf.eflags = EFLAGS_IF | 0x2;
     kstack_prepare(p, &tf);
     memcpy(p->name, name, strlen(name) < 15 ? strlen(name) + 1 : 15);

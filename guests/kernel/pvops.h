@@ -20,6 +20,10 @@
  *    flush_tlb(); a not-present -> present change needs none.
  *  - The kernel-stack switch (set_kernel_stack) is how the CPU finds the kernel stack on a trap
  *    from user mode; the native version writes the TSS's esp0.
+ *  - The kernel never names its own segment selectors outside desc.c and this layer: the trap
+ *    entry copies SS (which the CPU loads from the kernel-stack switch) into DS/ES, so the same
+ *    entry path works whatever privilege level the kernel really runs at. Ring-3 selectors for
+ *    new processes come from user_cs/user_ds.
  *  - iret is reached by a jump (from the trap-return path in entry.S) with the trap frame's
  *    EIP/CS/EFLAGS[/ESP/SS] on the stack; it must be the first member (entry.S jumps to *pv_ops).
  */
@@ -39,6 +43,7 @@ struct pte_update {
 struct pv_ops {
     void (*iret)(void);                        /* MUST stay first: entry.S jumps to it */
     const char *name;
+    uint16_t user_cs, user_ds;                 /* selectors of ring-3 code and data */
 
     /* Interrupt flag (EFLAGS.IF), written with pushf/popf as real kernels do. */
     uint32_t (*irq_save)(void);                /* returns EFLAGS, then disables */

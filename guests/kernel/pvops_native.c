@@ -178,6 +178,8 @@ static void native_halt(void) { __asm__ volatile("hlt" : : : "memory"); }
 const struct pv_ops pvops_native = {
     .iret = native_iret,
     .name = "native",
+    .user_cs = SEL_UCODE,
+    .user_ds = SEL_UDATA,
     .irq_save = native_irq_save,
     .irq_restore = native_irq_restore,
     .irq_disable = native_irq_disable,
