@@ -29,6 +29,7 @@
 #include "emu/commands.h"
 #include "emu/events.h"
 #include "traces/tdb.h"
+#include "vmlab_sql.h"
 
 static char dir[64], dbpath[128], modelpath[128];
 
@@ -336,4 +337,22 @@ Test(views, stat_csv_and_json_carry_the_same_numbers)
     cr_assert_eq(capture(cmd_stat, 8, json, out, sizeof out), 0);
     cr_assert(strstr(out, "\"event\": \"exit(CR_ACCESS)\", \"samples\": 57,"), "%s", out);
     cr_assert(strstr(out, "\"cycles_per_op\": 1182.0000"), "%s", out);
+}
+
+Test(views, example_queries_run_on_a_database)
+{
+    sqlite3 *db = open_ro();
+    for (size_t i = 0; i < sizeof vmlab_sql_files / sizeof vmlab_sql_files[0]; i++) {
+        if (strncmp(vmlab_sql_files[i].name, "q_", 2) != 0)
+            continue;
+        sqlite3_stmt *st;
+        cr_assert_eq(sqlite3_prepare_v2(db, vmlab_sql_files[i].sql, -1, &st, NULL), SQLITE_OK,
+                     "%s: %s", vmlab_sql_files[i].name, sqlite3_errmsg(db));
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        cr_assert_eq(rc, SQLITE_DONE, "%s: %s", vmlab_sql_files[i].name, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
 }
