@@ -31,6 +31,8 @@ static uint64_t pool_from_multiboot(const struct multiboot_info *mbi)
     uint64_t top = 0;
     frames_init(&frame_pool, MAX_FRAMES, frame_refs, frame_stack);
     if (mbi->flags & MBI_FLAG_MMAP) {
+        if (mbi->mmap_addr >= KERNEL_PHYS_MAX || mbi->mmap_length > KERNEL_PHYS_MAX - mbi->mmap_addr)
+            panic("Multiboot memory map outside the boot mapping (%x)", mbi->mmap_addr);
         uint32_t at = mbi->mmap_addr, end = mbi->mmap_addr + mbi->mmap_length;
         while (at < end) {
             const struct multiboot_mmap_entry *e = P2V(at);
@@ -68,18 +70,18 @@ void frame_free(uint32_t pa)
         panic("freeing frame %x that is not allocated", pa);
 }
 
-/* A page table with entries filled before it is announced to the pv layer (pvops.h contract). */
+/*
+ * A kernel page table mapping physical [first_pa, first_pa + 4 MiB) up to `top` (exclusive; pass
+ * 0 for an empty table), filled before it is announced to the pv layer (pvops.h contract).
+ */
 static uint32_t new_kernel_table(uint32_t first_pa, uint32_t top)
 {
     uint32_t pt = frame_alloc_zeroed();
     if (!pt)
         panic("out of memory building the kernel page tables");
     pte_t *e = P2V(pt);
-    for (uint32_t i = 0; i < PTES_PER_TABLE; i++) {
-        uint32_t pa = first_pa + i * PAGE_SIZE;
-        if (first_pa != top && pa < top)
-            e[i] = pte_make(pa, PTE_P | PTE_W);
-    }
+    for (uint32_t i = 0; i < PTES_PER_TABLE && first_pa + i * PAGE_SIZE < top; i++)
+        e[i] = pte_make(first_pa + i * PAGE_SIZE, PTE_P | PTE_W);
     pv_ops.pt_alloc(pt, 1);
     return pt;
 }
@@ -93,7 +95,7 @@ void mm_init(const struct multiboot_info *mbi)
     pte_t *pd = P2V(kernel_pgdir);
     for (uint32_t pa = 0; pa < top; pa += PTES_PER_TABLE * PAGE_SIZE)
         pd[pde_index(KERNEL_BASE + pa)] = pte_make(new_kernel_table(pa, top), PTE_P | PTE_W);
-    kscratch_table = new_kernel_table(top, top);
+    kscratch_table = new_kernel_table(0, 0);
     pd[pde_index(KSCRATCH_BASE)] = pte_make(kscratch_table, PTE_P | PTE_W);
     pv_ops.pt_alloc(kernel_pgdir, 2);
     pv_ops.load_cr3(kernel_pgdir);

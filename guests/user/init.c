@@ -9,7 +9,7 @@
 #include "workloads.h"
 
 static const struct workload *const tables[] = { nano_workloads, lmbench_workloads,
-                                                 misc_workloads };
+                                                 misc_workloads, selftest_workloads };
 
 static const struct workload *find(const char *name)
 {

@@ -36,5 +36,6 @@ static inline int fail(struct wl_result *r, const char *reason)
 extern const struct workload nano_workloads[];
 extern const struct workload lmbench_workloads[];
 extern const struct workload misc_workloads[];
+extern const struct workload selftest_workloads[];
 
 #endif

@@ -4,6 +4,8 @@
 #   - normal workloads: exit status 33 (isa-debug-exit 0x10) and a `result workload=W ... ok=1` line
 #   - holes: additionally differ=0 (at true ring 0 every probe sees what ring 0 should)
 #   - panic: exit status 35 (0x11) and a `panic: ` line
+#   - selftest (fatal faults, copy-on-write, demand-zero, pipe end-of-file), and forkwait again
+#     with 32 MiB of RAM, the least the kernel is meant to work with
 # Prints one line per workload; exits non-zero if any failed. Set QEMU_LOG_DIR to keep consoles.
 set -u
 elf=${1:?usage: qemu_workloads.sh KERNEL_ELF}
@@ -12,54 +14,55 @@ logdir=${QEMU_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$logdir"
 failed=0
 
-boot() {  # boot WORKLOAD N -> console in $logdir/W.log, status in $status
+boot() {  # boot WORKLOAD N [MIB] -> console in $log, exit status in $status
+    log="$logdir/$1-${3:-256}.log"
     timeout 60 "$qemu" -kernel "$elf" -append "workload=$1 n=$2" -serial stdio -display none \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m 256 </dev/null \
-        >"$logdir/$1.log" 2>&1
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m "${3:-256}" </dev/null \
+        >"$log" 2>&1
     status=$?
 }
 
-check() {  # check WORKLOAD N
-    boot "$1" "$2"
+check() {  # check WORKLOAD N [MIB]
+    boot "$@"
     why=""
     if [ "$status" -ne 33 ]; then
         why="exit status $status, expected 33"
-    elif ! grep -q "^result workload=$1 n=$2 ok=1" "$logdir/$1.log"; then
+    elif ! grep -q "^result workload=$1 n=$2 ok=1" "$log"; then
         why="no 'result workload=$1 n=$2 ok=1' line"
-    elif [ "$1" = holes ] && ! grep -q "^result workload=holes .*differ=0" "$logdir/$1.log"; then
+    elif [ "$1" = holes ] && ! grep -q "^result workload=holes .*differ=0" "$log"; then
         why="some probe differs from true ring 0"
     fi
-    report "$1" "$why"
+    report "$1${3:+ (${3} MiB)}" "$why"
 }
 
 report() {
     if [ -z "$2" ]; then
         echo "ok   $1"
     else
-        echo "FAIL $1: $2 (console: $logdir/$1.log)"
-        sed 's/^/     | /' "$logdir/$1.log" | tail -5
+        echo "FAIL $1: $2 (console: $log)"
+        sed 's/^/     | /' "$log" | tail -5
         failed=1
     fi
 }
 
 for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 cr3:200 cli:200 \
             holes:1 nullcall:200 forkproc:20 execproc:20 ctxsw:200 pagefault:200 mmap:20 \
-            forkwait:50 compute:20 io:20; do
+            forkwait:50 compute:20 io:20 selftest:1; do
     check "${spec%%:*}" "${spec#*:}"
 done
+check forkwait 500 32
 
 boot panic 1
 why=""
 if [ "$status" -ne 35 ]; then
     why="exit status $status, expected 35"
-elif ! grep -q "^panic: " "$logdir/panic.log"; then
+elif ! grep -q "^panic: " "$log"; then
     why="no 'panic: ' line"
 fi
 report panic "$why"
 
 boot no-such-workload 1
-if [ "$status" -eq 35 ] && grep -q "^result workload=no-such-workload .*ok=0 reason=" \
-        "$logdir/no-such-workload.log"; then
+if [ "$status" -eq 35 ] && grep -q "^result workload=no-such-workload .*ok=0 reason=" "$log"; then
     report unknown-workload ""
 else
     report unknown-workload "expected status 35 and an ok=0 result line, got status $status"

@@ -1,0 +1,113 @@
+/*
+ * wl_selftest.c — `selftest`: checks the kernel's semantics rather than measuring them (not part
+ * of the benchmark suite; tests/kernel/qemu_workloads.sh runs it). N is ignored. Each check forks
+ * a child and looks at how it ended:
+ *
+ *   cow        parent and child each see their own copy of a page written before fork
+ *   heap       memory from sbrk reads as zero, also after shrinking and growing the heap again
+ *   null       a write to address 0 kills the child with 128 + SIGSEGV
+ *   text       a write to the program's read-only text kills it the same way
+ *   kernel     a user read of a kernel address kills it the same way
+ *   badptr     write() from a pointer to nowhere: the kernel's own access is fatal for the caller
+ *   divide     a divide error with no handler kills it with 128 + SIGFPE
+ *   pipe-eof   reading a pipe whose writers are gone returns 0, writing one with no reader fails
+ *
+ * The kernel prints one "killed" line for each of the fatal cases: that output is deterministic.
+ */
+#include "workloads.h"
+
+#define DEATH_SEGV (128 + 11)
+#define DEATH_FPE  (128 + 8)
+
+static volatile int shared_before_fork = 1;
+
+/* Runs fn in a child; returns its exit status (or -1). */
+static int in_child(int (*fn)(void))
+{
+    int pid = fork();
+    if (pid == 0)
+        exit(fn());
+    int status = -1;
+    if (pid < 0 || waitpid(pid, &status) != pid)
+        return -1;
+    return status;
+}
+
+static int child_cow(void)
+{
+    shared_before_fork = 2;
+    return shared_before_fork;
+}
+
+static int child_heap(void)
+{
+    volatile uint32_t *p = sbrk(3 * 4096);
+    if (!p || p[0] != 0 || p[3 * 1024 - 1] != 0)
+        return 1;
+    p[0] = p[3 * 1024 - 1] = 0xdead;
+    sbrk(-3 * 4096);
+    p = sbrk(3 * 4096);
+    return p[0] == 0 && p[3 * 1024 - 1] == 0 ? 0 : 2;
+}
+
+static int child_null(void) { *(volatile int *)0 = 1; return 0; }
+static int child_text(void) { *(volatile uint8_t *)(uintptr_t)child_text = 0xc3; return 0; }
+static int child_kernel(void) { return *(volatile int *)0xC0100000; }
+static int child_badptr(void) { return write(1, (const void *)0x30000000, 16); }
+
+static int child_divide(void)
+{
+    volatile uint32_t zero = 0;
+    return (int)(1000 / zero);
+}
+
+static int child_pipe_eof(void)
+{
+    int p[2];
+    char c;
+    if (pipe(p) < 0)
+        return 1;
+    close(p[1]);
+    if (read(p[0], &c, 1) != 0)
+        return 2;
+    if (pipe(p) < 0)
+        return 3;
+    close(p[0]);
+    return write(p[1], "x", 1) == -EPIPE ? 0 : 4;
+}
+
+static const struct check {
+    const char *name;
+    int (*fn)(void);
+    int expect;
+} checks[] = {
+    { "cow", child_cow, 2 },
+    { "heap", child_heap, 0 },
+    { "null", child_null, DEATH_SEGV },
+    { "text", child_text, DEATH_SEGV },
+    { "kernel", child_kernel, DEATH_SEGV },
+    { "badptr", child_badptr, DEATH_SEGV },
+    { "divide", child_divide, DEATH_FPE },
+    { "pipe-eof", child_pipe_eof, 0 },
+};
+
+static int wl_selftest(int n, struct wl_result *r)
+{
+    int passed = 0;
+    const char *first_failure = NULL;
+    for (unsigned i = 0; i < ARRAY_SIZE(checks); i++) {
+        if (in_child(checks[i].fn) == checks[i].expect)
+            passed++;
+        else if (!first_failure)
+            first_failure = checks[i].name;
+    }
+    if (shared_before_fork != 1 && !first_failure)
+        first_failure = "cow-parent";
+    fmt(r->extra, sizeof(r->extra), "checks=%u passed=%d", (unsigned)ARRAY_SIZE(checks), passed);
+    return first_failure ? fail(r, first_failure) : 1;
+}
+
+const struct workload selftest_workloads[] = {
+    { "selftest", wl_selftest, 1 },
+    { NULL, NULL, 0 },
+};
