@@ -13,7 +13,9 @@
  *  - A frame becomes a page table only through pt_alloc(); before that call the kernel fills it
  *    with ordinary stores (zeroing, copying the kernel's directory entries). After it, every write
  *    to an entry goes through set_pte()/set_ptes(), until pt_release() hands the frame back.
- *    Level 1 = page table, level 2 = page directory. A directory is announced before it is loaded.
+ *    Level 1 = page table, level 2 = page directory. A table is announced before any directory
+ *    entry points to it, a directory before it is loaded; at teardown the directory is released
+ *    first, then its tables.
  *  - Batched updates (set_ptes) may be deferred by an implementation until the call returns; they
  *    are complete when it returns. TLB maintenance is explicit: after making an entry less
  *    permissive (or changing its frame) in a live address space the caller calls invlpg() or
