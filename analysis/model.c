@@ -391,6 +391,9 @@ static int resolve_reason(sqlite3 *db, const struct model *m, const struct model
                           ? "SELECT nr FROM xen_hypercall WHERE name = ?1"
                       : strcmp(cls, "fault") == 0
                           ? "SELECT nr FROM exception_vector WHERE mnemonic IN (?1, '#' || ?1)"
+                      : strcmp(cls, "priv") == 0 || strcmp(cls, "callout") == 0 ||
+                              strcmp(cls, "incache") == 0 || strcmp(cls, "hole") == 0
+                          ? "SELECT nr FROM insn_class WHERE name = ?1"
                           : NULL;
     int found = 0;
     sqlite3_stmt *st;

@@ -33,6 +33,7 @@
  *   vmx_exit_reason  nr, name (emu/vmx_exits.def)      — `reason` of class exit
  *   xen_hypercall    nr, name (emu/xen_hypercalls.def) — `reason` of class hypercall
  *   exception_vector nr, mnemonic, name                 — `reason` of class fault
+ *   insn_class       nr, name, kind (emu/insn_class.def) — `reason` of priv, callout, incache, hole
  *   phase_name       phase, name
  *
  * Cost models (schema version 2), loaded by `stat`, `report` and `compare` from models/<cpu>.yaml:
@@ -50,6 +51,7 @@
  * refused by an older vmlab with a message. Version history:
  *   1  runs, phases, counts, events, buckets, validations, hypercalls, lookup tables
  *   2  cost models
+ *   3  insn_class lookup table
  *
  * Concurrency. Several `vmlab run` processes may write one database (compare -j N): it is opened in
  * WAL mode with a busy timeout, every write is one short IMMEDIATE transaction, and schema changes
@@ -95,6 +97,12 @@ static const struct { int nr; const char *mnemonic, *name; } vectors[] = {
     { 14, "#PF", "page fault" },           { 16, "#MF", "x87 floating-point error" },
     { 17, "#AC", "alignment check" },      { 18, "#MC", "machine check" },
     { 19, "#XM", "SIMD floating-point exception" },
+};
+
+static const struct { const char *name, *kind; } insn_classes[] = {
+#define INSN_CLASS(id, name, kind) { name, #kind },
+#include "emu/insn_class.def"
+#undef INSN_CLASS
 };
 
 static const char *const phases[] = { "set-up", "measured", "tear-down" };
@@ -205,6 +213,9 @@ static const char *const migrations[] = {
     "  per_unit REAL NOT NULL DEFAULT 0);"
     "CREATE UNIQUE INDEX model_cost_key"
     "  ON model_cost(model_id, ifnull(mode, ''), class, ifnull(reason, -1));",
+
+    /* 2 -> 3 */
+    "CREATE TABLE insn_class(nr INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TDB_SCHEMA_VERSION,
@@ -306,6 +317,8 @@ static uint64_t derived_fingerprint(void)
         h = fnv(h, vectors[i].name);
     for (unsigned i = 0; i < sizeof phases / sizeof phases[0]; i++)
         h = fnv(h, phases[i]);
+    for (unsigned i = 0; i < sizeof insn_classes / sizeof insn_classes[0]; i++)
+        h = fnv(fnv(h, insn_classes[i].name), insn_classes[i].kind);
     return fnv(h, vmlab_sql_views);
 }
 
@@ -344,7 +357,7 @@ static int check_classes(sqlite3 *db, char *err, unsigned errlen)
 
 static int insert_lookups(sqlite3 *db, char *err, unsigned errlen)
 {
-    sqlite3_stmt *cls, *vmx, *xen, *vec, *ph;
+    sqlite3_stmt *cls, *vmx, *xen, *vec, *ph, *ins;
     int rc = 0;
     if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO event_class VALUES (?, ?, ?, ?, ?)", -1,
                            &cls, NULL) ||
@@ -354,7 +367,9 @@ static int insert_lookups(sqlite3 *db, char *err, unsigned errlen)
                            NULL) ||
         sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO exception_vector VALUES (?, ?, ?)", -1,
                            &vec, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO phase_name VALUES (?, ?)", -1, &ph, NULL))
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO phase_name VALUES (?, ?)", -1, &ph, NULL) ||
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO insn_class VALUES (?, ?, ?)", -1, &ins,
+                           NULL))
         return fail(err, errlen, db, "preparing lookup inserts");
     for (unsigned i = 0; i < tdb_class_count && rc == 0; i++) {
         sqlite3_bind_int(cls, 1, (int)i);
@@ -395,11 +410,20 @@ static int insert_lookups(sqlite3 *db, char *err, unsigned errlen)
             rc = fail(err, errlen, db, "writing phase_name");
         sqlite3_reset(ph);
     }
+    for (unsigned i = 0; i < sizeof insn_classes / sizeof insn_classes[0] && rc == 0; i++) {
+        sqlite3_bind_int(ins, 1, (int)i);
+        sqlite3_bind_text(ins, 2, insn_classes[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, insn_classes[i].kind, -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE)
+            rc = fail(err, errlen, db, "writing insn_class");
+        sqlite3_reset(ins);
+    }
     sqlite3_finalize(cls);
     sqlite3_finalize(vmx);
     sqlite3_finalize(xen);
     sqlite3_finalize(vec);
     sqlite3_finalize(ph);
+    sqlite3_finalize(ins);
     return rc;
 }
 

@@ -110,6 +110,14 @@ Test(tdb, lookup_tables_come_from_the_def_lists)
 #undef XEN_HYPERCALL
     cr_assert_eq(query_int("SELECT count(*) FROM vmx_exit_reason"), vmx);
     cr_assert_eq(query_int("SELECT count(*) FROM xen_hypercall"), xen);
+    int cli = -1, insns = 0;
+#define INSN_CLASS(id, name, kind) if (strcmp(name, "cli") == 0) cli = insns; insns++;
+#include "emu/insn_class.def"
+#undef INSN_CLASS
+    cr_assert_eq(query_int("SELECT count(*) FROM insn_class"), insns);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT name FROM insn_class WHERE nr = %d", cli);
+    cr_assert_str_eq(query_text(sql, buf, sizeof buf), "cli");
 }
 
 Test(tdb, version_1_database_migrates_keeping_its_rows)
