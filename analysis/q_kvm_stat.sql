@@ -1,5 +1,5 @@
 -- q_kvm_stat.sql — the top events of one run, shaped like `perf kvm stat report`, priced under
--- one cost model: which events happened most, and which cost the most modeled time.
+-- one cost model, the events that cost the most modeled time first.
 -- Parameters: the workload, mode and model in the WHERE clause.
 SELECT event,
        samples,
@@ -9,5 +9,5 @@ SELECT event,
 FROM kvm_stat
 WHERE model = 'p4-prescott'
   AND run_id = (SELECT run_id FROM latest_run WHERE workload = 'pgfault' AND mode = 'native')
-ORDER BY samples DESC
+ORDER BY time_pct DESC, samples DESC
 LIMIT 8;
