@@ -1,0 +1,26 @@
+#!/bin/sh
+# privileged_only_in_pvops.sh KERNEL_OBJECT_DIR — the paravirt-ops invariant, checked on the
+# compiled kernel: no object file other than the native pv-ops table (pvops_native.c) and the
+# early-boot stub (boot.S) contains a privileged instruction. A paravirtual port then has exactly
+# one file to replace. Sensitive-but-unprivileged instructions (pushf/popf, sgdt, ...) are not
+# privileged and are allowed (the holes workload executes them on purpose).
+set -u
+dir=${1:?usage: privileged_only_in_pvops.sh KERNEL_OBJECT_DIR}
+privileged='^(cli|sti|hlt|lgdt[lw]?|lidt[lw]?|lldt|ltr|lmsw|clts|invlpg|invd|wbinvd|rdmsr|wrmsr|iret[lwd]?|in[bwl]?|out[bwl]?|ins[bwl]?|outs[bwl]?)$'
+failed=0
+found=0
+for obj in "$dir"/*.o; do
+    found=1
+    case "$(basename "$obj")" in
+        kernel_pvops_native_c.o|kernel_boot_S.o) continue ;;
+    esac
+    hits=$(objdump -d --no-show-raw-insn "$obj" | awk -F'\t' 'NF >= 2 { print $2 }' |
+           awk -v re="$privileged" '{ if ($1 ~ re || $0 ~ /%cr[0-4]|%dr[0-7]/) print }' | sort -u)
+    if [ -n "$hits" ]; then
+        echo "FAIL $(basename "$obj"): $(echo "$hits" | tr '\n' ';')"
+        failed=1
+    fi
+done
+[ "$found" = 1 ] || { echo "FAIL no object files in $dir"; exit 1; }
+[ "$failed" = 0 ] && echo "ok   privileged instructions only in pvops_native.c and boot.S"
+exit $failed
