@@ -323,3 +323,43 @@ Test(tdb, live_writer_of_another_process_is_left_running)
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
 }
+
+Test(tdb, concurrent_writers_share_one_database)
+{
+    tdb_close(open_db());
+    enum { WRITERS = 3, EVENTS = 150000 };
+    pid_t pids[WRITERS];
+    for (int w = 0; w < WRITERS; w++) {
+        pids[w] = fork();
+        cr_assert_geq(pids[w], 0);
+        if (pids[w] == 0) {
+            char err[512];
+            struct tdb *db = tdb_open(dbpath, err, sizeof err);
+            int64_t id;
+            struct tdb_run_info info = { .guest = "g", .workload = "w", .params = "n=1",
+                                         .mode = "trap" };
+            if (!db || tdb_run_begin(db, &info, &id))
+                _exit(1);
+            struct tdb_event ev = { .phase = 1, .ev_class = EV_EXIT, .reason = 28, .qualifier = "q" };
+            struct tdb_count c = { 1, EV_EXIT, 28, "q", 1, 0 };
+            for (uint64_t i = 0; i < EVENTS; i++) {
+                ev.icount = i;
+                if (tdb_add_event(db, id, &ev) || (i % 1000 == 0 && tdb_add_counts(db, id, &c, 1)))
+                    _exit(2);
+            }
+            struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
+            if (tdb_run_finish(db, id, &end))
+                _exit(3);
+            tdb_close(db);
+            _exit(0);
+        }
+    }
+    for (int w = 0; w < WRITERS; w++) {
+        int status;
+        waitpid(pids[w], &status, 0);
+        cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d failed", w);
+    }
+    cr_assert_eq(query_int("SELECT count(*) FROM run WHERE status = 'ok'"), WRITERS);
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), (long long)WRITERS * EVENTS);
+    cr_assert_eq(query_int("SELECT sum(count) FROM event_count"), WRITERS * (EVENTS / 1000));
+}
