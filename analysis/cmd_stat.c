@@ -147,6 +147,8 @@ static int select_groups(sqlite3 *db, const struct opts *o, struct group **out, 
             n++;
         }
         struct group *cur = &g[n - 1];
+        if (o->out == OUT_TEXT && n == 1 && cur->nruns == 0)
+            printf("Runs in %s:\n\n", o->db);
         size_t len = strlen(cur->ids);
         snprintf(cur->ids + len, sizeof cur->ids - len, "%s%lld", cur->nruns ? "," : "",
                  (long long)sqlite3_column_int64(st, 0));
@@ -340,8 +342,6 @@ int cmd_stat(int argc, char **argv)
         tdb_close(t);
         return 2;
     }
-    if (o.out == OUT_TEXT)
-        printf("Runs in %s:\n\n", o.db);
     if (select_groups(db, &o, &g, &ng) || ng == 0) {
         fprintf(stderr, "vmlab stat: no %sruns match\n", o.run >= 0 ? "" : "successful ");
         free(g);
