@@ -181,9 +181,13 @@ void proc_exit(int status)
             file_close(p->fd[fd]);
         p->fd[fd] = NULL;
     }
-    pv_ops.load_cr3(kernel_pgdir);
-    vm_destroy(p->pgdir);
+    /* Leave the address space before freeing it: from here on nothing (the scheduler included)
+     * can load the freed directory, whose frame may be reused at once. The kernel is not
+     * preemptible, so this is defensive ordering rather than a race fix. */
+    uint32_t old = p->pgdir;
     p->pgdir = kernel_pgdir;
+    pv_ops.load_cr3(kernel_pgdir);
+    vm_destroy(old);
     if (p == initproc)
         machine_exit(status == 0 ? EXIT_SUCCESS_CODE : EXIT_FAILURE_CODE);
     for (int i = 0; i < NPROC; i++) {

@@ -6,6 +6,9 @@
 #   - panic: exit status 35 (0x11) and a `panic: ` line
 #   - selftest (fatal faults, copy-on-write, demand-zero, pipe end-of-file), and forkwait again
 #     with 32 MiB of RAM, the least the kernel is meant to work with
+#   - fork, pipe and fault workloads again with the timer interrupting at arbitrary instruction
+#     boundaries (-icount shift=9: a tick every ~20000 instructions; -singlestep: one instruction
+#     per translation block, so an interrupt can land between any two instructions)
 # Prints one line per workload; exits non-zero if any failed. Set QEMU_LOG_DIR to keep consoles.
 set -u
 elf=${1:?usage: qemu_workloads.sh KERNEL_ELF}
@@ -14,11 +17,15 @@ logdir=${QEMU_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$logdir"
 failed=0
 
+extra=""   # more QEMU options for the next boots
+tag=""
+
 boot() {  # boot WORKLOAD N [MIB] -> console in $log, exit status in $status
-    log="$logdir/$1-${3:-256}.log"
+    log="$logdir/$1-${3:-256}$tag.log"
+    # shellcheck disable=SC2086
     timeout 60 "$qemu" -kernel "$elf" -append "workload=$1 n=$2" -serial stdio -display none \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m "${3:-256}" </dev/null \
-        >"$log" 2>&1
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot -m "${3:-256}" $extra \
+        </dev/null >"$log" 2>&1
     status=$?
 }
 
@@ -32,7 +39,7 @@ check() {  # check WORKLOAD N [MIB]
     elif [ "$1" = holes ] && ! grep -q "^result workload=holes .*differ=0" "$log"; then
         why="some probe differs from true ring 0"
     fi
-    report "$1${3:+ (${3} MiB)}" "$why"
+    report "$1${3:+ (${3} MiB)}${tag:+ ($tag)}" "$why"
 }
 
 report() {
@@ -51,6 +58,14 @@ for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 cr
     check "${spec%%:*}" "${spec#*:}"
 done
 check forkwait 500 32
+
+extra="-icount shift=9,sleep=off -singlestep"
+tag="interrupts-anywhere"
+for spec in forkwait:100 ctxsw:500 execproc:20 mmap:20 selftest:1; do
+    check "${spec%%:*}" "${spec#*:}"
+done
+extra=""
+tag=""
 
 boot panic 1
 why=""
