@@ -9,6 +9,7 @@
  */
 #include "kernel.h"
 #include "layout.h"
+#include "proc.h"
 #include "pvops.h"
 
 #define COM1     0x3F8
@@ -72,7 +73,8 @@ void panic(const char *f, ...)
     va_start(ap, f);
     vfmt(buf, sizeof(buf), f, ap);
     va_end(ap);
-    kprintf("panic: %s\n", buf);
+    kprintf("panic: %s [pid %d, called from %p]\n", buf, current ? current->pid : 0,
+            __builtin_return_address(0));
     machine_exit(EXIT_FAILURE_CODE);
 }
 

@@ -11,7 +11,7 @@ void console_init(void);
 void console_write(const char *s, size_t n);
 int kprintf(const char *f, ...) __attribute__((format(printf, 1, 2)));
 
-/* Prints "panic: <message>" and the current trap context if any, then exits with failure. */
+/* Prints "panic: <message> [pid P, called from EIP]", then exits with the failure code. */
 void panic(const char *f, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* Ends the machine through isa-debug-exit (EXIT_SUCCESS_CODE or EXIT_FAILURE_CODE). */
