@@ -160,8 +160,7 @@ int proc_exec(struct trapframe *tf, const char *name, const char *const *argv)
     current->pgdir = pgdir;
     current->vm = vm;
     current->fpe_handler = 0;
-    memset(current->name, 0, sizeof(current->name));
-    memcpy(current->name, name, strlen(name) < sizeof(current->name) ? strlen(name) : sizeof(current->name) - 1);
+    proc_set_name(current, name);
     pv_ops.load_cr3(pgdir);
     vm_destroy(old);
     tf->edi = tf->esi = tf->ebp = tf->ebx = tf->edx = tf->ecx = tf->eax = 0;

@@ -71,6 +71,11 @@ static void kstack_prepare(struct proc *p, const struct trapframe *tf)
     p->ksp = (uint32_t)(uintptr_t)sp;
 }
 
+void proc_set_name(struct proc *p, const char *name)
+{
+    fmt(p->name, sizeof(p->name), "%s", name);
+}
+
 void schedule(void)
 {
     uint32_t flags = pv_ops.irq_save();
@@ -139,7 +144,7 @@ void proc_start_init(const char *name, const char *const *argv)
     tf.ss = tf.ds = tf.es = tf.fs = tf.gs = pv_ops.user_ds;
     tf.eflags = EFLAGS_IF | 0x2;
     kstack_prepare(p, &tf);
-    memcpy(p->name, name, strlen(name) < 15 ? strlen(name) + 1 : 15);
+    proc_set_name(p, name);
     p->state = P_RUNNING;
     initproc = current = p;
     pv_ops.set_kernel_stack(kstack_top(p));

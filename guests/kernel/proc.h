@@ -52,6 +52,7 @@ extern volatile int need_resched;
 extern volatile uint32_t ticks;
 
 void proc_init(void);
+void proc_set_name(struct proc *p, const char *name);   /* truncated to fit */
 /* Creates pid 1 running program `name` with `argv` and switches to it; does not return. */
 void proc_start_init(const char *name, const char *const *argv) __attribute__((noreturn));
 
