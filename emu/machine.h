@@ -148,8 +148,10 @@ struct machine {
     enum stop_why stop;
     struct xevent pending_exc;
     uint64_t tail_insns;
+    uint64_t tail_done;          /* instructions of the tail started so far */
     struct block *tail_block;    /* the block a STOP_TAIL stopped in front of */
-    bool in_tail;                /* running a tail: the next block hook only counts */
+    struct block *stop_block;    /* block a hook asked to stop in front of (counted as run) */
+    int in_tail;                 /* running a tail: 1 = next block hook counts, 2 = stop at any */
     bool irq_window;             /* an interrupt is pending but IF was 0: watch block boundaries */
 
     /* Counting */

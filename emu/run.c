@@ -22,8 +22,8 @@
  *         N instructions | halt -> skip time to the next event | end -> out
  *
  * Time is exact: a timer deadline inside a block is reached by stopping at the block's start
- * and running exactly the remaining instructions with a Unicorn exit address (stop before the
- * instruction at deadline), so timer interrupts land on the same instruction in every run.
+ * and running exactly the remaining instructions with Unicorn's instruction count, so timer
+ * interrupts land on the same instruction in every run.
  */
 #include "emu/run.h"
 
@@ -153,6 +153,7 @@ static void raise_fault(struct machine *m, uint8_t vector, uint32_t error, uint3
     x->has_error = vector_has_error_code(vector);
     x->error = error;
     x->eip = x->insn_eip = eip;
+    m->stop_block = NULL;
     m->stop = STOP_EXCEPTION;
     uc_emu_stop(m->uc);
 }
@@ -234,25 +235,54 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 
 /* ---- block hook --------------------------------------------------------------------------- */
 
+/* Ask the CPU to stop in front of block b. A stop requested in a block hook takes effect before
+ * the block runs, but Unicorn then reports a stale EIP: the start of the first block of the chain
+ * of translated blocks it was executing (measured: registers and stack show the CPU at b, EIP
+ * says an earlier block, and resuming there re-executes code). So the block is counted here and
+ * settle_stop() puts EIP back to b's address and takes the count back. */
+static void stop_before(struct machine *m, struct block *b, enum stop_why why)
+{
+    account(m, b);
+    m->stop_block = b;
+    if (m->stop == STOP_NONE)
+        m->stop = why;
+    uc_emu_stop(m->uc);
+}
+
+static void settle_stop(struct machine *m)
+{
+    if (!m->stop_block)
+        return;
+    uint32_t eip = m->stop_block->addr;
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    uncount_from(m, m->stop_block, 0);
+    m->stop_block = NULL;
+}
+
 static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct block *b)
 {
-    if (m->stop != STOP_NONE) {
-        uc_emu_stop(m->uc);
-        return;
-    }
     if (!b || (b->cpl == 3 && b->epoch != m->epoch && !blocks_verify(m, b))) {
         b = blocks_decode(m, addr, size, b);
         if (!b)
             return;
         if (install_sites(m, b) || m->end) {
-            m->stop = m->end ? STOP_END : STOP_REDECODE;
-            uc_emu_stop(m->uc);
+            stop_before(m, b, m->end ? STOP_END : STOP_REDECODE);
             return;
         }
     }
+    if (m->stop != STOP_NONE) {
+        stop_before(m, b, m->stop);
+        return;
+    }
     if (m->in_tail) {
-        m->in_tail = false;
-        account(m, b);
+        /* Running a tail: count the first block (the CPU ends it at the exit address); the
+         * block at the exit address must not run. */
+        if (m->in_tail == 1) {
+            m->in_tail = 2;
+            account(m, b);
+        } else {
+            stop_before(m, b, STOP_DEADLINE);
+        }
         return;
     }
     if (b->nsites == 0) {
@@ -262,20 +292,17 @@ static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct b
     }
     uint64_t due = due_time(m);
     if (m->time >= due) {
-        m->stop = STOP_DEADLINE;
-        uc_emu_stop(m->uc);
+        stop_before(m, b, STOP_DEADLINE);
         return;
     }
     if (m->irq_window && !in_shadow(m, addr) && m->mode->irq_open(m)) {
-        m->stop = STOP_IRQ;
-        uc_emu_stop(m->uc);
+        stop_before(m, b, STOP_IRQ);
         return;
     }
     if (m->time + b->n > due) {
-        m->stop = STOP_TAIL;
         m->tail_insns = due - m->time;
         m->tail_block = b;
-        uc_emu_stop(m->uc);
+        stop_before(m, b, STOP_TAIL);
         return;
     }
     account(m, b);
@@ -335,6 +362,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
         if (!fetch)
             uncount_from(m, b, idx);
     }
+    m->stop_block = NULL;
     m->stop = STOP_EXCEPTION;
     uc_emu_stop(uc);
 }
@@ -441,31 +469,55 @@ static void take_interrupt_if_any(struct machine *m)
     m->mode->interrupt(m, &x);
 }
 
+static void hook_tail(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    if (m->tail_done >= m->tail_insns) {
+        uc_emu_stop(uc);
+        return;
+    }
+    m->tail_done++;
+}
+
 /* Run exactly m->tail_insns instructions of the block at EIP (a deadline falls inside it). */
 static uc_err run_tail(struct machine *m)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
     struct block *t = m->tail_block;
     if (!t || t->addr != eip || m->tail_insns == 0 || m->tail_insns >= t->n) {
-        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
-                    "internal: inconsistent timer tail at 0x%08x", eip);
+        /* The CPU ran past the requested stop: the deadline is reached late, here. */
+        pit_update(&m->pit, m->time);
+        check_limits(m);
         return UC_ERR_OK;
     }
-    uint64_t stop_at = (uint64_t)t->addr + t->offs[m->tail_insns], none = 0;
-    /* The exit is compiled into the translated block: retranslate before and after. */
-    uc_ctl_set_exits(m->uc, &stop_at, 1);
-    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
-    m->in_tail = true;
+    uint64_t stop_at = (uint64_t)t->addr + t->offs[m->tail_insns];
+    m->in_tail = 1;
     m->stop = STOP_NONE;
-    uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
-    m->in_tail = false;
-    uc_ctl_set_exits(m->uc, &none, 0);
+    /* A code hook on this block alone counts instructions and stops in front of the one at the
+     * deadline (a stop from a code hook is precise). Two other ways were tried and measured
+     * wrong: an exit address left EIP at the block start after part of the block had run, and
+     * uc_emu_start's own count flushes every translated block on each call and miscounted. */
+    uc_hook h;
+    m->tail_done = 0;
+    if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, (void *)hook_tail, m, t->addr,
+                    (uint64_t)t->addr + t->size - 1) != UC_ERR_OK) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "unicorn: cannot hook a timer tail");
+        return UC_ERR_OK;
+    }
     uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
+    m->in_tail = 0;
+    uc_hook_del(m->uc, h);
+    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    settle_stop(m);
     /* The block hook counted the block it saw whole (with the exit compiled in, the CPU may have
      * split it at the exit address): take back what lies beyond the exit. */
-    if (e == UC_ERR_OK && m->stop == STOP_NONE && reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at &&
-        m->cur && stop_at >= m->cur->addr && stop_at < (uint64_t)m->cur->addr + m->cur->size)
-        uncount_from(m, m->cur, (unsigned)block_index_of(m->cur, (uint32_t)stop_at));
+    if (e == UC_ERR_OK && m->stop != STOP_EXCEPTION && m->stop != STOP_END &&
+        reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at) {
+        m->stop = STOP_NONE;
+        if (m->cur && stop_at >= m->cur->addr && stop_at < (uint64_t)m->cur->addr + m->cur->size)
+            uncount_from(m, m->cur, (unsigned)block_index_of(m->cur, (uint32_t)stop_at));
+    }
     return e;
 }
 
@@ -528,6 +580,7 @@ int machine_run(struct machine *m)
         m->stop = STOP_NONE;
         uint32_t eip = reg32(m, UC_X86_REG_EIP);
         uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
+        settle_stop(m);
         if (m->end)
             break;
         if (e != UC_ERR_OK) {
