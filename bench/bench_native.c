@@ -49,20 +49,29 @@ static void empty_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
     *(uint64_t *)opaque += size;
 }
 
-/* Raw Unicorn; with `hooked`, one block hook that does nothing but add (the floor of any exact
- * per-block counting on Unicorn). */
-static double run_raw(const char *elf, uint64_t ram, bool hooked)
+/* A machine with `elf` loaded (exits on failure). */
+static struct machine *load(const char *elf, uint64_t ram, struct boot_info *bi)
 {
     struct machine_config cfg;
     machine_config_defaults(&cfg);
     cfg.ram_bytes = ram;
+    cfg.console = quiet_sink;
     char err[256];
     struct machine *m = machine_create(&cfg, err, sizeof err);
-    struct boot_info bi;
-    if (!m || loader_load_multiboot(m, elf, "", &bi, err, sizeof err) < 0) {
+    if (!m || loader_load_multiboot(m, elf, "", bi, err, sizeof err) < 0) {
         fprintf(stderr, "bench_native: %s\n", err);
         exit(1);
     }
+    return m;
+}
+
+/* Raw Unicorn; with `hooked`, one block hook that does nothing but add (the floor of any exact
+ * per-block counting on Unicorn). */
+static double run_raw(const char *elf, uint64_t ram, bool hooked)
+{
+    struct boot_info bi;
+    char err[256];
+    struct machine *m = load(elf, ram, &bi);
     uint8_t *mem = mmap(NULL, ram, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     memcpy(mem, m->ram, 2u << 20);
     machine_destroy(m);
@@ -91,17 +100,9 @@ static double run_raw(const char *elf, uint64_t ram, bool hooked)
 
 static double run_native(const char *elf, uint64_t ram, uint64_t *insns)
 {
-    struct machine_config cfg;
-    machine_config_defaults(&cfg);
-    cfg.ram_bytes = ram;
-    cfg.console = quiet_sink;
-    char err[256];
-    struct machine *m = machine_create(&cfg, err, sizeof err);
     struct boot_info bi;
-    if (!m || loader_load_multiboot(m, elf, "", &bi, err, sizeof err) < 0) {
-        fprintf(stderr, "bench_native: %s\n", err);
-        exit(1);
-    }
+    char err[256];
+    struct machine *m = load(elf, ram, &bi);
     m->mode = &mode_native;
     if (m->mode->setup(m, &bi, err, sizeof err) < 0) {
         fprintf(stderr, "bench_native: %s\n", err);
