@@ -1,0 +1,71 @@
+/*
+ * test_blocks.c — block_index_of() on a hand-built block: how many of the block's instructions
+ * start before an EIP, which is what the exit loop takes back when an exception stops a block
+ * half-way (emu/blocks.h).
+ *
+ * The block at 0x1000 is 10 bytes of 4 instructions starting at offsets 0, 2, 5 and 7
+ * (e.g. mov eax, ebx; add al, 1; mov ds, eax; mov ecx, 7 ... ending at 0x100a).
+ */
+#include <criterion/criterion.h>
+
+#include "emu/blocks.h"
+
+static uint16_t offs[] = {0, 2, 5, 7};
+static const struct block b = {.addr = 0x1000, .size = 10, .n = 4, .offs = offs};
+
+Test(blocks, eip_at_the_block_start_is_index_0)
+{
+    cr_assert_eq(block_index_of(&b, 0x1000), 0);
+}
+
+Test(blocks, eip_at_each_instruction_start_is_its_index)
+{
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(block_index_of(&b, 0x1000 + offs[i]), i, "instruction %d", i);
+}
+
+Test(blocks, eip_inside_an_instruction_counts_it_as_started)
+{
+    /* 0x1003 is inside instruction 1 (0x1002-0x1004): instructions 0 and 1 start before it. */
+    cr_assert_eq(block_index_of(&b, 0x1001), 1);
+    cr_assert_eq(block_index_of(&b, 0x1003), 2);
+    cr_assert_eq(block_index_of(&b, 0x1009), 4);
+}
+
+Test(blocks, eip_at_the_block_end_is_the_instruction_count)
+{
+    cr_assert_eq(block_index_of(&b, 0x100a), 4);
+}
+
+Test(blocks, eip_past_the_block_end_is_the_instruction_count)
+{
+    cr_assert_eq(block_index_of(&b, 0x2000), 4);
+}
+
+Test(blocks, single_instruction_block_is_0_at_its_start_and_1_at_its_end)
+{
+    static uint16_t one[] = {0};
+    const struct block hlt = {.addr = 0xc0100000u, .size = 1, .n = 1, .offs = one};
+    cr_assert_eq(block_index_of(&hlt, 0xc0100000u), 0);
+    cr_assert_eq(block_index_of(&hlt, 0xc0100001u), 1);
+}
+
+Test(blocks, bc_lookup_finds_a_block_by_address_and_size)
+{
+    struct block_cache bc;
+    cr_assert_eq(bc_init(&bc), 0);
+    cr_assert_null(bc_lookup(&bc, 0x1000, 10));
+    struct block x = {.addr = 0x1000, .size = 10, .n = 4, .offs = offs};
+    struct block y = {.addr = 0x1000, .size = 5, .n = 2, .offs = offs};
+    unsigned hx = bc_hash(x.addr, x.size, bc.nslots), hy = bc_hash(y.addr, y.size, bc.nslots);
+    x.next = bc.slots[hx];
+    bc.slots[hx] = &x;
+    y.next = bc.slots[hy];
+    bc.slots[hy] = &y;
+    cr_assert_eq(bc_lookup(&bc, 0x1000, 10), &x);
+    cr_assert_eq(bc_lookup(&bc, 0x1000, 5), &y);
+    cr_assert_null(bc_lookup(&bc, 0x1000, 7));
+    cr_assert_null(bc_lookup(&bc, 0x1002, 10));
+    bc.slots[hx] = bc.slots[hy] = NULL;   /* stack blocks: not the cache's to free */
+    bc_free(&bc);
+}
