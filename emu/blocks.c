@@ -46,6 +46,8 @@ void bc_free(struct block_cache *bc)
 
 int block_index_of(const struct block *b, uint32_t eip)
 {
+    if (eip < b->addr)
+        return 0;
     uint32_t off = eip - b->addr;
     int i = 0;
     while (i < b->n && b->offs[i] < off)

@@ -165,6 +165,15 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         fprintf(stderr, "vmlab run: --trace must be 'counts' or 'full', got '%s'\n", o->trace);
         return -1;
     }
+    if (o->ram_mib < 2 || o->ram_mib > 3072) {
+        fprintf(stderr, "vmlab run: --ram must be between 2 and 3072 MiB, got %llu\n",
+                (unsigned long long)o->ram_mib);
+        return -1;
+    }
+    if (o->ips == 0) {
+        fprintf(stderr, "vmlab run: --ips must be positive\n");
+        return -1;
+    }
     if (!mode_find(o->mode)) {
         fprintf(stderr, "vmlab run: unknown mode '%s' (vmlab run --list-modes)\n", o->mode);
         return -1;

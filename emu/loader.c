@@ -182,11 +182,13 @@ static int load_aout(struct machine *m, const char *path, const uint8_t *img, si
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-static void build_info(struct machine *m, const char *cmdline, struct boot_info *bi)
+static int build_info(struct machine *m, const char *cmdline, struct boot_info *bi)
 {
     uint32_t base = LOW_PAGE;
     if (bi->load_low < LOW_PAGE + 0x1000 && bi->load_high > LOW_PAGE)
         base = (bi->load_high + 0xfffu) & ~0xfffu;
+    if ((uint64_t)base + 0x1000 > m->ram_size)
+        return -1;
     uint8_t *p = m->ram + base;
     memset(p, 0, 0x1000);
     uint32_t mem_upper = (uint32_t)((m->ram_size - 0x100000) >> 10);
@@ -222,6 +224,7 @@ static void build_info(struct machine *m, const char *cmdline, struct boot_info 
     put64(g + 8, 0x00cf9a000000ffffull);
     put64(g + 16, 0x00cf92000000ffffull);
     bi->mbi = base;
+    return 0;
 }
 
 int loader_load_multiboot(struct machine *m, const char *path, const char *cmdline,
@@ -267,7 +270,10 @@ int loader_load_multiboot(struct machine *m, const char *path, const char *cmdli
             goto out;
         }
         snprintf(full, n, "%s %s", path, cmdline ? cmdline : "");
-        build_info(m, full, bi);
+        if (build_info(m, full, bi) < 0) {
+            fail(errbuf, errlen, path, "no room left in RAM for the Multiboot information");
+            r = -1;
+        }
         free(full);
     }
 out:

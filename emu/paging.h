@@ -54,7 +54,8 @@ struct phys_mem {
 
 /* Translate `lin`. Returns 0 and the physical address in *phys, or -1 with the page-fault error
  * code in *pf_err (CR2 would be `lin`). With paging off the linear address is the physical one.
- * A page-table or final frame outside RAM reads as not present (the bus floats) -> -1. */
+ * A page-table outside RAM reads as not present (the bus floats) -> -1; the final frame is not
+ * checked here (paging_read/paging_write return -2 for it). */
 int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
                      const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err);
 

@@ -116,6 +116,15 @@ expect "--ram negative" 2 "--ram needs a non-negative number, got '-16'" -- \
   run --guest "$work/ok.elf" --ram -16
 expect "--max-instructions not a number" 2 "--max-instructions needs a non-negative number" -- \
   run --guest "$work/ok.elf" --max-instructions 10k
+expect "--ram too small" 2 "--ram must be between 2 and 3072 MiB, got 1" -- \
+    run --guest "$work/ok.elf" --ram 1
+expect "--ram too large" 2 "--ram must be between 2 and 3072 MiB, got 4096" -- \
+    run --guest "$work/ok.elf" --ram 4096
+expect "--ips zero" 2 "--ips must be positive" -- run --guest "$work/ok.elf" --ips 0
+PADDR=0x8000 MEMSZ=$((0x1000000 - 0x8000)) elf "$work/huge.elf" 0xeb 0xfe
+expect "kernel leaving no room for the Multiboot info" 2 \
+    "$work/huge.elf: no room left in RAM for the Multiboot information" -- \
+    run --guest "$work/huge.elf" --ram 16
 expect "--mode nonsense" 2 "unknown mode 'nonsense'" -- run --guest "$work/ok.elf" --mode nonsense
 expect "--trace nonsense" 2 "--trace must be 'counts' or 'full'" -- \
   run --guest "$work/ok.elf" --trace everything

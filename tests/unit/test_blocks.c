@@ -69,3 +69,9 @@ Test(blocks, bc_lookup_finds_a_block_by_address_and_size)
     bc.slots[hx] = bc.slots[hy] = NULL;   /* stack blocks: not the cache's to free */
     bc_free(&bc);
 }
+
+Test(blocks, eip_before_the_block_start_is_index_0)
+{
+    /* No instruction of the block starts before 0x0fff. */
+    cr_assert_eq(block_index_of(&b, 0x0fff), 0);
+}

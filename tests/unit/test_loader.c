@@ -472,3 +472,17 @@ Test(loader, segment_with_file_size_above_memory_size_is_refused)
     expect_refused(write_file("sizes.elf", img.b, img.len),
                    "file size larger than its memory size");
 }
+
+Test(loader, kernel_filling_ram_up_from_the_low_page_leaves_no_room_and_is_refused)
+{
+    /* The image covers 0x8000 up to the end of RAM: the information structure fits nowhere. */
+    build_valid();
+    img.ph->p_vaddr = img.ph->p_paddr = 0x8000;
+    img.ph->p_memsz = (RAM_MIB << 20) - 0x8000;
+    img.eh->e_entry = 0x8000 + 12;
+    int r = load(write_file("huge.elf", img.b, img.len), "");
+    if (r == 0)
+        cr_assert_leq(bi.mbi + 0x1000, m->ram_size, "info written at 0x%x, past RAM", bi.mbi);
+    else
+        cr_assert(strstr(err, path), "%s", err);
+}
