@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "emu/modes/mode.h"
 #include "emu/pc.h"
 #include "emu/run.h"
 
@@ -112,6 +113,8 @@ void machine_destroy(struct machine *m)
         uc_close(m->uc);
     if (m->ram)
         munmap(m->ram, m->ram_size);
+    if (m->mon_mem)
+        munmap(m->mon_mem, m->mon_size);
     bc_free(&m->bc);
     sites_free(&m->sites);
     ev_free(&m->ev);
@@ -149,6 +152,15 @@ uint64_t machine_retired(const struct machine *m)
 }
 
 void machine_paging_regs(struct machine *m, struct paging_regs *r)
+{
+    if (m->mode && m->mode->paging_regs) {
+        m->mode->paging_regs(m, r);
+        return;
+    }
+    machine_cpu_paging_regs(m, r);
+}
+
+void machine_cpu_paging_regs(struct machine *m, struct paging_regs *r)
 {
     uint64_t v = 0;
     uc_reg_read(m->uc, UC_X86_REG_CR0, &v);
@@ -214,4 +226,26 @@ void machine_fold_counters(struct machine *m)
             ev_add(&m->ev, EV_PRIV, i, insn_class_name[i], d, 0);
         m->priv_folded[i] = now;
     }
+}
+
+int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8_t **host)
+{
+    if (m->mon_mem)
+        return -EEXIST;
+    bytes = (bytes + 0xfff) & ~0xfffull;
+    if (m->ram_size + bytes > (4ull << 30))
+        return -ENOSPC;
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (p == MAP_FAILED)
+        return -ENOMEM;
+    if (uc_mem_map_ptr(m->uc, m->ram_size, bytes, UC_PROT_ALL, p) != UC_ERR_OK) {
+        munmap(p, bytes);
+        return -EINVAL;
+    }
+    m->mon_mem = p;
+    m->mon_size = bytes;
+    *phys = (uint32_t)m->ram_size;
+    *host = p;
+    return 0;
 }

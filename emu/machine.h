@@ -96,6 +96,7 @@ struct xevent {
     uint32_t insn_eip;   /* address of the instruction that raised it (= eip for faults) */
     uint32_t cr2;        /* for #PF */
     int irq;             /* for XK_EXTINT */
+    bool after_window;   /* XK_EXTINT: taken when the guest's interrupt window opened */
 };
 
 struct machine {
@@ -104,7 +105,9 @@ struct machine {
     struct uc_quirks quirks;
     uint8_t *ram;
     uint64_t ram_size;
-    struct phys_mem pm;
+    struct phys_mem pm;          /* guest RAM as the machine's page walks see it */
+    uint8_t *mon_mem;            /* monitor memory above RAM (machine_map_monitor), or NULL */
+    uint64_t mon_size;
     csh cs;                      /* Capstone handle (32-bit, detail on) */
 
     /* The board */
@@ -198,8 +201,17 @@ uint64_t machine_now(const struct machine *m);
 /* Instructions retired so far (exact at the same points as machine_now). */
 uint64_t machine_retired(const struct machine *m);
 
-/* Current paging registers and privilege level, read from the CPU. */
+/* Paging registers as the guest sees them (the mode's view when it virtualizes them) and as the
+ * CPU really has them. */
 void machine_paging_regs(struct machine *m, struct paging_regs *r);
+void machine_cpu_paging_regs(struct machine *m, struct paging_regs *r);
+
+/* Map `bytes` of monitor memory into the CPU's physical address space right above guest RAM (for
+ * shadow page tables and other monitor structures the guest must not reach: guest walks stop at
+ * the end of RAM, and monitors refuse guest mappings of frames beyond it). Once per machine.
+ * 0, or negative errno. */
+int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8_t **host);
+/* Current privilege level, read from the CPU. */
 int machine_cpl(struct machine *m);
 
 /* Read/write guest linear memory as the CPU would at privilege `user` (no fault delivery: returns

@@ -13,6 +13,18 @@
  *   irq_open()   whether the guest accepts an external interrupt right now (native: EFLAGS.IF).
  *   teardown()   free the mode's state.
  *
+ * Optional (NULL: the machine's default, which is native behaviour):
+ *   paging_regs() the paging registers as the guest sees them (a monitor running the guest on
+ *                shadow tables returns the guest's virtual CR0/CR3/CR4, so the machine's walks —
+ *                IDT and stack accesses during delivery, code reads for decoding — use the
+ *                guest's own tables).
+ *   site_wanted() whether the mode intercepts this privileged or sensitive instruction (a code
+ *                hook is then placed on every execution of it).
+ *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
+ *                Return SITE_RUN to let the CPU execute it, SITE_SKIP after emulating it (the
+ *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
+ *                (a fault raised, the run ended).
+ *
  * Handlers return 0 to continue, -1 when the run ended (m->end set).
  */
 #ifndef VMLAB_MODE_H
@@ -23,6 +35,8 @@
 #include "emu/loader.h"
 #include "emu/machine.h"
 
+enum site_action { SITE_RUN, SITE_SKIP, SITE_STOPPED };
+
 struct mode_ops {
     const char *name;
     const char *summary;
@@ -31,6 +45,10 @@ struct mode_ops {
     int (*interrupt)(struct machine *m, const struct xevent *ev);
     bool (*irq_open)(struct machine *m);
     void (*teardown)(struct machine *m);
+    void (*paging_regs)(struct machine *m, struct paging_regs *r);
+    bool (*site_wanted)(struct machine *m, const struct site *s);
+    enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
+                             uint32_t eip);
 };
 
 /* All modes vmlab has, NULL-terminated (emu/modes/registry.c). */
