@@ -243,12 +243,16 @@ int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
     return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
 }
 
-int uq_set_cr2(struct uc_quirks *q, uc_engine *uc, uint32_t cr2)
+int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2)
 {
     uint8_t *blob = (uint8_t *)q->ctx;
     if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
         return -1;
-    uint64_t v = cr2;
-    memcpy(blob + q->off_cr + 2 * 8, &v, 8);
+    int32_t none = -1;
+    memcpy(blob + q->off_old_exception, &none, 4);
+    if (cr2) {
+        uint64_t v = *cr2;
+        memcpy(blob + q->off_cr + 2 * 8, &v, 8);
+    }
     return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
 }

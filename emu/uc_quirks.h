@@ -70,8 +70,10 @@ int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl);
 int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
                   const struct uq_seg *ss, int cpl, const uint32_t *cr2);
 
-/* Set CR2 alone (uc_reg_write of CR2 would also overwrite CR3). 0 or -1. */
-int uq_set_cr2(struct uc_quirks *q, uc_engine *uc, uint32_t cr2);
+/* An exception was handled by the host without delivering anything to the guest (a monitor fixed
+ * a hidden page fault): clear the exception-in-flight state and, if cr2 is not NULL, set CR2
+ * (uc_reg_write of CR2 would also overwrite CR3). 0 or -1. */
+int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2);
 
 /* Current privilege level as the CPU sees it (hflags). */
 int uq_cpl(struct uc_quirks *q, uc_engine *uc);

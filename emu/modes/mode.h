@@ -59,5 +59,7 @@ const struct mode_ops *mode_find(const char *name);
 
 /* Native mode: no monitor (emu/modes/native.c). */
 extern const struct mode_ops mode_native;
+/* VT-x-style trap-and-emulate with shadow paging (emu/modes/trap.c). */
+extern const struct mode_ops mode_trap;
 
 #endif

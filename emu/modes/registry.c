@@ -7,6 +7,7 @@
 
 const struct mode_ops *const vmlab_modes[] = {
     &mode_native,
+    &mode_trap,
     NULL,
 };
 

@@ -1,0 +1,34 @@
+/*
+ * emul_write.h — perform, on the monitor's side, a guest instruction's write to memory.
+ *
+ * When the guest writes one of its own page tables, the shadow MMU has made the page read-only
+ * and the write faults; the monitor must then do what the instruction would have done, so that it
+ * can see the old and new entries and update its shadows. This file emulates the instructions a
+ * kernel writes page tables with: MOV (register or immediate source, 1/2/4 bytes), XCHG with a
+ * register, OR / AND / XOR into memory (with their flags), and STOS / MOVS with or without REP
+ * (the forward direction). Memory is accessed
+ * through the guest's own page tables (machine_read_lin / machine_write_lin). Anything else is
+ * refused: the caller ends the run with a clear message rather than guess.
+ */
+#ifndef VMLAB_EMUL_WRITE_H
+#define VMLAB_EMUL_WRITE_H
+
+#include <stdint.h>
+
+struct machine;
+
+struct emul_write {
+    uint32_t lin;            /* first linear byte written */
+    uint32_t len;            /* bytes written */
+    char mnemonic[16];
+};
+
+/* Emulate the instruction at guest linear `eip`: memory written, registers updated, EIP past the
+ * instruction. 0 on success; -1 (nothing changed) if the instruction is not one of the above or
+ * its operands cannot be read. */
+int emul_write(struct machine *m, uint32_t eip, struct emul_write *w);
+
+/* The linear address of the memory operand of the instruction at `eip` (e.g. INVLPG's). 0 or -1. */
+int emul_mem_operand(struct machine *m, uint32_t eip, uint32_t *lin);
+
+#endif

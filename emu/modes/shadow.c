@@ -1,0 +1,603 @@
+/*
+ * shadow.c — shadow page tables (see shadow.h for the model).
+ *
+ * Structures, all in monitor memory above guest RAM (4 KiB pages from one pool):
+ *
+ *   roots[]   shadow page directories, one per recently used guest CR3 (LRU, 8 entries); a root's
+ *             PDEs point at shadow page tables, always present|writable|user: the effective
+ *             permissions are in the shadow PTEs (the AND of the guest's PDE and PTE bits).
+ *   l1s       shadow page tables keyed by what they shadow: a guest page-table frame plus the
+ *             guest PDE's W/U bits, or a guest 4 MiB page (PSE) split into 4 KiB entries. Shared
+ *             by every root whose guest directory points at the same guest table.
+ *   ident     an identity map of guest RAM (4 MiB pages) for while guest paging is off.
+ *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1) — a traced frame.
+ *
+ * Every change that removes or narrows a shadow entry is followed by a flush of the CPU's TLB;
+ * filling a not-present entry needs none.
+ */
+#include "emu/modes/shadow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/machine.h"
+#include "emu/modes/emul_write.h"
+
+#define NROOTS 8
+#define KEY_PSE 0x80u
+#define PTYPE_L1 1u
+#define PTYPE_L2 2u
+
+const char *const shadow_ev_name[] = {
+#define SHADOW_EV(id, n, name) [n] = name,
+#include "emu/modes/shadow_events.def"
+#undef SHADOW_EV
+};
+
+const char *const refusal_name[] = {
+#define REFUSAL(id, n, name) [n] = name,
+#include "emu/modes/shadow_events.def"
+#undef REFUSAL
+};
+
+struct sl1 {
+    uint32_t key;            /* guest frame | (PDE & W|U), or 4 MiB base | KEY_PSE | (PDE & W|U) */
+    uint32_t page;           /* pool page index */
+    struct sl1 *next;
+};
+
+struct root {
+    uint32_t gl2;            /* guest page-directory frame */
+    uint32_t page;           /* pool page index */
+    uint64_t lru;
+    int valid;
+};
+
+struct shadow {
+    struct machine *m;
+    uint32_t pool_phys;
+    uint8_t *pool;
+    uint32_t npages;
+    uint32_t *free_pages;    /* stack of free page indices */
+    uint32_t nfree;
+    struct sl1 *l1_hash[1024];
+    unsigned nl1;
+    struct root roots[NROOTS];
+    int cur;                 /* index of the active root, -1 while paging is off */
+    uint32_t ident;          /* pool page of the identity map */
+    uint64_t tick;
+    uint8_t *ptype;          /* per guest frame */
+    uint32_t nframes;
+    uint32_t window_base;
+    bool window_reported;
+    uint32_t last_fault, last_eip;   /* to catch a fill that does not fix its fault */
+    unsigned repeats;
+};
+
+static void count(struct shadow *s, enum shadow_ev e, uint32_t eip)
+{
+    ev_record(&s->m->ev, s->m->time, EV_SHADOW, e, shadow_ev_name[e], 0, eip, 0);
+}
+
+static void refuse(struct shadow *s, enum refusal_kind k, uint32_t eip)
+{
+    ev_record(&s->m->ev, s->m->time, EV_REFUSAL, k, refusal_name[k], 0, eip, 0);
+}
+
+static uint32_t *page_ptr(struct shadow *s, uint32_t page)
+{
+    return (uint32_t *)(s->pool + (size_t)page * 4096);
+}
+
+static uint32_t page_phys(struct shadow *s, uint32_t page) { return s->pool_phys + page * 4096; }
+
+static uint32_t guest32(struct shadow *s, uint32_t pa)
+{
+    uint32_t v = 0;
+    if ((uint64_t)pa + 4 <= s->m->ram_size)
+        memcpy(&v, s->m->ram + pa, 4);
+    return v;
+}
+
+static void flush_tlb(struct shadow *s) { uc_ctl_flush_tlb(s->m->uc); }
+
+static bool traced(struct shadow *s, uint32_t frame)
+{
+    uint32_t f = frame >> 12;
+    return f < s->nframes && s->ptype[f];
+}
+
+/* ---- pool ------------------------------------------------------------------------------- */
+
+static void flush_all(struct shadow *s);
+
+static int page_alloc(struct shadow *s, uint32_t *page)
+{
+    if (!s->nfree)
+        return -1;
+    *page = s->free_pages[--s->nfree];
+    memset(page_ptr(s, *page), 0, 4096);
+    return 0;
+}
+
+static void page_free(struct shadow *s, uint32_t page) { s->free_pages[s->nfree++] = page; }
+
+/* ---- shadow page tables ---------------------------------------------------------------- */
+
+static unsigned l1_hash(uint32_t key) { return ((key >> 12) ^ (key & 0xff)) & 1023; }
+
+static struct sl1 *l1_find(struct shadow *s, uint32_t key)
+{
+    for (struct sl1 *e = s->l1_hash[l1_hash(key)]; e; e = e->next)
+        if (e->key == key)
+            return e;
+    return NULL;
+}
+
+/* Make every shadow mapping of guest frame `frame` read-only. */
+static void write_protect(struct shadow *s, uint32_t frame)
+{
+    bool changed = false;
+    for (unsigned h = 0; h < 1024; h++)
+        for (struct sl1 *e = s->l1_hash[h]; e; e = e->next) {
+            uint32_t *t = page_ptr(s, e->page);
+            for (int i = 0; i < 1024; i++)
+                if ((t[i] & PTE_P) && (t[i] & PTE_W) && (t[i] & 0xfffff000u) == frame) {
+                    t[i] &= ~PTE_W;
+                    changed = true;
+                }
+        }
+    if (changed)
+        flush_tlb(s);
+}
+
+/* Drop every shadow mapping of guest frame `frame` (they refill with the current rules). */
+static void drop_mappings(struct shadow *s, uint32_t frame)
+{
+    for (unsigned h = 0; h < 1024; h++)
+        for (struct sl1 *e = s->l1_hash[h]; e; e = e->next) {
+            uint32_t *t = page_ptr(s, e->page);
+            for (int i = 0; i < 1024; i++)
+                if ((t[i] & PTE_P) && (t[i] & 0xfffff000u) == frame)
+                    t[i] = 0;
+        }
+}
+
+static void trace(struct shadow *s, uint32_t frame, uint8_t type)
+{
+    uint32_t f = frame >> 12;
+    if (f >= s->nframes)
+        return;
+    bool was = s->ptype[f] != 0;
+    s->ptype[f] |= type;
+    if (!was)
+        write_protect(s, frame);
+}
+
+static struct sl1 *l1_get(struct shadow *s, uint32_t key, bool *created)
+{
+    struct sl1 *e = l1_find(s, key);
+    *created = false;
+    if (e)
+        return e;
+    uint32_t page;
+    if (page_alloc(s, &page) < 0)
+        return NULL;
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        page_free(s, page);
+        return NULL;
+    }
+    e->key = key;
+    e->page = page;
+    unsigned h = l1_hash(key);
+    e->next = s->l1_hash[h];
+    s->l1_hash[h] = e;
+    s->nl1++;
+    *created = true;
+    if (!(key & KEY_PSE))
+        trace(s, key & 0xfffff000u, PTYPE_L1);
+    return e;
+}
+
+/* Remove the shadow page tables of guest L1 frame `frame` (all W/U variants) and every shadow
+ * PDE pointing at them. */
+static void l1_drop_frame(struct shadow *s, uint32_t frame)
+{
+    for (uint32_t bits = 0; bits <= 6; bits += 2) {
+        uint32_t key = frame | bits;
+        struct sl1 **pp = &s->l1_hash[l1_hash(key)];
+        while (*pp && (*pp)->key != key)
+            pp = &(*pp)->next;
+        struct sl1 *e = *pp;
+        if (!e)
+            continue;
+        *pp = e->next;
+        uint32_t phys = page_phys(s, e->page);
+        for (int r = 0; r < NROOTS; r++) {
+            if (!s->roots[r].valid)
+                continue;
+            uint32_t *d = page_ptr(s, s->roots[r].page);
+            for (int i = 0; i < 1024; i++)
+                if ((d[i] & 0xfffff000u) == phys)
+                    d[i] = 0;
+        }
+        page_free(s, e->page);
+        free(e);
+        s->nl1--;
+    }
+}
+
+/* ---- roots --------------------------------------------------------------------------------- */
+
+static void root_drop(struct shadow *s, int r)
+{
+    if (!s->roots[r].valid)
+        return;
+    uint32_t f = s->roots[r].gl2 >> 12;
+    if (f < s->nframes)
+        s->ptype[f] &= (uint8_t)~PTYPE_L2;
+    page_free(s, s->roots[r].page);
+    s->roots[r].valid = 0;
+    if (s->cur == r)
+        s->cur = -1;
+}
+
+static void flush_all(struct shadow *s)
+{
+    for (int r = 0; r < NROOTS; r++)
+        root_drop(s, r);
+    for (unsigned h = 0; h < 1024; h++) {
+        struct sl1 *e = s->l1_hash[h];
+        while (e) {
+            struct sl1 *n = e->next;
+            page_free(s, e->page);
+            free(e);
+            e = n;
+        }
+        s->l1_hash[h] = NULL;
+    }
+    s->nl1 = 0;
+    memset(s->ptype, 0, s->nframes);
+    count(s, SHEV_FLUSH, 0);
+}
+
+static int root_for(struct shadow *s, uint32_t gl2)
+{
+    int victim = 0;
+    for (int r = 0; r < NROOTS; r++) {
+        if (s->roots[r].valid && s->roots[r].gl2 == gl2) {
+            s->roots[r].lru = ++s->tick;
+            count(s, SHEV_REUSE, 0);
+            return r;
+        }
+        if (!s->roots[r].valid || s->roots[r].lru < s->roots[victim].lru ||
+            (!s->roots[r].valid && s->roots[victim].valid))
+            victim = s->roots[victim].valid ? r : victim;
+    }
+    for (int r = 0; r < NROOTS; r++)
+        if (!s->roots[r].valid) {
+            victim = r;
+            break;
+        }
+    root_drop(s, victim);
+    uint32_t page;
+    if (page_alloc(s, &page) < 0) {
+        flush_all(s);
+        if (page_alloc(s, &page) < 0)
+            return -1;
+        victim = 0;
+    }
+    s->roots[victim] = (struct root){.gl2 = gl2, .page = page, .lru = ++s->tick, .valid = 1};
+    trace(s, gl2, PTYPE_L2);
+    count(s, SHEV_BUILD, 0);
+    return victim;
+}
+
+int shadow_activate(struct shadow *s, const struct vcpu *v)
+{
+    struct machine *m = s->m;
+    uint64_t cr3;
+    if (!(v->cr0 & CR0_PG)) {
+        s->cur = -1;
+        cr3 = page_phys(s, s->ident);
+    } else {
+        uint32_t gl2 = v->cr3 & 0xfffff000u;
+        if ((uint64_t)gl2 + 4096 > m->ram_size) {
+            refuse(s, REFUSE_BAD_CR3, 0);
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "guest loaded CR3 with 0x%08x, outside its %llu MiB of memory (refused)",
+                        v->cr3, (unsigned long long)(m->ram_size >> 20));
+            return -1;
+        }
+        int r = root_for(s, gl2);
+        if (r < 0) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "shadow page-table pool exhausted");
+            return -1;
+        }
+        s->cur = r;
+        cr3 = page_phys(s, s->roots[r].page);
+    }
+    uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4), cr4 = CR4_PSE;
+    uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+    uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
+    return 0;
+}
+
+/* ---- faults --------------------------------------------------------------------------------- */
+
+/* Fill the shadow entries for `va` from the guest's tables (which allow the access). */
+static int fill(struct shadow *s, const struct vcpu *v, uint32_t va, bool write, bool user,
+                uint32_t eip)
+{
+    uint32_t gl2 = v->cr3 & 0xfffff000u;
+    uint32_t pde = guest32(s, gl2 + (va >> 22) * 4);
+    uint32_t key, pte, frame;
+    if ((pde & PTE_PS) && (v->cr4 & CR4_PSE)) {
+        key = (pde & 0xffc00000u) | KEY_PSE | (pde & (PTE_W | PTE_U));
+        frame = (pde & 0xffc00000u) + (va & 0x003ff000u);
+        pte = pde | (frame & 0);
+        pte = (pde & ~0xfffff000u);
+    } else {
+        uint32_t gl1 = pde & 0xfffff000u;
+        if ((uint64_t)gl1 + 4096 > s->m->ram_size) {
+            refuse(s, REFUSE_FRAME_OUTSIDE_RAM, eip);
+            return -1;
+        }
+        key = gl1 | (pde & (PTE_W | PTE_U));
+        pte = guest32(s, gl1 + ((va >> 12) & 0x3ff) * 4);
+        frame = pte & 0xfffff000u;
+    }
+    if ((uint64_t)frame + 4096 > s->m->ram_size) {
+        refuse(s, REFUSE_FRAME_OUTSIDE_RAM, eip);
+        return -1;
+    }
+    bool created;
+    struct sl1 *l1 = l1_get(s, key, &created);
+    if (!l1) {
+        flush_all(s);
+        if (shadow_activate(s, v) < 0)
+            return -2;
+        return 0;   /* refault refills */
+    }
+    uint32_t *root = page_ptr(s, s->roots[s->cur].page);
+    root[va >> 22] = page_phys(s, l1->page) | PTE_P | PTE_W | PTE_U;
+    bool guest_w = (pde & PTE_W) && (pte & PTE_W), guest_u = (pde & PTE_U) && (pte & PTE_U);
+    bool w = guest_w && (pte & PTE_D || write) && !traced(s, frame), u = guest_u;
+    if (write && !user && !guest_w && !(v->cr0 & CR0_WP) && !traced(s, frame)) {
+        /* Guest CR0.WP clear: ring 0 may write a read-only page, ring 3 may not. The real CR0.WP
+         * stays set (traced page tables depend on it), so the entry becomes writable but
+         * supervisor-only; a later user access refaults and gets the user view back. */
+        w = true;
+        u = false;
+    }
+    uint32_t bits = PTE_P | PTE_A | (w ? PTE_W | PTE_D : 0) | (u ? PTE_U : 0);
+    page_ptr(s, l1->page)[(va >> 12) & 0x3ff] = frame | bits;
+    return 0;
+}
+
+/* Is guest frame `frame` still a page table of an address space the monitor shadows? */
+static bool still_page_table(struct shadow *s, uint32_t frame, uint8_t type)
+{
+    if (type & PTYPE_L2)
+        return s->cur >= 0 && s->roots[s->cur].gl2 == frame;
+    for (int r = 0; r < NROOTS; r++) {
+        if (!s->roots[r].valid)
+            continue;
+        for (int i = 0; i < 1024; i++) {
+            uint32_t pde = guest32(s, s->roots[r].gl2 + i * 4);
+            if ((pde & PTE_P) && !(pde & PTE_PS) && (pde & 0xfffff000u) == frame)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void unshadow(struct shadow *s, uint32_t frame, uint32_t eip)
+{
+    uint32_t f = frame >> 12;
+    uint8_t type = s->ptype[f];
+    if (type & PTYPE_L2)
+        for (int r = 0; r < NROOTS; r++)
+            if (s->roots[r].valid && s->roots[r].gl2 == frame && r != s->cur)
+                root_drop(s, r);
+    if (type & PTYPE_L1)
+        l1_drop_frame(s, frame);
+    s->ptype[f] = 0;
+    drop_mappings(s, frame);
+    flush_tlb(s);
+    count(s, SHEV_UNSHADOW, eip);
+}
+
+/* Apply a guest write to a traced frame to the shadows: drop what it may have changed. */
+static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t len)
+{
+    uint8_t type = s->ptype[frame >> 12];
+    uint32_t first = off / 4, last = (off + len - 1) / 4;
+    if (last > 1023)
+        last = 1023;
+    if (type & PTYPE_L2)
+        for (int r = 0; r < NROOTS; r++)
+            if (s->roots[r].valid && s->roots[r].gl2 == frame)
+                for (uint32_t i = first; i <= last; i++)
+                    page_ptr(s, s->roots[r].page)[i] = 0;
+    if (type & PTYPE_L1)
+        for (uint32_t bits = 0; bits <= 6; bits += 2) {
+            struct sl1 *e = l1_find(s, frame | bits);
+            if (e)
+                for (uint32_t i = first; i <= last; i++)
+                    page_ptr(s, e->page)[i] = 0;
+        }
+    flush_tlb(s);
+}
+
+static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, uint32_t cr2,
+                                       uint32_t frame, uint32_t eip)
+{
+    struct machine *m = s->m;
+    uint8_t type = s->ptype[frame >> 12];
+    if (!still_page_table(s, frame, type)) {
+        unshadow(s, frame, eip);
+        return SHADOW_FIXED;    /* the write re-executes and refills writable */
+    }
+    struct emul_write w;
+    if (emul_write(m, eip, &w) < 0) {
+        refuse(s, REFUSE_UNEMULATED_WRITE, eip);
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "guest wrote its page table at 0x%08x with an instruction the monitor does "
+                    "not emulate (EIP 0x%08x)", cr2, eip);
+        return SHADOW_FAILED;
+    }
+    count(s, SHEV_TRACED_WRITE, eip);
+    /* The written range may cover several traced frames (a REP STOS over a table). */
+    for (uint32_t a = w.lin & ~0xfffu; a < w.lin + w.len; a += 4096) {
+        uint32_t lo = a < w.lin ? w.lin : a, hi = a + 4096 < w.lin + w.len ? a + 4096 : w.lin + w.len;
+        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+        struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+        uint32_t pa, pferr;
+        if (paging_translate(&pr, &m->pm, lo, &acc, &pa, &pferr) == 0 && traced(s, pa & ~0xfffu))
+            propagate(s, pa & ~0xfffu, pa & 0xfffu, hi - lo);
+    }
+    /* The instruction retired (the fault had taken it back). */
+    int cpl = machine_cpl(m);
+    m->time++;
+    m->insn_cpl[cpl]++;
+    return SHADOW_FIXED;
+}
+
+enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
+                                     uint32_t err, uint32_t eip, uint32_t *gerr)
+{
+    struct machine *m = s->m;
+    bool write = (err & PFE_W) != 0, user = (err & PFE_U) != 0;
+    if (s->cur < 0) {
+        /* Guest paging off: only RAM is mapped; anything else is outside guest memory. */
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "guest accessed 0x%08x outside its memory with paging off (EIP 0x%08x)", cr2,
+                    eip);
+        return SHADOW_FAILED;
+    }
+    if (cr2 >= s->window_base) {
+        refuse(s, REFUSE_MONITOR_WINDOW, eip);
+        if (!s->window_reported && m->cfg.diag)
+            fprintf(m->cfg.diag, "vmlab: guest touched the monitor's window at 0x%08x "
+                    "(EIP 0x%08x): refused, the guest sees a page fault\n", cr2, eip);
+        s->window_reported = true;
+        count(s, SHEV_TRUE_FAULT, eip);
+        *gerr = err & (PFE_W | PFE_U);
+        return SHADOW_REFLECT;
+    }
+    struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+    struct paging_access acc = {.write = write, .user = user, .set_ad = true};
+    uint32_t pa, pferr;
+    if (paging_translate(&pr, &m->pm, cr2, &acc, &pa, &pferr) < 0) {
+        s->last_eip = s->last_fault = 0xffffffffu;
+        count(s, SHEV_TRUE_FAULT, eip);
+        *gerr = pferr;
+        return SHADOW_REFLECT;
+    }
+    uint32_t frame = pa & 0xfffff000u;
+    if (write && traced(s, frame) && (err & PFE_P)) {
+        s->last_eip = s->last_fault = 0xffffffffu;
+        return traced_write(s, v, cr2, frame, eip);
+    }
+    /* Consecutive fills of the same fault mean the fill does not fix it: stop, do not spin. */
+    if (cr2 == s->last_fault && eip == s->last_eip) {
+        if (++s->repeats > 16) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "shadow MMU: the fault at 0x%08x (EIP 0x%08x, error 0x%x) keeps recurring "
+                        "after being filled", cr2, eip, err);
+            return SHADOW_FAILED;
+        }
+    } else {
+        s->repeats = 0;
+    }
+    s->last_fault = cr2;
+    s->last_eip = eip;
+    int r = fill(s, v, cr2, write, user, eip);
+    if (r == -2)
+        return SHADOW_FAILED;
+    if (r < 0) {
+        count(s, SHEV_TRUE_FAULT, eip);
+        *gerr = PFE_P | (err & (PFE_W | PFE_U));
+        return SHADOW_REFLECT;
+    }
+    if (write && traced(s, frame))
+        return traced_write(s, v, cr2, frame, eip);
+    count(s, SHEV_HIDDEN_FAULT, eip);
+    return SHADOW_FIXED;
+}
+
+void shadow_flush(struct shadow *s)
+{
+    flush_all(s);
+    flush_tlb(s);
+}
+
+void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va)
+{
+    count(s, SHEV_INVLPG, 0);
+    if (s->cur < 0)
+        return;
+    uint32_t sde = page_ptr(s, s->roots[s->cur].page)[va >> 22];
+    if (!(sde & PTE_P))
+        return;
+    uint32_t page = (sde & 0xfffff000u) - s->pool_phys;
+    page_ptr(s, page / 4096)[(va >> 12) & 0x3ff] = 0;
+}
+
+struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t window_base,
+                             char *errbuf, unsigned errlen)
+{
+    struct shadow *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    s->m = m;
+    s->window_base = window_base;
+    s->cur = -1;
+    if (machine_map_monitor(m, pool_bytes, &s->pool_phys, &s->pool) < 0) {
+        snprintf(errbuf, errlen, "cannot map %u MiB of monitor memory above guest RAM",
+                 pool_bytes >> 20);
+        free(s);
+        return NULL;
+    }
+    s->npages = pool_bytes / 4096;
+    s->free_pages = malloc(s->npages * sizeof *s->free_pages);
+    s->nframes = (uint32_t)(m->ram_size >> 12);
+    s->ptype = calloc(s->nframes, 1);
+    if (!s->free_pages || !s->ptype) {
+        snprintf(errbuf, errlen, "out of memory");
+        shadow_destroy(s);
+        return NULL;
+    }
+    for (uint32_t i = 0; i < s->npages; i++)
+        s->free_pages[s->nfree++] = s->npages - 1 - i;
+    page_alloc(s, &s->ident);
+    uint32_t *id = page_ptr(s, s->ident);
+    for (uint64_t a = 0; a < m->ram_size && a < window_base; a += 4u << 20) {
+        /* 4 MiB pages; the last one may extend past RAM, which the CPU then reports unmapped. */
+        id[a >> 22] = (uint32_t)a | PTE_P | PTE_W | PTE_U | PTE_PS | PTE_A | PTE_D;
+    }
+    return s;
+}
+
+void shadow_destroy(struct shadow *s)
+{
+    if (!s)
+        return;
+    for (unsigned h = 0; h < 1024; h++) {
+        struct sl1 *e = s->l1_hash[h];
+        while (e) {
+            struct sl1 *n = e->next;
+            free(e);
+            e = n;
+        }
+    }
+    free(s->free_pages);
+    free(s->ptype);
+    free(s);
+}

@@ -1,0 +1,81 @@
+/*
+ * shadow.h — the shadow MMU shared by the trap-and-emulate monitors.
+ *
+ * The guest keeps its own two-level page tables in its own memory and believes the CPU walks
+ * them. It does not: the real CR3 points at shadow tables that the monitor builds, in monitor
+ * memory above guest RAM that no guest mapping can reach. Shadows are filled lazily:
+ *
+ *   guest touches a page --> real #PF --> walk the guest's tables:
+ *       guest says "fault"        -> true fault: reflected into the guest (its CR2, its error code)
+ *       guest says "ok"           -> hidden fault: copy the entry into the shadow, resume
+ *       guest says "ok", but the target is one of the guest's page tables and the access a write
+ *                                 -> traced write: emulate the write, drop the shadow entries it
+ *                                    changes (they refill from the new guest entry), resume
+ *
+ * Every guest frame the monitor shadows as a page table (an L2 named by a CR3, an L1 named by a
+ * PDE) is "traced": every shadow mapping of it is read-only, so each guest PTE write exits. A
+ * frame that stops being a page table (written while no shadow refers to it) is unshadowed.
+ * Shadow page directories are cached per guest CR3 (8 of them), so a context switch back to a
+ * recent address space reuses its shadow; shadow page tables are shared, keyed by guest frame.
+ *
+ * The monitor keeps a window at the top of the linear address space (default: top 4 MiB) for
+ * itself: the guest may not map it. A guest PTE naming a frame beyond guest RAM is refused. Both
+ * refusals reach the guest as page faults and are counted.
+ *
+ * Counted (class `shadow`): traced writes, hidden faults, true faults, shadow builds and reuses,
+ * unshadows, flushes, INVLPGs; (class `refusal`) refusals.
+ */
+#ifndef VMLAB_SHADOW_H
+#define VMLAB_SHADOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/modes/vcpu.h"
+
+struct machine;
+struct shadow;
+
+enum shadow_ev {
+#define SHADOW_EV(id, n, name) SHEV_##id = n,
+#include "emu/modes/shadow_events.def"
+#undef SHADOW_EV
+};
+
+enum refusal_kind {
+#define REFUSAL(id, n, name) REFUSE_##id = n,
+#include "emu/modes/shadow_events.def"
+#undef REFUSAL
+};
+
+extern const char *const shadow_ev_name[];
+extern const char *const refusal_name[];
+
+enum shadow_result {
+    SHADOW_FIXED,        /* hidden fault filled or traced write emulated: resume the guest */
+    SHADOW_REFLECT,      /* true fault: deliver #PF to the guest with *gerr */
+    SHADOW_FAILED,       /* the run ended (m->end set) */
+};
+
+/* Create the shadow MMU of machine m with a pool of `pool_bytes` of monitor memory and the
+ * monitor's linear window starting at `window_base` (e.g. 0xffc00000). NULL with errbuf set. */
+struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t window_base,
+                             char *errbuf, unsigned errlen);
+void shadow_destroy(struct shadow *s);
+
+/* The guest's paging registers changed (CR0.PG, CR3 or CR4 load): point the real CR3 at the
+ * shadow of the guest's current address space (or at an identity map of guest RAM while guest
+ * paging is off). 0, or -1 when the run ended. */
+int shadow_activate(struct shadow *s, const struct vcpu *v);
+
+/* A real page fault at linear `cr2`, hardware error code `err`, instruction at `eip`. */
+enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
+                                     uint32_t err, uint32_t eip, uint32_t *gerr);
+
+/* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
+void shadow_flush(struct shadow *s);
+
+/* The guest executed INVLPG `va`: drop the shadow entry for it. */
+void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va);
+
+#endif
