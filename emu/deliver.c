@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "emu/desc.h"
+#include "emu/modes/mode.h"
 #include "emu/paging.h"
 
 static const char *const names[20] = {
@@ -60,13 +61,42 @@ static void make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t eip
     f->cr2 = lin;
 }
 
-/* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
-static int read_desc(struct machine *m, uint16_t sel, struct desc *d, uint32_t ext,
-                     uint32_t eip, struct xevent *f)
+void deliver_real_view(struct machine *m, struct cpu_view *v)
 {
-    uc_x86_mmr tab;
-    memset(&tab, 0, sizeof tab);
-    uc_reg_read(m->uc, (sel & 4) ? UC_X86_REG_LDTR : UC_X86_REG_GDTR, &tab);
+    uc_x86_mmr r;
+    memset(v, 0, sizeof *v);
+    memset(&r, 0, sizeof r);
+    uc_reg_read(m->uc, UC_X86_REG_IDTR, &r);
+    v->idt_base = (uint32_t)r.base;
+    v->idt_limit = r.limit;
+    uc_reg_read(m->uc, UC_X86_REG_GDTR, &r);
+    v->gdt_base = (uint32_t)r.base;
+    v->gdt_limit = r.limit;
+    memset(&r, 0, sizeof r);
+    uc_reg_read(m->uc, UC_X86_REG_LDTR, &r);
+    v->ldt_sel = r.selector;
+    v->ldt_base = (uint32_t)r.base;
+    v->ldt_limit = r.limit;
+    memset(&r, 0, sizeof r);
+    uc_reg_read(m->uc, UC_X86_REG_TR, &r);
+    v->tr_sel = r.selector;
+    v->tr_base = (uint32_t)r.base;
+    v->tr_limit = r.limit;
+    uint32_t cs = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
+    v->cpl = (int)(cs & 3);
+    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &v->eflags);
+}
+
+/* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
+static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
+                     uint32_t ext, uint32_t eip, struct xevent *f)
+{
+    struct { uint16_t selector; uint32_t base, limit; } tab;
+    if (sel & 4)
+        tab = (typeof(tab)){cv->ldt_sel, cv->ldt_base, cv->ldt_limit};
+    else
+        tab = (typeof(tab)){0, cv->gdt_base, cv->gdt_limit};
     uint32_t idx = sel & ~7u;
     if (idx + 7 > tab.limit || ((sel & 4) && tab.selector == 0) || (!(sel & 4) && idx == 0)) {
         make_fault(f, 13, (sel & 0xfffcu) | ext, eip);
@@ -99,19 +129,17 @@ struct target {
 };
 
 /* TSS stack for privilege `dpl`. */
-static int stack_for(struct machine *m, int dpl, uint32_t ext, uint32_t eip, uint16_t *ss,
-                     uint32_t *esp, struct desc *ssd, struct xevent *f)
+static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint32_t ext,
+                     uint32_t eip, uint16_t *ss, uint32_t *esp, struct desc *ssd,
+                     struct xevent *f)
 {
-    uc_x86_mmr tr;
-    memset(&tr, 0, sizeof tr);
-    uc_reg_read(m->uc, UC_X86_REG_TR, &tr);
     uint32_t off = 4 + 8 * (uint32_t)dpl;
-    if (tr.selector == 0 || off + 5 > tr.limit) {
-        make_fault(f, 10, (tr.selector & 0xfffcu) | ext, eip);
+    if (cv->tr_sel == 0 || off + 5 > cv->tr_limit) {
+        make_fault(f, 10, (cv->tr_sel & 0xfffcu) | ext, eip);
         return 1;
     }
     uint32_t v[2], fl, pferr;
-    int r = machine_read_lin(m, (uint32_t)tr.base + off, v, 8, false, &fl, &pferr);
+    int r = machine_read_lin(m, cv->tr_base + off, v, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -124,7 +152,7 @@ static int stack_for(struct machine *m, int dpl, uint32_t ext, uint32_t eip, uin
         make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
         return 1;
     }
-    r = read_desc(m, *ss, ssd, ext, eip, f);
+    r = read_desc(m, cv, *ss, ssd, ext, eip, f);
     if (r)
         return r;
     /* Writable data segment of the right privilege. */
@@ -141,18 +169,30 @@ static int stack_for(struct machine *m, int dpl, uint32_t ext, uint32_t eip, uin
 
 /* The descriptor of the stack segment in use (re-read from the tables: the CPU's cached copy
  * is not exposed by Unicorn). -1 if it cannot be read. */
-static int current_seg(struct machine *m, uint16_t sel, struct desc *d)
+static int current_seg(struct machine *m, const struct cpu_view *cv, uint16_t sel,
+                       struct desc *d)
 {
     struct xevent f;
-    return read_desc(m, sel, d, 0, 0, &f) == 0 ? 0 : -1;
+    return read_desc(m, cv, sel, d, 0, 0, &f) == 0 ? 0 : -1;
 }
 
-static int commit(struct machine *m, const struct target *t, uint32_t eflags, const uint32_t *cr2)
+/* The guest's ring `cpl` as the real CPU runs it. */
+static int real_ring(const struct cpu_view *cv, int cpl) { return cpl == 0 ? cv->kernel_ring : cpl; }
+
+static int commit(struct machine *m, const struct cpu_view *cv, const struct target *t,
+                  uint32_t eflags, const uint32_t *cr2)
 {
     uint32_t esp = t->esp, eip = t->eip;
-    struct uq_seg cs = {t->cs, t->csd.base, t->csd.limit, t->csd.hi};
-    struct uq_seg ss = {t->ss, t->ssd.base, t->ssd.limit, t->ssd.hi};
-    if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, t->cpl, cr2) < 0)
+    int ring = real_ring(cv, t->cpl);
+    uint32_t dpl_bits = (uint32_t)ring << 13;
+    /* Under ring compression the guest's ring-0 selectors and descriptors run at the real ring
+     * (RPL and DPL adjusted, as the monitor's own GDT holds them). */
+    struct uq_seg cs = {(uint16_t)((t->cs & 0xfffcu) | (unsigned)ring), t->csd.base, t->csd.limit,
+                        (t->csd.hi & ~(3u << 13)) | dpl_bits};
+    uint16_t ss_sel = t->stack_switch ? (uint16_t)((t->ss & 0xfffcu) | (unsigned)ring) : t->ss;
+    uint32_t ss_hi = t->stack_switch ? ((t->ssd.hi & ~(3u << 13)) | dpl_bits) : t->ssd.hi;
+    struct uq_seg ss = {ss_sel, t->ssd.base, t->ssd.limit, ss_hi};
+    if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, ring, cr2) < 0)
         return -1;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
@@ -170,26 +210,27 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
 {
     uint32_t ext = is_hw(ev) ? 1 : 0;
     uint32_t eip_fault = ev->eip;           /* EIP reported by nested faults */
-    uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = 0;
+    struct cpu_view view, *cv = &view;
+    if (m->mode && m->mode->cpu_view)
+        m->mode->cpu_view(m, cv);
+    else
+        deliver_real_view(m, cv);
+    uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = cv->eflags;
     uc_reg_read(m->uc, UC_X86_REG_CS, &cs_old);
     uc_reg_read(m->uc, UC_X86_REG_SS, &ss_old);
     uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);
-    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
-    int cpl = (int)(cs_old & 3);
+    int cpl = cv->cpl;
     /* A fault while delivering int n / int3 / into reports the instruction itself. */
     if (ev->kind == XK_SOFTINT)
         eip_fault = ev->insn_eip;
 
-    uc_x86_mmr idtr;
-    memset(&idtr, 0, sizeof idtr);
-    uc_reg_read(m->uc, UC_X86_REG_IDTR, &idtr);
     uint32_t gerr = ((uint32_t)ev->vector << 3) | 2u | ext;
-    if ((uint32_t)ev->vector * 8 + 7 > idtr.limit) {
+    if ((uint32_t)ev->vector * 8 + 7 > cv->idt_limit) {
         make_fault(f, 13, gerr, eip_fault);
         return 1;
     }
     uint32_t g[2], fl, pferr;
-    int r = machine_read_lin(m, (uint32_t)idtr.base + ev->vector * 8u, g, 8, false, &fl, &pferr);
+    int r = machine_read_lin(m, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip_fault);
         return 1;
@@ -231,7 +272,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         return 1;
     }
     struct desc csd;
-    r = read_desc(m, t.cs, &csd, ext, eip_fault, f);
+    r = read_desc(m, cv, t.cs, &csd, ext, eip_fault, f);
     if (r)
         return r;
     t.csd = csd;
@@ -251,7 +292,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t esp;
     t.stack_switch = t.cpl < cpl;
     if (t.stack_switch) {
-        r = stack_for(m, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        r = stack_for(m, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
         if (r)
             return r;
         ss_base = t.ssd.base;
@@ -260,7 +301,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     } else {
         t.ss = (uint16_t)ss_old;
         esp = esp_old;
-        if (current_seg(m, t.ss, &t.ssd) < 0) {
+        if (current_seg(m, cv, t.ss, &t.ssd) < 0) {
             make_fault(f, 12, (t.ss & 0xfffcu) | ext, eip_fault);
             return 1;
         }
@@ -309,12 +350,17 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     if (t.iflag_clear)
         eflags &= ~(1u << 9);
     bool pf = ev->vector == 14 && ev->kind == XK_FAULT;
-    if (commit(m, &t, eflags, pf ? &ev->cr2 : NULL) < 0) {
+    /* Under ring compression the real interrupt flag stays set (the monitor takes every
+     * interrupt); the guest's own flag is the mode's, told through delivered(). */
+    uint32_t real_eflags = cv->kernel_ring ? (eflags | (1u << 9)) : eflags;
+    if (commit(m, cv, &t, real_eflags, pf ? &ev->cr2 : NULL) < 0) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "unicorn refused the register state for delivering vector %u (CS=0x%x SS=0x%x)",
                     ev->vector, t.cs, t.ss);
         return -1;
     }
+    if (m->mode && m->mode->delivered)
+        m->mode->delivered(m, t.cpl, eflags);
     return 0;
 }
 

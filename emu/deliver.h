@@ -21,6 +21,24 @@
 #include <stdbool.h>
 #include "emu/machine.h"
 
+/* The CPU as the guest sees it, for delivery. Native: the real registers. A monitor that keeps
+ * the guest's descriptor-table registers or its interrupt flag virtual, or runs the guest's ring 0
+ * in another ring (ring compression), describes the guest's view here (mode op cpu_view). */
+struct cpu_view {
+    uint32_t idt_base, idt_limit;
+    uint32_t gdt_base, gdt_limit;
+    uint16_t ldt_sel;
+    uint32_t ldt_base, ldt_limit;
+    uint16_t tr_sel;
+    uint32_t tr_base, tr_limit;
+    int cpl;             /* the guest's privilege level */
+    uint32_t eflags;     /* EFLAGS as the guest's handler must find them pushed */
+    int kernel_ring;     /* real ring running the guest's ring 0: 0, or 1 under ring compression */
+};
+
+/* The view from the real registers (what native mode uses). */
+void deliver_real_view(struct machine *m, struct cpu_view *v);
+
 /* Deliver `ev` to the guest. Returns 0 when the CPU now stands at the handler's first
  * instruction, -1 when the run ended (triple fault, unsupported gate; m->end is set). */
 int deliver_event(struct machine *m, const struct xevent *ev);

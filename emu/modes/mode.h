@@ -20,6 +20,10 @@
  *                guest's own tables).
  *   site_wanted() whether the mode intercepts this privileged or sensitive instruction (a code
  *                hook is then placed on every execution of it).
+ *   cpu_view()   the CPU as the guest sees it, for exception delivery (deliver.h): its IDTR,
+ *                GDTR, LDTR, TR, privilege level, EFLAGS, and the real ring running its ring 0.
+ *   delivered()  delivery entered the guest's handler at guest privilege `cpl` with guest EFLAGS
+ *                `eflags` (IF already cleared for an interrupt gate).
  *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
  *                Return SITE_RUN to let the CPU execute it, SITE_SKIP after emulating it (the
  *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
@@ -32,6 +36,7 @@
 
 #include <stdbool.h>
 
+#include "emu/deliver.h"
 #include "emu/loader.h"
 #include "emu/machine.h"
 
@@ -46,6 +51,8 @@ struct mode_ops {
     bool (*irq_open)(struct machine *m);
     void (*teardown)(struct machine *m);
     void (*paging_regs)(struct machine *m, struct paging_regs *r);
+    void (*cpu_view)(struct machine *m, struct cpu_view *v);
+    void (*delivered)(struct machine *m, int cpl, uint32_t eflags);
     bool (*site_wanted)(struct machine *m, const struct site *s);
     enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
                              uint32_t eip);
