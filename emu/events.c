@@ -174,6 +174,13 @@ void ev_flush_series(struct ev_store *s)
 void ev_record(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
                const char *qual, uint64_t count2, uint32_t eip, int cpl)
 {
+    ev_record_detail(s, now, cls, reason, qual, count2, eip, cpl, NULL);
+}
+
+void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
+                      const char *qual, uint64_t count2, uint32_t eip, int cpl,
+                      const char *detail)
+{
     struct ev_entry *e = entry(s, cls, reason, qual);
     e->count++;
     e->count2 += count2;
@@ -187,7 +194,7 @@ void ev_record(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reas
         s->bucket_counts[cls]++;
     }
     if (s->sink)
-        s->sink(s->sink_opaque, now, s->phase, cls, reason, e->qual, eip, cpl);
+        s->sink(s->sink_opaque, now, s->phase, cls, reason, e->qual, eip, cpl, detail);
 }
 
 void ev_add(struct ev_store *s, enum ev_class cls, int64_t reason, const char *qual, uint64_t n,

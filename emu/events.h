@@ -45,7 +45,8 @@ struct ev_bucket_row {
 
 /* Sink for full tracing: one call per event. */
 typedef void (*ev_sink_fn)(void *opaque, uint64_t now, uint32_t phase, enum ev_class cls,
-                           int64_t reason, const char *qual, uint32_t eip, int cpl);
+                           int64_t reason, const char *qual, uint32_t eip, int cpl,
+                           const char *detail);
 
 struct ev_store {
     struct ev_entry **table;      /* hash of entries */
@@ -73,6 +74,11 @@ void ev_free(struct ev_store *s);
  * traces. `count2` adds to the entry's second quantity. */
 void ev_record(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
                const char *qual, uint64_t count2, uint32_t eip, int cpl);
+
+/* The same with a free-text detail kept only in full traces (e.g. observed vs native value). */
+void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
+                      const char *qual, uint64_t count2, uint32_t eip, int cpl,
+                      const char *detail);
 
 /* Fold an aggregate (n events at once) into the current phase, without time series or sink:
  * used for counts kept on the hot path and folded in at phase boundaries. */

@@ -543,7 +543,7 @@ static uc_err run_tail(struct machine *m)
     return e;
 }
 
-static void halt(struct machine *m)
+void run_halt(struct machine *m)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
     ev_record(&m->ev, m->time, EV_HALT, 0, "", 0, eip - 1, machine_cpl(m));
@@ -634,7 +634,7 @@ int machine_run(struct machine *m)
         case STOP_NONE: {
             uint32_t now_eip = reg32(m, UC_X86_REG_EIP);
             if (m->cur && m->cur->ends_hlt && now_eip == m->cur->addr + m->cur->size)
-                halt(m);
+                run_halt(m);
             else
                 machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                             "the CPU stopped for no known reason at EIP 0x%08x", now_eip);
@@ -645,4 +645,13 @@ int machine_run(struct machine *m)
     machine_fold_counters(m);
     ev_flush_series(&m->ev);
     return m->exit_status;
+}
+
+void machine_retire_emulated(struct machine *m, int cls)
+{
+    int cpl = machine_cpl(m);
+    m->time++;
+    m->insn_cpl[cpl]++;
+    if (cls >= 0 && cls < IC_COUNT)
+        m->priv[cls]++;
 }

@@ -60,11 +60,11 @@ int run_record_open(struct run_record *r, const char *path, const struct run_rec
 }
 
 static void sink(void *opaque, uint64_t now, uint32_t phase, enum ev_class cls, int64_t reason,
-                 const char *qual, uint32_t eip, int cpl)
+                 const char *qual, uint32_t eip, int cpl, const char *detail)
 {
     struct run_record *r = opaque;
     struct tdb_event ev = {.icount = now, .phase = phase, .ev_class = cls, .reason = reason,
-                           .qualifier = qual, .eip = eip, .cpl = cpl, .detail = NULL};
+                           .qualifier = qual, .eip = eip, .cpl = cpl, .detail = detail};
     int e = tdb_add_event(r->db, r->run_id, &ev);
     if (e && !r->sink_error)
         r->sink_error = e;

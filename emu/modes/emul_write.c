@@ -136,7 +136,7 @@ int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
     int r = -1;
     if (!cs_disasm_iter(m->cs, &p, &left, &pc, in))
         goto out;
-    snprintf(w->mnemonic, sizeof w->mnemonic, "%s", in->mnemonic);
+    snprintf(w->mnemonic, sizeof w->mnemonic, "%.15s", in->mnemonic);
     const cs_x86 *x = &in->detail->x86;
     switch (in->id) {
     case X86_INS_MOV:

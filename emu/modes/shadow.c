@@ -72,6 +72,7 @@ struct shadow {
     uint32_t window_base;
     bool window_reported;
     uint32_t last_fault, last_eip;   /* to catch a fill that does not fix its fault */
+    uint32_t window_l1;              /* pool page mapping the monitor's own window pages, or 0 */
     unsigned repeats;
 };
 
@@ -290,6 +291,8 @@ static int root_for(struct shadow *s, uint32_t gl2)
         victim = 0;
     }
     s->roots[victim] = (struct root){.gl2 = gl2, .page = page, .lru = ++s->tick, .valid = 1};
+    if (s->window_l1)
+        page_ptr(s, page)[s->window_base >> 22] = page_phys(s, s->window_l1) | PTE_P | PTE_W;
     trace(s, gl2, PTYPE_L2);
     count(s, SHEV_BUILD, 0);
     return victim;
@@ -528,6 +531,27 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
         return traced_write(s, v, cr2, frame, eip);
     count(s, SHEV_HIDDEN_FAULT, eip);
     return SHADOW_FIXED;
+}
+
+uint8_t *shadow_window_page(struct shadow *s, unsigned index)
+{
+    if (index >= 1024 || (s->window_base & 0x3fffffu) || index * 4096ull >= 0x100000000ull - s->window_base)
+        return NULL;
+    if (!s->window_l1) {
+        if (page_alloc(s, &s->window_l1) < 0)
+            return NULL;
+        uint32_t pde = page_phys(s, s->window_l1) | PTE_P | PTE_W;
+        page_ptr(s, s->ident)[s->window_base >> 22] = pde;
+        for (int r = 0; r < NROOTS; r++)
+            if (s->roots[r].valid)
+                page_ptr(s, s->roots[r].page)[s->window_base >> 22] = pde;
+    }
+    uint32_t page;
+    if (page_alloc(s, &page) < 0)
+        return NULL;
+    page_ptr(s, s->window_l1)[index] = page_phys(s, page) | PTE_P | PTE_A;
+    flush_tlb(s);
+    return (uint8_t *)page_ptr(s, page);
 }
 
 void shadow_flush(struct shadow *s)

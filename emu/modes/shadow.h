@@ -72,6 +72,12 @@ int shadow_activate(struct shadow *s, const struct vcpu *v);
 enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
                                      uint32_t err, uint32_t eip, uint32_t *gerr);
 
+/* Give the monitor page `index` of its window: a fresh zeroed page of monitor memory mapped at
+ * window_base + index * 4096 in every shadow address space, supervisor and read-only (the CPU's
+ * own accesses, e.g. to a GDT kept there, work; guest writes fault and are refused). Returns the
+ * host pointer, or NULL if the pool is exhausted or index is outside the window. */
+uint8_t *shadow_window_page(struct shadow *s, unsigned index);
+
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);
 

@@ -169,7 +169,7 @@ struct sunk {
 };
 
 static void sink(void *opaque, uint64_t now, uint32_t phase, enum ev_class cls, int64_t reason,
-                 const char *qual, uint32_t eip, int cpl)
+                 const char *qual, uint32_t eip, int cpl, const char *detail)
 {
     struct sunk *k = opaque;
     k->n++;
