@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/deliver.h"
 #include "emu/machine.h"
+#include "emu/vmx.h"
 #include "emu/modes/emul_write.h"
 
 #define NROOTS 8
@@ -624,4 +626,37 @@ void shadow_destroy(struct shadow *s)
     free(s->free_pages);
     free(s->ptype);
     free(s);
+}
+
+int shadow_deliver_recorded(struct machine *m, const struct xevent *ev)
+{
+    if (ev->kind == XK_SOFTINT)
+        ev_record(&m->ev, m->time, EV_SOFTINT, ev->vector, "", 0, ev->insn_eip, machine_cpl(m));
+    else
+        ev_record(&m->ev, m->time, EV_FAULT, ev->vector, vector_name(ev->vector), 0, ev->eip,
+                  machine_cpl(m));
+    return deliver_event(m, ev);
+}
+
+int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev)
+{
+    struct machine *m = s->m;
+    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, "#PF", 0, ev->eip,
+              machine_cpl(m));
+    uint32_t eip = ev->eip, gerr = 0;
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    switch (shadow_page_fault(s, v, ev->cr2, ev->error, ev->eip, &gerr)) {
+    case SHADOW_FIXED:
+        /* The guest must not see the hidden fault's address in CR2. */
+        return uq_exception_done(&m->quirks, m->uc, &v->cr2);
+    case SHADOW_REFLECT: {
+        struct xevent pf = *ev;
+        pf.error = gerr;
+        v->cr2 = ev->cr2;
+        return shadow_deliver_recorded(m, &pf);
+    }
+    case SHADOW_FAILED:
+    default:
+        return -1;
+    }
 }

@@ -35,6 +35,7 @@
 
 struct machine;
 struct shadow;
+struct xevent;
 
 enum shadow_ev {
 #define SHADOW_EV(id, n, name) SHEV_##id = n,
@@ -80,6 +81,15 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index);
 
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);
+
+/* The whole #PF exit of a shadow-paging monitor: record the exit (EXCEPTION_NMI "#PF"), let the
+ * shadow MMU classify the fault, then resume the guest (hidden fault, traced write: the guest's
+ * CR2 is put back) or reflect the fault into the guest with its own error code (v->cr2 updated).
+ * 0 to continue, -1 when the run ended. */
+int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev);
+
+/* Record a fault or software interrupt delivered to the guest, and deliver it. */
+int shadow_deliver_recorded(struct machine *m, const struct xevent *ev);
 
 /* The guest executed INVLPG `va`: drop the shadow entry for it. */
 void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va);

@@ -201,38 +201,12 @@ static enum site_action trap_site(struct machine *m, const struct block *b, cons
     }
 }
 
-static int deliver_recorded(struct machine *m, const struct xevent *ev)
-{
-    if (ev->kind == XK_SOFTINT)
-        ev_record(&m->ev, m->time, EV_SOFTINT, ev->vector, "", 0, ev->insn_eip, machine_cpl(m));
-    else
-        ev_record(&m->ev, m->time, EV_FAULT, ev->vector, vector_name(ev->vector), 0, ev->eip,
-                  machine_cpl(m));
-    return deliver_event(m, ev);
-}
-
 static int trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
     if (ev->kind != XK_FAULT || ev->vector != 14)
-        return deliver_recorded(m, ev);
-    exit_rec(m, VMX_EXCEPTION_NMI, "#PF", ev->eip);
-    uint32_t eip = ev->eip, gerr = 0;
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
-    switch (shadow_page_fault(t->sh, &t->v, ev->cr2, ev->error, ev->eip, &gerr)) {
-    case SHADOW_FIXED:
-        /* The guest must not see the hidden fault's address in CR2. */
-        return uq_exception_done(&m->quirks, m->uc, &t->v.cr2);
-    case SHADOW_REFLECT: {
-        struct xevent pf = *ev;
-        pf.error = gerr;
-        t->v.cr2 = ev->cr2;
-        return deliver_recorded(m, &pf);
-    }
-    case SHADOW_FAILED:
-    default:
-        return -1;
-    }
+        return shadow_deliver_recorded(m, ev);
+    return shadow_exception(t->sh, &t->v, ev);
 }
 
 static int trap_interrupt(struct machine *m, const struct xevent *ev)
