@@ -1,0 +1,74 @@
+/* attack_window — a kernel maps the top 4 MiB of the linear address space and writes there.
+ *
+ * The trap monitor keeps 0xffc00000-0xffffffff for itself. The guest identity-maps 0..4 MiB,
+ * points PDE 0x3ff at a page table whose first PTE names an ordinary RAM frame (0x200000),
+ * and writes to WINDOW (0xffc00010).
+ *   trap:   the access is refused (refusal monitor_window, one line on stderr naming the
+ *           address) and the guest sees a page fault at WINDOW: the handler prints CR2, the
+ *           error code and the faulting EIP, checks CR2 and EIP, and passes (exit 0x10).
+ *           attack_window.expected is this console.
+ *   native: there is no monitor; the write lands in frame 0x200000, the guest says so and
+ *           fails (exit 0x11), which is what bare hardware does with this guest.
+ */
+#include "guest.h"
+
+#define WINDOW   0xffc00010                  /* PDE 0x3ff, via pt1 */
+#define FRAME    0x200000
+
+	.text
+	.globl main
+main:
+	call cpu_init
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax                         /* pt0: identity, 0..4 MiB */
+	shll $12, %eax
+	orl $3, %eax
+	movl %eax, pt0(, %ecx, 4)
+	incl %ecx
+	cmpl $1024, %ecx
+	jne 1b
+	movl $pt0 + 3, pd
+	movl $pt1 + 3, pd + 4 * (WINDOW >> 22)
+	movl $FRAME | 3, pt1
+	movl $pd, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80000000, %eax
+	movl %eax, %cr0
+	print "attack_window: paging on, 0xffc00000 -> frame 0x200000\n"
+	movl $1f, pf_at
+1:	movl $0x0badc0de, WINDOW
+	print "write completed without a fault, frame 0x200000 + 0x10 = "
+	printx FRAME + 0x10
+	print "\n"
+	call guest_fail
+
+/* trap: a #PF ends the guest here (pass if it is the write's), anything else is unexpected. */
+	.globl trap
+trap:
+	movl 4(%esp), %ebx
+	cmpl $14, F_VEC(%ebx)
+	jne trap_default
+	movl %cr2, %esi
+	print "#PF cr2="
+	printx %esi
+	print " err="
+	printx F_ERR(%ebx)
+	print " eip=at+"
+	movl F_EIP(%ebx), %eax
+	subl pf_at, %eax
+	printd %eax
+	print "\n"
+	check %esi, $WINDOW, "cr2 = the address written"
+	check %eax, $0, "saved eip = the write"
+	check FRAME + 0x10, $0, "frame 0x200000 untouched"
+	call guest_pass
+
+	.data
+pf_at:	.long 0                               /* the write expected to fault */
+
+	.bss
+	.align 4096
+pd:	.space 4096
+pt0:	.space 4096
+pt1:	.space 4096
