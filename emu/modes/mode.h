@@ -68,5 +68,7 @@ const struct mode_ops *mode_find(const char *name);
 extern const struct mode_ops mode_native;
 /* VT-x-style trap-and-emulate with shadow paging (emu/modes/trap.c). */
 extern const struct mode_ops mode_trap;
+/* Pre-VT trap-and-emulate by ring compression (emu/modes/trap_classic.c). */
+extern const struct mode_ops mode_trap_classic;
 
 #endif

@@ -75,6 +75,7 @@ struct shadow {
     bool window_reported;
     uint32_t last_fault, last_eip;   /* to catch a fill that does not fix its fault */
     uint32_t window_l1;              /* pool page mapping the monitor's own window pages, or 0 */
+    uint32_t cr0_extra;              /* monitor's own real CR0 bits */
     unsigned repeats;
 };
 
@@ -324,7 +325,7 @@ int shadow_activate(struct shadow *s, const struct vcpu *v)
         s->cur = r;
         cr3 = page_phys(s, s->roots[r].page);
     }
-    uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4), cr4 = CR4_PSE;
+    uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4) | s->cr0_extra, cr4 = CR4_PSE;
     uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
     uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
     uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
@@ -497,6 +498,15 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
     struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
     struct paging_access acc = {.write = write, .user = user, .set_ad = true};
     uint32_t pa, pferr;
+    uint32_t pde = guest32(s, (v->cr3 & 0xfffff000u) + (cr2 >> 22) * 4);
+    if ((pde & PTE_P) && !((pde & PTE_PS) && (v->cr4 & CR4_PSE)) &&
+        (uint64_t)(pde & 0xfffff000u) + 4096 > m->ram_size) {
+        /* The guest's directory names a page table outside its memory: never walked. */
+        refuse(s, REFUSE_FRAME_OUTSIDE_RAM, eip);
+        count(s, SHEV_TRUE_FAULT, eip);
+        *gerr = err & (PFE_W | PFE_U);
+        return SHADOW_REFLECT;
+    }
     if (paging_translate(&pr, &m->pm, cr2, &acc, &pa, &pferr) < 0) {
         s->last_eip = s->last_fault = 0xffffffffu;
         count(s, SHEV_TRUE_FAULT, eip);
@@ -555,6 +565,8 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index)
     flush_tlb(s);
     return (uint8_t *)page_ptr(s, page);
 }
+
+void shadow_set_cr0_extra(struct shadow *s, uint32_t bits) { s->cr0_extra = bits; }
 
 void shadow_flush(struct shadow *s)
 {

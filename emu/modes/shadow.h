@@ -69,6 +69,9 @@ void shadow_destroy(struct shadow *s);
  * paging is off). 0, or -1 when the run ended. */
 int shadow_activate(struct shadow *s, const struct vcpu *v);
 
+/* Extra bits the monitor keeps set in the real CR0 (e.g. MP/NE), beyond PE, PG, WP, ET. */
+void shadow_set_cr0_extra(struct shadow *s, uint32_t bits);
+
 /* A real page fault at linear `cr2`, hardware error code `err`, instruction at `eip`. */
 enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
                                      uint32_t err, uint32_t eip, uint32_t *gerr);
