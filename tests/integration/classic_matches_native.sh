@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# classic_matches_native.sh — under `trap-classic` (ring compression, no VT) every workload but
+# `holes` looks the same as natively; `holes` shows exactly the Popek–Goldberg holes this monitor
+# leaves open, and none natively or under `trap`.
+#
+#   tests/integration/classic_matches_native.sh BUILD_DIR
+#
+# Workloads: each `workload:` of models/suites/default.yaml, with its `n:`, runs once natively and
+# once under trap-classic, each into its own database. Per workload other than holes:
+#   console      identical, after dropping lines that start with `~` (timing-dependent text)
+#   exit status  identical (vmlab's, and the guest's exit value in run.guest_exit)
+#   run.instructions, insn_user, insn_kernel  identical: the monitor emulates what faults and
+#                does not add or drop guest instructions
+# holes (one `hole NAME ... equal=E` line per instruction, then a `result` line) also runs under
+# trap. Every mode ends with status 33 and `ok=1` on the result line; natively and under trap
+# every line says equal=1 and the result differ=0. Under trap-classic, exactly
+#   equal=0  sgdt sidt sldt smsw str pushf popf lar lsl push_cs push_ss mov_seg call_far jmp_far
+#            ret_far int_n
+#   equal=1  verr verw pop_seg — by design: the monitor's descriptors are DPL 1, so they are
+#            readable, writable and loadable from ring 1 just as the guest's are from ring 0
+# and the result says differ=16. A change in either list is a change in the monitor: this test
+# fails so that it is noticed.
+#
+# Exits 1 with the workload, the mode and the first differing lines.
+set -eu
+build=$(cd "${1:?usage: classic_matches_native.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+vmlab=$build/vmlab
+kernel=$build/guests/kernel.elf
+suite=$src/models/suites/default.yaml
+for f in "$vmlab" "$kernel" "$suite"; do
+  [ -e "$f" ] || { echo "classic_matches_native: FAIL: $f is not built" >&2; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+holes_differ="sgdt sidt sldt smsw str pushf popf lar lsl push_cs push_ss mov_seg call_far jmp_far
+              ret_far int_n"
+holes_equal="verr verw pop_seg"
+
+fail() {
+  echo "classic_matches_native: FAIL: $*" >&2
+  exit 1
+}
+
+# run MODE TAG CMDLINE: one run of the kernel into $tmp/MODE.db; console in
+# $tmp/TAG.MODE.console, stderr in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.
+run() {
+  local mode=$1 tag=$2 cmdline=$3 status=0
+  timeout 120 "$vmlab" run --mode "$mode" --guest "$kernel" --cmdline "$cmdline" \
+    --db "$tmp/$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
+    </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
+  echo "$status" > "$tmp/$tag.$mode.status"
+  [ "$status" -lt 128 ] || fail "$tag under $mode: vmlab died with status $status" \
+                                "($(tail -n 1 "$tmp/$tag.$mode.err"))"
+}
+
+# Workload lines of the suite, as "workload=W n=N"; holes is checked on its own below.
+mapfile -t workloads < <(awk '
+  /^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
+  /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$suite")
+[ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
+holes=""
+for i in "${!workloads[@]}"; do
+  case ${workloads[$i]} in
+    "workload=holes "*) holes=${workloads[$i]}; unset "workloads[$i]" ;;
+  esac
+done
+[ -n "$holes" ] || fail "no holes workload in $suite"
+
+# Runs go in pairs (each mode writes its own database, so the two of a pair run side by side).
+for i in "${!workloads[@]}"; do
+  run native "wl$i" "${workloads[$i]}" & a=$!
+  run trap-classic "wl$i" "${workloads[$i]}" & b=$!
+  wait $a || exit 1
+  wait $b || exit 1
+done
+
+q_run="SELECT exit_status, guest_exit, instructions, insn_user, insn_kernel FROM run
+       WHERE params = :params AND status = 'ok'"
+for i in "${!workloads[@]}"; do
+  w=${workloads[$i]}
+  n=$(cat "$tmp/wl$i.native.status")
+  t=$(cat "$tmp/wl$i.trap-classic.status")
+  [ "$n" = 33 ] || fail "$w: native exited $n, want 33 ($(tail -n 1 "$tmp/wl$i.native.err"))"
+  [ "$t" = "$n" ] || fail "$w: status $t under trap-classic, $n under native" \
+                          "($(tail -n 1 "$tmp/wl$i.trap-classic.err"))"
+  grep -v '^~' "$tmp/wl$i.native.console" > "$tmp/n.txt" || true
+  grep -v '^~' "$tmp/wl$i.trap-classic.console" > "$tmp/t.txt" || true
+  [ -s "$tmp/n.txt" ] || fail "$w: native printed nothing"
+  if ! diff "$tmp/n.txt" "$tmp/t.txt" > "$tmp/diff"; then
+    echo "classic_matches_native: console of $w, native (<) vs trap-classic (>):" >&2
+    head -n 20 "$tmp/diff" >&2
+    fail "$w: trap-classic prints a different console"
+  fi
+  q=${q_run//:params/\'$w\'}
+  n=$(sqlite3 "$tmp/native.db" "$q")
+  t=$(sqlite3 "$tmp/trap-classic.db" "$q")
+  [ -n "$n" ] || fail "$w: no ok run row in the native database"
+  [ "$n" = "$t" ] || fail "$w: run totals (exit_status|guest_exit|instructions|user|kernel)" \
+                          "native $n, trap-classic ${t:-(no ok row)}"
+done
+echo "classic_matches_native: ${#workloads[@]} workloads: same console, status and instructions"
+
+# hole_list MODE EQUAL: the names on MODE's `hole` lines that end with equal=EQUAL, sorted.
+hole_list() {
+  awk -v e="equal=$2" '$1 == "hole" && $NF == e { print $2 }' "$tmp/holes.$1.console" | sort
+}
+
+# sorted WORDS...: one word a line, sorted.
+sorted() {
+  printf '%s\n' $* | sort
+}
+
+all_holes=$(sorted $holes_differ $holes_equal)
+for m in native trap trap-classic; do
+  run "$m" holes "$holes"
+  status=$(cat "$tmp/holes.$m.status")
+  [ "$status" = 33 ] || fail "holes under $m: status $status, want 33" \
+                             "($(tail -n 1 "$tmp/holes.$m.err"))"
+  grep -q '^result .* ok=1' "$tmp/holes.$m.console" ||
+    fail "holes under $m: no result line with ok=1 ($(grep '^result' "$tmp/holes.$m.console"))"
+  got=$(awk '$1 == "hole" { print $2 }' "$tmp/holes.$m.console" | sort)
+  [ "$got" = "$all_holes" ] || fail "holes under $m: hole lines for" $got "; want" $all_holes
+done
+for m in native trap; do
+  [ "$(hole_list "$m" 1)" = "$all_holes" ] ||
+    fail "holes under $m: equal=0 for" $(hole_list "$m" 0) "; want every hole equal=1"
+  grep -q '^result .* differ=0\b' "$tmp/holes.$m.console" ||
+    fail "holes under $m: $(grep '^result' "$tmp/holes.$m.console"); want differ=0"
+done
+got=$(hole_list trap-classic 0)
+[ "$got" = "$(sorted $holes_differ)" ] ||
+  fail "holes under trap-classic: equal=0 for" $got "; want" $(sorted $holes_differ)
+got=$(hole_list trap-classic 1)
+[ "$got" = "$(sorted $holes_equal)" ] ||
+  fail "holes under trap-classic: equal=1 for" $got "; want" $(sorted $holes_equal)
+ndiff=$(sorted $holes_differ | wc -l)
+grep -q "^result .* differ=$ndiff\b" "$tmp/holes.trap-classic.console" ||
+  fail "holes under trap-classic: $(grep '^result' "$tmp/holes.trap-classic.console");" \
+       "want differ=$ndiff"
+echo "classic_matches_native: holes: native and trap all equal; trap-classic $ndiff differ" \
+     "(verr verw pop_seg equal by design)"
+echo "classic_matches_native: ok"
