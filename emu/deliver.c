@@ -167,14 +167,6 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
     return 0;
 }
 
-/* The descriptor of the stack segment in use (re-read from the tables: the CPU's cached copy
- * is not exposed by Unicorn). -1 if it cannot be read. */
-static int current_seg(struct machine *m, const struct cpu_view *cv, uint16_t sel,
-                       struct desc *d)
-{
-    struct xevent f;
-    return read_desc(m, cv, sel, d, 0, 0, &f) == 0 ? 0 : -1;
-}
 
 /* The guest's ring `cpl` as the real CPU runs it. */
 static int real_ring(const struct cpu_view *cv, int cpl) { return cpl == 0 ? cv->kernel_ring : cpl; }
@@ -184,15 +176,21 @@ static int commit(struct machine *m, const struct cpu_view *cv, const struct tar
 {
     uint32_t esp = t->esp, eip = t->eip;
     int ring = real_ring(cv, t->cpl);
-    uint32_t dpl_bits = (uint32_t)ring << 13;
-    /* Under ring compression the guest's ring-0 selectors and descriptors run at the real ring
-     * (RPL and DPL adjusted, as the monitor's own GDT holds them). */
-    struct uq_seg cs = {(uint16_t)((t->cs & 0xfffcu) | (unsigned)ring), t->csd.base, t->csd.limit,
-                        (t->csd.hi & ~(3u << 13)) | dpl_bits};
-    uint16_t ss_sel = t->stack_switch ? (uint16_t)((t->ss & 0xfffcu) | (unsigned)ring) : t->ss;
-    uint32_t ss_hi = t->stack_switch ? ((t->ssd.hi & ~(3u << 13)) | dpl_bits) : t->ssd.hi;
-    struct uq_seg ss = {ss_sel, t->ssd.base, t->ssd.limit, ss_hi};
-    if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, ring, cr2) < 0)
+    struct uq_seg cs, ss;
+    /* The guest's selectors as the real CPU runs them: a ring-compressing monitor maps them to
+     * its own descriptors (mode op real_seg); otherwise RPL and DPL follow the real ring. */
+    if (m->mode && m->mode->real_seg) {
+        if (m->mode->real_seg(m, t->cs, &cs) < 0 ||
+            (t->stack_switch && m->mode->real_seg(m, t->ss, &ss) < 0))
+            return -1;
+    } else {
+        uint32_t dpl_bits = (uint32_t)ring << 13;
+        cs = (struct uq_seg){(uint16_t)((t->cs & 0xfffcu) | (unsigned)ring), t->csd.base,
+                             t->csd.limit, (t->csd.hi & ~(3u << 13)) | dpl_bits};
+        ss = (struct uq_seg){(uint16_t)((t->ss & 0xfffcu) | (unsigned)ring), t->ssd.base,
+                             t->ssd.limit, (t->ssd.hi & ~(3u << 13)) | dpl_bits};
+    }
+    if (uq_load_cs_ss(&m->quirks, m->uc, &cs, t->stack_switch ? &ss : NULL, ring, cr2) < 0)
         return -1;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
@@ -299,13 +297,13 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         t.frame[t.nframe++] = ss_old;
         t.frame[t.nframe++] = esp_old;
     } else {
+        /* Same privilege: the stack in use, as the CPU has it cached. */
+        struct uq_seg cur;
         t.ss = (uint16_t)ss_old;
         esp = esp_old;
-        if (current_seg(m, cv, t.ss, &t.ssd) < 0) {
-            make_fault(f, 12, (t.ss & 0xfffcu) | ext, eip_fault);
-            return 1;
-        }
-        ss_base = t.ssd.base;
+        if (uq_seg_cache(&m->quirks, m->uc, UQ_SS, &cur) < 0)
+            return -2;
+        ss_base = cur.base;
     }
     t.frame[t.nframe++] = eflags;
     t.frame[t.nframe++] = cs_old;

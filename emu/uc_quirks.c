@@ -215,25 +215,37 @@ static void put_seg(uint8_t *blob, size_t at, const struct uq_seg *sg)
 int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
                   const struct uq_seg *ss, int cpl, const uint32_t *cr2)
 {
+    const struct uq_seg *segs[UQ_NSEG] = {[UQ_CS] = cs, [UQ_SS] = ss};
+    return uq_load_segs(q, uc, segs, cpl, cr2);
+}
+
+int uq_load_segs(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *const segs[UQ_NSEG],
+                 int cpl, const uint32_t *cr2)
+{
     uint8_t *blob = (uint8_t *)q->ctx;
     if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
         return -1;
     int32_t none = -1;
     memcpy(blob + q->off_old_exception, &none, 4);
-    put_seg(blob, q->off_segs + SEG_CS * SEGCACHE_SIZE, cs);
-    put_seg(blob, q->off_segs + SEG_SS * SEGCACHE_SIZE, ss);
-    uint64_t b_ds, b_es;
+    for (int i = 0; i < UQ_NSEG; i++)
+        if (segs[i])
+            put_seg(blob, q->off_segs + (size_t)i * SEGCACHE_SIZE, segs[i]);
+    uint64_t b_ds, b_es, b_ss;
+    uint32_t cs_flags, ss_flags;
     memcpy(&b_ds, blob + q->off_segs + SEG_DS * SEGCACHE_SIZE + 8, 8);
     memcpy(&b_es, blob + q->off_segs + SEG_ES * SEGCACHE_SIZE + 8, 8);
+    memcpy(&b_ss, blob + q->off_segs + SEG_SS * SEGCACHE_SIZE + 8, 8);
+    memcpy(&cs_flags, blob + q->off_segs + SEG_CS * SEGCACHE_SIZE + 20, 4);
+    memcpy(&ss_flags, blob + q->off_segs + SEG_SS * SEGCACHE_SIZE + 20, 4);
     uint32_t hflags;
     memcpy(&hflags, blob + q->off_hflags, 4);
     hflags &= ~(3u | HF_CS32 | HF_SS32 | HF_ADDSEG | HF_INHIBIT_IRQ);
     hflags |= (uint32_t)(cpl & 3);
-    if (cs->flags & DESC_B)
+    if (cs_flags & DESC_B)
         hflags |= HF_CS32;
-    if (ss->flags & DESC_B)
+    if (ss_flags & DESC_B)
         hflags |= HF_SS32;
-    if (!(cs->flags & DESC_B) || (b_ds | b_es | ss->base) != 0)
+    if (!(cs_flags & DESC_B) || (b_ds | b_es | b_ss) != 0)
         hflags |= HF_ADDSEG;
     memcpy(blob + q->off_hflags, &hflags, 4);
     if (cr2) {
@@ -241,6 +253,22 @@ int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
         memcpy(blob + q->off_cr + 2 * 8, &v, 8);
     }
     return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+}
+
+int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct uq_seg *out)
+{
+    if (seg >= UQ_NSEG || uc_context_save(uc, q->ctx) != UC_ERR_OK)
+        return -1;
+    const uint8_t *p = (const uint8_t *)q->ctx + q->off_segs + (size_t)seg * SEGCACHE_SIZE;
+    uint32_t sel;
+    uint64_t base;
+    memcpy(&sel, p, 4);
+    memcpy(&base, p + 8, 8);
+    memcpy(&out->limit, p + 16, 4);
+    memcpy(&out->flags, p + 20, 4);
+    out->selector = (uint16_t)sel;
+    out->base = (uint32_t)base;
+    return 0;
 }
 
 int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2)

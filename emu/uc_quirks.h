@@ -70,6 +70,17 @@ int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl);
 int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
                   const struct uq_seg *ss, int cpl, const uint32_t *cr2);
 
+/* Segment register numbers of uq_load_segs / uq_seg_cache (QEMU's order). */
+enum uq_segreg { UQ_ES, UQ_CS, UQ_SS, UQ_DS, UQ_FS, UQ_GS, UQ_NSEG };
+
+/* The general form: load each non-NULL segs[i] (CS and SS may be NULL: left as they are), set
+ * the CPL, clear the exception-in-flight state, optionally CR2. 0 or -1. */
+int uq_load_segs(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *const segs[UQ_NSEG],
+                 int cpl, const uint32_t *cr2);
+
+/* The CPU's cached copy of segment register `seg`. 0 or -1. */
+int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct uq_seg *out);
+
 /* An exception was handled by the host without delivering anything to the guest (a monitor fixed
  * a hidden page fault): clear the exception-in-flight state and, if cr2 is not NULL, set CR2
  * (uc_reg_write of CR2 would also overwrite CR3). 0 or -1. */

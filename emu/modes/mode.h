@@ -22,6 +22,8 @@
  *                hook is then placed on every execution of it).
  *   cpu_view()   the CPU as the guest sees it, for exception delivery (deliver.h): its IDTR,
  *                GDTR, LDTR, TR, privilege level, EFLAGS, and the real ring running its ring 0.
+ *   real_seg()   the real segment (selector and descriptor) that runs guest selector `sel` (a
+ *                ring-compressing monitor keeps its own ring-1 descriptors); 0 or -1.
  *   delivered()  delivery entered the guest's handler at guest privilege `cpl` with guest EFLAGS
  *                `eflags` (IF already cleared for an interrupt gate).
  *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
@@ -53,6 +55,7 @@ struct mode_ops {
     void (*paging_regs)(struct machine *m, struct paging_regs *r);
     void (*cpu_view)(struct machine *m, struct cpu_view *v);
     void (*delivered)(struct machine *m, int cpl, uint32_t eflags);
+    int (*real_seg)(struct machine *m, uint16_t sel, struct uq_seg *out);
     bool (*site_wanted)(struct machine *m, const struct site *s);
     enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
                              uint32_t eip);
