@@ -2,9 +2,13 @@
  * trap_classic.c — `trap-classic`: trap-and-emulate on x86 before VT, by ring compression.
  *
  * The guest kernel runs in ring 1. The monitor keeps, in its window at the top of the linear
- * address space (mapped read-only in every shadow address space), its own GDT: a copy of the
- * guest's with every ring-0 code/data descriptor moved to DPL 1 and flat limits truncated below
- * the window (as VMware's monitor did), plus the monitor's TSS and LDT. The real GDTR, IDTR, TR and
+ * address space (mapped read-only in every shadow address space), its own GDT: the guest's
+ * descriptors as the guest wrote them at the same indices (so ring 1 cannot use the ring-0 ones),
+ * then ring-1 copies of the guest's ring-0 code/data descriptors (DPL 1, flat limits truncated below
+ * the window, as VMware's monitor did) that the guest kernel really runs on, then the monitor's TSS
+ * and LDT. A guest load of one of its ring-0 selectors (mov/pop to a segment register, far
+ * jmp/call/ret, iret) faults in ring 1 and is emulated by loading the ring-1 copy; what the guest
+ * then reads back (push cs, mov from ds) is the copy's selector. The real GDTR, IDTR, TR and
  * LDTR are the monitor's; the guest's live in a virtual CPU, with its CR0/CR2/CR3/CR4 and its
  * interrupt flag. The real interrupt flag stays set, so every interrupt reaches the monitor, which
  * injects it only when the virtual IF allows (in ring 3, where the guest cannot change IF, the real
@@ -42,7 +46,10 @@
 #define MON_GDT_VA WINDOW_BASE               /* window page 0 */
 #define MON_TSS_VA (WINDOW_BASE + 0x1000)    /* window page 1: the monitor's TSS and LDT */
 #define MON_IDT_VA (WINDOW_BASE + 0x2000)    /* never mapped: the CPU never vectors itself */
-#define MON_GDT_MAX 510                      /* guest entries that fit beside the monitor's two */
+#define MON_GDT_MAX 254                      /* guest entries the monitor shadows */
+#define COPY_BASE 256                        /* ring-1 copy of guest entry i is entry COPY_BASE+i */
+#define MON_TSS_IDX 510
+#define MON_LDT_IDX 511
 #define EFLAGS_IF (1u << 9)
 #define CR0_TS (1u << 3)
 #define CR0_MP (1u << 1)
@@ -109,7 +116,18 @@ static void put_desc(uint8_t *tab, unsigned i, uint32_t base, uint32_t limit, ui
     memcpy(tab + i * 8, &d, 8);
 }
 
-/* Rebuild the monitor's GDT from the guest's and load the monitor's GDTR, IDTR, TR and LDTR. */
+static bool ring0_codedata(uint64_t d)
+{
+    uint32_t hi = (uint32_t)(d >> 32);
+    return (hi & (1u << 12)) && ((hi >> 13) & 3) == 0 && (hi & (1u << 15));
+}
+
+/* Rebuild the monitor's GDT from the guest's and load the monitor's GDTR, IDTR, TR and LDTR:
+ *   [1, n)        the guest's descriptors (system ones made not present; accessed bits set so
+ *                 the CPU never writes the read-only table)
+ *   [256, 256+n)  ring-1 copies of the guest's ring-0 code/data descriptors (256 + i copies i;
+ *                 fixed indices, so selectors already loaded stay valid across a guest lgdt)
+ *   510, 511      the monitor's TSS and LDT                                                  */
 static int rebuild_gdt(struct machine *m)
 {
     struct classic *t = st(m);
@@ -122,23 +140,26 @@ static int rebuild_gdt(struct machine *m)
     memset(t->mgdt, 0, 4096);
     for (uint32_t i = 1; i < n; i++) {
         uint64_t d;
-        if (guest_read(m, t->gdt_base + i * 8, &d, 8) == 0)
-            d = compress(d);
-        else
+        if (guest_read(m, t->gdt_base + i * 8, &d, 8) < 0)
             d = 0;
-        memcpy(t->mgdt + i * 8, &d, 8);
+        uint64_t own = (d >> 44) & 1 ? d | (1ull << 40) : d & ~(1ull << 47);
+        memcpy(t->mgdt + i * 8, &own, 8);
+        if (ring0_codedata(d)) {
+            uint64_t c = compress(d);
+            memcpy(t->mgdt + (COPY_BASE + i) * 8, &c, 8);
+        }
     }
     t->mgdt_n = n;
-    put_desc(t->mgdt, n, MON_TSS_VA, 0x67, 0x8b);        /* busy 32-bit TSS */
-    put_desc(t->mgdt, n + 1, MON_TSS_VA + 0x800, 7, 0x82); /* LDT */
-    uint16_t iomap = 0x68;                               /* past the limit: no I/O bitmap */
+    put_desc(t->mgdt, MON_TSS_IDX, MON_TSS_VA, 0x67, 0x8b);        /* busy 32-bit TSS */
+    put_desc(t->mgdt, MON_LDT_IDX, MON_TSS_VA + 0x800, 7, 0x82);   /* LDT */
+    uint16_t iomap = 0x68;                                   /* past the limit: no I/O bitmap */
     memcpy(t->mtss + 0x66, &iomap, 2);
-    uc_x86_mmr gdtr = {.base = MON_GDT_VA, .limit = (n + 2) * 8 - 1};
+    uc_x86_mmr gdtr = {.base = MON_GDT_VA, .limit = 4095};
     uc_x86_mmr idtr = {.base = MON_IDT_VA, .limit = 0x7ff};
-    uc_x86_mmr tr = {.selector = (uint16_t)(n * 8), .base = MON_TSS_VA, .limit = 0x67,
+    uc_x86_mmr tr = {.selector = MON_TSS_IDX * 8, .base = MON_TSS_VA, .limit = 0x67,
                      .flags = 0x8b00};
-    uc_x86_mmr ldtr = {.selector = (uint16_t)((n + 1) * 8), .base = MON_TSS_VA + 0x800,
-                       .limit = 7, .flags = 0x8200};
+    uc_x86_mmr ldtr = {.selector = MON_LDT_IDX * 8, .base = MON_TSS_VA + 0x800, .limit = 7,
+                       .flags = 0x8200};
     uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
     uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
     uc_reg_write(m->uc, UC_X86_REG_TR, &tr);
@@ -146,24 +167,46 @@ static int rebuild_gdt(struct machine *m)
     return 0;
 }
 
-/* A selector as the monitor's GDT holds it (RPL 0 -> 1). */
+/* The real segment running guest selector `sel`: a ring-0 code/data selector maps to its ring-1
+ * copy (RPL 1); anything else is the monitor's entry at the same index. 0 or -1. */
 static int mon_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
 {
     struct classic *t = st(m);
     unsigned i = sel >> 3;
-    if ((sel & 4) || i == 0 || i >= t->mgdt_n)
+    if ((sel & 4) || i == 0 || i >= MON_TSS_IDX || (i >= t->mgdt_n && i < COPY_BASE))
         return -1;
     uint64_t d;
     memcpy(&d, t->mgdt + i * 8, 8);
+    if (i < t->mgdt_n && ring0_codedata(d)) {
+        i += COPY_BASE;
+        memcpy(&d, t->mgdt + i * 8, 8);
+        sel = (uint16_t)((i << 3) | 1);
+    }
     struct desc x;
     desc_decode((uint32_t)d, (uint32_t)(d >> 32), &x);
     if (!x.p || !x.s)
         return -1;
-    out->selector = (sel & 3) == 0 ? (uint16_t)(sel | 1) : sel;
+    out->selector = sel;
     out->base = x.base;
     out->limit = x.limit;
     out->flags = x.hi;
     return 0;
+}
+
+static int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
+{
+    return mon_seg(m, sel, out);
+}
+
+/* Load segment register `seg` with the real segment for guest selector `sel`. 0 or -1. */
+static int load_seg(struct machine *m, enum uq_segreg seg, uint16_t sel)
+{
+    struct uq_seg x;
+    if (mon_seg(m, sel, &x) < 0)
+        return -1;
+    const struct uq_seg *segs[UQ_NSEG] = {[0] = NULL};
+    segs[seg] = &x;
+    return uq_load_segs(&m->quirks, m->uc, segs, machine_cpl(m), NULL);
 }
 
 /* Load CS and SS from the monitor's GDT at `ring`. */
@@ -202,7 +245,11 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
     t->gdt_base = (uint32_t)g.base;
     t->gdt_limit = g.limit;
     if (shadow_activate(t->sh, &t->v) < 0 || rebuild_gdt(m) < 0 ||
-        load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0) {
+        load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0 ||
+        load_seg(m, UQ_DS, (uint16_t)reg(m, UC_X86_REG_DS)) < 0 ||
+        load_seg(m, UQ_ES, (uint16_t)reg(m, UC_X86_REG_ES)) < 0 ||
+        load_seg(m, UQ_FS, (uint16_t)reg(m, UC_X86_REG_FS)) < 0 ||
+        load_seg(m, UQ_GS, (uint16_t)reg(m, UC_X86_REG_GS)) < 0) {
         snprintf(errbuf, errlen, "cannot enter the guest in ring 1%s%s", m->message[0] ? ": " : "",
                  m->message);
         return -1;
@@ -323,18 +370,17 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
         snprintf(detail, sizeof detail, "base observed=%08x native=%08x", MON_IDT_VA, t->idt_base);
         break;
     case IC_STR:
-        snprintf(detail, sizeof detail, "observed=%04x native=%04x", t->mgdt_n * 8, t->tr_sel);
+        snprintf(detail, sizeof detail, "observed=%04x native=%04x", MON_TSS_IDX * 8, t->tr_sel);
         break;
     case IC_SLDT:
-        snprintf(detail, sizeof detail, "observed=%04x native=%04x", (t->mgdt_n + 1) * 8,
-                 t->ldt_sel);
+        snprintf(detail, sizeof detail, "observed=%04x native=%04x", MON_LDT_IDX * 8, t->ldt_sel);
         break;
     case IC_SMSW:
         snprintf(detail, sizeof detail, "observed=%04x native=%04x",
                  (CR0_PE | CR0_MP | CR0_NE | (1u << 4)) & 0xffff, t->v.cr0 & 0xffff);
         break;
     case IC_PUSH_SEG: case IC_MOV_FROM_SEG:
-        snprintf(detail, sizeof detail, "RPL observed=1 native=0 (for CS/SS)");
+        snprintf(detail, sizeof detail, "kernel selectors: the monitor's ring-1 copies");
         break;
     default:
         break;
@@ -482,13 +528,66 @@ static int pop(struct machine *m, uint32_t *w, unsigned n)
     return 0;
 }
 
-/* iret / far ret to a ring-0 selector (which ring 1 may not load): return to ring 1. */
+static enum uq_segreg segreg_of(x86_reg r)
+{
+    switch (r) {
+    case X86_REG_ES: return UQ_ES;
+    case X86_REG_CS: return UQ_CS;
+    case X86_REG_SS: return UQ_SS;
+    case X86_REG_DS: return UQ_DS;
+    case X86_REG_FS: return UQ_FS;
+    case X86_REG_GS: return UQ_GS;
+    default: return UQ_NSEG;
+    }
+}
+
+/* Does guest selector `sel` run in ring 1 (one of the guest's ring-0 code/data selectors)? */
+static bool kernel_sel(struct machine *m, uint16_t sel)
+{
+    struct uq_seg x;
+    return mon_seg(m, sel, &x) == 0 && ((x.flags >> 13) & 3) == 1;
+}
+
+/* mov/pop to a segment register of a guest ring-0 selector: load its ring-1 copy. */
+static int emulate_seg_load(struct machine *m, x86_reg r, uint32_t sel)
+{
+    enum uq_segreg sr = segreg_of(r);
+    if (sr == UQ_NSEG || sr == UQ_CS || !kernel_sel(m, (uint16_t)sel))
+        return -1;
+    return load_seg(m, sr, (uint16_t)sel);
+}
+
+/* Far jmp/call ptr16:32 to a guest ring-0 code selector: continue on its ring-1 copy. */
+static int emulate_far(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_IMM || x->operands[1].type != X86_OP_IMM)
+        return -1;
+    uint16_t sel = (uint16_t)x->operands[0].imm;
+    uint32_t target = (uint32_t)x->operands[1].imm;
+    if (!kernel_sel(m, sel))
+        return -1;
+    if (in->id == X86_INS_LCALL) {
+        uint32_t esp = reg(m, UC_X86_REG_ESP) - 8, frame[2] = {eip + in->size, reg(m, UC_X86_REG_CS)};
+        uint32_t fl, pf;
+        if (machine_write_lin(m, esp, frame, 8, false, &fl, &pf) != 0)
+            return -1;
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    }
+    if (load_cs_ss(m, sel, (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0)
+        return -1;
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &target);
+    return 1;
+}
+
+/* iret / far ret to a guest ring-0 selector (which ring 1 may not load): return to its ring-1
+ * copy. */
 static int emulate_return(struct machine *m, bool iret, uint32_t eip)
 {
     struct classic *t = st(m);
     uint32_t w[3];
     uint32_t esp0 = reg(m, UC_X86_REG_ESP);
-    if (pop(m, w, iret ? 3 : 2) < 0 || (w[1] & 3) != 0) {
+    if (pop(m, w, iret ? 3 : 2) < 0 || !kernel_sel(m, (uint16_t)w[1])) {
         uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
         return -1;
     }
@@ -528,27 +627,32 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         enum insn_class c = insn_classify(in, &cr);
         if (c == IC_MOV_TO_CR || c == IC_MOV_FROM_CR)
             return emulate_cr(m, in, eip);
-        if (c == IC_MOV_TO_SEG && x->operands[0].reg == X86_REG_SS) {
+        if (c == IC_MOV_TO_SEG) {
             uint32_t sel;
-            exit_rec(m, VMX_EXCEPTION_NMI, "#GP mov ss", eip);
-            if (src_value(m, &x->operands[1], eip, &sel) < 0 ||
-                load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)sel, 1) < 0)
+            if (src_value(m, &x->operands[1], eip, &sel) < 0)
                 return -1;
-            return 0;
+            exit_rec(m, VMX_EXCEPTION_NMI, "#GP mov seg", eip);
+            return emulate_seg_load(m, x->operands[0].reg, sel & 0xffff);
         }
         return -1;
     }
     case X86_INS_POP:
         if (x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
-            x->operands[0].reg == X86_REG_SS) {
-            uint32_t sel;
-            exit_rec(m, VMX_EXCEPTION_NMI, "#GP pop ss", eip);
-            if (pop(m, &sel, 1) < 0 ||
-                load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)sel, 1) < 0)
+            segreg_of(x->operands[0].reg) != UQ_NSEG) {
+            uint32_t sel, esp0 = reg(m, UC_X86_REG_ESP);
+            exit_rec(m, VMX_EXCEPTION_NMI, "#GP pop seg", eip);
+            if (pop(m, &sel, 1) < 0)
                 return -1;
+            if (emulate_seg_load(m, x->operands[0].reg, sel & 0xffff) < 0) {
+                uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
+                return -1;
+            }
             return 0;
         }
         return -1;
+    case X86_INS_LJMP: case X86_INS_LCALL:
+        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
+        return emulate_far(m, in, eip);
     case X86_INS_INVLPG: {
         uint32_t va;
         exit_rec(m, VMX_INVLPG, "", eip);
@@ -703,6 +807,7 @@ const struct mode_ops mode_trap_classic = {
     .paging_regs = classic_paging_regs,
     .cpu_view = classic_cpu_view,
     .delivered = classic_delivered,
+    .real_seg = classic_real_seg,
     .site_wanted = classic_site_wanted,
     .site = classic_site,
 };

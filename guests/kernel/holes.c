@@ -112,7 +112,7 @@ static int probe_descriptors(void)
     bad += report("lar", ok ? v : 0xFFFFFFFFu, gdt_access_rights(SEL_KCODE));
     __asm__ volatile("lsl %2, %0; setz %1" : "=r"(v), "=q"(ok) : "r"((uint32_t)SEL_KDATA), "0"(0)
                      : "cc");
-    bad += report("lsl", ok ? v : 0xFFFFFFFFu, gdt_limit(SEL_KDATA));
+    bad += report("lsl", ok ? v : 0, gdt_limit(SEL_KDATA));   /* 0: lsl refused the selector */
     __asm__ volatile("verr %w1; setz %0" : "=q"(ok) : "r"((uint32_t)SEL_KCODE) : "cc");
     bad += report("verr", ok, 1);
     __asm__ volatile("verw %w1; setz %0" : "=q"(ok) : "r"((uint32_t)SEL_KDATA) : "cc");
