@@ -192,8 +192,9 @@ struct chart {
     " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
 
 static const struct chart charts[] = {
-    { "overhead", "Modeled time per operation relative to native", "time relative to native",
-      "workload", "no workload has both a native run and a run in another mode", CLUSTERED, 0, 0,
+    { "overhead", "Modeled time per operation relative to native",
+      "time relative to native (log scale)",
+      "workload", "no workload has both a native run and a run in another mode", CLUSTERED, 1, 0,
       "SELECT o.workload, o.mode, o.relative_to_native FROM op_cost o"
       " WHERE o.model = ?1 AND o.relative_to_native IS NOT NULL"
       LATEST_ORDER ", " MODE_ORDER("o.mode") },
@@ -229,13 +230,15 @@ static int write_script(const struct chart *c, const struct pivot *p, const char
         return -errno;
     fprintf(f, "# %s.gp — drawn by `vmlab report` from %s.dat (run: gnuplot %s.gp)\n", c->name,
             c->name, c->name);
-    fprintf(f, "set terminal svg size 960,540 dynamic noenhanced font 'sans,11'"
-               " background rgb 'white'\n");
+    /* Stacked charts have one bar per workload and mode: give their labels room. */
+    const char *size = c->style == STACKED ? "1280,640" : "960,540";
+    fprintf(f, "set terminal svg size %s dynamic noenhanced font 'sans,11'"
+               " background rgb 'white'\n", size);
     fprintf(f, "set output '%s.svg'\n", c->name);
     fprintf(f, "set title '%s (model %s)'\n", c->title, model);
     fprintf(f, "set ylabel '%s'\nset datafile missing '-'\nset key outside right top\n"
-               "set grid ytics\nset xtics rotate by -30\n",
-            c->ylabel);
+               "set grid ytics\nset xtics rotate by %d\n",
+            c->ylabel, c->style == STACKED ? -90 : -30);
     if (c->style == LINES) {
         fprintf(f, "set yrange [0:*]\nset offsets 0.3, 0.3, 0, 0\n");
         fprintf(f, "plot for [i=2:%d] '%s.dat' using 0:i:xtic(1) with linespoints lw 2"
@@ -245,14 +248,14 @@ static int write_script(const struct chart *c, const struct pivot *p, const char
         fprintf(f, "set style data histograms\nset style histogram %s\n"
                    "set style fill solid 0.85 border -1\nset boxwidth 0.9\n",
                 c->style == STACKED ? "rowstacked" : "clustered gap 1");
-        fprintf(f, c->logscale ? "set logscale y\nset yrange [1:*]\n" : "set yrange [0:*]\n");
+        fprintf(f, c->logscale ? "set logscale y\nset yrange [*:*]\n" : "set yrange [0:*]\n");
         fprintf(f, "plot for [i=2:%d] '%s.dat' using i:xtic(1) title columnheader(i)\n",
                 p->nc + 1, c->name);
     }
     if (png)
-        fprintf(f, "set terminal pngcairo size 960,540 noenhanced font 'sans,10'\n"
+        fprintf(f, "set terminal pngcairo size %s noenhanced font 'sans,10'\n"
                    "set output '%s.png'\nreplot\n",
-                c->name);
+                size, c->name);
     return fclose(f) ? -errno : 0;
 }
 
