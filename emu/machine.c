@@ -173,6 +173,13 @@ void machine_cpu_paging_regs(struct machine *m, struct paging_regs *r)
     r->cr4 = (uint32_t)v;
 }
 
+bool machine_if_set(struct machine *m)
+{
+    uint32_t eflags = 0;
+    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
+    return (eflags & (1u << 9)) != 0;
+}
+
 int machine_cpl(struct machine *m)
 {
     uint32_t cs = 0;

@@ -214,6 +214,9 @@ int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8
 /* Current privilege level, read from the CPU. */
 int machine_cpl(struct machine *m);
 
+/* The CPU's interrupt flag (EFLAGS.IF): what native mode and VT-x guests decide interrupts by. */
+bool machine_if_set(struct machine *m);
+
 /* Read/write guest linear memory as the CPU would at privilege `user` (no fault delivery: returns
  * 0, -1 with *fault_lin and *pf_err for a page fault, -2 outside RAM). */
 int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user,

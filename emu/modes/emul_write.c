@@ -122,19 +122,29 @@ static int string_op(struct machine *m, const cs_insn *in, bool user, struct emu
     return 0;
 }
 
+int emul_decode(struct machine *m, uint32_t eip, cs_insn *in)
+{
+    uint8_t code[16];
+    bool user = machine_cpl(m) == 3;
+    /* The instruction may end before a page the guest has not mapped: fall back to fewer bytes. */
+    uint32_t n = sizeof code;
+    while (n > 0 && get(m, eip, code, n, user) < 0)
+        n = n > 1 ? (n + 1) / 2 : 0;
+    if (n == 0)
+        return -1;
+    const uint8_t *p = code;
+    size_t left = n;
+    uint64_t pc = eip;
+    return cs_disasm_iter(m->cs, &p, &left, &pc, in) ? 0 : -1;
+}
+
 int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
 {
     memset(w, 0, sizeof *w);
-    uint8_t code[16];
     bool user = machine_cpl(m) == 3;
-    if (get(m, eip, code, sizeof code, user) < 0 && get(m, eip, code, 1, user) < 0)
-        return -1;
     cs_insn *in = cs_malloc(m->cs);
-    const uint8_t *p = code;
-    size_t left = sizeof code;
-    uint64_t pc = eip;
     int r = -1;
-    if (!cs_disasm_iter(m->cs, &p, &left, &pc, in))
+    if (emul_decode(m, eip, in) < 0)
         goto out;
     snprintf(w->mnemonic, sizeof w->mnemonic, "%.15s", in->mnemonic);
     const cs_x86 *x = &in->detail->x86;
@@ -218,16 +228,9 @@ out:
 
 int emul_mem_operand(struct machine *m, uint32_t eip, uint32_t *lin)
 {
-    uint8_t code[16];
-    bool user = machine_cpl(m) == 3;
-    if (get(m, eip, code, sizeof code, user) < 0 && get(m, eip, code, 1, user) < 0)
-        return -1;
     cs_insn *in = cs_malloc(m->cs);
-    const uint8_t *p = code;
-    size_t left = sizeof code;
-    uint64_t pc = eip;
     int r = -1;
-    if (cs_disasm_iter(m->cs, &p, &left, &pc, in)) {
+    if (emul_decode(m, eip, in) == 0) {
         const cs_x86 *x = &in->detail->x86;
         for (int k = 0; k < x->op_count && r < 0; k++)
             if (x->operands[k].type == X86_OP_MEM)

@@ -13,6 +13,7 @@
 #ifndef VMLAB_EMUL_WRITE_H
 #define VMLAB_EMUL_WRITE_H
 
+#include <capstone/capstone.h>
 #include <stdint.h>
 
 struct machine;
@@ -27,6 +28,10 @@ struct emul_write {
  * instruction. 0 on success; -1 (nothing changed) if the instruction is not one of the above or
  * its operands cannot be read. */
 int emul_write(struct machine *m, uint32_t eip, struct emul_write *w);
+
+/* Decode the guest instruction at linear `eip` (the guest's view of memory) into `in`, allocated
+ * by the caller with cs_malloc on m->cs. 0, or -1 if it cannot be read or decoded. */
+int emul_decode(struct machine *m, uint32_t eip, cs_insn *in);
 
 /* The linear address of the memory operand of the instruction at `eip` (e.g. INVLPG's). 0 or -1. */
 int emul_mem_operand(struct machine *m, uint32_t eip, uint32_t *lin);

@@ -54,12 +54,6 @@ static int native_interrupt(struct machine *m, const struct xevent *ev)
     return deliver_event(m, ev);
 }
 
-static bool native_irq_open(struct machine *m)
-{
-    uint32_t eflags = 0;
-    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
-    return (eflags & (1u << 9)) != 0;
-}
 
 static void native_teardown(struct machine *m) { (void)m; }
 
@@ -69,6 +63,6 @@ const struct mode_ops mode_native = {
     .setup = native_setup,
     .exception = native_exception,
     .interrupt = native_interrupt,
-    .irq_open = native_irq_open,
+    .irq_open = machine_if_set,
     .teardown = native_teardown,
 };

@@ -218,12 +218,6 @@ static int trap_interrupt(struct machine *m, const struct xevent *ev)
     return deliver_event(m, ev);
 }
 
-static bool trap_irq_open(struct machine *m)
-{
-    uint32_t eflags = 0;
-    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
-    return (eflags & (1u << 9)) != 0;
-}
 
 const struct mode_ops mode_trap = {
     .name = "trap",
@@ -231,7 +225,7 @@ const struct mode_ops mode_trap = {
     .setup = trap_setup,
     .exception = trap_exception,
     .interrupt = trap_interrupt,
-    .irq_open = trap_irq_open,
+    .irq_open = machine_if_set,
     .teardown = trap_teardown,
     .paging_regs = trap_paging_regs,
     .site_wanted = trap_site_wanted,

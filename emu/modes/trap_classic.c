@@ -319,9 +319,7 @@ static void classic_delivered(struct machine *m, int cpl, uint32_t eflags)
 
 static bool classic_irq_open(struct machine *m)
 {
-    if (machine_cpl(m) == 3)
-        return (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_IF) != 0;
-    return st(m)->vif != 0;
+    return machine_cpl(m) == 3 ? machine_if_set(m) : st(m)->vif != 0;
 }
 
 /* ---- holes: sensitive instructions that do not trap ------------------------------------- */
@@ -758,17 +756,11 @@ static int classic_exception(struct machine *m, const struct xevent *ev)
         return shadow_exception(t->sh, &t->v, ev);
     if (ev->kind != XK_FAULT || ev->vector != 13 || machine_cpl(m) != 1)
         return shadow_deliver_recorded(m, ev);
-    uint8_t code[16];
-    if (guest_read(m, ev->eip, code, sizeof code) < 0 && guest_read(m, ev->eip, code, 1) < 0)
-        return shadow_deliver_recorded(m, ev);
     cs_insn *in = cs_malloc(m->cs);
-    const uint8_t *p = code;
-    size_t left = sizeof code;
-    uint64_t pc = ev->eip;
     int r = -1;
     int cr;
     enum insn_class cls = IC_NONE;
-    if (cs_disasm_iter(m->cs, &p, &left, &pc, in)) {
+    if (emul_decode(m, ev->eip, in) == 0) {
         cls = insn_classify(in, &cr);
         r = emulate(m, in, ev->eip);
     }
