@@ -34,7 +34,7 @@
 
 struct run_opts {
     const char *guest, *mode, *cmdline, *db, *console_file, *suite, *trace;
-    uint64_t ram_mib, ips, max_insns, bucket;
+    uint64_t ram_mib, ips, max_insns, bucket, window;
     double timeout;
     bool quiet;
     int progress_fd;
@@ -79,6 +79,8 @@ static void usage(FILE *f)
             "  --ips N               instructions per simulated second (default 1000000000)\n"
             "  --max-instructions N  stop after N instructions of guest time\n"
             "  --timeout SEC         stop after SEC seconds of wall-clock time (default 600)\n"
+            "  --monitor-window A    monitors: linear address where the monitor's reserved window\n"
+            "                        starts (4 MiB aligned, default 0xffc00000, the top 4 MiB)\n"
             "  --console FILE        also write the guest console to FILE\n"
             "  --quiet               do not copy the guest console to stdout\n"
             "  --progress-fd FD      write 'progress <instructions>' lines to FD\n"
@@ -109,7 +111,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"max-instructions", required_argument, 0, 'x'}, {"timeout", required_argument, 0, 'T'},
         {"console", required_argument, 0, 'C'}, {"quiet", no_argument, 0, 'q'},
         {"progress-fd", required_argument, 0, 'p'}, {"suite", required_argument, 0, 's'},
-        {"list-modes", no_argument, 0, 'L'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"monitor-window", required_argument, 0, 'W'}, {"list-modes", no_argument, 0, 'L'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->mode = "native";
     o->cmdline = "";
@@ -117,6 +119,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     o->ram_mib = 256;
     o->ips = 1000000000ull;
     o->bucket = 1000000;
+    o->window = 0xffc00000u;
     o->timeout = 600;
     o->progress_fd = -1;
     optind = 1;
@@ -134,6 +137,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case 'q': o->quiet = true; break;
         case 's': o->suite = optarg; break;
         case 'b': if (parse_u64("--bucket", optarg, &o->bucket)) return -1; break;
+        case 'W': {
+            char *end;
+            errno = 0;
+            unsigned long long w = strtoull(optarg, &end, 0);
+            if (errno || *end || w > 0xffc00000ull || (w & 0x3fffff) || w < 0xf0000000ull) {
+                fprintf(stderr, "vmlab run: --monitor-window must be a 4 MiB-aligned address "
+                        "between 0xf0000000 and 0xffc00000, got '%s'\n", optarg);
+                return -1;
+            }
+            o->window = (uint64_t)w;
+            break;
+        }
         case 'r': if (parse_u64("--ram", optarg, &o->ram_mib)) return -1; break;
         case 'i': if (parse_u64("--ips", optarg, &o->ips)) return -1; break;
         case 'x': if (parse_u64("--max-instructions", optarg, &o->max_insns)) return -1; break;
@@ -205,7 +220,8 @@ int cmd_run(int argc, char **argv)
     if (run_record_open(&rec, o.db, &(struct run_record_info){
             .guest = o.guest, .cmdline = o.cmdline, .mode = o.mode, .suite = o.suite,
             .full = !strcmp(o.trace, "full"), .ram_mib = o.ram_mib, .ips = o.ips,
-            .max_insns = o.max_insns, .timeout = o.timeout, .bucket = o.bucket},
+            .max_insns = o.max_insns, .timeout = o.timeout, .bucket = o.bucket,
+            .window = o.window},
             err, sizeof err) < 0) {
         fprintf(stderr, "vmlab run: %s\n", err);
         if (con.file)
@@ -219,6 +235,7 @@ int cmd_run(int argc, char **argv)
     cfg.max_insns = o.max_insns;
     cfg.wall_limit = o.timeout;
     cfg.bucket_width = o.bucket;
+    cfg.monitor_window = (uint32_t)o.window;
     cfg.cmdline = o.cmdline;
     cfg.console = console_sink;
     cfg.console_opaque = &con;

@@ -32,6 +32,7 @@ void machine_config_defaults(struct machine_config *cfg)
     cfg->ips = 1000000000ull;
     cfg->epoch = 1767225600ull; /* 2026-01-01 00:00:00 UTC */
     cfg->cmdline = "";
+    cfg->monitor_window = 0xffc00000u;  /* the top 4 MiB, as VMware's monitor */
     cfg->console = stdout_sink;
     cfg->diag = stderr;
 }

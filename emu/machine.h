@@ -62,6 +62,8 @@ struct machine_config {
     uint64_t max_insns;          /* stop after this much guest time (instructions), 0 = none */
     double wall_limit;           /* seconds of host time, 0 = none */
     uint64_t bucket_width;       /* time-series bucket (instructions), 0 = none */
+    uint32_t monitor_window;     /* monitors: first linear address reserved for the monitor
+                                  * (4 MiB aligned; the guest may not map from there up) */
     const char *cmdline;         /* guest command line (Multiboot) */
     uart_sink_fn console;        /* where COM1 output goes */
     void *console_opaque;

@@ -43,10 +43,12 @@ int run_record_open(struct run_record *r, const char *path, const struct run_rec
     char workload[64], config[256];
     workload_of(info->cmdline, workload, sizeof workload);
     snprintf(config, sizeof config,
-             "ram_mib=%llu ips=%llu max_instructions=%llu timeout=%g bucket=%llu trace=%s",
+             "ram_mib=%llu ips=%llu max_instructions=%llu timeout=%g bucket=%llu trace=%s "
+             "monitor_window=0x%llx",
              (unsigned long long)info->ram_mib, (unsigned long long)info->ips,
              (unsigned long long)info->max_insns, info->timeout,
-             (unsigned long long)info->bucket, info->full ? "full" : "counts");
+             (unsigned long long)info->bucket, info->full ? "full" : "counts",
+             (unsigned long long)info->window);
     struct tdb_run_info ri = {.guest = info->guest, .workload = workload,
                               .params = info->cmdline, .mode = info->mode, .config = config,
                               .suite = info->suite};

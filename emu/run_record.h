@@ -19,7 +19,7 @@ struct tdb;
 struct run_record_info {
     const char *guest, *cmdline, *mode, *suite;
     bool full;
-    uint64_t ram_mib, ips, max_insns, bucket;
+    uint64_t ram_mib, ips, max_insns, bucket, window;
     double timeout;
 };
 

@@ -34,7 +34,6 @@
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
-#define MONITOR_WINDOW_BASE 0xffc00000u   /* top 4 MiB, as VMware's monitor */
 
 struct trap_state {
     struct vcpu v;
@@ -70,7 +69,7 @@ static int trap_setup(struct machine *m, const struct boot_info *bi, char *errbu
     }
     m->mode_state = t;
     t->v.cr0 = CR0_PE | (1u << 4);
-    t->sh = shadow_create(m, SHADOW_POOL_BYTES, MONITOR_WINDOW_BASE, errbuf, errlen);
+    t->sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
     if (!t->sh)
         return -1;
     if (loader_enter(m, bi, errbuf, errlen) < 0)

@@ -42,10 +42,11 @@
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
-#define WINDOW_BASE 0xffc00000u
-#define MON_GDT_VA WINDOW_BASE               /* window page 0 */
-#define MON_TSS_VA (WINDOW_BASE + 0x1000)    /* window page 1: the monitor's TSS and LDT */
-#define MON_IDT_VA (WINDOW_BASE + 0x2000)    /* never mapped: the CPU never vectors itself */
+/* The monitor's window (m->cfg.monitor_window, default the top 4 MiB): page 0 its GDT, page 1 its
+ * TSS and LDT, page 2 where its IDTR points (never mapped: the CPU never vectors itself). */
+#define MON_GDT_VA(m) ((m)->cfg.monitor_window)
+#define MON_TSS_VA(m) ((m)->cfg.monitor_window + 0x1000)
+#define MON_IDT_VA(m) ((m)->cfg.monitor_window + 0x2000)
 #define MON_GDT_MAX 254                      /* guest entries the monitor shadows */
 #define COPY_BASE 256                        /* ring-1 copy of guest entry i is entry COPY_BASE+i */
 #define MON_TSS_IDX 510
@@ -91,7 +92,7 @@ static int guest_read(struct machine *m, uint32_t lin, void *buf, uint32_t len)
 
 /* ---- the monitor's descriptor tables ---------------------------------------------------- */
 
-static uint64_t compress(uint64_t d)
+static uint64_t compress(uint64_t d, uint32_t window)
 {
     uint32_t hi = (uint32_t)(d >> 32);
     if (!(hi & (1u << 12)))                  /* system descriptor: the CPU must not use it */
@@ -102,7 +103,7 @@ static uint64_t compress(uint64_t d)
     struct desc x;
     desc_decode((uint32_t)d, hi, &x);
     if (x.base == 0 && x.g && x.limit == 0xffffffffu) {
-        uint64_t lim = (WINDOW_BASE >> 12) - 1;   /* flat segments stop below the window */
+        uint64_t lim = (window >> 12) - 1;   /* flat segments stop below the window */
         d = (d & ~0xffffull & ~(0xfull << 48)) | (lim & 0xffff) | ((lim >> 16) << 48);
     }
     return d;
@@ -145,20 +146,20 @@ static int rebuild_gdt(struct machine *m)
         uint64_t own = (d >> 44) & 1 ? d | (1ull << 40) : d & ~(1ull << 47);
         memcpy(t->mgdt + i * 8, &own, 8);
         if (ring0_codedata(d)) {
-            uint64_t c = compress(d);
+            uint64_t c = compress(d, m->cfg.monitor_window);
             memcpy(t->mgdt + (COPY_BASE + i) * 8, &c, 8);
         }
     }
     t->mgdt_n = n;
-    put_desc(t->mgdt, MON_TSS_IDX, MON_TSS_VA, 0x67, 0x8b);        /* busy 32-bit TSS */
-    put_desc(t->mgdt, MON_LDT_IDX, MON_TSS_VA + 0x800, 7, 0x82);   /* LDT */
+    put_desc(t->mgdt, MON_TSS_IDX, MON_TSS_VA(m), 0x67, 0x8b);        /* busy 32-bit TSS */
+    put_desc(t->mgdt, MON_LDT_IDX, MON_TSS_VA(m) + 0x800, 7, 0x82);   /* LDT */
     uint16_t iomap = 0x68;                                   /* past the limit: no I/O bitmap */
     memcpy(t->mtss + 0x66, &iomap, 2);
-    uc_x86_mmr gdtr = {.base = MON_GDT_VA, .limit = 4095};
-    uc_x86_mmr idtr = {.base = MON_IDT_VA, .limit = 0x7ff};
-    uc_x86_mmr tr = {.selector = MON_TSS_IDX * 8, .base = MON_TSS_VA, .limit = 0x67,
+    uc_x86_mmr gdtr = {.base = MON_GDT_VA(m), .limit = 4095};
+    uc_x86_mmr idtr = {.base = MON_IDT_VA(m), .limit = 0x7ff};
+    uc_x86_mmr tr = {.selector = MON_TSS_IDX * 8, .base = MON_TSS_VA(m), .limit = 0x67,
                      .flags = 0x8b00};
-    uc_x86_mmr ldtr = {.selector = MON_LDT_IDX * 8, .base = MON_TSS_VA + 0x800, .limit = 7,
+    uc_x86_mmr ldtr = {.selector = MON_LDT_IDX * 8, .base = MON_TSS_VA(m) + 0x800, .limit = 7,
                        .flags = 0x8200};
     uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
     uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
@@ -230,7 +231,7 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
     }
     m->mode_state = t;
     t->v.cr0 = CR0_PE | (1u << 4);
-    t->sh = shadow_create(m, SHADOW_POOL_BYTES, WINDOW_BASE, errbuf, errlen);
+    t->sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
     if (!t->sh || !(t->mgdt = shadow_window_page(t->sh, 0)) ||
         !(t->mtss = shadow_window_page(t->sh, 1))) {
         if (!errbuf[0])
@@ -362,10 +363,10 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
         snprintf(detail, sizeof detail, "IF restored by the CPU: no (ring 1)");
         break;
     case IC_SGDT:
-        snprintf(detail, sizeof detail, "base observed=%08x native=%08x", MON_GDT_VA, t->gdt_base);
+        snprintf(detail, sizeof detail, "base observed=%08x native=%08x", MON_GDT_VA(m), t->gdt_base);
         break;
     case IC_SIDT:
-        snprintf(detail, sizeof detail, "base observed=%08x native=%08x", MON_IDT_VA, t->idt_base);
+        snprintf(detail, sizeof detail, "base observed=%08x native=%08x", MON_IDT_VA(m), t->idt_base);
         break;
     case IC_STR:
         snprintf(detail, sizeof detail, "observed=%04x native=%04x", MON_TSS_IDX * 8, t->tr_sel);
