@@ -1,0 +1,366 @@
+/*
+ * pv.c — `pv`: paravirtualization, Xen style (the interface: guests/include/pv_abi.h).
+ *
+ * The guest kernel knows it runs on a hypervisor. It runs in ring 1 on its own page tables (direct
+ * paging: no shadow), which it may read but changes only through validated hypercalls
+ * (pv_hypercall.c, pv_mm.c); its interrupt flag is a mask in a shared page it writes without
+ * entering the hypervisor; its faults go through a trap table it registered.
+ *
+ * Start of day, like Xen's domain builder: the kernel ELF is loaded at its physical addresses; after
+ * it the builder lays out, one frame each, the start-info page, the shared-info page, the
+ * hypervisor's GDT, IDT and TSS (segment-descriptor pages: the guest maps them read-only and can
+ * never map them writable), a 16 KiB boot stack, then the initial page directory and page tables
+ * mapping [virt_base, virt_base + mapped_bytes) onto physical memory from 0, page tables read-only.
+ * The directory is pinned (every entry validated once) and made the base pointer; the kernel starts
+ * at the PV header's entry in ring 1 with ESI pointing at the start info.
+ *
+ * Where the hypervisor is entered, and what is counted:
+ *   hypercall (int 0x82)     class hypercall, reason = number, qualifier = name/sub-command,
+ *                            count2 = batch elements; validations (class validation) per table
+ *   fault bounce             class exit, reason 0 (EXCEPTION_NMI), qualifier "#PF bounce" ...:
+ *                            the hypervisor forwards the fault through the trap table
+ *   hardware interrupt       class exit, reason 1: the hypervisor's own timer; it becomes an
+ *                            event, delivered as an upcall (class interrupt, qualifier "upcall")
+ *   fast system call         class softint only: the CPU reaches the guest's handler directly
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/deliver.h"
+#include "emu/modes/mode.h"
+#include "emu/modes/pv.h"
+#include "emu/run.h"
+#include "emu/vmx.h"
+
+#define MAX_SCAN 8192
+#define BOOT_STACK_PAGES 4
+
+static void on_validate(void *opaque, uint32_t frame, int level, unsigned entries, int outcome)
+{
+    struct machine *m = opaque;
+    ev_record(&m->ev, m->time, EV_VALIDATION, level, outcome ? "refused" : "ok", entries, 0, 1);
+}
+
+static const struct pv_header *find_header(struct machine *m, uint32_t lo, uint32_t hi)
+{
+    for (uint32_t a = lo; a + sizeof(struct pv_header) <= hi && a < lo + MAX_SCAN; a += 4) {
+        const struct pv_header *h = (const struct pv_header *)(m->ram + a);
+        if (h->magic == PV_HEADER_MAGIC && h->version == PV_HEADER_VERSION)
+            return h;
+    }
+    return NULL;
+}
+
+static void put_desc(uint8_t *tab, unsigned i, uint32_t base, uint32_t limit, uint8_t access,
+                     uint8_t flags)
+{
+    uint64_t d = (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) |
+                 ((uint64_t)access << 40) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
+                 ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56);
+    memcpy(tab + i * 8, &d, 8);
+}
+
+static int seg(struct machine *m, uint16_t sel, struct uq_seg *out)
+{
+    struct pv *p = pv_of(m);
+    unsigned i = sel >> 3;
+    if (i == 0 || i > 4)
+        return -1;
+    uint64_t d;
+    memcpy(&d, m->ram + p->gdt_pa + i * 8, 8);
+    out->selector = sel;
+    out->base = 0;
+    out->limit = ((uint32_t)(d & 0xffff) | (uint32_t)((d >> 32) & 0xf0000)) << 12 | 0xfff;
+    out->flags = (uint32_t)(d >> 32);
+    return 0;
+}
+
+static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    struct pv *p = pv_of(m);
+    const struct pv_header *h = find_header(m, bi->load_low, bi->load_high);
+    if (!h) {
+        snprintf(errbuf, errlen, "the guest has no PV header: it is not a paravirtualized kernel");
+        return -1;
+    }
+    p->virt_base = h->virt_base;
+    uint32_t entry = h->entry;
+    uint32_t nr = (uint32_t)(m->ram_size >> 12);
+    uint32_t alloc = (bi->load_high + 0xfffu) >> 12;   /* first free frame */
+    uint32_t si = alloc, sh = alloc + 1, gdt = alloc + 2, idt = alloc + 3, tss = alloc + 4;
+    uint32_t stack = alloc + 5, l2 = stack + BOOT_STACK_PAGES, l1 = l2 + 1;
+    uint32_t mapped = 4u << 20, nl1;
+    for (;;) {
+        nl1 = mapped >> 22;
+        if (((l1 + nl1) << 12) + (512u << 10) <= mapped)
+            break;
+        mapped += 4u << 20;
+    }
+    if (mapped > m->ram_size || (uint64_t)p->virt_base + mapped > HYPERVISOR_VIRT_START ||
+        (p->virt_base & 0x3fffff)) {
+        snprintf(errbuf, errlen, "cannot build the PV domain: %u MiB of RAM, kernel base 0x%08x",
+                 (unsigned)(m->ram_size >> 20), p->virt_base);
+        return -1;
+    }
+    uint32_t first_free = l1 + nl1;
+    memset(m->ram + ((uint64_t)si << 12), 0, (size_t)(first_free - si) << 12);
+    p->start_info_pa = si << 12;
+    p->shared_info_pa = sh << 12;
+    p->gdt_pa = gdt << 12;
+    p->idt_pa = idt << 12;
+    p->tss_pa = tss << 12;
+    p->gdt_va = p->virt_base + p->gdt_pa;
+    p->idt_va = p->virt_base + p->idt_pa;
+    p->tss_va = p->virt_base + p->tss_pa;
+    /* Initial mapping: everything read-write but the page tables and descriptor pages. */
+    for (uint32_t f = 0; f < (mapped >> 12); f++) {
+        bool ro = (f >= l2 && f < first_free) || f == gdt || f == idt || f == tss;
+        uint32_t pte = (f << 12) | PTE_P | (ro ? 0 : PTE_W);
+        memcpy(m->ram + ((uint64_t)(l1 + (f >> 10)) << 12) + (f & 1023) * 4, &pte, 4);
+    }
+    for (uint32_t i = 0; i < nl1; i++) {
+        uint32_t pde = ((l1 + i) << 12) | PTE_P | PTE_W;
+        memcpy(m->ram + ((uint64_t)l2 << 12) + ((p->virt_base >> 22) + i) * 4, &pde, 4);
+    }
+    /* The hypervisor's GDT: ring-1 and ring-3 flat segments up to the hypervisor's range. */
+    uint32_t lim = (HYPERVISOR_VIRT_START >> 12) - 1;
+    uint8_t *g = m->ram + p->gdt_pa;
+    put_desc(g, 1, 0, lim, 0xbb, 0xc);   /* ring-1 code, accessed */
+    put_desc(g, 2, 0, lim, 0xb3, 0xc);   /* ring-1 data */
+    put_desc(g, 3, 0, lim, 0xfb, 0xc);   /* ring-3 code */
+    put_desc(g, 4, 0, lim, 0xf3, 0xc);   /* ring-3 data */
+    uint16_t iomap = 0x68;               /* no I/O bitmap: a PV guest has no ports */
+    memcpy(m->ram + p->tss_pa + 0x66, &iomap, 2);
+    /* Start info and shared info. */
+    struct pv_start_info *s = (struct pv_start_info *)(m->ram + p->start_info_pa);
+    snprintf(s->magic, sizeof s->magic, "%s", PV_START_MAGIC);
+    s->nr_pages = nr;
+    s->shared_info = p->virt_base + p->shared_info_pa;
+    s->pt_base = p->virt_base + (l2 << 12);
+    s->nr_pt_frames = 1 + nl1;
+    s->first_free_pfn = first_free;
+    s->mapped_bytes = mapped;
+    snprintf(s->cmd_line, sizeof s->cmd_line, "%s", m->cfg.cmdline ? m->cfg.cmdline : "");
+    struct pv_shared_info *shi = pv_shared(m);
+    shi->vcpu_info.evtchn_upcall_mask = 1;
+    shi->ips = m->cfg.ips;
+    /* Direct paging: descriptor pages typed, the directory pinned (validating every table). */
+    if (pvmm_init(&p->mm, m->ram, nr, HYPERVISOR_VIRT_START) < 0) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    p->mm.on_validate = on_validate;
+    p->mm.opaque = m;
+    if (pvmm_get_type(&p->mm, gdt, PVMM_SEGDESC) || pvmm_get_type(&p->mm, idt, PVMM_SEGDESC) ||
+        pvmm_get_type(&p->mm, tss, PVMM_SEGDESC) || pvmm_pin(&p->mm, l2, 2) ||
+        pvmm_new_baseptr(&p->mm, l2, &p->base)) {
+        snprintf(errbuf, errlen, "the initial page tables do not validate: %s", p->mm.last_error);
+        return -1;
+    }
+    /* The CPU: paging on the guest's tables, ring 1. */
+    uint64_t cr4 = 0, cr3 = (uint64_t)l2 << 12, cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4);
+    uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
+    uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
+    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+    uc_x86_mmr gdtr = {.base = p->gdt_va, .limit = 5 * 8 - 1};
+    uc_x86_mmr idtr = {.base = p->idt_va, .limit = 256 * 8 - 1};
+    uc_x86_mmr tr = {.selector = 0, .base = p->tss_va, .limit = 0x67, .flags = 0x8b00};
+    uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
+    uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
+    uc_reg_write(m->uc, UC_X86_REG_TR, &tr);
+    struct uq_seg cs, ds;
+    seg(m, PV_SEL_CS1, &cs);
+    seg(m, PV_SEL_DS1, &ds);
+    const struct uq_seg *segs[UQ_NSEG] = {&ds, &cs, &ds, &ds, &ds, &ds};
+    if (uq_load_segs(&m->quirks, m->uc, segs, 1, NULL) < 0) {
+        snprintf(errbuf, errlen, "unicorn refused the ring-1 start state");
+        return -1;
+    }
+    uint32_t esp = p->virt_base + ((stack + BOOT_STACK_PAGES) << 12), esi = s->pt_base - 0;
+    esi = p->virt_base + p->start_info_pa;
+    uint32_t eflags = 0x202, zero = 0;
+    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    uc_reg_write(m->uc, UC_X86_REG_ESI, &esi);
+    uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
+    uc_reg_write(m->uc, UC_X86_REG_EAX, &zero);
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &entry);
+    pv_build_idt(m);
+    return 0;
+}
+
+/* The hypervisor owns the PIC and PIT: IRQ 0 only, edge, vector 0x20. */
+static void hw_init(struct machine *m)
+{
+    static const uint8_t seq[][2] = {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01},
+                                     {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01},
+                                     {0x21, 0xfe}, {0xa1, 0xff}, {0x43, 0x30}};
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
+        pio_write(&m->bus, seq[i][0], 1, seq[i][1]);
+}
+
+static int pv_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    struct pv *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    m->mode_state = p;
+    hw_init(m);
+    return builder(m, bi, errbuf, errlen);
+}
+
+static void pv_teardown(struct machine *m)
+{
+    struct pv *p = pv_of(m);
+    if (!p)
+        return;
+    pvmm_free(&p->mm);
+    free(p);
+    m->mode_state = NULL;
+}
+
+void pv_build_idt(struct machine *m)
+{
+    struct pv *p = pv_of(m);
+    uint8_t *idt = m->ram + p->idt_pa;
+    memset(idt, 0, 4096);
+    for (int v = 0; v < 256; v++) {
+        const struct pv_trap_info *t = &p->traps[v];
+        uint32_t addr = t->address, sel = PV_SEL_CS1, dpl = PV_TRAP_DPL(t->flags);
+        if (v == PV_UPCALL_VECTOR && p->event_eip) {
+            addr = p->event_eip;
+            dpl = 1;
+        }
+        if (!addr)
+            continue;
+        /* Trap gates: the real IF stays set; the guest's own flag is the event mask. */
+        uint32_t lo = (sel << 16) | (addr & 0xffff);
+        uint32_t hi = (addr & 0xffff0000u) | (1u << 15) | (dpl << 13) | (0xfu << 8);
+        memcpy(idt + v * 8, &lo, 4);
+        memcpy(idt + v * 8 + 4, &hi, 4);
+    }
+}
+
+void pv_arm_timer(struct machine *m)
+{
+    struct pv *p = pv_of(m);
+    if (!p->timer_deadline)
+        return;
+    uint64_t now = machine_now(m);
+    uint64_t d = p->timer_deadline > now ? p->timer_deadline - now : 1;
+    uint64_t ticks = (d * PIT_HZ + m->cfg.ips - 1) / m->cfg.ips;
+    if (ticks < 1)
+        ticks = 1;
+    if (ticks > 0xffff)
+        ticks = 0xffff;   /* longer waits re-arm on the way */
+    pio_write(&m->bus, 0x43, 1, 0x30);           /* channel 0, lobyte/hibyte, mode 0 */
+    pio_write(&m->bus, 0x40, 1, ticks & 0xff);
+    pio_write(&m->bus, 0x40, 1, (ticks >> 8) & 0xff);
+}
+
+int pv_deliver_events(struct machine *m)
+{
+    struct pv *p = pv_of(m);
+    struct pv_shared_info *s = pv_shared(m);
+    if (!s->vcpu_info.evtchn_upcall_pending || s->vcpu_info.evtchn_upcall_mask || !p->event_eip)
+        return 0;
+    s->vcpu_info.evtchn_upcall_mask = 1;
+    s->system_time = machine_now(m);
+    uint32_t eip = 0;
+    uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
+    struct xevent x = {.kind = XK_EXTINT, .vector = PV_UPCALL_VECTOR, .eip = eip, .insn_eip = eip,
+                       .irq = -1};
+    ev_record(&m->ev, m->time, EV_INTERRUPT, PV_UPCALL_VECTOR, "upcall", 0, eip,
+              machine_cpl(m));
+    return deliver_event(m, &x);
+}
+
+static int bounce(struct machine *m, const struct xevent *ev, const char *what)
+{
+    struct pv *p = pv_of(m);
+    const struct pv_trap_info *t = &p->traps[ev->vector];
+    bool fast = ev->kind == XK_SOFTINT && (t->flags & PV_TRAP_FAST);
+    if (!fast) {
+        char q[32];
+        const char *n = vector_name(ev->vector);
+        snprintf(q, sizeof q, "%s bounce", n ? n : what);
+        ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, q, 0, ev->eip,
+                  machine_cpl(m));
+    }
+    if (ev->kind == XK_SOFTINT)
+        ev_record(&m->ev, m->time, EV_SOFTINT, ev->vector, fast ? "fast" : "", 0, ev->insn_eip,
+                  machine_cpl(m));
+    else
+        ev_record(&m->ev, m->time, EV_FAULT, ev->vector, vector_name(ev->vector), 0, ev->eip,
+                  machine_cpl(m));
+    if (ev->kind == XK_FAULT && ev->vector == 14)
+        pv_shared(m)->vcpu_info.cr2 = ev->cr2;
+    if (deliver_event(m, ev) < 0)
+        return -1;
+    if (t->flags & PV_TRAP_MASK_EVENTS)
+        pv_shared(m)->vcpu_info.evtchn_upcall_mask = 1;
+    return pv_deliver_events(m);
+}
+
+static int pv_exception(struct machine *m, const struct xevent *ev)
+{
+    if (ev->kind == XK_SOFTINT && ev->vector == HYPERCALL_VECTOR && machine_cpl(m) == 1) {
+        if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0)
+            return -1;
+        return m->end ? -1 : pv_deliver_events(m);
+    }
+    return bounce(m, ev, "int");
+}
+
+static int pv_interrupt(struct machine *m, const struct xevent *ev)
+{
+    struct pv *p = pv_of(m);
+    char q[16];
+    snprintf(q, sizeof q, "irq%d", ev->irq);
+    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXTERNAL_INTERRUPT, q, 0, ev->eip,
+              machine_cpl(m));
+    pio_write(&m->bus, 0x20, 1, 0x20);           /* the hypervisor's EOI */
+    if (ev->irq == 0 && p->timer_deadline) {
+        if (machine_now(m) >= p->timer_deadline) {
+            p->timer_deadline = 0;
+            if (p->timer_bound) {
+                struct pv_shared_info *s = pv_shared(m);
+                s->evtchn_pending[0] |= 1u << 1;
+                s->vcpu_info.evtchn_pending_sel |= 1;
+                s->vcpu_info.evtchn_upcall_pending = 1;
+            }
+        } else {
+            pv_arm_timer(m);
+        }
+    }
+    return pv_deliver_events(m);
+}
+
+static bool pv_irq_open(struct machine *m) { return true; }
+
+static void pv_cpu_view(struct machine *m, struct cpu_view *v)
+{
+    struct pv *p = pv_of(m);
+    deliver_real_view(m, v);
+    v->idt_base = p->idt_va;
+    v->idt_limit = 256 * 8 - 1;
+    v->gdt_base = p->gdt_va;
+    v->gdt_limit = 5 * 8 - 1;
+    v->tr_sel = 0x28;
+    v->tr_base = p->tss_va;
+    v->tr_limit = 0x67;
+    v->kernel_ring = 1;
+}
+
+const struct mode_ops mode_pv = {
+    .name = "pv",
+    .summary = "paravirtualization, Xen style: hypercalls, validated direct paging, event upcalls",
+    .setup = pv_setup,
+    .exception = pv_exception,
+    .interrupt = pv_interrupt,
+    .irq_open = pv_irq_open,
+    .teardown = pv_teardown,
+    .cpu_view = pv_cpu_view,
+};

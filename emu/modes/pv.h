@@ -1,0 +1,61 @@
+/*
+ * pv.h — private state of the `pv` mode, shared by its files:
+ *
+ *   pv.c            the mode: start of day (domain builder), faults, interrupts, event upcalls
+ *   pv_hypercall.c  the hypercall table and one handler per hypercall
+ *   pv_mm.c         direct paging: page types, validation (pure functions)
+ *
+ * The guest interface is guests/include/pv_abi.h.
+ */
+#ifndef VMLAB_PV_H
+#define VMLAB_PV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/machine.h"
+#include "emu/modes/pv_mm.h"
+#include "guests/include/pv_abi.h"
+
+#define PV_UPCALL_VECTOR 0xf0        /* IDT slot of the event callback in the hypervisor's IDT */
+#define PV_SEL_CS1 0x09              /* the hypervisor's GDT: ring-1 code, ring-1 data, ... */
+#define PV_SEL_DS1 0x11
+#define PV_SEL_CS3 0x1b
+#define PV_SEL_DS3 0x23
+
+struct pv {
+    struct pvmm mm;
+    uint32_t virt_base;              /* kernel virtual base (virtual = virt_base + physical) */
+    uint32_t base;                   /* current page directory frame (CR3 >> 12) */
+    /* Frames the builder gave the domain's hypervisor-owned pages (typed segment-descriptor
+     * pages, mapped read-only in the guest): */
+    uint32_t start_info_pa, shared_info_pa, gdt_pa, idt_pa, tss_pa;
+    uint32_t gdt_va, idt_va, tss_va;
+    struct pv_trap_info traps[256];  /* the guest's trap table, by vector (address 0: none) */
+    uint32_t event_cs, event_eip;    /* set_callbacks */
+    bool timer_bound;                /* VIRQ_TIMER bound to port 1 */
+    uint64_t timer_deadline;         /* set_timer_op, guest time; 0 = none */
+};
+
+static inline struct pv *pv_of(struct machine *m) { return m->mode_state; }
+
+static inline struct pv_shared_info *pv_shared(struct machine *m)
+{
+    return (struct pv_shared_info *)(m->ram + pv_of(m)->shared_info_pa);
+}
+
+/* Handle the hypercall in EAX/EBX.. of the stopped CPU (int 0x82 from ring 1). Sets EAX.
+ * 0 to continue, -1 when the run ended. */
+int pv_hypercall(struct machine *m, uint32_t eip_after);
+
+/* Rebuild the hypervisor's IDT from the trap table and the event callback. */
+void pv_build_idt(struct machine *m);
+
+/* Deliver pending, unmasked events to the guest's event callback (called on every way back to
+ * the guest, as Xen does). 0 or -1. */
+int pv_deliver_events(struct machine *m);
+
+/* Program the PIT (owned by the hypervisor) for the guest's timer deadline. */
+void pv_arm_timer(struct machine *m);
+
+#endif

@@ -1,0 +1,236 @@
+/* pv_hello.S — the smallest paravirtual guest: checks the `pv` hypervisor's start of day and
+ * its main hypercalls, printing one line per check through console_io, and shuts down with
+ * 0x10 when all passed (0x11 at the first failure).
+ *
+ *   1. start info: magic, nr_pages, shared-info and page-directory pointers
+ *   2. set_trap_table (#PF handler, fast int 0x80 at DPL 3), stack_switch, set_callbacks
+ *   3. refusals: a PTE naming a frame beyond RAM, a writable mapping of the page directory,
+ *      a trap table with a ring-0 handler, an unknown hypercall — each a negative errno
+ *   4. update_va_mapping: a page made read-only faults on write (#PF bounced, CR2 in the shared
+ *      info), the handler maps it writable again and the write is retried
+ *   5. int 0x80 reaches its handler (fast path)
+ *   6. events: VIRQ_TIMER bound, set_timer_op, sched_op block; the upcall arrives
+ *   7. sched_op shutdown(poweroff, 0x10)
+ */
+#include "../../guests/include/pv_abi.h"
+
+#define VIRT 0xc0000000
+
+	.section .multiboot, "a"
+	.align 4
+	.long 0x1badb002, 0x00000003, -(0x1badb002 + 0x00000003)
+	.long PV_HEADER_MAGIC, PV_HEADER_VERSION, pv_entry, VIRT
+
+/* hypercall NR: number in EAX, arguments already in EBX.. */
+.macro hcall nr
+	movl $\nr, %eax
+	int $0x82
+.endm
+
+/* say "text": console_io write */
+.macro say s
+	.pushsection .rodata
+.Ls\@: .ascii "\s"
+.Le\@:
+	.popsection
+	pushal
+	movl $CONSOLEIO_write, %ebx
+	movl $(.Le\@ - .Ls\@), %ecx
+	movl $.Ls\@, %edx
+	hcall __HYPERVISOR_console_io
+	popal
+.endm
+
+.macro expect_fail what
+	testl %eax, %eax
+	js 1f
+	say "FAIL: \what accepted\n"
+	jmp fail
+1:	say "\what refused: ok\n"
+.endm
+
+	.text
+	.globl _start
+_start:					/* reached only when booted natively: not a PV boot */
+	movl $0x11, %eax
+	outl %eax, $0xf4
+	hlt
+
+pv_entry:
+	movl %esi, start_info
+	cmpl $0x616c6d76, (%esi)		/* "vmla" of "vmlab-pv-1" */
+	jne fail
+	say "pv_hello: start info magic ok\n"
+	movl 36(%esi), %eax			/* shared_info */
+	movl %eax, shared
+	movl 44(%esi), %eax			/* pt_base (virtual) */
+	subl $VIRT, %eax
+	shrl $12, %eax
+	movl %eax, pd_frame
+	movl 52(%esi), %eax			/* first_free_pfn */
+	movl %eax, free_pfn
+
+	movl $traps, %ebx
+	hcall __HYPERVISOR_set_trap_table
+	testl %eax, %eax
+	jnz fail
+	movl $FLAT_RING1_DS, %ebx
+	movl $stack_top, %ecx
+	hcall __HYPERVISOR_stack_switch
+	movl $FLAT_RING1_CS, %ebx
+	movl $upcall, %ecx
+	xorl %edx, %edx
+	xorl %esi, %esi
+	hcall __HYPERVISOR_set_callbacks
+	testl %eax, %eax
+	jnz fail
+	say "trap table, stack, callbacks: ok\n"
+
+	/* A PTE naming a frame far beyond RAM (frame 0x7f000). */
+	movl free_pfn, %eax
+	shll $12, %eax
+	addl $VIRT, %eax
+	movl %eax, %ebx				/* va of the free page */
+	movl %eax, free_va
+	movl $0x7f000003, %ecx
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	expect_fail "frame beyond RAM"
+	/* A writable mapping of the page directory. */
+	movl free_va, %ebx
+	movl pd_frame, %ecx
+	shll $12, %ecx
+	orl $3, %ecx
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	expect_fail "writable page directory"
+	/* A trap table with a ring-0 handler. */
+	movl $bad_traps, %ebx
+	hcall __HYPERVISOR_set_trap_table
+	expect_fail "ring-0 trap handler"
+	/* An unknown hypercall. */
+	hcall 63
+	expect_fail "hypercall 63"
+
+	/* Make the free page read-only, write it: #PF, the handler restores it. */
+	movl free_va, %ebx
+	movl free_pfn, %ecx
+	shll $12, %ecx
+	orl $1, %ecx
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	testl %eax, %eax
+	jnz fail
+	movl free_va, %edi
+	movl $0x600df00d, (%edi)
+	cmpl $1, pf_count
+	jne fail
+	cmpl $0x600df00d, (%edi)
+	jne fail
+	say "page fault bounced with cr2, write retried: ok\n"
+
+	int $0x80
+	cmpl $1, sys_count
+	jne fail
+	say "int 0x80 fast path: ok\n"
+
+	/* Timer event: bind, arm, unmask, block. */
+	movl $EVTCHNOP_bind_virq, %ebx
+	movl $bind, %ecx
+	hcall __HYPERVISOR_event_channel_op
+	testl %eax, %eax
+	jnz fail
+	movl shared, %esi
+	movl $200000, %ebx			/* absolute guest time, in instructions */
+	xorl %ecx, %ecx
+	hcall __HYPERVISOR_set_timer_op
+	movl $SCHEDOP_block, %ebx
+	hcall __HYPERVISOR_sched_op
+	cmpl $1, upcall_count
+	jne fail
+	say "timer event upcall: ok\n"
+
+	say "PASS\n"
+	movl $SHUTDOWN_poweroff, shutdown
+	movl $0x10, shutdown + 4
+	movl $SCHEDOP_shutdown, %ebx
+	movl $shutdown, %ecx
+	hcall __HYPERVISOR_sched_op
+	jmp .
+
+fail:
+	say "FAIL\n"
+	movl $SHUTDOWN_poweroff, shutdown
+	movl $0x11, shutdown + 4
+	movl $SCHEDOP_shutdown, %ebx
+	movl $shutdown, %ecx
+	hcall __HYPERVISOR_sched_op
+	jmp .
+
+/* #PF: CR2 from the shared info must be the free page; map it writable again. */
+pf_handler:
+	pushal
+	incl pf_count
+	movl shared, %eax
+	movl 8(%eax), %eax			/* vcpu_info.cr2 */
+	cmpl free_va, %eax
+	jne fail
+	movl free_va, %ebx
+	movl free_pfn, %ecx
+	shll $12, %ecx
+	orl $3, %ecx
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	popal
+	addl $4, %esp				/* error code */
+	iret
+
+sys_handler:
+	incl sys_count
+	iret
+
+/* Event upcall: clear the timer's pending bit and the pending flag, unmask on return. */
+upcall:
+	pushal
+	incl upcall_count
+	movl shared, %eax
+	movb $0, 0(%eax)			/* evtchn_upcall_pending */
+	movl $0, 4(%eax)			/* evtchn_pending_sel */
+	movl $0, 16(%eax)			/* evtchn_pending[0] */
+	movb $0, 1(%eax)			/* unmask */
+	popal
+	iret
+
+	.data
+	.align 4
+traps:	.byte 14, PV_TRAP_MASK_EVENTS
+	.word FLAT_RING1_CS
+	.long pf_handler
+	.byte 0x80, 3 | PV_TRAP_FAST
+	.word FLAT_RING1_CS
+	.long sys_handler
+	.long 0, 0
+bad_traps:
+	.byte 13, 0
+	.word 0x0008
+	.long pf_handler
+	.long 0, 0
+bind:	.long VIRQ_TIMER, 0, 0
+shutdown: .long 0, 0
+start_info: .long 0
+shared:	.long 0
+pd_frame: .long 0
+free_pfn: .long 0
+free_va: .long 0
+pf_count: .long 0
+sys_count: .long 0
+upcall_count: .long 0
+
+	.bss
+	.align 16
+	.space 8192
+stack_top:

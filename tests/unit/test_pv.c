@@ -1,0 +1,155 @@
+/*
+ * test_pv.c — the `pv` hypervisor booting the paravirtual test guest (tests/guests/pv_hello.S).
+ *
+ * The guest checks its start of day and its hypercalls itself (console lines, exit 0x10 when all
+ * passed); these tests check what the hypervisor recorded about it: which hypercalls, how many
+ * validations, the refusals, that the fast system-call vector never entered the hypervisor while
+ * the page fault did, and that two runs give identical counts.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "emu/loader.h"
+#include "emu/machine.h"
+#include "emu/modes/mode.h"
+#include "emu/vmx.h"
+
+#define GUEST VMLAB_BUILD_DIR "/tests/guests/pv_hello.elf"
+
+struct console {
+    char text[4096];
+    size_t len;
+};
+
+static void sink(void *opaque, uint8_t b)
+{
+    struct console *c = opaque;
+    if (c->len + 1 < sizeof c->text)
+        c->text[c->len++] = (char)b;
+}
+
+static struct machine *boot(const struct mode_ops *mode, struct console *con)
+{
+    struct machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_bytes = 32u << 20;
+    cfg.ips = 1000000;
+    cfg.max_insns = 50000000;
+    cfg.console = sink;
+    cfg.console_opaque = con;
+    char err[256] = "";
+    struct machine *m = machine_create(&cfg, err, sizeof err);
+    cr_assert_not_null(m, "%s", err);
+    struct boot_info bi;
+    cr_assert_eq(loader_load_multiboot(m, GUEST, "", &bi, err, sizeof err), 0, "%s", err);
+    m->mode = mode;
+    cr_assert_eq(mode->setup(m, &bi, err, sizeof err), 0, "setup: %s", err);
+    machine_run(m);
+    return m;
+}
+
+static uint64_t hypercalls(struct machine *m, int nr)
+{
+    uint64_t n = 0;
+    for (uint32_t ph = 0; ph < 16; ph++)
+        n += ev_count(&m->ev, ph, EV_HYPERCALL, nr, NULL);
+    return n;
+}
+
+Test(pv, test_guest_passes_every_check_and_shuts_down_with_success)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    cr_assert_eq(m->end, END_GUEST_EXIT, "%s\n%s", m->message, con.text);
+    cr_assert_eq(m->guest_exit, 0x10, "%s", con.text);
+    cr_assert(strstr(con.text, "timer event upcall: ok\nPASS\n"), "%s", con.text);
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+Test(pv, start_of_day_validates_the_page_directory_and_its_table_once)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    /* One L2 and the one L1 that 4 MiB of initial mapping needs: two validations, both ok. */
+    cr_assert_eq(ev_class_total(&m->ev, EV_VALIDATION), 2);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_VALIDATION, 2, "ok"), 1);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_VALIDATION, 1, "ok"), 1);
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+Test(pv, bad_requests_are_refused_and_counted)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    /* Frame beyond RAM, writable page directory, ring-0 trap handler, unknown hypercall. */
+    cr_assert_eq(ev_class_total(&m->ev, EV_REFUSAL), 4);
+    cr_assert(strstr(con.text, "frame beyond RAM refused: ok"));
+    cr_assert(strstr(con.text, "writable page directory refused: ok"));
+    cr_assert(strstr(con.text, "ring-0 trap handler refused: ok"));
+    cr_assert(strstr(con.text, "hypercall 63 refused: ok"));
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+Test(pv, hypercalls_are_recorded_by_xen_number)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    cr_assert_eq(hypercalls(m, 0), 2, "set_trap_table");
+    cr_assert_eq(hypercalls(m, 14), 4, "update_va_mapping");
+    cr_assert_eq(hypercalls(m, 29), 2, "sched_op: block and shutdown");
+    cr_assert_eq(hypercalls(m, 32), 1, "event_channel_op");
+    cr_assert_eq(hypercalls(m, 15), 1, "set_timer_op");
+    cr_assert_geq(hypercalls(m, 18), 10, "console_io: one per line");
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+Test(pv, the_fast_system_call_does_not_enter_the_hypervisor_but_the_page_fault_does)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    cr_assert_eq(ev_class_total(&m->ev, EV_SOFTINT), 1);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_SOFTINT, 0x80, "fast"), 1);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_EXIT, VMX_EXCEPTION_NMI, "#PF bounce"), 1);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_EXIT, VMX_EXCEPTION_NMI, NULL), 1,
+                 "only the page fault bounced through the hypervisor");
+    cr_assert_eq(ev_count(&m->ev, 0, EV_INTERRUPT, 0xf0, "upcall"), 1, "one event upcall");
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+Test(pv, two_runs_give_identical_counts)
+{
+    struct console c1 = {0}, c2 = {0};
+    struct machine *a = boot(&mode_pv, &c1), *b = boot(&mode_pv, &c2);
+    cr_assert_eq(machine_retired(a), machine_retired(b));
+    cr_assert_eq(a->time, b->time);
+    for (int cls = 0; cls < EV_CLASS_COUNT; cls++)
+        cr_assert_eq(ev_class_total(&a->ev, cls), ev_class_total(&b->ev, cls), "class %s",
+                     ev_class_name[cls]);
+    cr_assert_str_eq(c1.text, c2.text);
+    mode_pv.teardown(a);
+    mode_pv.teardown(b);
+    machine_destroy(a);
+    machine_destroy(b);
+}
+
+Test(pv, a_kernel_without_a_pv_header_is_refused_at_start_of_day)
+{
+    struct machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_bytes = 32u << 20;
+    char err[256] = "";
+    struct machine *m = machine_create(&cfg, err, sizeof err);
+    struct boot_info bi;
+    cr_assert_eq(loader_load_multiboot(m, VMLAB_BUILD_DIR "/tests/guests/hello.elf", "", &bi, err,
+                                       sizeof err), 0, "%s", err);
+    m->mode = &mode_pv;
+    cr_assert_lt(mode_pv.setup(m, &bi, err, sizeof err), 0);
+    cr_assert(strstr(err, "no PV header"), "%s", err);
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
