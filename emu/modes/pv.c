@@ -130,8 +130,12 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     put_desc(g, 2, 0, lim, 0xb3, 0xc);   /* ring-1 data */
     put_desc(g, 3, 0, lim, 0xfb, 0xc);   /* ring-3 code */
     put_desc(g, 4, 0, lim, 0xf3, 0xc);   /* ring-3 data */
-    uint16_t iomap = 0x68;               /* no I/O bitmap: a PV guest has no ports */
+    /* I/O bitmap: every port denied but vmlab's instrumentation ports. */
+    uint16_t iomap = 0x68;
     memcpy(m->ram + p->tss_pa + 0x66, &iomap, 2);
+    memset(m->ram + p->tss_pa + 0x68, 0xff, 8192 / 8 + 1);
+    m->ram[p->tss_pa + 0x68 + PV_PHASE_PORT / 8] &= (uint8_t)~(0xfu << (PV_PHASE_PORT % 8));
+    m->ram[p->tss_pa + 0x68 + PV_DEBUG_EXIT_PORT / 8] &= (uint8_t)~(0xfu << (PV_DEBUG_EXIT_PORT % 8));
     /* Start info and shared info. */
     struct pv_start_info *s = (struct pv_start_info *)(m->ram + p->start_info_pa);
     snprintf(s->magic, sizeof s->magic, "%s", PV_START_MAGIC);
@@ -165,7 +169,8 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
     uc_x86_mmr gdtr = {.base = p->gdt_va, .limit = 5 * 8 - 1};
     uc_x86_mmr idtr = {.base = p->idt_va, .limit = 256 * 8 - 1};
-    uc_x86_mmr tr = {.selector = 0, .base = p->tss_va, .limit = 0x67, .flags = 0x8b00};
+    uc_x86_mmr tr = {.selector = 0x28, .base = p->tss_va, .limit = 0x68 + 8192 / 8,
+                     .flags = 0x8b00};
     uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
     uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
     uc_reg_write(m->uc, UC_X86_REG_TR, &tr);
@@ -350,7 +355,7 @@ static void pv_cpu_view(struct machine *m, struct cpu_view *v)
     v->gdt_limit = 5 * 8 - 1;
     v->tr_sel = 0x28;
     v->tr_base = p->tss_va;
-    v->tr_limit = 0x67;
+    v->tr_limit = 0x68 + 8192 / 8;
     v->kernel_ring = 1;
 }
 

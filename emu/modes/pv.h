@@ -18,10 +18,10 @@
 #include "guests/include/pv_abi.h"
 
 #define PV_UPCALL_VECTOR 0xf0        /* IDT slot of the event callback in the hypervisor's IDT */
-#define PV_SEL_CS1 0x09              /* the hypervisor's GDT: ring-1 code, ring-1 data, ... */
-#define PV_SEL_DS1 0x11
-#define PV_SEL_CS3 0x1b
-#define PV_SEL_DS3 0x23
+#define PV_SEL_CS1 FLAT_RING1_CS     /* the hypervisor's GDT: ring-1 code, ring-1 data, ... */
+#define PV_SEL_DS1 FLAT_RING1_DS
+#define PV_SEL_CS3 FLAT_RING3_CS
+#define PV_SEL_DS3 FLAT_RING3_DS
 
 struct pv {
     struct pvmm mm;

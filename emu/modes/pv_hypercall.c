@@ -147,7 +147,7 @@ static int32_t do_set_trap_table(struct machine *m, const uint32_t *a, uint64_t 
         if (!table[n].address)
             break;
         /* No handler may run in ring 0: the guest kernel is ring 1. */
-        if ((table[n].cs & 3) == 0 || (table[n].cs != FLAT_RING1_CS && table[n].cs != PV_SEL_CS1)) {
+        if (table[n].cs != FLAT_RING1_CS) {
             refuse(m, "ring-0 trap handler");
             return -EPERM;
         }
@@ -163,7 +163,7 @@ static int32_t do_set_trap_table(struct machine *m, const uint32_t *a, uint64_t 
 static int32_t do_stack_switch(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
     struct pv *p = pv_of(m);
-    if (a[0] != FLAT_RING1_DS && a[0] != PV_SEL_DS1)
+    if (a[0] != FLAT_RING1_DS)
         return -EPERM;
     uint32_t esp1 = a[1], ss1 = PV_SEL_DS1;
     memcpy(m->ram + p->tss_pa + 12, &esp1, 4);
@@ -174,7 +174,7 @@ static int32_t do_stack_switch(struct machine *m, const uint32_t *a, uint64_t *b
 static int32_t do_set_callbacks(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
     struct pv *p = pv_of(m);
-    if ((a[0] & 3) == 0)
+    if (a[0] != FLAT_RING1_CS)
         return -EPERM;
     p->event_cs = a[0];
     p->event_eip = a[1];

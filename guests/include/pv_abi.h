@@ -41,11 +41,18 @@
 #define HYPERCALL_VECTOR 0x82
 #define HYPERVISOR_VIRT_START 0xfc000000u
 
-/* Flat segments the hypervisor provides (Xen's values). */
-#define FLAT_RING1_CS 0xe019
-#define FLAT_RING1_DS 0xe021
-#define FLAT_RING3_CS 0xe02b
-#define FLAT_RING3_DS 0xe033
+/* Flat segments the hypervisor provides, below HYPERVISOR_VIRT_START. Xen's names; the values are
+ * vmlab's (Xen's are 0xe019.., indices into a 15-page reserved GDT; vmlab's hypervisor GDT is one
+ * five-entry page the guest maps read-only). */
+#define FLAT_RING1_CS 0x09
+#define FLAT_RING1_DS 0x11
+#define FLAT_RING3_CS 0x1b
+#define FLAT_RING3_DS 0x23
+
+/* I/O ports the hypervisor lets the guest use directly (its TSS I/O bitmap): vmlab's
+ * instrumentation only — the phase marker (0xe0-0xe3) and isa-debug-exit (0xf4-0xf7). */
+#define PV_PHASE_PORT 0xe0
+#define PV_DEBUG_EXIT_PORT 0xf4
 
 /* Hypercall numbers (Xen's; emu/xen_hypercalls.def is the hypervisor's list). */
 #define __HYPERVISOR_set_trap_table 0
