@@ -292,7 +292,8 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
     ss = (struct uq_seg){(uint16_t)ssel, 0, (HYPERVISOR_VIRT_START - 1) | 0xfff, (uint32_t)(dd >> 32)};
     if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, ring, NULL) < 0)
         return -EINVAL;
-    uint32_t new_esp = ring == 3 ? c.esp : esp + sizeof c;
+    /* Returning to ring 1, esp and ss are not part of the frame (Xen's x86_32 iret). */
+    uint32_t new_esp = ring == 3 ? c.esp : esp + 4 * sizeof(uint32_t);
     uint32_t eflags = (c.eflags & ~(3u << 12)) | (1u << 9) | 2u;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &new_esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);

@@ -8,9 +8,12 @@
  *      a trap table with a ring-0 handler, an unknown hypercall — each a negative errno
  *   4. update_va_mapping: a page made read-only faults on write (#PF bounced, CR2 in the shared
  *      info), the handler maps it writable again and the write is retried
- *   5. int 0x80 reaches its handler (fast path)
- *   6. events: VIRQ_TIMER bound, set_timer_op, sched_op block; the upcall arrives
- *   7. sched_op shutdown(poweroff, 0x10)
+ *   5. int 0x80 reaches its handler (fast path), which returns with HYPERVISOR_iret
+ *   6. page tables by hand: a frame made read-only, pinned as an L1 (a second pin refused),
+ *      unpinned; mmu_update of a PTE; multicall of two hypercalls
+ *   7. events: VIRQ_TIMER bound, set_timer_op, sched_op block; the upcall arrives
+ *   8. the phase-marker port works from ring 1 (the hypervisor opened it)
+ *   9. sched_op shutdown(poweroff, 0x10)
  */
 #include "../../guests/include/pv_abi.h"
 
@@ -132,10 +135,101 @@ pv_entry:
 	jne fail
 	say "page fault bounced with cr2, write retried: ok\n"
 
+	movl $0x1234, %eax
 	int $0x80
 	cmpl $1, sys_count
 	jne fail
-	say "int 0x80 fast path: ok\n"
+	cmpl $0x1234, %eax			/* HYPERVISOR_iret restored EAX from the frame */
+	jne fail
+	say "int 0x80 fast path, HYPERVISOR_iret: ok\n"
+
+	/* Pin the next free frame as an L1: its alias must be read-only first. */
+	movl free_pfn, %eax
+	incl %eax
+	movl %eax, l1_pfn
+	shll $12, %eax
+	addl $VIRT, %eax
+	movl %eax, %ebx				/* its alias */
+	movl l1_pfn, %ecx
+	shll $12, %ecx
+	orl $3, %ecx				/* writable: pinning must fail */
+	movl l1_pfn, %eax
+	movl %eax, ext_op + 4
+	movl $MMUEXT_PIN_L1_TABLE, ext_op
+	movl $ext_op, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmuext_op
+	expect_fail "pin of a writable frame"
+	movl l1_pfn, %ebx
+	shll $12, %ebx
+	addl $VIRT, %ebx
+	movl l1_pfn, %ecx
+	shll $12, %ecx
+	orl $1, %ecx				/* read-only alias */
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	testl %eax, %eax
+	jnz fail
+	movl $ext_op, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmuext_op
+	testl %eax, %eax
+	jnz fail
+	movl $ext_op, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmuext_op
+	expect_fail "second pin"
+	movl $MMUEXT_UNPIN_TABLE, ext_op
+	movl $ext_op, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmuext_op
+	testl %eax, %eax
+	jnz fail
+	say "pin (read-only alias required), second pin refused, unpin: ok\n"
+
+	/* mmu_update: the free page's PTE (in the first initial L1, the frame after the
+	 * directory) made read-only, then back through a multicall of update_va_mapping. */
+	movl pd_frame, %eax
+	incl %eax
+	shll $12, %eax
+	movl free_pfn, %ecx
+	leal (%eax,%ecx,4), %eax
+	movl %eax, mmu_req			/* machine address of the PTE | MMU_NORMAL_PT_UPDATE */
+	movl free_pfn, %eax
+	shll $12, %eax
+	orl $1, %eax
+	movl %eax, mmu_req + 8
+	movl $mmu_req, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmu_update
+	testl %eax, %eax
+	jnz fail
+	movl free_va, %eax
+	movl %eax, mcall + 8			/* entry 0: update_va_mapping(va, pte | RW) */
+	movl free_pfn, %eax
+	shll $12, %eax
+	orl $3, %eax
+	movl %eax, mcall + 12
+	movl $mcall, %ebx
+	movl $2, %ecx
+	hcall __HYPERVISOR_multicall
+	testl %eax, %eax
+	jnz fail
+	cmpl $0, mcall + 4			/* results */
+	jne fail
+	cmpl $0x30000, mcall + 32 + 4		/* xen_version: 3.0 */
+	jne fail
+	movl free_va, %edi
+	movl $0x5ca1ab1e, (%edi)		/* writable again: no fault */
+	cmpl $1, pf_count
+	jne fail
+	say "mmu_update, multicall: ok\n"
 
 	/* Timer event: bind, arm, unmask, block. */
 	movl $EVTCHNOP_bind_virq, %ebx
@@ -152,6 +246,12 @@ pv_entry:
 	cmpl $1, upcall_count
 	jne fail
 	say "timer event upcall: ok\n"
+
+	movl $1, %eax
+	outl %eax, $PV_PHASE_PORT
+	movl $2, %eax
+	outl %eax, $PV_PHASE_PORT
+	say "phase-marker port from ring 1: ok\n"
 
 	say "PASS\n"
 	movl $SHUTDOWN_poweroff, shutdown
@@ -189,9 +289,12 @@ pf_handler:
 	addl $4, %esp				/* error code */
 	iret
 
+/* Returns with HYPERVISOR_iret: push EAX on the exception frame, then the hypercall. */
 sys_handler:
 	incl sys_count
-	iret
+	pushl %eax
+	movl $__HYPERVISOR_iret, %eax
+	int $0x82
 
 /* Event upcall: clear the timer's pending bit and the pending flag, unmask on return. */
 upcall:
@@ -220,6 +323,11 @@ bad_traps:
 	.long pf_handler
 	.long 0, 0
 bind:	.long VIRQ_TIMER, 0, 0
+ext_op:	.long 0, 0, 0
+mmu_req: .long 0, 0, 0, 0
+mcall:	.long __HYPERVISOR_update_va_mapping, 0, 0, 0, 0, UVMF_INVLPG, 0, 0
+	.long __HYPERVISOR_xen_version, 0, XENVER_version, 0, 0, 0, 0, 0
+l1_pfn:	.long 0
 shutdown: .long 0, 0
 start_info: .long 0
 shared:	.long 0
