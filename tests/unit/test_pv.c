@@ -62,7 +62,8 @@ Test(pv, test_guest_passes_every_check_and_shuts_down_with_success)
     struct machine *m = boot(&mode_pv, &con);
     cr_assert_eq(m->end, END_GUEST_EXIT, "%s\n%s", m->message, con.text);
     cr_assert_eq(m->guest_exit, 0x10, "%s", con.text);
-    cr_assert(strstr(con.text, "timer event upcall: ok\nPASS\n"), "%s", con.text);
+    cr_assert(strstr(con.text, "timer event upcall: ok\n"), "%s", con.text);
+    cr_assert(strstr(con.text, "phase-marker port from ring 1: ok\nPASS\n"), "%s", con.text);
     mode_pv.teardown(m);
     machine_destroy(m);
 }
