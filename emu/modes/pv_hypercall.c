@@ -332,8 +332,10 @@ static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t 
         return -ENOSYS;
     }
     int32_t rc = fn(m, a, &batch);
-    ev_record(&m->ev, machine_now(m), EV_HYPERCALL, nr, hc_name[nr] ? hc_name[nr] : "?", batch,
-              eip, 1);
+    char detail[48];
+    snprintf(detail, sizeof detail, "batch=%llu result=%d", (unsigned long long)batch, rc);
+    ev_record_detail(&m->ev, machine_now(m), EV_HYPERCALL, nr, hc_name[nr] ? hc_name[nr] : "?",
+                     batch, eip, 1, m->ev.sink ? detail : NULL);
     return rc;
 }
 
