@@ -9,6 +9,7 @@
 #include "emu/events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,6 +196,30 @@ void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64
     }
     if (s->sink)
         s->sink(s->sink_opaque, now, s->phase, cls, reason, e->qual, eip, cpl, detail);
+}
+
+void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,
+                   int outcome)
+{
+    char detail[64] = "";
+    if (s->sink)
+        snprintf(detail, sizeof detail, "frame=0x%x entries=%u outcome=%d", frame, entries,
+                 outcome);
+    ev_record_detail(s, now, EV_VALIDATION, level, outcome ? "refused" : "ok", entries, 0, 1,
+                     s->sink ? detail : NULL);
+    if (s->validation_sink)
+        s->validation_sink(s->sink_opaque, now, frame, level, entries, outcome);
+}
+
+void ev_hypercall(struct ev_store *s, uint64_t now, int nr, const char *name, unsigned batch,
+                  int result, uint32_t eip)
+{
+    char detail[48] = "";
+    if (s->sink)
+        snprintf(detail, sizeof detail, "batch=%u result=%d", batch, result);
+    ev_record_detail(s, now, EV_HYPERCALL, nr, name, batch, eip, 1, s->sink ? detail : NULL);
+    if (s->hypercall_sink)
+        s->hypercall_sink(s->sink_opaque, now, nr, batch, result);
 }
 
 void ev_add(struct ev_store *s, enum ev_class cls, int64_t reason, const char *qual, uint64_t n,

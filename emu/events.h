@@ -48,6 +48,12 @@ typedef void (*ev_sink_fn)(void *opaque, uint64_t now, uint32_t phase, enum ev_c
                            int64_t reason, const char *qual, uint32_t eip, int cpl,
                            const char *detail);
 
+/* Sinks for the two per-event tables the trace database always keeps (not only in full traces):
+ * page-table validations and hypercalls with their batch sizes. */
+typedef void (*ev_validation_fn)(void *opaque, uint64_t now, uint32_t frame, int level,
+                                 unsigned entries, int outcome);
+typedef void (*ev_hypercall_fn)(void *opaque, uint64_t now, int nr, unsigned batch, int result);
+
 struct ev_store {
     struct ev_entry **table;      /* hash of entries */
     unsigned table_size;          /* power of two */
@@ -63,6 +69,8 @@ struct ev_store {
     unsigned nseries, series_cap;
     ev_sink_fn sink;              /* non-NULL: full tracing */
     void *sink_opaque;
+    ev_validation_fn validation_sink;   /* non-NULL: a database records validations */
+    ev_hypercall_fn hypercall_sink;     /* non-NULL: a database records hypercalls */
     uint64_t total;               /* events recorded */
 };
 
@@ -79,6 +87,16 @@ void ev_record(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reas
 void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
                       const char *qual, uint64_t count2, uint32_t eip, int cpl,
                       const char *detail);
+
+/* The funnel for a page-table validation (class validation, reason = level, qualifier "ok" or
+ * "refused", count2 = entries checked) and its row in the validation table. */
+void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,
+                   int outcome);
+
+/* The funnel for a hypercall (class hypercall, reason = number, qualifier = name, count2 = batch
+ * elements) and its row in the hypercall table. */
+void ev_hypercall(struct ev_store *s, uint64_t now, int nr, const char *name, unsigned batch,
+                  int result, uint32_t eip);
 
 /* Fold an aggregate (n events at once) into the current phase, without time series or sink:
  * used for counts kept on the hot path and folded in at phase boundaries. */

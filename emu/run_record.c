@@ -72,12 +72,33 @@ static void sink(void *opaque, uint64_t now, uint32_t phase, enum ev_class cls, 
         r->sink_error = e;
 }
 
+static void validation_row(void *opaque, uint64_t now, uint32_t frame, int level,
+                           unsigned entries, int outcome)
+{
+    struct run_record *r = opaque;
+    int e = tdb_add_validation(r->db, r->run_id, now, frame, level, entries,
+                               outcome ? "refused" : "ok");
+    if (e && !r->sink_error)
+        r->sink_error = e;
+}
+
+static void hypercall_row(void *opaque, uint64_t now, int nr, unsigned batch, int result)
+{
+    struct run_record *r = opaque;
+    int e = tdb_add_hypercall(r->db, r->run_id, now, nr, batch, result);
+    if (e && !r->sink_error)
+        r->sink_error = e;
+}
+
 void run_record_attach(struct run_record *r, struct machine *m)
 {
-    if (r->db && r->full) {
+    if (!r->db)
+        return;
+    m->ev.sink_opaque = r;
+    m->ev.validation_sink = validation_row;
+    m->ev.hypercall_sink = hypercall_row;
+    if (r->full)
         m->ev.sink = sink;
-        m->ev.sink_opaque = r;
-    }
 }
 
 struct count_batch {

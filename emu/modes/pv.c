@@ -39,10 +39,7 @@
 static void on_validate(void *opaque, uint32_t frame, int level, unsigned entries, int outcome)
 {
     struct machine *m = opaque;
-    char detail[64];
-    snprintf(detail, sizeof detail, "frame=0x%x entries=%u outcome=%d", frame, entries, outcome);
-    ev_record_detail(&m->ev, m->time, EV_VALIDATION, level, outcome ? "refused" : "ok", entries, 0,
-                     1, m->ev.sink ? detail : NULL);
+    ev_validation(&m->ev, m->time, frame, level, entries, outcome);
 }
 
 static const struct pv_header *find_header(struct machine *m, uint32_t lo, uint32_t hi)

@@ -328,14 +328,12 @@ static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t 
     hc_fn fn = nr < 64 ? handlers[nr] : NULL;
     if (!fn) {
         refuse(m, "unknown hypercall");
-        ev_record(&m->ev, machine_now(m), EV_HYPERCALL, nr, "unknown", 0, eip, 1);
+        ev_hypercall(&m->ev, machine_now(m), (int)nr, "unknown", 0, -ENOSYS, eip);
         return -ENOSYS;
     }
     int32_t rc = fn(m, a, &batch);
-    char detail[48];
-    snprintf(detail, sizeof detail, "batch=%llu result=%d", (unsigned long long)batch, rc);
-    ev_record_detail(&m->ev, machine_now(m), EV_HYPERCALL, nr, hc_name[nr] ? hc_name[nr] : "?",
-                     batch, eip, 1, m->ev.sink ? detail : NULL);
+    ev_hypercall(&m->ev, machine_now(m), (int)nr, hc_name[nr] ? hc_name[nr] : "?",
+                 (unsigned)batch, rc, eip);
     return rc;
 }
 

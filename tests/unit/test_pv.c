@@ -12,7 +12,12 @@
 #include "emu/loader.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
+#include "emu/run_record.h"
 #include "emu/vmx.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #define GUEST VMLAB_BUILD_DIR "/tests/guests/pv_hello.elf"
 
@@ -28,7 +33,8 @@ static void sink(void *opaque, uint8_t b)
         c->text[c->len++] = (char)b;
 }
 
-static struct machine *boot(const struct mode_ops *mode, struct console *con)
+static struct machine *boot_rec(const struct mode_ops *mode, struct console *con,
+                                struct run_record *rec)
 {
     struct machine_config cfg;
     machine_config_defaults(&cfg);
@@ -43,9 +49,55 @@ static struct machine *boot(const struct mode_ops *mode, struct console *con)
     struct boot_info bi;
     cr_assert_eq(loader_load_multiboot(m, GUEST, "", &bi, err, sizeof err), 0, "%s", err);
     m->mode = mode;
+    if (rec)
+        run_record_attach(rec, m);
     cr_assert_eq(mode->setup(m, &bi, err, sizeof err), 0, "setup: %s", err);
     machine_run(m);
     return m;
+}
+
+static struct machine *boot(const struct mode_ops *mode, struct console *con)
+{
+    return boot_rec(mode, con, NULL);
+}
+
+static long long query(const char *db, const char *sql)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    long long v = -1;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return v;
+}
+
+Test(pv, validations_and_hypercalls_get_their_rows_in_the_trace_database)
+{
+    char path[] = "/tmp/vmlab_test_pv_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    unlink(path);
+    struct run_record rec;
+    char err[256];
+    struct run_record_info info = {.guest = GUEST, .cmdline = "", .mode = "pv", .ram_mib = 32,
+                                   .ips = 1000000, .bucket = 1000000, .window = 0xffc00000u};
+    cr_assert_eq(run_record_open(&rec, path, &info, err, sizeof err), 0, "%s", err);
+    struct console con = {0};
+    struct machine *m = boot_rec(&mode_pv, &con, &rec);
+    cr_assert_eq(run_record_close(&rec, m, "ok", 33, NULL, 0.1, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(query(path, "SELECT count(*) FROM validation"), 3);
+    cr_assert_eq(query(path, "SELECT count(*) FROM validation WHERE outcome = 'ok'"), 3);
+    cr_assert_eq(query(path, "SELECT count(*) FROM hypercall"),
+                 (long long)ev_class_total(&m->ev, EV_HYPERCALL));
+    cr_assert_eq(query(path, "SELECT batch FROM hypercall WHERE nr = 13"), 2, "multicall of 2");
+    mode_pv.teardown(m);
+    machine_destroy(m);
+    unlink(path);
 }
 
 static uint64_t hypercalls(struct machine *m, int nr)
