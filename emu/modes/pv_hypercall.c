@@ -37,9 +37,9 @@ static int put(struct machine *m, uint32_t lin, const void *buf, uint32_t len)
     return machine_write_lin(m, lin, buf, len, false, &fl, &pf) == 0 ? 0 : -EFAULT;
 }
 
-static void refuse(struct machine *m, const char *what)
+static void refuse(struct machine *m, const char *hypercall)
 {
-    ev_record(&m->ev, m->time, EV_REFUSAL, 10, what, 0, 0, 1);
+    ev_record(&m->ev, m->time, EV_REFUSAL, 10, hypercall, 0, 0, 1);
 }
 
 static void flush(struct machine *m) { uc_ctl_flush_tlb(m->uc); }
@@ -62,10 +62,8 @@ static int32_t do_mmu_update(struct machine *m, const uint32_t *a, uint64_t *bat
             rc = -ENOSYS;
             break;
         }
-        if ((rc = pvmm_mmu_update(&p->mm, (uint32_t)u.ptr & ~3u, (uint32_t)u.val)) < 0) {
-            refuse(m, "mmu_update");
+        if ((rc = pvmm_mmu_update(&p->mm, (uint32_t)u.ptr & ~3u, (uint32_t)u.val)) < 0)
             break;
-        }
     }
     *batch = done;
     if (done)
@@ -82,10 +80,8 @@ static int32_t do_update_va_mapping(struct machine *m, const uint32_t *a, uint64
     int32_t rc = pvmm_va_to_l1e(&p->mm, p->base, a[0], &ptr);
     if (rc == 0)
         rc = pvmm_mmu_update(&p->mm, ptr, a[1]);
-    if (rc < 0) {
-        refuse(m, "update_va_mapping");
+    if (rc < 0)
         return rc;
-    }
     *batch = 1;
     flush(m);   /* UVMF_INVLPG and UVMF_TLB_FLUSH: the whole emulated TLB */
     return 0;
@@ -123,10 +119,8 @@ static int32_t do_mmuext_op(struct machine *m, const uint32_t *a, uint64_t *batc
         default:
             rc = -ENOSYS;
         }
-        if (rc < 0) {
-            refuse(m, "mmuext_op");
+        if (rc < 0)
             break;
-        }
     }
     *batch = done;
     if (done_ptr)
@@ -147,10 +141,8 @@ static int32_t do_set_trap_table(struct machine *m, const uint32_t *a, uint64_t 
         if (!table[n].address)
             break;
         /* No handler may run in ring 0: the guest kernel is ring 1. */
-        if (table[n].cs != FLAT_RING1_CS) {
-            refuse(m, "ring-0 trap handler");
+        if (table[n].cs != FLAT_RING1_CS)
             return -EPERM;
-        }
     }
     memset(p->traps, 0, sizeof p->traps);
     for (unsigned i = 0; i < n; i++)
@@ -326,14 +318,12 @@ static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t 
 {
     uint64_t batch = 0;
     hc_fn fn = nr < 64 ? handlers[nr] : NULL;
-    if (!fn) {
-        refuse(m, "unknown hypercall");
-        ev_hypercall(&m->ev, machine_now(m), (int)nr, "unknown", 0, -ENOSYS, eip);
-        return -ENOSYS;
-    }
-    int32_t rc = fn(m, a, &batch);
-    ev_hypercall(&m->ev, machine_now(m), (int)nr, hc_name[nr] ? hc_name[nr] : "?",
-                 (unsigned)batch, rc, eip);
+    const char *name = fn ? hc_name[nr] : "unknown";
+    int32_t rc = fn ? fn(m, a, &batch) : -ENOSYS;
+    ev_hypercall(&m->ev, machine_now(m), (int)nr, name, (unsigned)batch, rc, eip);
+    /* Every refused request is counted, by hypercall (nothing changed: see pv_mm.h). */
+    if (rc < 0 && !(nr == __HYPERVISOR_sched_op && m->end))
+        refuse(m, name);
     return rc;
 }
 

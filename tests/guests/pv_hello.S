@@ -116,6 +116,39 @@ pv_entry:
 	/* An unknown hypercall. */
 	hcall 63
 	expect_fail "hypercall 63"
+	/* mmu_update with a null request pointer, a huge count, a misaligned entry. */
+	xorl %ebx, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmu_update
+	expect_fail "null request list"
+	movl $mmu_req, %ebx
+	movl $100000, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmu_update
+	expect_fail "huge count"
+	movl pd_frame, %eax
+	shll $12, %eax
+	addl $0x402, %eax			/* inside an entry, not at its start: misaligned */
+	andl $~3, %eax
+	orl $2, %eax
+	movl %eax, mmu_req			/* command 2: not MMU_NORMAL_PT_UPDATE */
+	movl $0, mmu_req + 8
+	movl $mmu_req, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmu_update
+	expect_fail "unknown mmu_update command"
+	/* NEW_BASEPTR to the page directory's own writable neighbour (a data frame mapped
+	 * writable: it cannot become a page directory). */
+	movl free_pfn, %eax
+	movl %eax, ext_op + 4
+	movl $MMUEXT_NEW_BASEPTR, ext_op
+	movl $ext_op, %ebx
+	movl $1, %ecx
+	xorl %edx, %edx
+	hcall __HYPERVISOR_mmuext_op
+	expect_fail "NEW_BASEPTR to a writable frame"
 
 	/* Make the free page read-only, write it: #PF, the handler restores it. */
 	movl free_va, %ebx
