@@ -269,10 +269,11 @@ int pv_deliver_events(struct machine *m)
 {
     struct pv *p = pv_of(m);
     struct pv_shared_info *s = pv_shared(m);
+    /* Guest time as of this return to the guest (RDTSC gives it exactly at any moment). */
+    s->system_time = machine_now(m);
     if (!s->vcpu_info.evtchn_upcall_pending || s->vcpu_info.evtchn_upcall_mask || !p->event_eip)
         return 0;
     s->vcpu_info.evtchn_upcall_mask = 1;
-    s->system_time = machine_now(m);
     uint32_t eip = 0;
     uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
     struct xevent x = {.kind = XK_EXTINT, .vector = PV_UPCALL_VECTOR, .eip = eip, .insn_eip = eip,
