@@ -13,8 +13,13 @@
  *      copy-on-write depends on it), records CR0 for the holes workload's SMSW check,
  *   5. jumps to the higher half and calls kmain(magic, info) on the boot stack.
  * kmain then builds the real page tables (4 KiB pages, no identity map) through pv_ops.
+ *
+ * Right after the Multiboot header sits the PV header (pv_abi.h): a Xen-style domain builder finds
+ * it, maps the kernel at KERNEL_BASE itself and enters pv_entry (pvops_pv.c) in ring 1 instead of
+ * _start. The same image therefore boots on bare hardware and under the `pv` hypervisor.
  */
 #include "layout.h"
+#include "pv_abi.h"
 
 #define MB_MAGIC 0x1BADB002
 #define MB_FLAGS 0x00000003          /* page-align modules, give memory information */
@@ -29,6 +34,7 @@
     .long MB_MAGIC
     .long MB_FLAGS
     .long -(MB_MAGIC + MB_FLAGS)
+    .long PV_HEADER_MAGIC, PV_HEADER_VERSION, pv_entry, KERNEL_BASE
 
     .section .boot.text, "ax"
     .code32

@@ -1,6 +1,7 @@
 /*
- * console.c — the console (16550 UART on COM1, polled) and the few machine-level services built
- * on it: panic, machine exit through isa-debug-exit, the phase marker.
+ * console.c — the console and the few machine-level services built on it: panic, machine exit
+ * through isa-debug-exit, the phase marker. The console is a pv operation: natively it is the
+ * 16550 UART on COM1, polled (uart_init/uart_write, here); under a hypervisor its console call.
  *
  * Output is polled: before each byte the driver waits for the transmitter-holding register to be
  * empty (LSR bit 5). Every byte therefore costs one port read and one port write through pv_ops,
@@ -21,7 +22,7 @@
 #define UART_LSR 5
 #define LSR_THRE 0x20
 
-void console_init(void)
+void uart_init(void)
 {
     pv_ops.outb(COM1 + UART_IER, 0x00);     /* no UART interrupts */
     pv_ops.outb(COM1 + UART_LCR, 0x80);     /* DLAB */
@@ -39,11 +40,14 @@ static void console_putc(char c)
     pv_ops.outb(COM1 + UART_THR, (uint8_t)c);
 }
 
-void console_write(const char *s, size_t n)
+void uart_write(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         console_putc(s[i]);
 }
+
+void console_init(void) { pv_ops.console_init(); }
+void console_write(const char *s, size_t n) { pv_ops.console_write(s, n); }
 
 int kprintf(const char *f, ...)
 {

@@ -2,12 +2,12 @@
  * pvops.h — the paravirt-ops table: every privileged operation the kernel performs after early
  * boot goes through this one table (in the spirit of Linux's pv_ops).
  *
- * At boot, pvops_select() fills `pv_ops` with the implementation that fits the machine. Today
- * there is one, the native one (pvops_native.c: plain privileged instructions, the only file of
- * the kernel besides the early-boot stub that contains any). A Xen-style paravirtual port adds a
- * second file whose entries are hypercalls (mmu_update for set_pte/set_ptes, mmuext_op for CR3,
- * TLB flushes and table pinning, set_trap_table for the IDT, stack_switch for the kernel stack, an
- * event mask in a shared page for the interrupt flag...) and changes nothing else.
+ * At boot, pvops_select() fills `pv_ops` with the implementation that fits the machine: the
+ * native one (pvops_native.c: plain privileged instructions, the only file of the kernel besides
+ * the early-boot stub that contains any), or the Xen-style paravirtual one (pvops_pv.c: entries
+ * are hypercalls — mmu_update for set_pte/set_ptes, mmuext_op for CR3, TLB flushes and table
+ * pinning, set_trap_table for the IDT, stack_switch for the kernel stack, an event mask in a shared
+ * page for the interrupt flag, console_io for the console). The same kernel binary carries both.
  *
  * Contracts that make such a port possible:
  *  - A frame becomes a page table only through pt_alloc(); before that call the kernel fills it
@@ -16,8 +16,11 @@
  *    Level 1 = page table, level 2 = page directory. A table is announced before any directory
  *    entry points to it, a directory before it is loaded; at teardown the directory is released
  *    first, then its tables.
- *  - Batched updates (set_ptes) may be deferred by an implementation until the call returns; they
- *    are complete when it returns. TLB maintenance is explicit: after making an entry less
+ *  - Entry writes to a level-1 table (set_pte/set_ptes) may be queued by an implementation and
+ *    applied later, but always before the next flush_tlb, invlpg, load_cr3, pt_alloc, pt_release,
+ *    read_cr2 (a page fault) and iret; writes to a directory are complete on return. The kernel
+ *    therefore never reads back a page-table entry it wrote without one of those in between.
+ *    TLB maintenance is explicit: after making an entry less
  *    permissive (or changing its frame) in a live address space the caller calls invlpg() or
  *    flush_tlb(); a not-present -> present change needs none.
  *  - The kernel-stack switch (set_kernel_stack) is how the CPU finds the kernel stack on a trap
@@ -81,13 +84,24 @@ struct pv_ops {
     void (*intr_eoi)(int irq);
     void (*timer_start)(uint32_t hz);          /* periodic IRQ 0 at hz */
     void (*halt)(void);                        /* wait for an interrupt (hlt) */
+
+    /* Console: native drives the UART (console.c) through inb/outb; a hypervisor has its own. */
+    void (*console_init)(void);
+    void (*console_write)(const char *s, size_t n);
 };
 
 extern struct pv_ops pv_ops;
 extern const struct pv_ops pvops_native;
+extern const struct pv_ops pvops_pv;       /* pvops_pv.c: the `pv` hypervisor (pv_abi.h) */
 
-/* Chooses the implementation (only native exists for now) and installs it in pv_ops. */
+/* Chooses the implementation and installs it in pv_ops: pvops_pv when the kernel was entered
+ * through its PV entry point with a valid start-info page, pvops_native otherwise. */
 void pvops_select(void);
+bool pvops_pv_detect(void);
+
+/* console.c: the polled 16550 driver that native's console_init/console_write are. */
+void uart_init(void);
+void uart_write(const char *s, size_t n);
 
 #define EFLAGS_IF   0x200u
 #define EFLAGS_IOPL 0x3000u

@@ -205,4 +205,6 @@ const struct pv_ops pvops_native = {
     .intr_eoi = native_intr_eoi,
     .timer_start = native_timer_start,
     .halt = native_halt,
+    .console_init = uart_init,
+    .console_write = uart_write,
 };
