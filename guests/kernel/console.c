@@ -47,7 +47,18 @@ void uart_write(const char *s, size_t n)
 }
 
 void console_init(void) { pv_ops.console_init(); }
-void console_write(const char *s, size_t n) { pv_ops.console_write(s, n); }
+/* The bytes (often a user buffer) go through a kernel buffer: the kernel reads them itself, so a
+ * bad pointer faults here whatever the console is (a hypervisor's console call would only return
+ * an error). */
+void console_write(const char *s, size_t n)
+{
+    char buf[128];
+    for (size_t off = 0; off < n; off += sizeof(buf)) {
+        size_t k = n - off < sizeof(buf) ? n - off : sizeof(buf);
+        memcpy(buf, s + off, k);
+        pv_ops.console_write(buf, k);
+    }
+}
 
 int kprintf(const char *f, ...)
 {

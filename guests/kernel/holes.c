@@ -27,6 +27,7 @@ extern uint32_t boot_cr0;
 uint32_t hole_call_far(void);
 uint32_t hole_jmp_far(void);
 uint32_t hole_ret_far(void);
+extern const char hole_ret_far_lret[], hole_ret_far_faulted[];
 void hole_int_n(void);
 
 static volatile uint32_t int_n_cs;
@@ -34,6 +35,14 @@ static volatile uint32_t int_n_cs;
 void holes_int_handler(struct trapframe *tf)
 {
     int_n_cs = tf->cs & 0xFFFF;
+}
+
+bool holes_fixup(struct trapframe *tf)
+{
+    if (tf->vector != T_GPFLT || tf->eip != (uint32_t)(uintptr_t)hole_ret_far_lret)
+        return false;
+    tf->eip = (uint32_t)(uintptr_t)hole_ret_far_faulted;
+    return true;
 }
 
 struct dtr_image {

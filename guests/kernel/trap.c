@@ -7,7 +7,8 @@
  *                     demand-zero and copy-on-write are fixed, fatal ones kill the process (user
  *                     address) or panic (kernel address touched by the kernel)
  *   vector 0          divide error: continues at the process's registered handler, or kills it
- *   vector 0x81       the holes workload's `int n` probe
+ *   vector 0x81       the holes workload's `int n` probe (and its far return's #GP, when the
+ *                     kernel really runs in ring 1: holes_fixup)
  *   other exceptions  kill the process (from user mode) or panic (from kernel mode)
  *
  * Exceptions arrive through interrupt gates (IF clear); once CR2 is read, the handler re-enables
@@ -80,6 +81,8 @@ static void page_fault(struct trapframe *tf)
 
 static void exception(struct trapframe *tf)
 {
+    if (!tf_from_user(tf) && holes_fixup(tf))
+        return;
     if (!tf_from_user(tf))
         panic("%s (exception %u) in kernel mode: eip=%x err=%x", exception_name(tf->vector),
               tf->vector, tf->eip, tf->err);

@@ -21,6 +21,9 @@ void syscall_dispatch(struct trapframe *tf);
 
 /* holes.c: vector T_HOLES records the CS it interrupted. */
 void holes_int_handler(struct trapframe *tf);
+/* holes.c: a probe's expected kernel-mode fault (the far return of a ring-1 kernel) is resumed
+ * past the probe; returns false for any other fault. */
+bool holes_fixup(struct trapframe *tf);
 
 /* bench.c: the pgfault nanobenchmark's faults; returns true if it was one and is now fixed. */
 bool bench_page_fault(uint32_t addr);
