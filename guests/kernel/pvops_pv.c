@@ -86,6 +86,11 @@ static void hyp_check(int32_t rc, const char *what)
 
 /* ---- lazy state: queued page-table writes, a pending kernel-stack switch ----------------- */
 
+/* The lazy state is shared with the event upcall (whose iret flushes it): it is only changed with
+ * events masked, as Linux's multicall batches are built with interrupts off. */
+static uint32_t pv_irq_save(void);
+static void pv_irq_restore(uint32_t flags);
+
 static struct pv_mmu_update mmu_queue[MMU_QUEUE];
 static uint32_t mmu_queued;
 static uint32_t esp0_pending;          /* 0: none */
@@ -103,7 +108,7 @@ struct hcall {
 static void hyp_batch(const struct hcall *calls, uint32_t n, const char *what)
 {
     struct pv_multicall_entry mc[4];
-    uint32_t k = 0;
+    uint32_t k = 0, flags = pv_irq_save();
     if (mmu_queued) {
         mc[k++] = (struct pv_multicall_entry){ __HYPERVISOR_mmu_update, 0,
                                                { (uint32_t)(uintptr_t)mmu_queue, mmu_queued, 0,
@@ -119,18 +124,17 @@ static void hyp_batch(const struct hcall *calls, uint32_t n, const char *what)
         mc[k++] = (struct pv_multicall_entry){ calls[i].op, 0,
                                                { calls[i].a[0], calls[i].a[1], calls[i].a[2],
                                                  calls[i].a[3] } };
-    if (k == 0)
-        return;
     if (k == 1) {
         hyp_check(hypercall(mc[0].op, mc[0].args[0], mc[0].args[1], mc[0].args[2],
                             mc[0].args[3]), what);
-        return;
+    } else if (k > 1) {
+        hyp_check(hypercall(__HYPERVISOR_multicall, (uint32_t)(uintptr_t)mc, k, 0, 0), what);
+        for (uint32_t i = 0; i < k; i++)
+            if ((int32_t)mc[i].result < 0)
+                panic("pv: %s: multicall entry %u (hypercall %u) refused: error %d", what, i,
+                      mc[i].op, (int32_t)mc[i].result);
     }
-    hyp_check(hypercall(__HYPERVISOR_multicall, (uint32_t)(uintptr_t)mc, k, 0, 0), "multicall");
-    for (uint32_t i = 0; i < k; i++)
-        if ((int32_t)mc[i].result < 0)
-            panic("pv: %s: multicall entry %u (hypercall %u) refused: error %d", what, i,
-                  mc[i].op, (int32_t)mc[i].result);
+    pv_irq_restore(flags);
 }
 
 /* Flushes the lazy state; called from pv_iret with the interrupted registers saved. */
@@ -173,22 +177,23 @@ static void queue_pte(pte_t *ptep, pte_t val)
     mmu_queued++;
 }
 
-static void pv_set_pte(pte_t *ptep, pte_t val)
-{
-    queue_pte(ptep, val);
-    if (is_l2(V2P(ptep)))
-        pv_lazy_flush();
-}
-
 static void pv_set_ptes(const struct pte_update *u, uint32_t n)
 {
     bool dir = false;
+    uint32_t flags = pv_irq_save();
     for (uint32_t i = 0; i < n; i++) {
         queue_pte(u[i].ptep, u[i].val);
         dir |= is_l2(V2P(u[i].ptep));
     }
     if (dir)
         pv_lazy_flush();
+    pv_irq_restore(flags);
+}
+
+static void pv_set_pte(pte_t *ptep, pte_t val)
+{
+    struct pte_update u = { ptep, val };
+    pv_set_ptes(&u, 1);
 }
 
 /* ---- interrupt flag: the event mask ------------------------------------------------------ */
@@ -287,10 +292,12 @@ static void pv_load_cr3(uint32_t pa)
 static void pv_flush_tlb(void) { mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0, "tlb_flush"); }
 static void pv_invlpg(uint32_t va) { mmuext(MMUEXT_INVLPG_LOCAL, va, "invlpg"); }
 
+/* A not-present fault may be the queue's doing: flush it, so the handler sees the real entries. */
 static uint32_t pv_read_cr2(void)
 {
+    uint32_t cr2 = pv_vcpu->cr2;
     pv_lazy_flush();
-    return pv_vcpu->cr2;
+    return cr2;
 }
 
 /* The update_va_mapping call that makes frame pa's direct-map alias read-only or writable. */
@@ -431,7 +438,12 @@ static void pv_load_idt(const void *base, uint16_t limit)
     hyp_batch(c, 2, "trap table");
 }
 
-static void pv_set_kernel_stack(uint32_t esp0) { esp0_pending = esp0; }
+static void pv_set_kernel_stack(uint32_t esp0)
+{
+    uint32_t flags = pv_irq_save();
+    esp0_pending = esp0;
+    pv_irq_restore(flags);
+}
 
 /* ---- port I/O: only the instrumentation ports are open to ring 1 ---------------------------- */
 
@@ -495,18 +507,16 @@ static void pv_intr_init(void) {}
 
 static void set_timer(void)
 {
-    struct hcall c = { __HYPERVISOR_set_timer_op,
-                       { (uint32_t)timer_deadline, (uint32_t)(timer_deadline >> 32) } };
-    hyp_batch(&c, 1, "set_timer_op");
+    hyp_check(hypercall(__HYPERVISOR_set_timer_op, (uint32_t)timer_deadline,
+                        (uint32_t)(timer_deadline >> 32), 0, 0), "set_timer_op");
 }
 
 static void pv_timer_start(uint32_t hz)
 {
     struct pv_evtchn_bind_virq bind = { VIRQ_TIMER, 0, 0 };
     if (!timer_port) {
-        struct hcall c = { __HYPERVISOR_event_channel_op,
-                           { EVTCHNOP_bind_virq, (uint32_t)(uintptr_t)&bind } };
-        hyp_batch(&c, 1, "bind VIRQ_TIMER");
+        hyp_check(hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq,
+                            (uint32_t)(uintptr_t)&bind, 0, 0), "bind VIRQ_TIMER");
         timer_port = bind.port;
     }
     timer_period = shared->ips / hz;
@@ -534,10 +544,10 @@ static void pv_intr_eoi(int irq)
     set_timer();
 }
 
+/* Xen's block: sleeps until an event is pending, with events unmasked. */
 static void pv_halt(void)
 {
-    struct hcall c = { __HYPERVISOR_sched_op, { SCHEDOP_block } };
-    hyp_batch(&c, 1, "block");
+    hyp_check(hypercall(__HYPERVISOR_sched_op, SCHEDOP_block, 0, 0, 0), "block");
 }
 
 /* ---- console ------------------------------------------------------------------------------ */
