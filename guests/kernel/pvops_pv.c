@@ -16,8 +16,9 @@
  *                        event pending, a cheap hypercall (xen_version) lets it be delivered)
  *   set_pte(s)           queued struct pv_mmu_update entries, one mmu_update for the queue; a
  *                        directory entry flushes the queue at once (the kernel walks directories)
- *   lazy state flushed   before every other hypercall (in the same multicall), in read_cr2 (a page
- *                        fault may be the queue's doing), and in iret
+ *   lazy state flushed   before every other MMU or trap-table hypercall (in the same multicall),
+ *                        in read_cr2 (a page fault may be the queue's doing), and in iret; it is
+ *                        only changed with events masked
  *   load_cr3             mmuext_op NEW_BASEPTR;  flush_tlb / invlpg: mmuext_op
  *   pt_alloc/release     the frame's direct-map alias made read-only / writable again
  *                        (update_va_mapping) and the table pinned / unpinned (mmuext_op)
