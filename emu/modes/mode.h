@@ -73,8 +73,7 @@ extern const struct mode_ops mode_native;
 extern const struct mode_ops mode_trap;
 /* Pre-VT trap-and-emulate by ring compression (emu/modes/trap_classic.c). */
 extern const struct mode_ops mode_trap_classic;
-/* Paravirtualization, Xen style (emu/modes/pv.c); not listed in vmlab_modes until the guest
- * kernel has its PV port: tests boot PV test guests with it directly. */
+/* Paravirtualization, Xen style (emu/modes/pv.c). */
 extern const struct mode_ops mode_pv;
 
 #endif

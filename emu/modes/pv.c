@@ -350,6 +350,12 @@ static void pv_cpu_view(struct machine *m, struct cpu_view *v)
 {
     struct pv *p = pv_of(m);
     deliver_real_view(m, v);
+    /* The frame's IF is the interrupted context's event mask, inverted (as Xen writes it): the
+     * guest's iret restores the mask from it. */
+    if (pv_shared(m)->vcpu_info.evtchn_upcall_mask)
+        v->eflags &= ~(1u << 9);
+    else
+        v->eflags |= 1u << 9;
     v->idt_base = p->idt_va;
     v->idt_limit = 256 * 8 - 1;
     v->gdt_base = p->gdt_va;

@@ -10,6 +10,7 @@
  * through the guest's own page tables, as the guest's ring-1 view (never the hypervisor's frames).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -313,12 +314,15 @@ static const hc_fn handlers[64] = {
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
 };
 
-/* One hypercall: record it, run it. */
-static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t eip)
+/* One hypercall: record it, run it. Calls made inside a multicall are recorded with the qualifier
+ * "<name> (in multicall)": they are not hypervisor entries of their own. */
+static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t eip, bool inner)
 {
     uint64_t batch = 0;
     hc_fn fn = nr < 64 ? handlers[nr] : NULL;
-    const char *name = fn ? hc_name[nr] : "unknown";
+    char qual[48];
+    snprintf(qual, sizeof qual, "%s%s", fn ? hc_name[nr] : "unknown", inner ? " (in multicall)" : "");
+    const char *name = qual;
     int32_t rc = fn ? fn(m, a, &batch) : -ENOSYS;
     ev_hypercall(&m->ev, machine_now(m), (int)nr, name, (unsigned)batch, rc, eip);
     /* Every refused request is counted, by hypercall (nothing changed: see pv_mm.h). */
@@ -340,7 +344,7 @@ static int32_t do_multicall(struct machine *m, const uint32_t *a, uint64_t *batc
         if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
             e.result = (uint32_t)-EINVAL;
         else
-            e.result = (uint32_t)call(m, e.op, e.args, 0);
+            e.result = (uint32_t)call(m, e.op, e.args, 0, true);
         if (put(m, at + offsetof(struct pv_multicall_entry, result), &e.result, 4) < 0)
             return -EFAULT;
         if (m->end)
@@ -359,7 +363,7 @@ int pv_hypercall(struct machine *m, uint32_t eip_after)
         uc_reg_read(m->uc, regs[i], &r[i]);
     /* The hypercall instruction retired; execution goes on after it unless iret moved it. */
     uc_reg_write(m->uc, UC_X86_REG_EIP, &eip_after);
-    int32_t rc = call(m, r[0], r + 1, eip_after - 2);
+    int32_t rc = call(m, r[0], r + 1, eip_after - 2, false);
     if (m->end)
         return -1;
     uint32_t v = (uint32_t)rc;
