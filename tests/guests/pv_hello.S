@@ -4,8 +4,10 @@
  *
  *   1. start info: magic, nr_pages, shared-info and page-directory pointers
  *   2. set_trap_table (#PF handler, fast int 0x80 at DPL 3), stack_switch, set_callbacks
- *   3. refusals: a PTE naming a frame beyond RAM, a writable mapping of the page directory,
- *      a trap table with a ring-0 handler, an unknown hypercall — each a negative errno
+ *   3. refusals: a PTE naming a frame beyond RAM, a writable mapping of the page directory or of
+ *      the hypervisor's GDT, a trap table with a ring-0 handler, an unknown hypercall, a null
+ *      request list, a huge count, an unknown mmu_update command, NEW_BASEPTR to a writable
+ *      frame — each a negative errno, counted, nothing changed
  *   4. update_va_mapping: a page made read-only faults on write (#PF bounced, CR2 in the shared
  *      info), the handler maps it writable again and the write is retried
  *   5. int 0x80 reaches its handler (fast path), which returns with HYPERVISOR_iret
@@ -109,6 +111,17 @@ pv_entry:
 	movl $UVMF_INVLPG, %esi
 	hcall __HYPERVISOR_update_va_mapping
 	expect_fail "writable page directory"
+	/* A writable mapping of one of the hypervisor's pages (its GDT, found with sgdt). */
+	sgdt gdt_image
+	movl free_va, %ebx
+	movl gdt_image + 2, %ecx
+	subl $VIRT, %ecx
+	andl $~0xfff, %ecx
+	orl $3, %ecx
+	xorl %edx, %edx
+	movl $UVMF_INVLPG, %esi
+	hcall __HYPERVISOR_update_va_mapping
+	expect_fail "writable mapping of the hypervisor's GDT"
 	/* A trap table with a ring-0 handler. */
 	movl $bad_traps, %ebx
 	hcall __HYPERVISOR_set_trap_table
@@ -361,6 +374,8 @@ mmu_req: .long 0, 0, 0, 0
 mcall:	.long __HYPERVISOR_update_va_mapping, 0, 0, 0, 0, UVMF_INVLPG, 0, 0
 	.long __HYPERVISOR_xen_version, 0, XENVER_version, 0, 0, 0, 0, 0
 l1_pfn:	.long 0
+gdt_image: .word 0
+	.long 0
 shutdown: .long 0, 0
 start_info: .long 0
 shared:	.long 0

@@ -138,10 +138,11 @@ Test(pv, bad_requests_are_refused_and_counted)
 {
     struct console con = {0};
     struct machine *m = boot(&mode_pv, &con);
-    /* Frame beyond RAM, writable page directory, ring-0 trap handler, unknown hypercall, null
+    /* Frame beyond RAM, writable page directory, writable hypervisor GDT, ring-0 trap handler, unknown hypercall, null
      * request list, huge count, unknown mmu_update command, NEW_BASEPTR to a writable frame, pin of
      * a frame mapped writable, second pin. */
-    cr_assert_eq(ev_class_total(&m->ev, EV_REFUSAL), 10);
+    cr_assert_eq(ev_class_total(&m->ev, EV_REFUSAL), 11);
+    cr_assert(strstr(con.text, "writable mapping of the hypervisor's GDT refused: ok"));
     cr_assert(strstr(con.text, "NEW_BASEPTR to a writable frame refused: ok"));
     cr_assert(strstr(con.text, "pin (read-only alias required), second pin refused, unpin: ok"));
     cr_assert(strstr(con.text, "frame beyond RAM refused: ok"));
@@ -157,7 +158,7 @@ Test(pv, hypercalls_are_recorded_by_xen_number)
     struct console con = {0};
     struct machine *m = boot(&mode_pv, &con);
     cr_assert_eq(hypercalls(m, 0), 2, "set_trap_table");
-    cr_assert_eq(hypercalls(m, 14), 6, "update_va_mapping (one of them inside the multicall)");
+    cr_assert_eq(hypercalls(m, 14), 7, "update_va_mapping (one of them inside the multicall)");
     cr_assert_eq(hypercalls(m, 26), 5, "mmuext_op");
     cr_assert_eq(hypercalls(m, 1), 4, "mmu_update");
     cr_assert_eq(hypercalls(m, 13), 1, "multicall");
