@@ -254,8 +254,9 @@ int cmd_run(int argc, char **argv)
             m->progress = progress;
             m->progress_opaque = &o.progress_fd;
         }
-        if (mode->setup(m, &bi, err, sizeof err) < 0) {
-            status = EXIT_STATUS_INTERNAL;
+        int sr = mode->setup(m, &bi, err, sizeof err);
+        if (sr < 0) {
+            status = sr == -2 ? EXIT_STATUS_USAGE : EXIT_STATUS_INTERNAL;
         } else {
             status = machine_run(m);
             if (m->end != END_GUEST_EXIT)

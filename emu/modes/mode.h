@@ -31,7 +31,8 @@
  *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
  *                (a fault raised, the run ended).
  *
- * Handlers return 0 to continue, -1 when the run ended (m->end set).
+ * Handlers return 0 to continue, -1 when the run ended (m->end set). setup() returns 0, -1 for a
+ * host failure, or -2 when the guest cannot run in this mode (e.g. no PV header): bad input.
  */
 #ifndef VMLAB_MODE_H
 #define VMLAB_MODE_H

@@ -82,7 +82,7 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     const struct pv_header *h = find_header(m, bi->load_low, bi->load_high);
     if (!h) {
         snprintf(errbuf, errlen, "the guest has no PV header: it is not a paravirtualized kernel");
-        return -1;
+        return -2;
     }
     p->virt_base = h->virt_base;
     uint32_t entry = h->entry;
@@ -101,7 +101,7 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
         (p->virt_base & 0x3fffff)) {
         snprintf(errbuf, errlen, "cannot build the PV domain: %u MiB of RAM, kernel base 0x%08x",
                  (unsigned)(m->ram_size >> 20), p->virt_base);
-        return -1;
+        return -2;
     }
     uint32_t first_free = l1 + nl1;
     memset(m->ram + ((uint64_t)si << 12), 0, (size_t)(first_free - si) << 12);
