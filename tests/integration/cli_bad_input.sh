@@ -125,6 +125,8 @@ PADDR=0x8000 MEMSZ=$((0x1000000 - 0x8000)) elf "$work/huge.elf" 0xeb 0xfe
 expect "kernel leaving no room for the Multiboot info" 2 \
     "$work/huge.elf: no room left in RAM for the Multiboot information" -- \
     run --guest "$work/huge.elf" --ram 16
+expect "a non-PV kernel under pv" 2 "the guest has no PV header: it is not a paravirtualized kernel" -- \
+    run --guest "$work/ok.elf" --mode pv
 expect "--mode nonsense" 2 "unknown mode 'nonsense'" -- run --guest "$work/ok.elf" --mode nonsense
 expect "--trace nonsense" 2 "--trace must be 'counts' or 'full'" -- \
   run --guest "$work/ok.elf" --trace everything
