@@ -672,3 +672,21 @@ int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev)
         return -1;
     }
 }
+
+void shadow_monitor_paging_regs(struct machine *m, struct paging_regs *r)
+{
+    const struct shadow_monitor *sm = m->mode_state;
+    r->cr0 = sm->v.cr0;
+    r->cr3 = sm->v.cr3;
+    r->cr4 = sm->v.cr4;
+}
+
+void shadow_monitor_teardown(struct machine *m)
+{
+    struct shadow_monitor *sm = m->mode_state;
+    if (!sm)
+        return;
+    shadow_destroy(sm->sh);
+    free(sm);
+    m->mode_state = NULL;
+}

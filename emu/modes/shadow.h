@@ -34,8 +34,20 @@
 #include "emu/modes/vcpu.h"
 
 struct machine;
+struct paging_regs;
 struct shadow;
 struct xevent;
+
+/* The part every shadow-paging monitor's state starts with (m->mode_state points at it). */
+struct shadow_monitor {
+    struct vcpu v;
+    struct shadow *sh;
+};
+
+/* Mode operations the shadow-paging monitors share: the guest's paging registers for the
+ * machine's walks, and freeing the state (which must begin with struct shadow_monitor). */
+void shadow_monitor_paging_regs(struct machine *m, struct paging_regs *r);
+void shadow_monitor_teardown(struct machine *m);
 
 enum shadow_ev {
 #define SHADOW_EV(id, n, name) SHEV_##id = n,

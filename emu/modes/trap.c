@@ -36,8 +36,7 @@
 #define SHADOW_POOL_BYTES (32u << 20)
 
 struct trap_state {
-    struct vcpu v;
-    struct shadow *sh;
+    struct shadow_monitor mon;               /* first: the shared monitor operations use it */
 };
 
 static struct trap_state *st(struct machine *m) { return m->mode_state; }
@@ -68,35 +67,17 @@ static int trap_setup(struct machine *m, const struct boot_info *bi, char *errbu
         return -1;
     }
     m->mode_state = t;
-    t->v.cr0 = CR0_PE | (1u << 4);
-    t->sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
-    if (!t->sh)
+    t->mon.v.cr0 = CR0_PE | (1u << 4);
+    t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
+    if (!t->mon.sh)
         return -1;
     if (loader_enter(m, bi, errbuf, errlen) < 0)
         return -1;
-    if (shadow_activate(t->sh, &t->v) < 0) {
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0) {
         snprintf(errbuf, errlen, "%s", m->message);
         return -1;
     }
     return 0;
-}
-
-static void trap_teardown(struct machine *m)
-{
-    struct trap_state *t = st(m);
-    if (!t)
-        return;
-    shadow_destroy(t->sh);
-    free(t);
-    m->mode_state = NULL;
-}
-
-static void trap_paging_regs(struct machine *m, struct paging_regs *r)
-{
-    struct trap_state *t = st(m);
-    r->cr0 = t->v.cr0;
-    r->cr3 = t->v.cr3;
-    r->cr4 = t->v.cr4;
 }
 
 static bool trap_site_wanted(struct machine *m, const struct site *s)
@@ -121,18 +102,18 @@ static enum site_action mov_to_cr(struct machine *m, const struct site *s, uint3
     char q[16];
     snprintf(q, sizeof q, "cr%d/write", s->cr);
     exit_rec(m, VMX_CR_ACCESS, q, eip);
-    uint32_t old0 = t->v.cr0, old4 = t->v.cr4;
+    uint32_t old0 = t->mon.v.cr0, old4 = t->mon.v.cr4;
     switch (s->cr) {
-    case 0: t->v.cr0 = val | CR0_PE; break;
-    case 3: t->v.cr3 = val; break;
-    case 4: t->v.cr4 = val; break;
+    case 0: t->mon.v.cr0 = val | CR0_PE; break;
+    case 3: t->mon.v.cr3 = val; break;
+    case 4: t->mon.v.cr4 = val; break;
     default:
         run_raise_fault(m, 13, 0, eip);
         return SITE_STOPPED;
     }
-    if (((old0 ^ t->v.cr0) & CR0_WP) || ((old4 ^ t->v.cr4) & CR4_PSE))
-        shadow_flush(t->sh);
-    if (shadow_activate(t->sh, &t->v) < 0)
+    if (((old0 ^ t->mon.v.cr0) & CR0_WP) || ((old4 ^ t->mon.v.cr4) & CR4_PSE))
+        shadow_flush(t->mon.sh);
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0)
         return SITE_STOPPED;
     return SITE_SKIP;
 }
@@ -143,9 +124,9 @@ static enum site_action mov_from_cr(struct machine *m, const struct site *s, uin
     int reg = cr_gpr(m, eip);
     uint32_t val;
     switch (s->cr) {
-    case 0: val = t->v.cr0; break;
-    case 3: val = t->v.cr3; exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip); break;
-    case 4: val = t->v.cr4; break;
+    case 0: val = t->mon.v.cr0; break;
+    case 3: val = t->mon.v.cr3; exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip); break;
+    case 4: val = t->mon.v.cr4; break;
     default: return SITE_RUN;
     }
     if (reg < 0)
@@ -171,7 +152,7 @@ static enum site_action trap_site(struct machine *m, const struct block *b, cons
         uint32_t va;
         exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) == 0)
-            shadow_invlpg(st(m)->sh, &st(m)->v, va);
+            shadow_invlpg(st(m)->mon.sh, &st(m)->mon.v, va);
         return SITE_RUN;
     }
     case IC_HLT:
@@ -205,7 +186,7 @@ static int trap_exception(struct machine *m, const struct xevent *ev)
     struct trap_state *t = st(m);
     if (ev->kind != XK_FAULT || ev->vector != 14)
         return shadow_deliver_recorded(m, ev);
-    return shadow_exception(t->sh, &t->v, ev);
+    return shadow_exception(t->mon.sh, &t->mon.v, ev);
 }
 
 static int trap_interrupt(struct machine *m, const struct xevent *ev)
@@ -225,8 +206,8 @@ const struct mode_ops mode_trap = {
     .exception = trap_exception,
     .interrupt = trap_interrupt,
     .irq_open = machine_if_set,
-    .teardown = trap_teardown,
-    .paging_regs = trap_paging_regs,
+    .teardown = shadow_monitor_teardown,
+    .paging_regs = shadow_monitor_paging_regs,
     .site_wanted = trap_site_wanted,
     .site = trap_site,
 };

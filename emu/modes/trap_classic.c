@@ -57,8 +57,7 @@
 #define CR0_NE (1u << 5)
 
 struct classic {
-    struct vcpu v;
-    struct shadow *sh;
+    struct shadow_monitor mon;               /* first: the shared monitor operations use it */
     uint32_t vif;                            /* guest's IF in its ring 0 (EFLAGS_IF or 0) */
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
     uint16_t ldt_sel, tr_sel;
@@ -230,10 +229,10 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
         return -1;
     }
     m->mode_state = t;
-    t->v.cr0 = CR0_PE | (1u << 4);
-    t->sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
-    if (!t->sh || !(t->mgdt = shadow_window_page(t->sh, 0)) ||
-        !(t->mtss = shadow_window_page(t->sh, 1))) {
+    t->mon.v.cr0 = CR0_PE | (1u << 4);
+    t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
+    if (!t->mon.sh || !(t->mgdt = shadow_window_page(t->mon.sh, 0)) ||
+        !(t->mtss = shadow_window_page(t->mon.sh, 1))) {
         if (!errbuf[0])
             snprintf(errbuf, errlen, "cannot set up the monitor's window");
         return -1;
@@ -245,7 +244,7 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
     uc_reg_read(m->uc, UC_X86_REG_GDTR, &g);
     t->gdt_base = (uint32_t)g.base;
     t->gdt_limit = g.limit;
-    if (shadow_activate(t->sh, &t->v) < 0 || rebuild_gdt(m) < 0 ||
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0 || rebuild_gdt(m) < 0 ||
         load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0 ||
         load_seg(m, UQ_DS, (uint16_t)reg(m, UC_X86_REG_DS)) < 0 ||
         load_seg(m, UQ_ES, (uint16_t)reg(m, UC_X86_REG_ES)) < 0 ||
@@ -256,8 +255,8 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
         return -1;
     }
     /* The monitor runs with CR0.MP and NE set (its own FPU handling), bits smsw shows. */
-    shadow_set_cr0_extra(t->sh, CR0_MP | CR0_NE);
-    if (shadow_activate(t->sh, &t->v) < 0) {
+    shadow_set_cr0_extra(t->mon.sh, CR0_MP | CR0_NE);
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0) {
         snprintf(errbuf, errlen, "%s", m->message);
         return -1;
     }
@@ -265,23 +264,6 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
     t->vif = 0;
     return 0;
-}
-
-static void classic_teardown(struct machine *m)
-{
-    struct classic *t = st(m);
-    if (!t)
-        return;
-    shadow_destroy(t->sh);
-    free(t);
-    m->mode_state = NULL;
-}
-
-static void classic_paging_regs(struct machine *m, struct paging_regs *r)
-{
-    r->cr0 = st(m)->v.cr0;
-    r->cr3 = st(m)->v.cr3;
-    r->cr4 = st(m)->v.cr4;
 }
 
 static int vcpl(struct machine *m)
@@ -376,7 +358,7 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
         break;
     case IC_SMSW:
         snprintf(detail, sizeof detail, "observed=%04x native=%04x",
-                 (CR0_PE | CR0_MP | CR0_NE | (1u << 4)) & 0xffff, t->v.cr0 & 0xffff);
+                 (CR0_PE | CR0_MP | CR0_NE | (1u << 4)) & 0xffff, t->mon.v.cr0 & 0xffff);
         break;
     case IC_PUSH_SEG: case IC_MOV_FROM_SEG:
         snprintf(detail, sizeof detail, "kernel selectors: the monitor's ring-1 copies");
@@ -459,7 +441,7 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
     enum insn_class c = insn_classify(in, &cr);
     char q[16];
     if (c == IC_MOV_FROM_CR) {
-        uint32_t v = cr == 0 ? t->v.cr0 : cr == 2 ? t->v.cr2 : cr == 3 ? t->v.cr3 : t->v.cr4;
+        uint32_t v = cr == 0 ? t->mon.v.cr0 : cr == 2 ? t->mon.v.cr2 : cr == 3 ? t->mon.v.cr3 : t->mon.v.cr4;
         if (cr == 3)
             exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip);
         int u = gpr_uc(x->operands[0].reg);
@@ -470,17 +452,17 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
         return -1;
     snprintf(q, sizeof q, "cr%d/write", cr);
     exit_rec(m, VMX_CR_ACCESS, q, eip);
-    uint32_t old0 = t->v.cr0, old4 = t->v.cr4;
+    uint32_t old0 = t->mon.v.cr0, old4 = t->mon.v.cr4;
     switch (cr) {
-    case 0: t->v.cr0 = v | CR0_PE; break;
-    case 2: t->v.cr2 = v; return uq_exception_done(&m->quirks, m->uc, &t->v.cr2);
-    case 3: t->v.cr3 = v; break;
-    case 4: t->v.cr4 = v; break;
+    case 0: t->mon.v.cr0 = v | CR0_PE; break;
+    case 2: t->mon.v.cr2 = v; return uq_exception_done(&m->quirks, m->uc, &t->mon.v.cr2);
+    case 3: t->mon.v.cr3 = v; break;
+    case 4: t->mon.v.cr4 = v; break;
     default: return -1;
     }
-    if (((old0 ^ t->v.cr0) & CR0_WP) || ((old4 ^ t->v.cr4) & CR4_PSE))
-        shadow_flush(t->sh);
-    return shadow_activate(t->sh, &t->v) < 0 ? -2 : 0;
+    if (((old0 ^ t->mon.v.cr0) & CR0_WP) || ((old4 ^ t->mon.v.cr4) & CR4_PSE))
+        shadow_flush(t->mon.sh);
+    return shadow_activate(t->mon.sh, &t->mon.v) < 0 ? -2 : 0;
 }
 
 static int emulate_io(struct machine *m, const cs_insn *in, uint32_t eip)
@@ -657,7 +639,7 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) < 0)
             return -1;
-        shadow_invlpg(t->sh, &t->v, va);
+        shadow_invlpg(t->mon.sh, &t->mon.v, va);
         uc_ctl_flush_tlb(m->uc);
         return 0;
     }
@@ -706,14 +688,14 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         return 0;
     case X86_INS_CLTS:
         exit_rec(m, VMX_CR_ACCESS, "clts", eip);
-        t->v.cr0 &= ~CR0_TS;
+        t->mon.v.cr0 &= ~CR0_TS;
         return 0;
     case X86_INS_LMSW: {
         uint32_t v;
         exit_rec(m, VMX_CR_ACCESS, "lmsw", eip);
         if (src_value(m, &x->operands[0], eip, &v) < 0)
             return -1;
-        t->v.cr0 = (t->v.cr0 & ~0xeu) | (v & 0xf) | CR0_PE;
+        t->mon.v.cr0 = (t->mon.v.cr0 & ~0xeu) | (v & 0xf) | CR0_PE;
         return 0;
     }
     case X86_INS_WBINVD: case X86_INS_INVD:
@@ -754,7 +736,7 @@ static int classic_exception(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
-        return shadow_exception(t->sh, &t->v, ev);
+        return shadow_exception(t->mon.sh, &t->mon.v, ev);
     if (ev->kind != XK_FAULT || ev->vector != 13 || machine_cpl(m) != 1)
         return shadow_deliver_recorded(m, ev);
     cs_insn *in = cs_malloc(m->cs);
@@ -796,8 +778,8 @@ const struct mode_ops mode_trap_classic = {
     .exception = classic_exception,
     .interrupt = classic_interrupt,
     .irq_open = classic_irq_open,
-    .teardown = classic_teardown,
-    .paging_regs = classic_paging_regs,
+    .teardown = shadow_monitor_teardown,
+    .paging_regs = shadow_monitor_paging_regs,
     .cpu_view = classic_cpu_view,
     .delivered = classic_delivered,
     .real_seg = classic_real_seg,
