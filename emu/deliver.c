@@ -216,6 +216,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = cv->eflags;
     uc_reg_read(m->uc, UC_X86_REG_CS, &cs_old);
     uc_reg_read(m->uc, UC_X86_REG_SS, &ss_old);
+    if (cv->frame_cs)
+        cs_old = cv->frame_cs;
     uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);
     int cpl = cv->cpl;
     /* A fault while delivering int n / int3 / into reports the instruction itself. */

@@ -34,6 +34,7 @@ struct cpu_view {
     int cpl;             /* the guest's privilege level */
     uint32_t eflags;     /* EFLAGS as the guest's handler must find them pushed */
     int kernel_ring;     /* real ring running the guest's ring 0: 0, or 1 under ring compression */
+    uint16_t frame_cs;   /* CS to push for the interrupted code instead of the real one, or 0 */
 };
 
 /* The view from the real registers (what native mode uses). */

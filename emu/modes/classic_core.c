@@ -1,0 +1,665 @@
+/*
+ * classic_core.c — the ring-compression monitor shared by `trap-classic` and `bt` (see
+ * classic_core.h): the monitor's GDT built from the guest's, the guest's view of the CPU for
+ * delivery, and the emulation of the guest's privileged instructions on the virtual CPU.
+ */
+#include <capstone/capstone.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/deliver.h"
+#include "emu/desc.h"
+#include "emu/modes/classic_core.h"
+#include "emu/modes/emul_write.h"
+#include "emu/modes/mode.h"
+#include "emu/modes/shadow.h"
+#include "emu/run.h"
+#include "emu/vmx.h"
+
+#define SHADOW_POOL_BYTES (32u << 20)
+
+static struct classic *st(struct machine *m) { return m->mode_state; }
+
+static uint32_t reg(struct machine *m, int r)
+{
+    uint32_t v = 0;
+    uc_reg_read(m->uc, r, &v);
+    return v;
+}
+
+static void exit_rec(struct machine *m, enum vmx_exit reason, const char *qual, uint32_t eip)
+{
+    ev_record(&m->ev, machine_now(m), EV_EXIT, reason, qual, 0, eip, machine_cpl(m));
+}
+
+static int guest_read(struct machine *m, uint32_t lin, void *buf, uint32_t len)
+{
+    uint32_t fl, pf;
+    return machine_read_lin(m, lin, buf, len, false, &fl, &pf) == 0 ? 0 : -1;
+}
+
+/* ---- the monitor's descriptor tables ---------------------------------------------------- */
+
+static uint64_t compress(uint64_t d, uint32_t window)
+{
+    uint32_t hi = (uint32_t)(d >> 32);
+    if (!(hi & (1u << 12)))                  /* system descriptor: the CPU must not use it */
+        return d & ~(1ull << 47);
+    if (((hi >> 13) & 3) == 0)
+        d |= 1ull << 45;                     /* DPL 0 -> 1 */
+    d |= 1ull << 40;                         /* accessed: the CPU must not write the table */
+    struct desc x;
+    desc_decode((uint32_t)d, hi, &x);
+    if (x.base == 0 && x.g && x.limit == 0xffffffffu) {
+        uint64_t lim = (window >> 12) - 1;   /* flat segments stop below the window */
+        d = (d & ~0xffffull & ~(0xfull << 48)) | (lim & 0xffff) | ((lim >> 16) << 48);
+    }
+    return d;
+}
+
+static void put_desc(uint8_t *tab, unsigned i, uint32_t base, uint32_t limit, uint32_t type)
+{
+    uint64_t d = (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) |
+                 ((uint64_t)type << 40) | (1ull << 47) | ((uint64_t)(limit >> 16 & 0xf) << 48) |
+                 ((uint64_t)(base >> 24) << 56);
+    memcpy(tab + i * 8, &d, 8);
+}
+
+static bool ring0_codedata(uint64_t d)
+{
+    uint32_t hi = (uint32_t)(d >> 32);
+    return (hi & (1u << 12)) && ((hi >> 13) & 3) == 0 && (hi & (1u << 15));
+}
+
+/* Rebuild the monitor's GDT from the guest's and load the monitor's GDTR, IDTR, TR and LDTR:
+ *   [1, n)        the guest's descriptors (system ones made not present; accessed bits set so
+ *                 the CPU never writes the read-only table)
+ *   [256, 256+n)  ring-1 copies of the guest's ring-0 code/data descriptors (256 + i copies i;
+ *                 fixed indices, so selectors already loaded stay valid across a guest lgdt)
+ *   510, 511      the monitor's TSS and LDT                                                  */
+static int rebuild_gdt(struct machine *m)
+{
+    struct classic *t = st(m);
+    uint32_t n = (t->gdt_limit + 1) / 8;
+    if (n > MON_GDT_MAX) {
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "guest GDT has %u entries; trap-classic shadows at most %u", n, MON_GDT_MAX);
+        return -1;
+    }
+    memset(t->mgdt, 0, 4096);
+    for (uint32_t i = 1; i < n; i++) {
+        uint64_t d;
+        if (guest_read(m, t->gdt_base + i * 8, &d, 8) < 0)
+            d = 0;
+        uint64_t own = (d >> 44) & 1 ? d | (1ull << 40) : d & ~(1ull << 47);
+        memcpy(t->mgdt + i * 8, &own, 8);
+        if (ring0_codedata(d)) {
+            uint64_t c = compress(d, m->cfg.monitor_window);
+            memcpy(t->mgdt + (COPY_BASE + i) * 8, &c, 8);
+        }
+    }
+    t->mgdt_n = n;
+    put_desc(t->mgdt, MON_TSS_IDX, MON_TSS_VA(m), 0x67, 0x8b);        /* busy 32-bit TSS */
+    put_desc(t->mgdt, MON_LDT_IDX, MON_TSS_VA(m) + 0x800, 7, 0x82);   /* LDT */
+    uint16_t iomap = 0x68;                                   /* past the limit: no I/O bitmap */
+    memcpy(t->mtss + 0x66, &iomap, 2);
+    uc_x86_mmr gdtr = {.base = MON_GDT_VA(m), .limit = 4095};
+    uc_x86_mmr idtr = {.base = MON_IDT_VA(m), .limit = 0x7ff};
+    uc_x86_mmr tr = {.selector = MON_TSS_IDX * 8, .base = MON_TSS_VA(m), .limit = 0x67,
+                     .flags = 0x8b00};
+    uc_x86_mmr ldtr = {.selector = MON_LDT_IDX * 8, .base = MON_TSS_VA(m) + 0x800, .limit = 7,
+                       .flags = 0x8200};
+    uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
+    uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
+    uc_reg_write(m->uc, UC_X86_REG_TR, &tr);
+    uc_reg_write(m->uc, UC_X86_REG_LDTR, &ldtr);
+    return 0;
+}
+
+/* The real segment running guest selector `sel`: a ring-0 code/data selector maps to its ring-1
+ * copy (RPL 1); anything else is the monitor's entry at the same index. 0 or -1. */
+static int mon_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
+{
+    struct classic *t = st(m);
+    unsigned i = sel >> 3;
+    if ((sel & 4) || i == 0 || i >= MON_TSS_IDX || (i >= t->mgdt_n && i < COPY_BASE))
+        return -1;
+    uint64_t d;
+    memcpy(&d, t->mgdt + i * 8, 8);
+    if (i < t->mgdt_n && ring0_codedata(d)) {
+        i += COPY_BASE;
+        memcpy(&d, t->mgdt + i * 8, 8);
+        sel = (uint16_t)((i << 3) | 1);
+    }
+    struct desc x;
+    desc_decode((uint32_t)d, (uint32_t)(d >> 32), &x);
+    if (!x.p || !x.s)
+        return -1;
+    out->selector = sel;
+    out->base = x.base;
+    out->limit = x.limit;
+    out->flags = x.hi;
+    return 0;
+}
+
+int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
+{
+    return mon_seg(m, sel, out);
+}
+
+uint16_t classic_guest_sel(const struct classic *t, uint16_t sel)
+{
+    unsigned i = sel >> 3;
+    if (!t->guest_sels || (sel & 4) || i < COPY_BASE || i >= MON_TSS_IDX)
+        return sel;
+    return (uint16_t)((i - COPY_BASE) << 3);
+}
+
+/* Load segment register `seg` with the real segment for guest selector `sel`. 0 or -1. */
+static int load_seg(struct machine *m, enum uq_segreg seg, uint16_t sel)
+{
+    struct uq_seg x;
+    if (mon_seg(m, sel, &x) < 0)
+        return -1;
+    const struct uq_seg *segs[UQ_NSEG] = {[0] = NULL};
+    segs[seg] = &x;
+    return uq_load_segs(&m->quirks, m->uc, segs, machine_cpl(m), NULL);
+}
+
+/* Load CS and SS from the monitor's GDT at `ring`. */
+static int load_cs_ss(struct machine *m, uint16_t cs, uint16_t ss, int ring)
+{
+    struct uq_seg c, s;
+    if (mon_seg(m, cs, &c) < 0 || mon_seg(m, ss, &s) < 0)
+        return -1;
+    return uq_load_cs_ss(&m->quirks, m->uc, &c, &s, ring, NULL);
+}
+
+/* ---- mode operations --------------------------------------------------------------------- */
+
+int classic_init(struct machine *m, struct classic *t, const struct boot_info *bi, char *errbuf,
+                 unsigned errlen)
+{
+    t->mon.v.cr0 = CR0_PE | (1u << 4);
+    t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
+    if (!t->mon.sh || !(t->mgdt = shadow_window_page(t->mon.sh, 0)) ||
+        !(t->mtss = shadow_window_page(t->mon.sh, 1))) {
+        if (!errbuf[0])
+            snprintf(errbuf, errlen, "cannot set up the monitor's window");
+        return -1;
+    }
+    if (loader_enter(m, bi, errbuf, errlen) < 0)
+        return -1;
+    uc_x86_mmr g;
+    memset(&g, 0, sizeof g);
+    uc_reg_read(m->uc, UC_X86_REG_GDTR, &g);
+    t->gdt_base = (uint32_t)g.base;
+    t->gdt_limit = g.limit;
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0 || rebuild_gdt(m) < 0 ||
+        load_cs_ss(m, (uint16_t)reg(m, UC_X86_REG_CS), (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0 ||
+        load_seg(m, UQ_DS, (uint16_t)reg(m, UC_X86_REG_DS)) < 0 ||
+        load_seg(m, UQ_ES, (uint16_t)reg(m, UC_X86_REG_ES)) < 0 ||
+        load_seg(m, UQ_FS, (uint16_t)reg(m, UC_X86_REG_FS)) < 0 ||
+        load_seg(m, UQ_GS, (uint16_t)reg(m, UC_X86_REG_GS)) < 0) {
+        snprintf(errbuf, errlen, "cannot enter the guest in ring 1%s%s", m->message[0] ? ": " : "",
+                 m->message);
+        return -1;
+    }
+    /* The monitor runs with CR0.MP and NE set (its own FPU handling), bits smsw shows. */
+    shadow_set_cr0_extra(t->mon.sh, CR0_MP | CR0_NE);
+    if (shadow_activate(t->mon.sh, &t->mon.v) < 0) {
+        snprintf(errbuf, errlen, "%s", m->message);
+        return -1;
+    }
+    uint32_t eflags = reg(m, UC_X86_REG_EFLAGS) | EFLAGS_IF;
+    uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
+    classic_set_vif(t, 0);
+    return 0;
+}
+
+static int vcpl(struct machine *m)
+{
+    int c = machine_cpl(m);
+    return c == 1 ? 0 : c;
+}
+
+void classic_cpu_view(struct machine *m, struct cpu_view *v)
+{
+    struct classic *t = st(m);
+    memset(v, 0, sizeof *v);
+    v->idt_base = t->idt_base;
+    v->idt_limit = t->idt_limit;
+    v->gdt_base = t->gdt_base;
+    v->gdt_limit = t->gdt_limit;
+    v->ldt_sel = t->ldt_sel;
+    v->ldt_base = t->ldt_base;
+    v->ldt_limit = t->ldt_limit;
+    v->tr_sel = t->tr_sel;
+    v->tr_base = t->tr_base;
+    v->tr_limit = t->tr_limit;
+    v->cpl = vcpl(m);
+    uint32_t f = reg(m, UC_X86_REG_EFLAGS);
+    if (v->cpl == 0)
+        f = (f & ~EFLAGS_IF) | classic_vif(t);
+    v->eflags = f;
+    v->kernel_ring = 1;
+    if (t->guest_sels)
+        v->frame_cs = classic_guest_sel(t, (uint16_t)reg(m, UC_X86_REG_CS));
+}
+
+void classic_delivered(struct machine *m, int cpl, uint32_t eflags)
+{
+    if (cpl == 0)
+        classic_set_vif(st(m), eflags);
+}
+
+/* ---- privileged instructions: #GP in ring 1, emulated ------------------------------------ */
+
+static int gpr_uc(x86_reg r)
+{
+    switch (r) {
+    case X86_REG_EAX: return UC_X86_REG_EAX;
+    case X86_REG_ECX: return UC_X86_REG_ECX;
+    case X86_REG_EDX: return UC_X86_REG_EDX;
+    case X86_REG_EBX: return UC_X86_REG_EBX;
+    case X86_REG_ESP: return UC_X86_REG_ESP;
+    case X86_REG_EBP: return UC_X86_REG_EBP;
+    case X86_REG_ESI: return UC_X86_REG_ESI;
+    case X86_REG_EDI: return UC_X86_REG_EDI;
+    case X86_REG_AX: return UC_X86_REG_AX;
+    case X86_REG_CX: return UC_X86_REG_CX;
+    case X86_REG_DX: return UC_X86_REG_DX;
+    case X86_REG_BX: return UC_X86_REG_BX;
+    case X86_REG_SI: return UC_X86_REG_SI;
+    case X86_REG_DI: return UC_X86_REG_DI;
+    default: return -1;
+    }
+}
+
+/* A 16- or 32-bit source operand (register or memory). */
+static int src_value(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_t *v)
+{
+    *v = 0;
+    if (op->type == X86_OP_REG) {
+        int u = gpr_uc(op->reg);
+        return u >= 0 && uc_reg_read(m->uc, u, v) == UC_ERR_OK ? 0 : -1;
+    }
+    if (op->type == X86_OP_MEM) {
+        uint32_t lin;
+        if (emul_mem_operand(m, eip, &lin) < 0)
+            return -1;
+        return guest_read(m, lin, v, op->size < 4 ? op->size : 4);
+    }
+    if (op->type == X86_OP_IMM) {
+        *v = (uint32_t)op->imm;
+        return 0;
+    }
+    return -1;
+}
+
+/* Base and limit of guest selector `sel` from the guest's GDT; sets the TSS busy bit if asked. */
+int classic_guest_desc(struct machine *m, uint16_t sel, struct desc *d, bool set_busy)
+{
+    struct classic *t = st(m);
+    uint32_t i = sel & ~7u;
+    if ((sel & 4) || i == 0 || i + 7 > t->gdt_limit)
+        return -1;
+    uint32_t w[2];
+    if (guest_read(m, t->gdt_base + i, w, 8) < 0)
+        return -1;
+    desc_decode(w[0], w[1], d);
+    if (set_busy) {
+        uint32_t fl, pf, hi = w[1] | (2u << 8);
+        machine_write_lin(m, t->gdt_base + i + 4, &hi, 4, false, &fl, &pf);
+    }
+    return 0;
+}
+
+static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    struct classic *t = st(m);
+    const cs_x86 *x = &in->detail->x86;
+    int cr;
+    enum insn_class c = insn_classify(in, &cr);
+    char q[16];
+    if (c == IC_MOV_FROM_CR) {
+        uint32_t v = cr == 0 ? t->mon.v.cr0 : cr == 2 ? t->mon.v.cr2 : cr == 3 ? t->mon.v.cr3 : t->mon.v.cr4;
+        if (cr == 3)
+            exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip);
+        int u = gpr_uc(x->operands[0].reg);
+        return u >= 0 && uc_reg_write(m->uc, u, &v) == UC_ERR_OK ? 0 : -1;
+    }
+    uint32_t v;
+    if (src_value(m, &x->operands[1], eip, &v) < 0)
+        return -1;
+    snprintf(q, sizeof q, "cr%d/write", cr);
+    exit_rec(m, VMX_CR_ACCESS, q, eip);
+    uint32_t old0 = t->mon.v.cr0, old4 = t->mon.v.cr4;
+    switch (cr) {
+    case 0: t->mon.v.cr0 = v | CR0_PE; break;
+    case 2: t->mon.v.cr2 = v; return uq_exception_done(&m->quirks, m->uc, &t->mon.v.cr2);
+    case 3: t->mon.v.cr3 = v; break;
+    case 4: t->mon.v.cr4 = v; break;
+    default: return -1;
+    }
+    if (((old0 ^ t->mon.v.cr0) & CR0_WP) || ((old4 ^ t->mon.v.cr4) & CR4_PSE))
+        shadow_flush(t->mon.sh);
+    return shadow_activate(t->mon.sh, &t->mon.v) < 0 ? -2 : 0;
+}
+
+static int emulate_io(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    const cs_x86 *x = &in->detail->x86;
+    bool is_in = in->id == X86_INS_IN;
+    uint32_t port = 0, size = 0;
+    for (int k = 0; k < x->op_count; k++) {
+        const cs_x86_op *op = &x->operands[k];
+        if (op->type == X86_OP_IMM)
+            port = (uint32_t)op->imm & 0xff;
+        else if (op->type == X86_OP_REG && op->reg == X86_REG_DX && x->op_count == 2 &&
+                 (is_in ? k == 1 : k == 0))
+            port = reg(m, UC_X86_REG_EDX) & 0xffff;
+        else if (op->type == X86_OP_REG)
+            size = op->size;
+    }
+    if (!size)
+        return -1;
+    char q[24];
+    snprintf(q, sizeof q, "%s%u 0x%x", is_in ? "in" : "out", size, port);
+    exit_rec(m, VMX_IO_INSTRUCTION, q, eip);
+    static const char *const io_q[2][5] = {{"", "out1", "out2", "", "out4"},
+                                           {"", "in1", "in2", "", "in4"}};
+    ev_record(&m->ev, machine_now(m), EV_IO, port, io_q[is_in][size], 0, eip, 0);
+    int areg = size == 1 ? UC_X86_REG_AL : size == 2 ? UC_X86_REG_AX : UC_X86_REG_EAX;
+    if (is_in) {
+        uint32_t v = pio_read(&m->bus, (uint16_t)port, (int)size);
+        uc_reg_write(m->uc, areg, &v);
+    } else {
+        pio_write(&m->bus, (uint16_t)port, (int)size, reg(m, areg));
+    }
+    return 0;
+}
+
+/* Pop `n` dwords of the guest's stack. */
+static int pop(struct machine *m, uint32_t *w, unsigned n)
+{
+    uint32_t esp = reg(m, UC_X86_REG_ESP);
+    if (guest_read(m, esp, w, 4 * n) < 0)
+        return -1;
+    esp += 4 * n;
+    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    return 0;
+}
+
+static enum uq_segreg segreg_of(x86_reg r)
+{
+    switch (r) {
+    case X86_REG_ES: return UQ_ES;
+    case X86_REG_CS: return UQ_CS;
+    case X86_REG_SS: return UQ_SS;
+    case X86_REG_DS: return UQ_DS;
+    case X86_REG_FS: return UQ_FS;
+    case X86_REG_GS: return UQ_GS;
+    default: return UQ_NSEG;
+    }
+}
+
+/* Does guest selector `sel` run in ring 1 (one of the guest's ring-0 code/data selectors)? */
+static bool kernel_sel(struct machine *m, uint16_t sel)
+{
+    struct uq_seg x;
+    return mon_seg(m, sel, &x) == 0 && ((x.flags >> 13) & 3) == 1;
+}
+
+/* mov/pop to a segment register of a guest ring-0 selector: load its ring-1 copy. */
+static int emulate_seg_load(struct machine *m, x86_reg r, uint32_t sel)
+{
+    enum uq_segreg sr = segreg_of(r);
+    if (sr == UQ_NSEG || sr == UQ_CS || !kernel_sel(m, (uint16_t)sel))
+        return -1;
+    return load_seg(m, sr, (uint16_t)sel);
+}
+
+/* Far jmp/call ptr16:32 to a guest ring-0 code selector: continue on its ring-1 copy. */
+static int emulate_far(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_IMM || x->operands[1].type != X86_OP_IMM)
+        return -1;
+    uint16_t sel = (uint16_t)x->operands[0].imm;
+    uint32_t target = (uint32_t)x->operands[1].imm;
+    if (!kernel_sel(m, sel))
+        return -1;
+    if (in->id == X86_INS_LCALL) {
+        uint32_t esp = reg(m, UC_X86_REG_ESP) - 8,
+                 frame[2] = {eip + in->size,
+                             classic_guest_sel(st(m), (uint16_t)reg(m, UC_X86_REG_CS))};
+        uint32_t fl, pf;
+        if (machine_write_lin(m, esp, frame, 8, false, &fl, &pf) != 0)
+            return -1;
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    }
+    if (load_cs_ss(m, sel, (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0)
+        return -1;
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &target);
+    return 1;
+}
+
+/* iret / far ret to a guest ring-0 selector (which ring 1 may not load): return to its ring-1
+ * copy. */
+static int emulate_return(struct machine *m, bool iret, uint32_t eip)
+{
+    struct classic *t = st(m);
+    uint32_t w[3];
+    uint32_t esp0 = reg(m, UC_X86_REG_ESP);
+    if (pop(m, w, iret ? 3 : 2) < 0 || !kernel_sel(m, (uint16_t)w[1])) {
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
+        return -1;
+    }
+    if (load_cs_ss(m, (uint16_t)w[1], (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0) {
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
+        return -1;
+    }
+    if (iret) {
+        classic_set_vif(t, w[2]);
+        uint32_t f = (w[2] & ~(EFLAGS_IF | (3u << 12))) | EFLAGS_IF | 2u;
+        uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
+    }
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &w[0]);
+    return 1;   /* EIP set */
+}
+
+/* Emulate the privileged instruction at `eip` that faulted in ring 1. Returns 0 (emulated, EIP
+ * to be moved past it), 1 (emulated, EIP already set), -1 (not ours: the guest gets the #GP),
+ * -2 (the run ended). */
+static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    struct classic *t = st(m);
+    const cs_x86 *x = &in->detail->x86;
+    char q[24];
+    snprintf(q, sizeof q, "#GP %.19s", in->mnemonic);
+    switch (in->id) {
+    case X86_INS_CLI:
+        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
+        classic_set_vif(t, 0);
+        return 0;
+    case X86_INS_STI:
+        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
+        classic_set_vif(t, EFLAGS_IF);
+        return 0;
+    case X86_INS_MOV: {
+        int cr;
+        enum insn_class c = insn_classify(in, &cr);
+        if (c == IC_MOV_TO_CR || c == IC_MOV_FROM_CR)
+            return emulate_cr(m, in, eip);
+        if (c == IC_MOV_TO_SEG) {
+            uint32_t sel;
+            if (src_value(m, &x->operands[1], eip, &sel) < 0)
+                return -1;
+            exit_rec(m, VMX_EXCEPTION_NMI, "#GP mov seg", eip);
+            return emulate_seg_load(m, x->operands[0].reg, sel & 0xffff);
+        }
+        return -1;
+    }
+    case X86_INS_POP:
+        if (x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
+            segreg_of(x->operands[0].reg) != UQ_NSEG) {
+            uint32_t sel, esp0 = reg(m, UC_X86_REG_ESP);
+            exit_rec(m, VMX_EXCEPTION_NMI, "#GP pop seg", eip);
+            if (pop(m, &sel, 1) < 0)
+                return -1;
+            if (emulate_seg_load(m, x->operands[0].reg, sel & 0xffff) < 0) {
+                uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
+                return -1;
+            }
+            return 0;
+        }
+        return -1;
+    case X86_INS_LJMP: case X86_INS_LCALL:
+        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
+        return emulate_far(m, in, eip);
+    case X86_INS_INVLPG: {
+        uint32_t va;
+        exit_rec(m, VMX_INVLPG, "", eip);
+        if (emul_mem_operand(m, eip, &va) < 0)
+            return -1;
+        shadow_invlpg(t->mon.sh, &t->mon.v, va);
+        uc_ctl_flush_tlb(m->uc);
+        return 0;
+    }
+    case X86_INS_LGDT: case X86_INS_LIDT: {
+        uint32_t lin;
+        uint8_t d[6];
+        exit_rec(m, VMX_GDTR_IDTR, in->mnemonic, eip);
+        if (emul_mem_operand(m, eip, &lin) < 0 || guest_read(m, lin, d, 6) < 0)
+            return -1;
+        uint32_t base, limit = (uint32_t)(d[0] | (d[1] << 8));
+        memcpy(&base, d + 2, 4);
+        if (in->id == X86_INS_LIDT) {
+            t->idt_base = base;
+            t->idt_limit = limit;
+            return 0;
+        }
+        t->gdt_base = base;
+        t->gdt_limit = limit;
+        return rebuild_gdt(m) < 0 ? -2 : 0;
+    }
+    case X86_INS_LTR: case X86_INS_LLDT: {
+        uint32_t sel;
+        struct desc d = {0};
+        exit_rec(m, VMX_LDTR_TR, in->mnemonic, eip);
+        if (src_value(m, &x->operands[0], eip, &sel) < 0)
+            return -1;
+        sel &= 0xffff;
+        bool ltr = in->id == X86_INS_LTR;
+        if ((sel & ~3u) && classic_guest_desc(m, (uint16_t)sel, &d, ltr) < 0)
+            return -1;
+        if (ltr) {
+            t->tr_sel = (uint16_t)sel;
+            t->tr_base = d.base;
+            t->tr_limit = d.limit;
+        } else {
+            t->ldt_sel = (uint16_t)sel;
+            t->ldt_base = d.base;
+            t->ldt_limit = d.limit;
+        }
+        return 0;
+    }
+    case X86_INS_IN: case X86_INS_OUT:
+        return emulate_io(m, in, eip);
+    case X86_INS_HLT:
+        exit_rec(m, VMX_HLT, "", eip);
+        return 0;
+    case X86_INS_CLTS:
+        exit_rec(m, VMX_CR_ACCESS, "clts", eip);
+        t->mon.v.cr0 &= ~CR0_TS;
+        return 0;
+    case X86_INS_LMSW: {
+        uint32_t v;
+        exit_rec(m, VMX_CR_ACCESS, "lmsw", eip);
+        if (src_value(m, &x->operands[0], eip, &v) < 0)
+            return -1;
+        t->mon.v.cr0 = (t->mon.v.cr0 & ~0xeu) | (v & 0xf) | CR0_PE;
+        return 0;
+    }
+    case X86_INS_WBINVD: case X86_INS_INVD:
+        exit_rec(m, in->id == X86_INS_WBINVD ? VMX_WBINVD : VMX_INVD, "", eip);
+        return 0;
+    case X86_INS_IRET: case X86_INS_IRETD:
+        exit_rec(m, VMX_EXCEPTION_NMI, "#GP iret", eip);
+        return emulate_return(m, true, eip);
+    case X86_INS_RETF:
+        exit_rec(m, VMX_EXCEPTION_NMI, "#GP retf", eip);
+        return emulate_return(m, false, eip);
+    default:
+        return -1;
+    }
+}
+
+/* After an emulated hlt: wait as the guest asked, or explain why it never wakes. */
+static int do_halt(struct machine *m, uint32_t eip)
+{
+    struct classic *t = st(m);
+    if (!classic_vif(t)) {
+        if (t->lost_eip)
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "virtual IF lost after %s at EIP 0x%08x (ring 1 cannot change IF; the "
+                        "guest halts at EIP 0x%08x believing interrupts are on)",
+                        t->lost_by, t->lost_eip, eip);
+        else
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "guest halted with interrupts disabled at EIP 0x%08x: nothing can wake it",
+                        eip);
+        return -1;
+    }
+    run_halt(m);
+    return m->end ? -1 : 0;
+}
+
+/* Emulate the instruction at guest `eip` if the monitor emulates it: 0 (EIP set), 1 (not
+ * ours), -1 (the run ended). */
+int classic_emulate_at(struct machine *m, uint32_t eip)
+{
+    cs_insn *in = cs_malloc(m->cs);
+    int r = -1, cr;
+    enum insn_class cls = IC_NONE;
+    if (emul_decode(m, eip, in) == 0) {
+        cls = insn_classify(in, &cr);
+        r = emulate(m, in, eip);
+    }
+    uint32_t next = eip + in->size;
+    bool is_hlt = in->id == X86_INS_HLT;
+    cs_free(in, 1);
+    if (r == -2)
+        return -1;
+    if (r < 0)
+        return 1;
+    if (r == 0)
+        uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
+    machine_retire_emulated(m, cls == IC_NONE ? -1 : (int)cls);
+    if (uq_exception_done(&m->quirks, m->uc, NULL) < 0)
+        return -1;
+    return is_hlt ? do_halt(m, eip) : 0;
+}
+
+int classic_exception(struct machine *m, const struct xevent *ev)
+{
+    struct classic *t = st(m);
+    if (ev->kind == XK_FAULT && ev->vector == 14)
+        return shadow_exception(t->mon.sh, &t->mon.v, ev);
+    if (ev->kind != XK_FAULT || ev->vector != 13 || machine_cpl(m) != 1)
+        return shadow_deliver_recorded(m, ev);
+    int r = classic_emulate_at(m, ev->eip);
+    return r == 1 ? shadow_deliver_recorded(m, ev) : r;
+}
+
+int classic_interrupt(struct machine *m, const struct xevent *ev)
+{
+    char q[16];
+    snprintf(q, sizeof q, "irq%d", ev->irq);
+    exit_rec(m, VMX_EXTERNAL_INTERRUPT, q, ev->eip);
+    ev_record(&m->ev, m->time, EV_INTERRUPT, ev->vector, q, 0, ev->eip, vcpl(m));
+    return deliver_event(m, ev);
+}
+

@@ -1,0 +1,89 @@
+/*
+ * classic_core.h — the ring-compression monitor that `trap-classic` and `bt` share.
+ *
+ * Both run the guest kernel in ring 1 on the monitor's own GDT (kept in the monitor's window),
+ * keep the guest's descriptor-table registers, control registers and interrupt flag in a virtual
+ * CPU, and emulate the guest's privileged instructions on it. They differ in how a privileged
+ * instruction reaches the monitor — a #GP in ring 1 (trap-classic) or a callout from the
+ * translation cache (bt) — and in where the virtual IF lives: a word of the monitor
+ * (trap-classic) or the EFLAGS word of bt's in-cache state block, which the translated code
+ * changes itself (`vifp` points at whichever it is; only its IF bit is the core's).
+ *
+ * With guest_sels set (bt) the guest sees its own selectors wherever the monitor writes one for it
+ * (the CS a far call or a delivery pushes); without it (trap-classic) it sees the ring-1 copies, as
+ * the hardware shows them.
+ */
+#ifndef VMLAB_CLASSIC_CORE_H
+#define VMLAB_CLASSIC_CORE_H
+
+#include <capstone/capstone.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "emu/deliver.h"
+#include "emu/loader.h"
+#include "emu/modes/shadow.h"
+
+/* The monitor's window (m->cfg.monitor_window, default the top 4 MiB): page 0 its GDT, page 1 its
+ * TSS and LDT, page 2 where its IDTR points (never mapped: the CPU never vectors itself); pages
+ * from CLASSIC_FREE_PAGE on are the mode's own. */
+#define MON_GDT_VA(m) ((m)->cfg.monitor_window)
+#define MON_TSS_VA(m) ((m)->cfg.monitor_window + 0x1000)
+#define MON_IDT_VA(m) ((m)->cfg.monitor_window + 0x2000)
+#define CLASSIC_FREE_PAGE 3
+#define MON_GDT_MAX 254                      /* guest entries the monitor shadows */
+#define COPY_BASE 256                        /* ring-1 copy of guest entry i is entry COPY_BASE+i */
+#define MON_TSS_IDX 510
+#define MON_LDT_IDX 511
+#define EFLAGS_IF (1u << 9)
+#define CR0_TS (1u << 3)
+#define CR0_MP (1u << 1)
+#define CR0_NE (1u << 5)
+
+struct classic {
+    struct shadow_monitor mon;               /* first: the shared monitor operations use it */
+    uint32_t vif;                            /* trap-classic's virtual IF word */
+    uint32_t *vifp;                          /* where the virtual IF lives (its EFLAGS_IF bit) */
+    bool guest_sels;                         /* show the guest its own selectors (bt) */
+    uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
+    uint16_t ldt_sel, tr_sel;
+    uint32_t ldt_base, ldt_limit, tr_base, tr_limit;
+    uint8_t *mgdt;                           /* the monitor's GDT page (host) */
+    uint8_t *mtss;                           /* the monitor's TSS page (host) */
+    uint32_t mgdt_n;                         /* guest descriptors copied */
+    uint32_t lost_eip;                       /* last place the virtual IF was lost, 0 if none */
+    char lost_by[8];
+};
+
+static inline uint32_t classic_vif(const struct classic *t) { return *t->vifp & EFLAGS_IF; }
+static inline void classic_set_vif(struct classic *t, uint32_t f)
+{
+    *t->vifp = (*t->vifp & ~EFLAGS_IF) | (f & EFLAGS_IF);
+}
+
+/* Build the monitor (shadow MMU, its GDT and TSS in the window), enter the kernel at `bi` and move
+ * it to ring 1. t is m->mode_state, zeroed, with vifp set. 0 or -1 with errbuf set. */
+int classic_init(struct machine *m, struct classic *t, const struct boot_info *bi, char *errbuf,
+                 unsigned errlen);
+
+/* The guest's selector for real selector `sel` (a ring-1 copy maps back to the guest's RPL-0
+ * selector); with guest_sels clear, `sel` itself. */
+uint16_t classic_guest_sel(const struct classic *t, uint16_t sel);
+
+/* The guest's descriptor `sel` from its own GDT. 0 or -1. */
+struct desc;
+int classic_guest_desc(struct machine *m, uint16_t sel, struct desc *d, bool set_busy);
+
+/* Emulate the privileged instruction at guest `eip` (the CPU's EIP may be elsewhere, e.g. in a
+ * translation cache): 0 emulated and EIP set (past it, or its target); 1 not one the monitor
+ * emulates (nothing changed); -1 the run ended. A hlt waits here. */
+int classic_emulate_at(struct machine *m, uint32_t eip);
+
+/* Mode operations both monitors use as they are. */
+void classic_cpu_view(struct machine *m, struct cpu_view *v);
+void classic_delivered(struct machine *m, int cpl, uint32_t eflags);
+int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
+int classic_interrupt(struct machine *m, const struct xevent *ev);
+int classic_exception(struct machine *m, const struct xevent *ev);
+
+#endif
