@@ -14,6 +14,7 @@
 
 #include "emu/insn_class.h"
 #include "emu/machine.h"
+#include "emu/modes/mode.h"
 
 int bc_init(struct block_cache *bc)
 {
@@ -63,9 +64,13 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
     return h;
 }
 
+/* Through the guest's view of paging, unless the code is the mode's own (a monitor's translation
+ * cache, which the guest's tables do not map). */
 static bool read_block(struct machine *m, uint32_t addr, uint32_t size, uint8_t *buf, int cpl)
 {
     uint32_t fl, pf;
+    if (m->mode && m->mode->read_code && m->mode->read_code(m, addr, buf, size) == 0)
+        return true;
     return machine_read_lin(m, addr, buf, size, cpl == 3, &fl, &pf) == 0;
 }
 

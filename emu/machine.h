@@ -156,6 +156,7 @@ struct machine {
     uint64_t tail_done;          /* instructions of the tail started so far */
     struct block *tail_block;    /* the block a STOP_TAIL stopped in front of */
     struct block *stop_block;    /* block a hook asked to stop in front of (counted as run) */
+    uint32_t redirect_eip;       /* where the mode sent the CPU instead of a block (0: nowhere) */
     int in_tail;                 /* running a tail: 1 = next block hook counts, 2 = stop at any */
     bool irq_window;             /* an interrupt is pending but IF was 0: watch block boundaries */
 

@@ -273,6 +273,11 @@ static void stop_before(struct machine *m, struct block *b, enum stop_why why)
 
 static void settle_stop(struct machine *m)
 {
+    if (m->redirect_eip) {
+        uc_reg_write(m->uc, UC_X86_REG_EIP, &m->redirect_eip);
+        m->redirect_eip = 0;
+        return;
+    }
     if (!m->stop_block)
         return;
     uint32_t eip = m->stop_block->addr;
@@ -281,8 +286,25 @@ static void settle_stop(struct machine *m)
     m->stop_block = NULL;
 }
 
+/* The mode runs something else in place of the block at addr (bt: its translation): stop in
+ * front of it; settle_stop() points EIP there. */
+static bool redirected(struct machine *m, uint32_t addr)
+{
+    uint32_t to = m->mode->redirect(m, addr);
+    if (to == addr && !m->end)
+        return false;
+    m->redirect_eip = m->end ? 0 : to;
+    m->stop_block = NULL;
+    if (m->stop == STOP_NONE)
+        m->stop = m->end ? STOP_END : STOP_REDECODE;
+    uc_emu_stop(m->uc);
+    return true;
+}
+
 static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct block *b)
 {
+    if (m->mode->redirect && redirected(m, addr))
+        return;
     if (!b || (b->cpl == 3 && b->epoch != m->epoch && !blocks_verify(m, b))) {
         b = blocks_decode(m, addr, size, b);
         if (!b)

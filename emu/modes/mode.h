@@ -26,6 +26,12 @@
  *                ring-compressing monitor keeps its own ring-1 descriptors); 0 or -1.
  *   delivered()  delivery entered the guest's handler at guest privilege `cpl` with guest EFLAGS
  *                `eflags` (IF already cleared for an interrupt gate).
+ *   redirect()   the CPU is about to run a block at `addr` the fast path does not know: return
+ *                the address to run instead (bt: the block's translation in its cache), or `addr`
+ *                to run it; with m->end set the run stops.
+ *   read_code()  fill buf with the len code bytes at linear `lin` if they are the mode's own (bt:
+ *                its translation cache, which the guest's page tables do not map); 0, or -1 for
+ *                the guest's memory.
  *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
  *                Return SITE_RUN to let the CPU execute it, SITE_SKIP after emulating it (the
  *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
@@ -58,6 +64,8 @@ struct mode_ops {
     void (*delivered)(struct machine *m, int cpl, uint32_t eflags);
     int (*real_seg)(struct machine *m, uint16_t sel, struct uq_seg *out);
     bool (*site_wanted)(struct machine *m, const struct site *s);
+    uint32_t (*redirect)(struct machine *m, uint32_t addr);
+    int (*read_code)(struct machine *m, uint32_t lin, void *buf, uint32_t len);
     enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
                              uint32_t eip);
 };
@@ -76,5 +84,7 @@ extern const struct mode_ops mode_trap;
 extern const struct mode_ops mode_trap_classic;
 /* Paravirtualization, Xen style (emu/modes/pv.c). */
 extern const struct mode_ops mode_pv;
+/* Binary translation, VMware style, on the ring-compression monitor (emu/modes/bt.c). */
+extern const struct mode_ops mode_bt;
 
 #endif

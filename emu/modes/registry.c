@@ -10,6 +10,7 @@ const struct mode_ops *const vmlab_modes[] = {
     &mode_trap,
     &mode_trap_classic,
     &mode_pv,
+    &mode_bt,
     NULL,
 };
 

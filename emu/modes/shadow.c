@@ -547,6 +547,11 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
 
 uint8_t *shadow_window_page(struct shadow *s, unsigned index)
 {
+    return shadow_window_page_rw(s, index, false);
+}
+
+uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
+{
     if (index >= 1024 || (s->window_base & 0x3fffffu) || index * 4096ull >= 0x100000000ull - s->window_base)
         return NULL;
     if (!s->window_l1) {
@@ -561,7 +566,8 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index)
     uint32_t page;
     if (page_alloc(s, &page) < 0)
         return NULL;
-    page_ptr(s, s->window_l1)[index] = page_phys(s, page) | PTE_P | PTE_A;
+    page_ptr(s, s->window_l1)[index] = page_phys(s, page) | PTE_P | PTE_A |
+                                       (writable ? PTE_W | PTE_D : 0);
     flush_tlb(s);
     return (uint8_t *)page_ptr(s, page);
 }

@@ -93,6 +93,9 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
  * own accesses, e.g. to a GDT kept there, work; guest writes fault and are refused). Returns the
  * host pointer, or NULL if the pool is exhausted or index is outside the window. */
 uint8_t *shadow_window_page(struct shadow *s, unsigned index);
+/* The same, supervisor read-write if `writable` (state the monitor shares with code it runs at
+ * ring 1, e.g. bt's virtual CPU block). */
+uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable);
 
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);

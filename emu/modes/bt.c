@@ -1,0 +1,741 @@
+/*
+ * bt.c — `bt`: binary translation, VMware style, on the ring-compression monitor.
+ *
+ * The guest kernel runs in ring 1 on the monitor of classic_core.h (its GDT, shadow MMU and
+ * virtual CPU), but none of its instructions runs where the guest put it: every block of guest
+ * kernel code the CPU is about to enter is translated on demand (bt_xlate.h) into the translation
+ * cache (TC), pages of the monitor's window mapped supervisor read-only, and the CPU runs the
+ * translation instead. Guest user code (ring 3) runs directly.
+ *
+ *   window page 3          the virtual CPU block (struct bt_vcpu), supervisor read-write: the TC
+ *                          reads and writes the guest's IF there (cli/sti/pushf/popf in cache)
+ *                          and reads the guest's CRs, table registers and selectors, which the
+ *                          monitor keeps current (sync) whenever it resumes the guest
+ *   window pages 4..       the TC; a unit never crosses a page; units are kept in TC order and
+ *                          hashed by guest EIP
+ *
+ * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
+ * the mode (op redirect) for every block its fast path does not know; bt answers with the block's
+ * translation, made on first use. Delivery into a guest handler, an emulated iret and the first
+ * entry all land on guest addresses and go this way.
+ *
+ * Leaving the TC: exit stubs, callouts and indirect branches are `int $BT_CALLOUT_VECTOR`, which
+ * reaches the exception op as a software interrupt at a TC address. By the map entry there:
+ *
+ *   exit       the target is translated (if new) and the branch that led to the stub is aimed
+ *              at it (chained; Unicorn's copy of the patched bytes dropped); resume there
+ *   indirect   ret, jmp/call through a register or memory: emulated on the guest state, the
+ *              target looked up (hit) or translated (miss); counted as iblookup
+ *   callout    emulated with trap-classic's handlers at the guest EIP; one those do not
+ *              emulate (int n, iret to user, ...) runs on its own in a trampoline unit (the
+ *              guest bytes then an exit), which behaves as trap-classic's ring 1 does; lar, lsl,
+ *              verr and verw are answered from the guest's own GDT as ring 0 would see it
+ *
+ * A fault in the TC is mapped back to its guest instruction (bt_map_find), the partial state of
+ * an in-cache sequence undone, and reflected with the guest's EIP; a hidden shadow fault simply
+ * resumes the TC. An interrupt is injected only where the TC EIP is exactly a guest instruction
+ * boundary (irq_open says no elsewhere) and is delivered with the guest EIP; the frames delivery
+ * pushes carry the guest's own CS.
+ *
+ * Counted through the funnel: translate (count2 = guest instructions), callout by mnemonic,
+ * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
+ * (hit/miss), chain patches (translate, reason 2), and the shadow and exit events of the shared
+ * monitor. Not done: tracing the translated pages (a guest write to kernel code does not
+ * invalidate its translations), adaptive retranslation, TC flushes (the TC only grows; when it is
+ * full the run ends).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/desc.h"
+#include "emu/modes/bt_xlate.h"
+#include "emu/modes/classic_core.h"
+#include "emu/modes/emul_write.h"
+#include "emu/modes/mode.h"
+#include "emu/run.h"
+#include "emu/vmx.h"
+
+#define BT_CALLOUT_VECTOR 0xef
+#define BT_VCPU_PAGE CLASSIC_FREE_PAGE
+#define BT_TC_PAGE (CLASSIC_FREE_PAGE + 1)
+#define BT_HASH_BITS 12
+#define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
+
+struct tunit {
+    struct bt_unit u;
+    uint8_t *host;                           /* its bytes in the TC page */
+    bool tramp;                              /* a trampoline for one instruction */
+    struct tunit *hnext;
+};
+
+struct bt {
+    struct classic c;                        /* first: the shared monitor uses it */
+    struct bt_vcpu *vcpu;
+    struct bt_env env;
+    uint32_t tc_base, tc_next;               /* linear: TC start, next free byte */
+    uint64_t tc_limit;                       /* linear: TC end (may be 4 GiB) */
+    uint8_t *pages[1024];                    /* host pointers of the TC pages */
+    struct tunit **units;                    /* in TC order */
+    unsigned nunits, cap;
+    struct tunit *hash[1u << BT_HASH_BITS];
+};
+
+static struct bt *bt_of(struct machine *m) { return m->mode_state; }
+
+static uint32_t reg(struct machine *m, int r)
+{
+    uint32_t v = 0;
+    uc_reg_read(m->uc, r, &v);
+    return v;
+}
+
+static void set_eip(struct machine *m, uint32_t eip) { uc_reg_write(m->uc, UC_X86_REG_EIP, &eip); }
+
+static unsigned hash_of(uint32_t eip) { return (eip * 2654435761u) >> (32 - BT_HASH_BITS); }
+
+static bool in_tc(const struct bt *t, uint32_t lin) { return lin >= t->tc_base && lin < t->tc_next; }
+
+/* The unit whose bytes hold TC address lin, or NULL. */
+static struct tunit *unit_at(const struct bt *t, uint32_t lin)
+{
+    unsigned lo = 0, hi = t->nunits;
+    while (lo < hi) {
+        unsigned mid = (lo + hi) / 2;
+        if (t->units[mid]->u.tc_addr <= lin)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    struct tunit *tu = t->units[lo - 1];
+    return lin < tu->u.tc_addr + tu->u.tc_len ? tu : NULL;
+}
+
+static const struct bt_map *map_at(const struct bt *t, uint32_t lin, struct tunit **tup)
+{
+    struct tunit *tu = unit_at(t, lin);
+    if (tup)
+        *tup = tu;
+    return tu ? bt_map_find(&tu->u, lin - tu->u.tc_addr) : NULL;
+}
+
+/* Keep the vcpu block current with the guest's view before the TC runs again. */
+static void sync_vcpu(struct machine *m)
+{
+    struct bt *t = bt_of(m);
+    struct bt_vcpu *v = t->vcpu;
+    static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
+                                UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
+    v->cr[0] = t->c.mon.v.cr0;
+    v->cr[2] = t->c.mon.v.cr2;
+    v->cr[3] = t->c.mon.v.cr3;
+    v->cr[4] = t->c.mon.v.cr4;
+    v->gdt_base = t->c.gdt_base;
+    v->gdt_limit = t->c.gdt_limit;
+    v->idt_base = t->c.idt_base;
+    v->idt_limit = t->c.idt_limit;
+    v->ldtr = t->c.ldt_sel;
+    v->tr = t->c.tr_sel;
+    for (int i = 0; i < 6; i++)
+        v->sel[i] = classic_guest_sel(&t->c, (uint16_t)reg(m, segs[i]));
+}
+
+/* ---- the translation cache ---------------------------------------------------------------- */
+
+/* Room for `len` bytes that do not cross a page: its linear address and host pointer. */
+static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **host)
+{
+    struct bt *t = bt_of(m);
+    uint32_t a = t->tc_next;
+    if ((a & 0xfffu) + len > 0x1000u)
+        a = (a + 0xfffu) & ~0xfffu;
+    if ((uint64_t)a + len > t->tc_limit) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "bt: the translation cache is full (%u bytes)",
+                    (unsigned)(t->tc_limit - t->tc_base));
+        return -1;
+    }
+    unsigned pg = (a - t->tc_base) >> 12;
+    if (!t->pages[pg]) {
+        unsigned idx = (a - m->cfg.monitor_window) >> 12;
+        t->pages[pg] = shadow_window_page(t->c.mon.sh, idx);
+        if (!t->pages[pg]) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "bt: no monitor memory left for the translation cache");
+            return -1;
+        }
+    }
+    *lin = a;
+    *host = t->pages[pg] + (a & 0xfffu);
+    return 0;
+}
+
+static void incache_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    const struct bt_map *e = map_at(bt_of(m), (uint32_t)addr, NULL);
+    if (e)
+        ev_record(&m->ev, machine_now(m), EV_INCACHE, e->cls, insn_class_name[e->cls], 0,
+                  e->guest_eip, 0);
+}
+
+/* Put a built unit in the TC: its bytes, the lookup structures, its counts and hooks. */
+static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
+{
+    struct bt *t = bt_of(m);
+    if (t->nunits == t->cap) {
+        unsigned cap = t->cap ? t->cap * 2 : 256;
+        struct tunit **n = realloc(t->units, cap * sizeof *n);
+        if (!n)
+            return -1;
+        t->units = n;
+        t->cap = cap;
+    }
+    memcpy(tu->host, bytes, tu->u.tc_len);
+    tu->u.tc = tu->host;
+    t->units[t->nunits++] = tu;
+    t->tc_next = tu->u.tc_addr + (uint32_t)tu->u.tc_len;
+    unsigned h = hash_of(tu->u.guest_eip);
+    tu->hnext = t->hash[h];
+    t->hash[h] = tu;
+    uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
+    if (!tu->tramp)
+        ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 0, "", tu->u.ninsns, tu->u.guest_eip, 0);
+    uint32_t last = UINT32_MAX;
+    for (unsigned i = 0; i < tu->u.nmap; i++) {
+        const struct bt_map *e = &tu->u.map[i];
+        if (e->kind != BT_INCACHE || e->guest_eip == last)
+            continue;
+        last = e->guest_eip;
+        uc_hook hk;
+        uint32_t a = tu->u.tc_addr + e->tc_off;
+        if (uc_hook_add(m->uc, &hk, UC_HOOK_CODE, (void *)incache_hook, m, a, a) != UC_ERR_OK)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_code(struct machine *m, uint32_t eip, uint8_t *buf, size_t *len)
+{
+    uint32_t fl, pf;
+    *len = BT_CODE_READ;
+    if (machine_read_lin(m, eip, buf, (uint32_t)*len, false, &fl, &pf) == 0)
+        return 0;
+    *len = 0x1000u - (eip & 0xfffu);
+    if (*len < BT_CODE_READ && machine_read_lin(m, eip, buf, (uint32_t)*len, false, &fl, &pf) == 0)
+        return 0;
+    machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                "bt: cannot read the guest kernel code at 0x%08x", eip);
+    return -1;
+}
+
+/* A unit holding one guest instruction at guest_eip: the instruction itself (trampoline) followed
+ * by an exit to the next one, or a callout for it. */
+static int single(struct machine *m, struct tunit *tu, uint8_t *out, uint32_t guest_eip,
+                  const uint8_t *code, bool tramp)
+{
+    cs_insn *in = cs_malloc(m->cs);
+    int r = emul_decode(m, guest_eip, in);
+    unsigned len = in->size;
+    int cr;
+    uint8_t cls = r == 0 ? (uint8_t)insn_classify(in, &cr) : IC_NONE;
+    cs_free(in, 1);
+    if (r < 0) {
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "bt: undecodable guest kernel instruction at 0x%08x", guest_eip);
+        return -1;
+    }
+    struct bt_unit *u = &tu->u;
+    u->guest_eip = guest_eip;
+    u->guest_len = len;
+    u->next_eip = guest_eip + len;
+    u->ninsns = 1;
+    u->end = BT_END_CALLOUT;
+    unsigned n = 0;
+    if (tramp) {
+        memcpy(out, code, len);
+        u->map[u->nmap++] = (struct bt_map){.tc_off = 0, .kind = BT_IDENT, .cls = cls,
+                                            .guest_eip = guest_eip, .guest_len = (uint8_t)len,
+                                            .before_effect = 1};
+        n = len;
+    }
+    u->map[u->nmap++] = (struct bt_map){.tc_off = (uint16_t)n,
+                                        .kind = tramp ? BT_EXIT : BT_CALLOUT, .cls = cls,
+                                        .guest_eip = tramp ? guest_eip + len : guest_eip,
+                                        .guest_len = tramp ? 0 : (uint8_t)len, .before_effect = 1};
+    out[n++] = 0xcd;
+    out[n++] = BT_CALLOUT_VECTOR;
+    u->tc_len = n;
+    tu->tramp = tramp;
+    return 0;
+}
+
+/* Translate the guest code at guest_eip (a trampoline for its one instruction if tramp). */
+static struct tunit *translate(struct machine *m, uint32_t guest_eip, bool tramp)
+{
+    struct bt *t = bt_of(m);
+    uint8_t code[BT_CODE_READ], out[BT_TC_MAX];
+    size_t len;
+    struct tunit *tu = calloc(1, sizeof *tu);
+    if (!tu || read_code(m, guest_eip, code, &len) < 0 ||
+        tc_reserve(m, BT_TC_MAX, &tu->u.tc_addr, &tu->host) < 0) {
+        free(tu);
+        return NULL;
+    }
+    uint32_t tc_addr = tu->u.tc_addr;
+    int r = -EINVAL;
+    if (!tramp) {
+        tu->u.tc = out;
+        tu->u.tc_cap = sizeof out;
+        r = bt_translate(&t->env, code, len, guest_eip, tc_addr, &tu->u);
+        tu->u.tc_addr = tc_addr;
+    }
+    if (r == -EINVAL || tramp) {
+        memset(&tu->u, 0, sizeof tu->u);
+        tu->u.tc_addr = tc_addr;
+        r = single(m, tu, out, guest_eip, code, tramp);
+        if (r < 0) {
+            free(tu);
+            return NULL;
+        }
+    } else if (r < 0) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "bt: cannot translate the guest code at 0x%08x (error %d)", guest_eip, r);
+        free(tu);
+        return NULL;
+    }
+    if (tc_commit(m, tu, out) < 0) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "bt: cannot record a translation");
+        return NULL;
+    }
+    return tu;
+}
+
+static struct tunit *lookup(struct bt *t, uint32_t guest_eip, bool tramp)
+{
+    for (struct tunit *tu = t->hash[hash_of(guest_eip)]; tu; tu = tu->hnext)
+        if (tu->u.guest_eip == guest_eip && tu->tramp == tramp)
+            return tu;
+    return NULL;
+}
+
+/* The TC address running guest_eip, translated if new; 0 when the run ended. */
+static uint32_t enter(struct machine *m, uint32_t guest_eip, bool tramp, bool *hit)
+{
+    struct tunit *tu = lookup(bt_of(m), guest_eip, tramp);
+    if (hit)
+        *hit = tu != NULL;
+    if (!tu)
+        tu = translate(m, guest_eip, tramp);
+    return tu ? tu->u.tc_addr : 0;
+}
+
+/* After the monitor changed the guest state: the guest kernel resumes in the TC. */
+static int resume(struct machine *m)
+{
+    struct bt *t = bt_of(m);
+    sync_vcpu(m);
+    uint32_t eip = reg(m, UC_X86_REG_EIP);
+    if (m->end || machine_cpl(m) != 1 || in_tc(t, eip))
+        return m->end ? -1 : 0;
+    uint32_t tc = enter(m, eip, false, NULL);
+    if (!tc)
+        return -1;
+    set_eip(m, tc);
+    return 0;
+}
+
+/* ---- leaving the TC: exits, indirect branches, callouts ----------------------------------- */
+
+static int gpr32(x86_reg r)
+{
+    switch (r) {
+    case X86_REG_EAX: return UC_X86_REG_EAX;
+    case X86_REG_ECX: return UC_X86_REG_ECX;
+    case X86_REG_EDX: return UC_X86_REG_EDX;
+    case X86_REG_EBX: return UC_X86_REG_EBX;
+    case X86_REG_ESP: return UC_X86_REG_ESP;
+    case X86_REG_EBP: return UC_X86_REG_EBP;
+    case X86_REG_ESI: return UC_X86_REG_ESI;
+    case X86_REG_EDI: return UC_X86_REG_EDI;
+    default: return -1;
+    }
+}
+
+/* A 32-bit register or memory operand of the guest instruction at eip (16-bit if size 2). */
+static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_t *v)
+{
+    uint32_t fl, pf;
+    *v = 0;
+    if (op->type == X86_OP_REG) {
+        int u = gpr32(op->reg);
+        if (u < 0) {
+            u = op->reg == X86_REG_AX ? UC_X86_REG_AX : op->reg == X86_REG_CX ? UC_X86_REG_CX
+              : op->reg == X86_REG_DX ? UC_X86_REG_DX : op->reg == X86_REG_BX ? UC_X86_REG_BX : -1;
+            if (u < 0)
+                return -1;
+        }
+        *v = reg(m, u);
+        return 0;
+    }
+    uint32_t lin;
+    if (op->type != X86_OP_MEM || emul_mem_operand(m, eip, &lin) < 0)
+        return -1;
+    return machine_read_lin(m, lin, v, op->size == 2 ? 2 : 4, false, &fl, &pf) == 0 ? 0 : -1;
+}
+
+/* ret, jmp/call through a register or memory at guest eip: the guest state as after it, the
+ * target in *target. 0, or -1 (not one of these; nothing changed). */
+static int indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target)
+{
+    const cs_x86 *x = &in->detail->x86;
+    uint32_t esp = reg(m, UC_X86_REG_ESP), fl, pf;
+    switch (in->id) {
+    case X86_INS_RET: {
+        uint32_t pop = 4 + (x->op_count == 1 ? (uint32_t)x->operands[0].imm : 0);
+        if (machine_read_lin(m, esp, target, 4, false, &fl, &pf) != 0)
+            return -1;
+        esp += pop;
+        break;
+    }
+    case X86_INS_JMP: case X86_INS_CALL:
+        if (x->op_count != 1 || x->operands[0].size != 4 ||
+            operand(m, &x->operands[0], eip, target) < 0)
+            return -1;
+        if (in->id == X86_INS_CALL) {
+            uint32_t next = eip + in->size;
+            esp -= 4;
+            if (machine_write_lin(m, esp, &next, 4, false, &fl, &pf) != 0)
+                return -1;
+        }
+        break;
+    default:
+        return -1;
+    }
+    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    return 0;
+}
+
+static void set_zf(struct machine *m, bool z)
+{
+    uint32_t f = reg(m, UC_X86_REG_EFLAGS);
+    f = z ? f | 0x40u : f & ~0x40u;
+    uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
+}
+
+/* lar, lsl, verr, verw as the guest's ring 0 sees its own GDT. 0 done, -1 not one of these. */
+static int descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
+{
+    const cs_x86 *x = &in->detail->x86;
+    bool verify = in->id == X86_INS_VERR || in->id == X86_INS_VERW;
+    if (!verify && in->id != X86_INS_LAR && in->id != X86_INS_LSL)
+        return -1;
+    const cs_x86_op *src = &x->operands[verify ? 0 : 1];
+    uint32_t sel;
+    struct desc d;
+    if (operand(m, src, eip, &sel) < 0)
+        return -1;
+    bool ok = (sel & 0xfffcu) && classic_guest_desc(m, (uint16_t)sel, &d, false) == 0;
+    uint32_t v = 0;
+    switch (in->id) {
+    case X86_INS_LAR: ok = ok && (d.s || d.type != 0); v = d.hi & 0x00f0ff00u; break;
+    case X86_INS_LSL: ok = ok && (d.s || d.type != 0); v = d.limit; break;
+    case X86_INS_VERR: ok = ok && d.s && (!(d.type & 8) || (d.type & 2)); break;
+    default: ok = ok && desc_is_writable_data(&d); break;
+    }
+    set_zf(m, ok);
+    if (!verify && ok) {
+        int u = gpr32(x->operands[0].reg);
+        if (u < 0)
+            return -1;
+        uc_reg_write(m->uc, u, &v);
+    }
+    set_eip(m, eip + in->size);
+    machine_retire_emulated(m, -1);
+    return 0;
+}
+
+/* An exit stub: go to its target's translation and chain the branch that led here. */
+static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e, uint32_t off)
+{
+    uint32_t dest = enter(m, e->guest_eip, false, NULL);
+    if (!dest)
+        return -1;
+    for (unsigned i = 0; i < tu->u.nexits; i++) {
+        const struct bt_exit *x = &tu->u.exits[i];
+        if (x->stub_off != off)
+            continue;
+        bt_chain(tu->host, tu->u.tc_addr, x, dest);
+        uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
+        ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 2, "chain", 0, e->guest_eip, 0);
+    }
+    set_eip(m, dest);
+    return 0;
+}
+
+static int callout(struct machine *m, struct tunit *tu, const struct bt_map *e)
+{
+    cs_insn *in = cs_malloc(m->cs);
+    if (emul_decode(m, e->guest_eip, in) < 0) {
+        cs_free(in, 1);
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "bt: undecodable guest kernel instruction at 0x%08x", e->guest_eip);
+        return -1;
+    }
+    int r = 0;
+    uint32_t target;
+    set_eip(m, e->guest_eip);
+    if (e->kind == BT_INDIRECT && indirect(m, in, e->guest_eip, &target) == 0) {
+        bool hit;
+        uint32_t dest = enter(m, target, false, &hit);
+        ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, hit ? 0 : 1, in->mnemonic, 0,
+                  e->guest_eip, 0);
+        machine_retire_emulated(m, -1);
+        if (!dest)
+            r = -1;
+        else
+            set_eip(m, dest);
+        cs_free(in, 1);
+        return r;
+    }
+    ev_record(&m->ev, machine_now(m), EV_CALLOUT, e->cls, in->mnemonic, 0, e->guest_eip, 0);
+    if (descriptor_query(m, in, e->guest_eip) < 0) {
+        r = classic_emulate_at(m, e->guest_eip);
+        if (r == 1) {
+            uint32_t tramp = enter(m, e->guest_eip, true, NULL);
+            r = tramp ? 0 : -1;
+            if (tramp)
+                set_eip(m, tramp);
+        }
+    }
+    cs_free(in, 1);
+    (void)tu;
+    return r < 0 ? -1 : 0;
+}
+
+static void rewind_sequence(struct machine *m, const struct bt_map *e)
+{
+    if (e->sp_undo) {
+        uint32_t esp = reg(m, UC_X86_REG_ESP) + e->sp_undo;
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    }
+    if (e->saved_reg) {
+        static const int r[4] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX};
+        uc_reg_write(m->uc, r[(e->saved_reg - 1) & 3], &bt_of(m)->vcpu->scratch);
+    }
+}
+
+/* A page fault raised by TC code: hidden ones resume the TC, true ones go to the guest. One that
+ * an in-cache sequence raised but its guest instruction might not (a scratch write below ESP) is
+ * undone and the instruction emulated as a callout instead. */
+static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_map *e,
+                         const struct xevent *ev)
+{
+    struct bt *t = bt_of(m);
+    bool seq = e->kind != BT_IDENT;
+    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, "#PF", 0, e->guest_eip, 1);
+    if (seq && ev->cr2 >= m->cfg.monitor_window) {
+        rewind_sequence(m, e);
+        if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
+            return -1;
+        return callout(m, tu, e);
+    }
+    uint32_t gerr = 0;
+    switch (shadow_page_fault(t->c.mon.sh, &t->c.mon.v, ev->cr2, ev->error, e->guest_eip, &gerr)) {
+    case SHADOW_FIXED:
+        return uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2);
+    case SHADOW_REFLECT: {
+        if (seq) {
+            rewind_sequence(m, e);
+            if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
+                return -1;
+            return callout(m, tu, e);
+        }
+        struct xevent pf = *ev;
+        pf.error = gerr;
+        pf.eip = pf.insn_eip = e->guest_eip;
+        t->c.mon.v.cr2 = ev->cr2;
+        rewind_sequence(m, e);
+        set_eip(m, e->guest_eip);
+        return shadow_deliver_recorded(m, &pf);
+    }
+    default:
+        return -1;
+    }
+}
+
+/* An exception with EIP in the TC. */
+static int tc_exception(struct machine *m, const struct xevent *ev)
+{
+    struct bt *t = bt_of(m);
+    struct tunit *tu;
+    bool soft = ev->kind == XK_SOFTINT;
+    uint32_t at = soft ? ev->insn_eip : ev->eip;
+    const struct bt_map *e = map_at(t, at, &tu);
+    if (!e) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "bt: %s %u at TC address 0x%08x, which maps to no guest instruction",
+                    soft ? "software interrupt" : "fault", ev->vector, at);
+        return -1;
+    }
+    if (soft && ev->vector == BT_CALLOUT_VECTOR) {
+        if (uq_exception_done(&m->quirks, m->uc, NULL) < 0)
+            return -1;
+        if (e->kind == BT_EXIT)
+            return take_exit(m, tu, e, at - tu->u.tc_addr);
+        return callout(m, tu, e);
+    }
+    struct xevent g = *ev;
+    g.eip = g.insn_eip = e->guest_eip;
+    if (soft) {
+        const struct bt_map *n = map_at(t, ev->eip, NULL);
+        g.eip = n ? n->guest_eip : e->guest_eip + e->guest_len;
+    }
+    if (!soft && ev->vector == 14)
+        return tc_page_fault(m, tu, e, ev);
+    rewind_sequence(m, e);
+    set_eip(m, g.eip);
+    if (!soft && ev->vector == 13) {
+        int r = classic_emulate_at(m, e->guest_eip);
+        if (r != 1)
+            return r;
+    }
+    return shadow_deliver_recorded(m, &g);
+}
+
+/* ---- mode operations ---------------------------------------------------------------------- */
+
+static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    struct bt *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    m->mode_state = t;
+    t->c.vifp = &t->c.vif;
+    t->c.guest_sels = true;
+    if (classic_init(m, &t->c, bi, errbuf, errlen) < 0)
+        return -1;
+    uint32_t win = m->cfg.monitor_window;
+    t->vcpu = (struct bt_vcpu *)shadow_window_page_rw(t->c.mon.sh, BT_VCPU_PAGE, true);
+    if (!t->vcpu) {
+        snprintf(errbuf, errlen, "cannot map bt's virtual CPU block in the monitor's window");
+        return -1;
+    }
+    t->vcpu->eflags = t->c.vif;
+    t->c.vifp = &t->vcpu->eflags;
+    t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
+                             .callout_vector = BT_CALLOUT_VECTOR};
+    uint64_t pages = (0x100000000ull - win) >> 12;
+    if (pages > 1024)
+        pages = 1024;
+    t->tc_base = t->tc_next = win + BT_TC_PAGE * 0x1000u;
+    t->tc_limit = win + (pages << 12);
+    if (pages <= BT_TC_PAGE) {
+        snprintf(errbuf, errlen, "the monitor's window is too small for a translation cache");
+        return -1;
+    }
+    sync_vcpu(m);
+    return 0;
+}
+
+static void bt_teardown(struct machine *m)
+{
+    struct bt *t = bt_of(m);
+    if (t) {
+        for (unsigned i = 0; i < t->nunits; i++)
+            free(t->units[i]);
+        free(t->units);
+    }
+    shadow_monitor_teardown(m);
+}
+
+static uint32_t bt_redirect(struct machine *m, uint32_t addr)
+{
+    struct bt *t = bt_of(m);
+    if (machine_cpl(m) != 1 || in_tc(t, addr))
+        return addr;
+    sync_vcpu(m);
+    uint32_t tc = enter(m, addr, false, NULL);
+    return tc ? tc : addr;
+}
+
+static int bt_read_code(struct machine *m, uint32_t lin, void *buf, uint32_t len)
+{
+    struct bt *t = bt_of(m);
+    uint8_t *out = buf;
+    if (!in_tc(t, lin) || lin + len > t->tc_next)
+        return -1;
+    while (len) {
+        uint32_t n = 0x1000u - (lin & 0xfffu);
+        n = n < len ? n : len;
+        const uint8_t *page = t->pages[(lin - t->tc_base) >> 12];
+        if (!page)
+            return -1;
+        memcpy(out, page + (lin & 0xfffu), n);
+        out += n;
+        lin += n;
+        len -= n;
+    }
+    return 0;
+}
+
+/* The guest instruction boundary at TC EIP: its guest EIP, or 0 in the middle of a sequence. */
+static uint32_t boundary(struct machine *m, uint32_t eip)
+{
+    struct bt *t = bt_of(m);
+    if (!in_tc(t, eip))
+        return eip;
+    struct tunit *tu;
+    const struct bt_map *e = map_at(t, eip, &tu);
+    if (!e || e->tc_off != eip - tu->u.tc_addr || !e->before_effect || e->sp_undo || e->saved_reg)
+        return 0;
+    return e->guest_eip;
+}
+
+static bool bt_irq_open(struct machine *m)
+{
+    if (machine_cpl(m) == 3)
+        return machine_if_set(m);
+    return classic_vif(&bt_of(m)->c) && boundary(m, reg(m, UC_X86_REG_EIP)) != 0;
+}
+
+static int bt_interrupt(struct machine *m, const struct xevent *ev)
+{
+    struct xevent g = *ev;
+    if (machine_cpl(m) == 1) {
+        g.eip = g.insn_eip = boundary(m, ev->eip);
+        set_eip(m, g.eip);
+    }
+    int r = classic_interrupt(m, &g);
+    return r < 0 ? r : resume(m);
+}
+
+static int bt_exception(struct machine *m, const struct xevent *ev)
+{
+    uint32_t at = ev->kind == XK_SOFTINT ? ev->insn_eip : ev->eip;
+    int r = machine_cpl(m) == 1 && in_tc(bt_of(m), at) ? tc_exception(m, ev)
+                                                     : classic_exception(m, ev);
+    return r < 0 ? r : resume(m);
+}
+
+const struct mode_ops mode_bt = {
+    .name = "bt",
+    .summary = "binary translation, VMware style: guest kernel code runs only from a translation "
+               "cache in ring 1; shadow paging",
+    .setup = bt_setup,
+    .exception = bt_exception,
+    .interrupt = bt_interrupt,
+    .irq_open = bt_irq_open,
+    .teardown = bt_teardown,
+    .paging_regs = shadow_monitor_paging_regs,
+    .cpu_view = classic_cpu_view,
+    .delivered = classic_delivered,
+    .real_seg = classic_real_seg,
+    .redirect = bt_redirect,
+    .read_code = bt_read_code,
+};

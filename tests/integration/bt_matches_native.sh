@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# bt_matches_native.sh — under `bt` (guest kernel code runs only from the translation cache) every
+# workload looks the same as natively, the translations give the guest its own view of the CPU
+# (holes: differ=0), and the counts that follow from the mechanism hold.
+#
+#   tests/integration/bt_matches_native.sh BUILD_DIR
+#
+# Workloads: each `workload:` of models/suites/default.yaml, with its `n:`, runs once natively and
+# once under bt. Per workload:
+#   console      identical, after dropping lines that start with `~` (timing-dependent text)
+#   exit status  33 in both
+# holes under bt: every probe equal=1 and the result differ=0.
+# Counts, phase 1 (the measured loop) with n=500, the kernel's phase marker (an `out`) left out:
+#   cli   cli and sti run in the cache:   n incache 'cli' and n incache 'sti', 0 callouts
+#   in    the port read calls out:        n callouts 'in', no other callout
+#   cli   two runs count the same:        identical event_count rows
+#
+# Exits 1 with the workload and the first differing lines or counts.
+set -eu
+build=$(cd "${1:?usage: bt_matches_native.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/../.." && pwd)
+vmlab=$build/vmlab
+kernel=$build/guests/kernel.elf
+suite=$src/models/suites/default.yaml
+for f in "$vmlab" "$kernel" "$suite"; do
+  [ -e "$f" ] || { echo "bt_matches_native: FAIL: $f is not built" >&2; exit 1; }
+done
+N=500
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+  echo "bt_matches_native: FAIL: $*" >&2
+  exit 1
+}
+
+# run MODE TAG CMDLINE: one run into $tmp/TAG.MODE.db; console in $tmp/TAG.MODE.console, stderr
+# in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.
+run() {
+  local mode=$1 tag=$2 cmdline=$3 status=0
+  timeout 120 "$vmlab" run --mode "$mode" --guest "$kernel" --cmdline "$cmdline" \
+    --db "$tmp/$tag.$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
+    </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
+  echo "$status" > "$tmp/$tag.$mode.status"
+}
+
+mapfile -t workloads < <(awk '
+  /^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
+  /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$suite")
+[ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
+
+for i in "${!workloads[@]}"; do
+  run native "wl$i" "${workloads[$i]}" & a=$!
+  run bt "wl$i" "${workloads[$i]}" & b=$!
+  wait $a $b
+done
+for i in "${!workloads[@]}"; do
+  w=${workloads[$i]}
+  n=$(cat "$tmp/wl$i.native.status")
+  b=$(cat "$tmp/wl$i.bt.status")
+  [ "$n" = 33 ] || fail "$w: native exited $n, want 33 ($(tail -n 1 "$tmp/wl$i.native.err"))"
+  [ "$b" = 33 ] || fail "$w: bt exited $b, want 33 ($(tail -n 1 "$tmp/wl$i.bt.err"))"
+  grep -v '^~' "$tmp/wl$i.native.console" > "$tmp/n.txt" || true
+  grep -v '^~' "$tmp/wl$i.bt.console" > "$tmp/b.txt" || true
+  [ -s "$tmp/n.txt" ] || fail "$w: native printed nothing"
+  if ! diff "$tmp/n.txt" "$tmp/b.txt" > "$tmp/diff"; then
+    echo "bt_matches_native: console of $w, native (<) vs bt (>):" >&2
+    head -n 20 "$tmp/diff" >&2
+    fail "$w: bt prints a different console"
+  fi
+  case $w in
+    "workload=holes "*)
+      grep -q '^result .* ok=1 .*differ=0\b' "$tmp/b.txt" ||
+        fail "holes under bt: $(grep '^result' "$tmp/b.txt"); want ok=1 and differ=0"
+      ! grep -q '^hole .* equal=0$' "$tmp/b.txt" ||
+        fail "holes under bt: equal=0 for $(awk '$NF == "equal=0" { print $2 }' "$tmp/b.txt")" ;;
+  esac
+done
+echo "bt_matches_native: ${#workloads[@]} workloads: same console and status as native"
+
+# count DB CLASS WHERE: sum of phase-1 counts of CLASS in the run in DB whose rows match WHERE.
+count() {
+  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
+                JOIN event_class c ON c.id = e.class WHERE e.phase = 1 AND c.name = '$2' AND ($3)"
+}
+
+expect() {
+  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
+}
+
+run bt cli "workload=cli n=$N" & a=$!
+run bt cli2 "workload=cli n=$N" & b=$!
+run bt in "workload=in n=$N" & c=$!
+wait $a $b $c
+for t in cli cli2 in; do
+  expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
+done
+db=$tmp/cli.bt.db
+expect "cli: incache cli" "$(count "$db" incache "e.qualifier = 'cli'")" "$N"
+expect "cli: incache sti" "$(count "$db" incache "e.qualifier = 'sti'")" "$N"
+expect "cli: incache in all" "$(count "$db" incache "1")" "$((2 * N))"
+expect "cli: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
+db=$tmp/in.bt.db
+expect "in: callouts 'in'" "$(count "$db" callout "e.qualifier = 'in'")" "$N"
+expect "in: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" "$N"
+q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
+   JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
+[ "$(sqlite3 "$tmp/cli.bt.db" "$q")" = "$(sqlite3 "$tmp/cli2.bt.db" "$q")" ] ||
+  fail "cli under bt: two runs count differently"
+echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts; deterministic"
+echo "bt_matches_native: ok"
