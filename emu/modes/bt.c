@@ -476,7 +476,7 @@ static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e
     return 0;
 }
 
-static int callout(struct machine *m, struct tunit *tu, const struct bt_map *e)
+static int callout(struct machine *m, const struct bt_map *e)
 {
     cs_insn *in = cs_malloc(m->cs);
     if (emul_decode(m, e->guest_eip, in) < 0) {
@@ -512,7 +512,6 @@ static int callout(struct machine *m, struct tunit *tu, const struct bt_map *e)
         }
     }
     cs_free(in, 1);
-    (void)tu;
     return r < 0 ? -1 : 0;
 }
 
@@ -541,7 +540,7 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
         rewind_sequence(m, e);
         if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
             return -1;
-        return callout(m, tu, e);
+        return callout(m, e);
     }
     uint32_t gerr = 0;
     switch (shadow_page_fault(t->c.mon.sh, &t->c.mon.v, ev->cr2, ev->error, e->guest_eip, &gerr)) {
@@ -552,7 +551,7 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
             rewind_sequence(m, e);
             if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
                 return -1;
-            return callout(m, tu, e);
+            return callout(m, e);
         }
         struct xevent pf = *ev;
         pf.error = gerr;
@@ -586,7 +585,7 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
             return -1;
         if (e->kind == BT_EXIT)
             return take_exit(m, tu, e, at - tu->u.tc_addr);
-        return callout(m, tu, e);
+        return callout(m, e);
     }
     struct xevent g = *ev;
     g.eip = g.insn_eip = e->guest_eip;
@@ -618,6 +617,7 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
     m->mode_state = t;
     t->c.vifp = &t->c.vif;
     t->c.guest_sels = true;
+    t->c.callouts = true;
     if (classic_init(m, &t->c, bi, errbuf, errlen) < 0)
         return -1;
     uint32_t win = m->cfg.monitor_window;
@@ -668,7 +668,7 @@ static int bt_read_code(struct machine *m, uint32_t lin, void *buf, uint32_t len
 {
     struct bt *t = bt_of(m);
     uint8_t *out = buf;
-    if (!in_tc(t, lin) || lin + len > t->tc_next)
+    if (!in_tc(t, lin) || (uint64_t)lin + len > t->tc_limit)
         return -1;
     while (len) {
         uint32_t n = 0x1000u - (lin & 0xfffu);

@@ -30,6 +30,8 @@ static uint32_t reg(struct machine *m, int r)
 
 static void exit_rec(struct machine *m, enum vmx_exit reason, const char *qual, uint32_t eip)
 {
+    if (st(m)->callouts)
+        return;
     ev_record(&m->ev, machine_now(m), EV_EXIT, reason, qual, 0, eip, machine_cpl(m));
 }
 

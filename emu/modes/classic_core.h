@@ -45,6 +45,8 @@ struct classic {
     uint32_t vif;                            /* trap-classic's virtual IF word */
     uint32_t *vifp;                          /* where the virtual IF lives (its EFLAGS_IF bit) */
     bool guest_sels;                         /* show the guest its own selectors (bt) */
+    bool callouts;                           /* entered by callouts the mode records (bt): the
+                                                emulation records no #GP/CR/I/O exits */
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
     uint16_t ldt_sel, tr_sel;
     uint32_t ldt_base, ldt_limit, tr_base, tr_limit;

@@ -13,6 +13,8 @@
 # Counts, phase 1 (the measured loop) with n=500, the kernel's phase marker (an `out`) left out:
 #   cli   cli and sti run in the cache:   n incache 'cli' and n incache 'sti', 0 callouts
 #   in    the port read calls out:        n callouts 'in', no other callout
+#   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), 0 callouts
+#   all   no `exit` other than page faults: a callout is bt's exit
 #   cli   two runs count the same:        identical event_count rows
 #
 # Exits 1 with the workload and the first differing lines or counts.
@@ -92,8 +94,9 @@ expect() {
 run bt cli "workload=cli n=$N" & a=$!
 run bt cli2 "workload=cli n=$N" & b=$!
 run bt in "workload=in n=$N" & c=$!
-wait $a $b $c
-for t in cli cli2 in; do
+run bt callret "workload=callret n=$N" & d=$!
+wait $a $b $c $d
+for t in cli cli2 in callret; do
   expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
 done
 db=$tmp/cli.bt.db
@@ -104,9 +107,18 @@ expect "cli: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
 db=$tmp/in.bt.db
 expect "in: callouts 'in'" "$(count "$db" callout "e.qualifier = 'in'")" "$N"
 expect "in: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" "$N"
+db=$tmp/callret.bt.db
+ret=$(count "$db" iblookup "e.qualifier = 'ret'")
+[ "$ret" -ge "$N" ] || fail "callret: $ret return lookups, want at least $N"
+expect "callret: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
+for t in cli in callret; do
+  expect "$t: exits other than #PF and the marker" \
+         "$(count "$tmp/$t.bt.db" exit "e.qualifier NOT IN ('#PF', 'out4 0xe0')")" 0
+done
 q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
    JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
 [ "$(sqlite3 "$tmp/cli.bt.db" "$q")" = "$(sqlite3 "$tmp/cli2.bt.db" "$q")" ] ||
   fail "cli under bt: two runs count differently"
-echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts; deterministic"
+echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
+     "callret $ret return lookups; deterministic"
 echo "bt_matches_native: ok"
