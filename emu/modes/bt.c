@@ -684,7 +684,8 @@ static int bt_read_code(struct machine *m, uint32_t lin, void *buf, uint32_t len
     return 0;
 }
 
-/* The guest instruction boundary at TC EIP: its guest EIP, or 0 in the middle of a sequence. */
+/* The guest instruction boundary at TC EIP where an interrupt may be taken: its guest EIP, or 0 in
+ * the middle of a sequence or in sti's interrupt shadow. */
 static uint32_t boundary(struct machine *m, uint32_t eip)
 {
     struct bt *t = bt_of(m);
@@ -694,6 +695,8 @@ static uint32_t boundary(struct machine *m, uint32_t eip)
     const struct bt_map *e = map_at(t, eip, &tu);
     if (!e || e->tc_off != eip - tu->u.tc_addr || !e->before_effect || e->sp_undo || e->saved_reg)
         return 0;
+    if (e > tu->u.map && e[-1].cls == IC_STI)
+        return 0;     /* the instruction after sti runs before any interrupt, as natively */
     return e->guest_eip;
 }
 
