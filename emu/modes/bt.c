@@ -37,12 +37,19 @@
  * boundary (irq_open says no elsewhere) and is delivered with the guest EIP; the frames delivery
  * pushes carry the guest's own CS.
  *
- * Counted through the funnel: translate (count2 = guest instructions), callout by mnemonic,
+ * Coherency: every guest frame a unit was read from is traced by the shadow MMU (mapped
+ * read-only); the first guest write to one empties the whole TC (the write itself is emulated,
+ * as the writer may share the page) and everything retranslates on use. Guest state never holds
+ * a TC address, so a flush is safe at any exit. Only with guest paging on: the paging-off
+ * identity map uses 4 MiB pages, which the tracing does not split.
+ *
+ * Counted through the funnel: translate (reason 0, count2 = guest instructions), chain patches
+ * (translate reason 2), TC flushes (reason 3, count2 = units dropped), callout by mnemonic,
  * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
- * (hit/miss), chain patches (translate, reason 2), and the shadow and exit events of the shared
- * monitor. Not done: tracing the translated pages (a guest write to kernel code does not
- * invalidate its translations), adaptive retranslation, TC flushes (the TC only grows; when it is
- * full the run ends).
+ * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`). The
+ * emulation records no exits: a callout is bt's exit. Not done: adaptive retranslation of
+ * instructions that keep faulting on traced pages; ignoring identical-byte stores to code; a full
+ * TC ends the run instead of flushing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,6 +57,7 @@
 #include <string.h>
 
 #include "emu/desc.h"
+#include "emu/paging.h"
 #include "emu/modes/bt_xlate.h"
 #include "emu/modes/classic_core.h"
 #include "emu/modes/emul_write.h"
@@ -67,6 +75,8 @@ struct tunit {
     struct bt_unit u;
     uint8_t *host;                           /* its bytes in the TC page */
     bool tramp;                              /* a trampoline for one instruction */
+    unsigned nhooks;
+    uc_hook hooks[BT_UNIT_INSNS];            /* code hooks counting its in-cache sequences */
     struct tunit *hnext;
 };
 
@@ -80,6 +90,7 @@ struct bt {
     struct tunit **units;                    /* in TC order */
     unsigned nunits, cap;
     struct tunit *hash[1u << BT_HASH_BITS];
+    uint64_t flushes;                        /* TC flushes so far (a translated page written) */
 };
 
 static struct bt *bt_of(struct machine *m) { return m->mode_state; }
@@ -210,12 +221,47 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
         if (e->kind != BT_INCACHE || e->guest_eip == last)
             continue;
         last = e->guest_eip;
-        uc_hook hk;
         uint32_t a = tu->u.tc_addr + e->tc_off;
-        if (uc_hook_add(m->uc, &hk, UC_HOOK_CODE, (void *)incache_hook, m, a, a) != UC_ERR_OK)
+        if (tu->nhooks == BT_UNIT_INSNS ||
+            uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, (void *)incache_hook, m, a,
+                        a) != UC_ERR_OK)
             return -1;
+        tu->nhooks++;
     }
     return 0;
+}
+
+/* Empty the TC: a page some translation was made from has been written. Guest state never holds
+ * a TC address (pushed returns and frames are guest EIPs), so everything retranslates on use. */
+static void tc_flush(struct machine *m, uint32_t frame)
+{
+    struct bt *t = bt_of(m);
+    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", t->nunits, frame, 0);
+    for (unsigned i = 0; i < t->nunits; i++) {
+        for (unsigned k = 0; k < t->units[i]->nhooks; k++)
+            uc_hook_del(m->uc, t->units[i]->hooks[k]);
+        free(t->units[i]);
+    }
+    t->nunits = 0;
+    memset(t->hash, 0, sizeof t->hash);
+    uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
+    t->tc_next = t->tc_base;
+    t->flushes++;
+}
+
+/* Trace the guest frames the unit was read from, so that a write to them flushes the TC. */
+static void trace_code(struct machine *m, const struct bt_unit *u)
+{
+    struct bt *t = bt_of(m);
+    struct paging_regs pr;
+    machine_paging_regs(m, &pr);
+    struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+    uint32_t ends[2] = {u->guest_eip, u->guest_eip + (u->guest_len ? u->guest_len - 1 : 0)};
+    for (int i = 0; i < 2; i++) {
+        uint32_t pa, pferr;
+        if (paging_translate(&pr, &m->pm, ends[i], &acc, &pa, &pferr) == 0)
+            shadow_trace_code(t->c.mon.sh, pa, tc_flush);
+    }
 }
 
 static int read_code(struct machine *m, uint32_t eip, uint8_t *buf, size_t *len)
@@ -311,6 +357,7 @@ static struct tunit *translate(struct machine *m, uint32_t guest_eip, bool tramp
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "bt: cannot record a translation");
         return NULL;
     }
+    trace_code(m, &tu->u);
     return tu;
 }
 
@@ -543,8 +590,15 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
         return callout(m, e);
     }
     uint32_t gerr = 0;
+    uint64_t flushes = t->flushes;
     switch (shadow_page_fault(t->c.mon.sh, &t->c.mon.v, ev->cr2, ev->error, e->guest_eip, &gerr)) {
     case SHADOW_FIXED:
+        if (t->flushes != flushes && reg(m, UC_X86_REG_EIP) == ev->eip) {
+            /* The write hit translated code and was not emulated: it re-executes from a new
+             * translation. */
+            rewind_sequence(m, e);
+            set_eip(m, e->guest_eip);
+        }
         return uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2);
     case SHADOW_REFLECT: {
         if (seq) {
@@ -573,13 +627,14 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
     struct tunit *tu;
     bool soft = ev->kind == XK_SOFTINT;
     uint32_t at = soft ? ev->insn_eip : ev->eip;
-    const struct bt_map *e = map_at(t, at, &tu);
-    if (!e) {
+    const struct bt_map *found = map_at(t, at, &tu);
+    if (!found) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "bt: %s %u at TC address 0x%08x, which maps to no guest instruction",
                     soft ? "software interrupt" : "fault", ev->vector, at);
         return -1;
     }
+    const struct bt_map copy = *found, *e = &copy;   /* a TC flush may free the unit */
     if (soft && ev->vector == BT_CALLOUT_VECTOR) {
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0)
             return -1;

@@ -10,7 +10,8 @@
  *             guest PDE's W/U bits, or a guest 4 MiB page (PSE) split into 4 KiB entries. Shared
  *             by every root whose guest directory points at the same guest table.
  *   ident     an identity map of guest RAM (4 MiB pages) for while guest paging is off.
- *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1) — a traced frame.
+ *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1), or translated code
+ *             (bit 2) — a traced frame.
  *
  * Every change that removes or narrows a shadow entry is followed by a flush of the CPU's TLB;
  * filling a not-present entry needs none.
@@ -30,6 +31,7 @@
 #define KEY_PSE 0x80u
 #define PTYPE_L1 1u
 #define PTYPE_L2 2u
+#define PTYPE_CODE 4u            /* guest code a translator has read (shadow_trace_code) */
 
 const char *const shadow_ev_name[] = {
 #define SHADOW_EV(id, n, name) [n] = name,
@@ -76,6 +78,7 @@ struct shadow {
     uint32_t last_fault, last_eip;   /* to catch a fill that does not fix its fault */
     uint32_t window_l1;              /* pool page mapping the monitor's own window pages, or 0 */
     uint32_t cr0_extra;              /* monitor's own real CR0 bits */
+    void (*code_written)(struct machine *m, uint32_t frame);   /* shadow_trace_code's callback */
     unsigned repeats;
 };
 
@@ -263,7 +266,8 @@ static void flush_all(struct shadow *s)
         s->l1_hash[h] = NULL;
     }
     s->nl1 = 0;
-    memset(s->ptype, 0, s->nframes);
+    for (uint32_t f = 0; f < s->nframes; f++)
+        s->ptype[f] &= PTYPE_CODE;
     count(s, SHEV_FLUSH, 0);
 }
 
@@ -444,6 +448,26 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
 {
     struct machine *m = s->m;
     uint8_t type = s->ptype[frame >> 12];
+    if (type & PTYPE_CODE) {
+        /* Translated code written: the translator drops what it made of it, and the write is
+         * done here (re-executed from a new translation it would trace the frame and fault
+         * again when the writer shares the page). If it cannot be, it re-executes. */
+        type &= (uint8_t)~PTYPE_CODE;
+        s->ptype[frame >> 12] = type;
+        count(s, SHEV_CODE_WRITE, eip);
+        if (s->code_written)
+            s->code_written(m, frame);
+        if (!type) {
+            drop_mappings(s, frame);
+            flush_tlb(s);
+            struct emul_write w;
+            if (emul_write(m, eip, &w) == 0) {
+                m->time++;
+                m->insn_cpl[machine_cpl(m)]++;
+            }
+            return SHADOW_FIXED;
+        }
+    }
     if (!still_page_table(s, frame, type)) {
         unshadow(s, frame, eip);
         return SHADOW_FIXED;    /* the write re-executes and refills writable */
@@ -573,6 +597,13 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
 }
 
 void shadow_set_cr0_extra(struct shadow *s, uint32_t bits) { s->cr0_extra = bits; }
+
+void shadow_trace_code(struct shadow *s, uint32_t frame,
+                       void (*written)(struct machine *m, uint32_t frame))
+{
+    s->code_written = written;
+    trace(s, frame & 0xfffff000u, PTYPE_CODE);
+}
 
 void shadow_flush(struct shadow *s)
 {

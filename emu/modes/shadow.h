@@ -22,8 +22,8 @@
  * itself: the guest may not map it. A guest PTE naming a frame beyond guest RAM is refused. Both
  * refusals reach the guest as page faults and are counted.
  *
- * Counted (class `shadow`): traced writes, hidden faults, true faults, shadow builds and reuses,
- * unshadows, flushes, INVLPGs; (class `refusal`) refusals.
+ * Counted (class `shadow`): traced writes, writes to translated code, hidden faults, true faults,
+ * shadow builds and reuses, unshadows, flushes, INVLPGs; (class `refusal`) refusals.
  */
 #ifndef VMLAB_SHADOW_H
 #define VMLAB_SHADOW_H
@@ -96,6 +96,12 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index);
 /* The same, supervisor read-write if `writable` (state the monitor shares with code it runs at
  * ring 1, e.g. bt's virtual CPU block). */
 uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable);
+
+/* Trace guest frame `frame` as translated code: every shadow mapping of it read-only; the first
+ * guest write to it calls written(m, frame), drops the trace and is emulated (EIP moved past it
+ * as by emul_write) or, if it cannot be, left to re-execute. */
+void shadow_trace_code(struct shadow *s, uint32_t frame,
+                       void (*written)(struct machine *m, uint32_t frame));
 
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);

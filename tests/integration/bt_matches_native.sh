@@ -16,6 +16,8 @@
 #   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
 #   cli   two runs count the same:        identical event_count rows
+# Coherency: tests/guests/smc (kernel code rewritten after it ran, twice) passes under bt, with 2
+# shadow `code_write` events and 2 TC flushes (translate reason 3).
 #
 # Exits 1 with the workload and the first differing lines or counts.
 set -eu
@@ -121,4 +123,18 @@ q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
   fail "cli under bt: two runs count differently"
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
      "callret $ret return lookups; deterministic"
+smc=$build/tests/guests/smc.elf
+[ -e "$smc" ] || fail "$smc is not built"
+status=0
+timeout 60 "$vmlab" run --mode bt --guest "$smc" --db "$tmp/smc.db" --console "$tmp/smc.console" \
+  --quiet </dev/null >/dev/null 2>"$tmp/smc.err" || status=$?
+expect "smc under bt: status" "$status" 33
+grep -qx PASS "$tmp/smc.console" || fail "smc under bt: $(grep -v '^~' "$tmp/smc.console" | tail -n 2)"
+all() {
+  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
+                JOIN event_class c ON c.id = e.class WHERE c.name = '$2' AND ($3)"
+}
+expect "smc: code writes" "$(all "$tmp/smc.db" shadow "e.qualifier = 'code_write'")" 2
+expect "smc: TC flushes" "$(all "$tmp/smc.db" translate "e.reason = 3")" 2
+echo "bt_matches_native: smc: rewritten code runs anew (2 code writes, 2 TC flushes)"
 echo "bt_matches_native: ok"

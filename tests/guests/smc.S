@@ -1,0 +1,47 @@
+/* smc — self-modifying code: a store into code that has already run changes what it does the
+ * next time it runs. Natively the CPU snoops its own stores; a binary translator (vmlab's `bt`)
+ * must notice the write to a page it translated from and drop the stale translation.
+ *
+ * With paging on (0..4 MiB identity-mapped with 4 KiB pages, all writable), `patched` returns an
+ * immediate; the guest calls it, rewrites the immediate (a store into the page it runs from),
+ * calls it again and checks the new value, twice over.
+ */
+#include "guest.h"
+
+	.text
+	.globl main
+main:
+	call cpu_init
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax
+	shll $12, %eax
+	orl $3, %eax
+	movl %eax, pt0(, %ecx, 4)
+	incl %ecx
+	cmpl $1024, %ecx
+	jne 1b
+	movl $pt0 + 3, pd
+	movl $pd, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80000000, %eax
+	movl %eax, %cr0
+	print "smc: paging on\n"
+	call patched
+	check %eax, $1, "before any write: 1"
+	movl $2, patched + 1
+	call patched
+	check %eax, $2, "after the first write: 2"
+	movl $3, patched + 1
+	call patched
+	check %eax, $3, "after the second write: 3"
+	ret
+
+patched:
+	movl $1, %eax                            /* b8 imm32: the immediate is at patched + 1 */
+	ret
+
+	.bss
+	.align 4096
+pd:	.space 4096
+pt0:	.space 4096
