@@ -650,6 +650,9 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
     }
     if (!soft && ev->vector == 14)
         return tc_page_fault(m, tu, e, ev);
+    if (!soft)   /* translated code faulting on its own (a #GP here would be a translator bug) */
+        ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, vector_name(ev->vector), 0,
+                  e->guest_eip, 1);
     rewind_sequence(m, e);
     set_eip(m, g.eip);
     if (!soft && ev->vector == 13) {

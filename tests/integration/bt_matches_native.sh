@@ -9,7 +9,8 @@
 # once under bt. Per workload:
 #   console      identical, after dropping lines that start with `~` (timing-dependent text)
 #   exit status  33 in both
-# holes under bt: every probe equal=1 and the result differ=0.
+# holes under bt: every probe equal=1 and the result differ=0. No workload's translated code
+# raises #GP (an exit '#GP' would say so).
 # Counts, phase 1 (the measured loop) with n=500, the kernel's phase marker (an `out`) left out:
 #   cli   cli and sti run in the cache:   n incache 'cli' and n incache 'sti', 0 callouts
 #   in    the port read calls out:        n callouts 'in', no other callout
@@ -37,6 +38,10 @@ trap 'rm -rf "$tmp"' EXIT
 fail() {
   echo "bt_matches_native: FAIL: $*" >&2
   exit 1
+}
+
+expect() {
+  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
 }
 
 # run MODE TAG CMDLINE: one run into $tmp/TAG.MODE.db; console in $tmp/TAG.MODE.console, stderr
@@ -81,16 +86,17 @@ for i in "${!workloads[@]}"; do
         fail "holes under bt: equal=0 for $(awk '$NF == "equal=0" { print $2 }' "$tmp/b.txt")" ;;
   esac
 done
+for i in "${!workloads[@]}"; do
+  gp=$(sqlite3 "$tmp/wl$i.bt.db" "SELECT coalesce(sum(e.count), 0) FROM event_count e
+        JOIN event_class c ON c.id = e.class WHERE c.name = 'exit' AND e.qualifier = '#GP'")
+  expect "${workloads[$i]}: #GP raised by translated code" "$gp" 0
+done
 echo "bt_matches_native: ${#workloads[@]} workloads: same console and status as native"
 
 # count DB CLASS WHERE: sum of phase-1 counts of CLASS in the run in DB whose rows match WHERE.
 count() {
   sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
                 JOIN event_class c ON c.id = e.class WHERE e.phase = 1 AND c.name = '$2' AND ($3)"
-}
-
-expect() {
-  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
 }
 
 run bt cli "workload=cli n=$N" & a=$!
