@@ -31,18 +31,42 @@ static void block_free(struct block *b)
     free(b);
 }
 
+static void chain_free(struct block *b)
+{
+    while (b) {
+        struct block *n = b->next;
+        block_free(b);
+        b = n;
+    }
+}
+
 void bc_free(struct block_cache *bc)
 {
-    for (unsigned i = 0; bc->slots && i < bc->nslots; i++) {
-        struct block *b = bc->slots[i];
-        while (b) {
-            struct block *n = b->next;
-            block_free(b);
-            b = n;
-        }
-    }
+    for (unsigned i = 0; bc->slots && i < bc->nslots; i++)
+        chain_free(bc->slots[i]);
+    chain_free(bc->retired);
     free(bc->slots);
     memset(bc, 0, sizeof *bc);
+}
+
+void blocks_forget(struct machine *m, uint32_t lo, uint64_t hi)
+{
+    struct block_cache *bc = &m->bc;
+    for (unsigned i = 0; i < bc->nslots; i++)
+        for (struct block **p = &bc->slots[i]; *p;) {
+            struct block *b = *p;
+            if (b->addr < lo || b->addr >= hi) {
+                p = &b->next;
+                continue;
+            }
+            *p = b->next;
+            b->next = bc->retired;
+            bc->retired = b;
+            bc->nblocks--;
+        }
+    for (unsigned i = 0; i < L1_ENTRIES; i++)
+        if (m->l1[i].addr >= lo && m->l1[i].addr < hi)
+            memset(&m->l1[i], 0, sizeof m->l1[i]);
 }
 
 int block_index_of(const struct block *b, uint32_t eip)

@@ -52,6 +52,7 @@ struct block_cache {
     unsigned nblocks;
     uint64_t decodes;        /* blocks decoded (first sight or content changed) */
     uint64_t verifies;       /* user blocks re-verified after an epoch change */
+    struct block *retired;   /* forgotten blocks (blocks_forget), freed with the cache */
 };
 
 int bc_init(struct block_cache *bc);
@@ -81,6 +82,11 @@ struct machine;
  * (replacing a stale entry for the same key). Returns the block, or NULL with a diagnostic ending
  * the run (unreadable code, a decode that disagrees with the CPU). */
 struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, struct block *stale);
+
+/* Forget the blocks decoded at linear addresses [lo, hi): the code there was replaced (a
+ * translation cache reused), so they are decoded again when next run. Their memory stays valid
+ * until the cache is freed (the machine may still point at one). */
+void blocks_forget(struct machine *m, uint32_t lo, uint64_t hi);
 
 /* Re-verify a user block after an epoch change: returns true if its bytes are unchanged. */
 bool blocks_verify(struct machine *m, struct block *b);

@@ -38,8 +38,8 @@
  * pushes carry the guest's own CS.
  *
  * Coherency: every guest frame a unit was read from is traced by the shadow MMU (mapped
- * read-only); the first guest write to one empties the whole TC (the write itself is emulated,
- * as the writer may share the page) and everything retranslates on use. Guest state never holds
+ * read-only); the first guest write to one drops every translation (the write itself is
+ * emulated, as the writer may share the page) and everything retranslates on use. Guest state never holds
  * a TC address, so a flush is safe at any exit. Only with guest paging on: the paging-off
  * identity map uses 4 MiB pages, which the tracing does not split.
  *
@@ -48,8 +48,8 @@
  * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
  * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`). The
  * emulation records no exits: a callout is bt's exit. Not done: adaptive retranslation of
- * instructions that keep faulting on traced pages; ignoring identical-byte stores to code; a full
- * TC ends the run instead of flushing.
+ * instructions that keep faulting on traced pages; ignoring identical-byte stores to code. A full
+ * TC is flushed too (reason 3, frame 0).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -156,6 +156,25 @@ static void sync_vcpu(struct machine *m)
 
 /* ---- the translation cache ---------------------------------------------------------------- */
 
+/* Drop every translation: a page some translation was made from has been written, or the TC is
+ * full. Guest state never holds a TC address (pushed returns and frames are guest EIPs), so
+ * everything retranslates on use. New units go on above the old ones until the TC is full, so
+ * the machine's decoded blocks of TC code stay true until the bottom is reused. */
+static void tc_flush(struct machine *m, uint32_t frame)
+{
+    struct bt *t = bt_of(m);
+    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", t->nunits, frame, 0);
+    for (unsigned i = 0; i < t->nunits; i++) {
+        for (unsigned k = 0; k < t->units[i]->nhooks; k++)
+            uc_hook_del(m->uc, t->units[i]->hooks[k]);
+        free(t->units[i]);
+    }
+    t->nunits = 0;
+    memset(t->hash, 0, sizeof t->hash);
+    uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
+    t->flushes++;
+}
+
 /* Room for `len` bytes that do not cross a page: its linear address and host pointer. */
 static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **host)
 {
@@ -163,9 +182,15 @@ static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **
     uint32_t a = t->tc_next;
     if ((a & 0xfffu) + len > 0x1000u)
         a = (a + 0xfffu) & ~0xfffu;
+    if ((uint64_t)a + len > t->tc_limit && a != t->tc_base) {
+        /* Full: start again at the bottom; the machine forgets the blocks it decoded there. */
+        tc_flush(m, 0);
+        blocks_forget(m, t->tc_base, t->tc_limit);
+        a = t->tc_next = t->tc_base;
+    }
     if ((uint64_t)a + len > t->tc_limit) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
-                    "bt: the translation cache is full (%u bytes)",
+                    "bt: the translation cache (%u bytes) cannot hold one unit",
                     (unsigned)(t->tc_limit - t->tc_base));
         return -1;
     }
@@ -229,24 +254,6 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
         tu->nhooks++;
     }
     return 0;
-}
-
-/* Empty the TC: a page some translation was made from has been written. Guest state never holds
- * a TC address (pushed returns and frames are guest EIPs), so everything retranslates on use. */
-static void tc_flush(struct machine *m, uint32_t frame)
-{
-    struct bt *t = bt_of(m);
-    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", t->nunits, frame, 0);
-    for (unsigned i = 0; i < t->nunits; i++) {
-        for (unsigned k = 0; k < t->units[i]->nhooks; k++)
-            uc_hook_del(m->uc, t->units[i]->hooks[k]);
-        free(t->units[i]);
-    }
-    t->nunits = 0;
-    memset(t->hash, 0, sizeof t->hash);
-    uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
-    t->tc_next = t->tc_base;
-    t->flushes++;
 }
 
 /* Trace the guest frames the unit was read from, so that a write to them flushes the TC. */
@@ -508,10 +515,11 @@ static int descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
 /* An exit stub: go to its target's translation and chain the branch that led here. */
 static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e, uint32_t off)
 {
+    uint64_t flushes = bt_of(m)->flushes;
     uint32_t dest = enter(m, e->guest_eip, false, NULL);
     if (!dest)
         return -1;
-    for (unsigned i = 0; i < tu->u.nexits; i++) {
+    for (unsigned i = 0; bt_of(m)->flushes == flushes && i < tu->u.nexits; i++) {
         const struct bt_exit *x = &tu->u.exits[i];
         if (x->stub_off != off)
             continue;
