@@ -4,11 +4,15 @@
  * half-way (emu/blocks.h).
  *
  * The block at 0x1000 is 10 bytes of 4 instructions starting at offsets 0, 2, 5 and 7
- * (e.g. mov eax, ebx; add al, 1; mov ds, eax; mov ecx, 7 ... ending at 0x100a).
+ * (e.g. mov eax, ebx; add al, 1; mov ds, eax; mov ecx, 7 ... ending at 0x100a). Also the cache
+ * itself: lookup by (address, size), and blocks_forget() when code at an address is replaced.
  */
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
+
 #include "emu/blocks.h"
+#include "emu/machine.h"
 
 static uint16_t offs[] = {0, 2, 5, 7};
 static const struct block b = {.addr = 0x1000, .size = 10, .n = 4, .offs = offs};
@@ -74,4 +78,36 @@ Test(blocks, eip_before_the_block_start_is_index_0)
 {
     /* No instruction of the block starts before 0x0fff. */
     cr_assert_eq(block_index_of(&b, 0x0fff), 0);
+}
+
+/* A block the cache owns, at (addr, size), inserted as blocks_decode would. */
+static struct block *cached(struct block_cache *bc, uint32_t addr, uint16_t size)
+{
+    struct block *x = calloc(1, sizeof *x);
+    x->addr = addr;
+    x->size = size;
+    unsigned h = bc_hash(addr, size, bc->nslots);
+    x->next = bc->slots[h];
+    bc->slots[h] = x;
+    return x;
+}
+
+Test(blocks, forget_drops_blocks_and_l1_entries_in_the_range_only)
+{
+    struct machine *m = calloc(1, sizeof *m);
+    cr_assert_eq(bc_init(&m->bc), 0);
+    struct block *in = cached(&m->bc, 0xffc04000u, 12), *out = cached(&m->bc, 0xc0101004u, 12);
+    struct block *top = cached(&m->bc, 0xfffff000u, 8);
+    m->l1[L1_INDEX(0xffc04000u, 12)] = (struct l1_entry){.addr = 0xffc04000u, .size = 12, .b = in};
+    m->l1[L1_INDEX(0xc0101004u, 12)] = (struct l1_entry){.addr = 0xc0101004u, .size = 12, .b = out};
+    blocks_forget(m, 0xffc04000u, 0x100000000ull);
+    cr_assert_null(bc_lookup(&m->bc, 0xffc04000u, 12));
+    cr_assert_null(bc_lookup(&m->bc, 0xfffff000u, 8));
+    cr_assert_eq(bc_lookup(&m->bc, 0xc0101004u, 12), out);
+    cr_assert_eq(m->l1[L1_INDEX(0xffc04000u, 12)].addr, 0);
+    cr_assert_eq(m->l1[L1_INDEX(0xc0101004u, 12)].b, out);
+    cr_assert_eq(in->addr, 0xffc04000u, "a forgotten block stays readable (the machine may point at it)");
+    cr_assert_eq(top->size, 8);
+    bc_free(&m->bc);
+    free(m);
 }
