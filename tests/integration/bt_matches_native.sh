@@ -16,7 +16,7 @@
 #   in    the port read calls out:        n callouts 'in', no other callout
 #   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
-#   cli   two runs count the same:        identical event_count rows
+#   forkwait  two runs (n=100) count the same: identical event_count rows
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice) passes under bt, with 2
 # shadow `code_write` events and 2 TC flushes (translate reason 3).
 #
@@ -100,11 +100,12 @@ count() {
 }
 
 run bt cli "workload=cli n=$N" & a=$!
-run bt cli2 "workload=cli n=$N" & b=$!
+run bt fw1 "workload=forkwait n=100" & b=$!
+run bt fw2 "workload=forkwait n=100" & e=$!
 run bt in "workload=in n=$N" & c=$!
 run bt callret "workload=callret n=$N" & d=$!
-wait $a $b $c $d
-for t in cli cli2 in callret; do
+wait $a $b $c $d $e
+for t in cli fw1 fw2 in callret; do
   expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
 done
 db=$tmp/cli.bt.db
@@ -125,8 +126,8 @@ for t in cli in callret; do
 done
 q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
    JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
-[ "$(sqlite3 "$tmp/cli.bt.db" "$q")" = "$(sqlite3 "$tmp/cli2.bt.db" "$q")" ] ||
-  fail "cli under bt: two runs count differently"
+[ "$(sqlite3 "$tmp/fw1.bt.db" "$q")" = "$(sqlite3 "$tmp/fw2.bt.db" "$q")" ] ||
+  fail "forkwait under bt: two runs count differently"
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
      "callret $ret return lookups; deterministic"
 smc=$build/tests/guests/smc.elf
