@@ -44,8 +44,9 @@
  * identity map uses 4 MiB pages, which the tracing does not split.
  *
  * Counted through the funnel: translate (reason 0, count2 = guest instructions), chain patches
- * (translate reason 2), TC flushes (reason 3, count2 = units dropped), callout by mnemonic,
- * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
+ * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
+ * count2 per translated instruction, callout by mnemonic, incache by mnemonic (a code hook on
+ * the first TC byte of each in-cache sequence), iblookup
  * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`). The
  * emulation records no exits: a callout is bt's exit. Not done: adaptive retranslation of
  * instructions that keep faulting on traced pages; ignoring identical-byte stores to code. A full
@@ -163,7 +164,7 @@ static void sync_vcpu(struct machine *m)
 static void tc_flush(struct machine *m, uint32_t frame)
 {
     struct bt *t = bt_of(m);
-    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", t->nunits, frame, 0);
+    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", 0, frame, 0);
     for (unsigned i = 0; i < t->nunits; i++) {
         for (unsigned k = 0; k < t->units[i]->nhooks; k++)
             uc_hook_del(m->uc, t->units[i]->hooks[k]);
