@@ -38,8 +38,9 @@
  * pushes carry the guest's own CS.
  *
  * Coherency: every guest frame a unit was read from is traced by the shadow MMU (mapped
- * read-only); the first guest write to one drops every translation (the write itself is
- * emulated, as the writer may share the page) and everything retranslates on use. Guest state never holds
+ * read-only); the first guest write to one that changes its bytes drops every translation (the
+ * write itself is emulated, as the writer may share the page) and everything retranslates on use;
+ * a store of the bytes already there drops nothing (shadow `code_same`). Guest state never holds
  * a TC address, so a flush is safe at any exit. Only with guest paging on: the paging-off
  * identity map uses 4 MiB pages, which the tracing does not split.
  *
@@ -47,9 +48,9 @@
  * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
  * count2 per translated instruction, callout by mnemonic, incache by mnemonic (a code hook on
  * the first TC byte of each in-cache sequence), iblookup
- * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`). The
- * emulation records no exits: a callout is bt's exit. Not done: adaptive retranslation of
- * instructions that keep faulting on traced pages; ignoring identical-byte stores to code. A full
+ * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`
+ * and `code_same`). The emulation records no exits: a callout is bt's exit. Not done: adaptive
+ * retranslation of instructions that keep faulting on traced pages. A full
  * TC is flushed too (reason 3, frame 0).
  */
 #include <errno.h>

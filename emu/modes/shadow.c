@@ -449,9 +449,26 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
     struct machine *m = s->m;
     uint8_t type = s->ptype[frame >> 12];
     if (type & PTYPE_CODE) {
-        /* Translated code written: the translator drops what it made of it, and the write is
-         * done here (re-executed from a new translation it would trace the frame and fault
-         * again when the writer shares the page). If it cannot be, it re-executes. */
+        /* Translated code written. A store that leaves the frame as it was (code only) changes
+         * nothing the translator made: emulated, counted code_same, the frame stays traced.
+         * Otherwise the translator drops what it made of it, and the write is done here
+         * (re-executed from a new translation it would trace the frame and fault again when the
+         * writer shares the page). If it cannot be, it re-executes. */
+        uint8_t before[4096];
+        struct emul_write w;
+        bool emulated = false;
+        if (type == PTYPE_CODE && (uint64_t)frame + sizeof before <= m->ram_size) {
+            memcpy(before, m->ram + frame, sizeof before);
+            emulated = emul_write(m, eip, &w) == 0;
+            if (emulated) {
+                m->time++;
+                m->insn_cpl[machine_cpl(m)]++;
+                if (memcmp(before, m->ram + frame, sizeof before) == 0) {
+                    count(s, SHEV_CODE_SAME, eip);
+                    return SHADOW_FIXED;
+                }
+            }
+        }
         type &= (uint8_t)~PTYPE_CODE;
         s->ptype[frame >> 12] = type;
         count(s, SHEV_CODE_WRITE, eip);
@@ -460,8 +477,7 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
         if (!type) {
             drop_mappings(s, frame);
             flush_tlb(s);
-            struct emul_write w;
-            if (emul_write(m, eip, &w) == 0) {
+            if (!emulated && emul_write(m, eip, &w) == 0) {
                 m->time++;
                 m->insn_cpl[machine_cpl(m)]++;
             }

@@ -98,8 +98,10 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index);
 uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable);
 
 /* Trace guest frame `frame` as translated code: every shadow mapping of it read-only; the first
- * guest write to it calls written(m, frame), drops the trace and is emulated (EIP moved past it
- * as by emul_write) or, if it cannot be, left to re-execute. */
+ * guest write to it that changes its bytes calls written(m, frame), drops the trace and is
+ * emulated (EIP moved past it as by emul_write) or, if it cannot be, left to re-execute. A write
+ * that leaves the frame's bytes as they were is emulated and counted `code_same`; the frame
+ * stays traced and nothing is reported. */
 void shadow_trace_code(struct shadow *s, uint32_t frame,
                        void (*written)(struct machine *m, uint32_t frame));
 

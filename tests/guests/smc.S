@@ -4,7 +4,8 @@
  *
  * With paging on (0..4 MiB identity-mapped with 4 KiB pages, all writable), `patched` returns an
  * immediate; the guest calls it, rewrites the immediate (a store into the page it runs from),
- * calls it again and checks the new value, twice over.
+ * calls it again and checks the new value, twice over, with a store of the bytes already there
+ * in between (which a translator may ignore).
  */
 #include "guest.h"
 
@@ -32,6 +33,9 @@ main:
 	movl $2, patched + 1
 	call patched
 	check %eax, $2, "after the first write: 2"
+	movl $2, patched + 1                     /* the same bytes again: nothing to drop */
+	call patched
+	check %eax, $2, "after an identical write: 2"
 	movl $3, patched + 1
 	call patched
 	check %eax, $3, "after the second write: 3"

@@ -17,8 +17,9 @@
 #   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
 #   forkwait  two runs (n=100) count the same: identical event_count rows
-# Coherency: tests/guests/smc (kernel code rewritten after it ran, twice) passes under bt, with 2
-# shadow `code_write` events and 2 TC flushes (translate reason 3).
+# Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
+# bytes in between) passes under bt, with 2 shadow `code_write` events, 2 TC flushes (translate
+# reason 3) and 1 `code_same` (the identical store, which flushes nothing).
 #
 # Exits 1 with the workload and the first differing lines or counts.
 set -eu
@@ -143,5 +144,7 @@ all() {
 }
 expect "smc: code writes" "$(all "$tmp/smc.db" shadow "e.qualifier = 'code_write'")" 2
 expect "smc: TC flushes" "$(all "$tmp/smc.db" translate "e.reason = 3")" 2
-echo "bt_matches_native: smc: rewritten code runs anew (2 code writes, 2 TC flushes)"
+expect "smc: identical stores" "$(all "$tmp/smc.db" shadow "e.qualifier = 'code_same'")" 1
+echo "bt_matches_native: smc: rewritten code runs anew (2 code writes, 2 TC flushes; the" \
+     "identical store drops nothing)"
 echo "bt_matches_native: ok"
