@@ -44,14 +44,25 @@
  * a TC address, so a flush is safe at any exit. Only with guest paging on: the paging-off
  * identity map uses 4 MiB pages, which the tracing does not split.
  *
- * Counted through the funnel: translate (reason 0, count2 = guest instructions), chain patches
+ * Adaptive BT: an IDENT copy whose write faults on a traced page table (a traced write: a fault
+ * round trip per PTE store) is watched by guest EIP. After BT_ADAPT_FAULTS such faults that left
+ * the table traced, every copy of it in the TC, and in units made later, is rewritten in place
+ * into an ADAPTED callout (`int $BT_CALLOUT_VECTOR` over its first two bytes; the callout resumes
+ * at the next guest instruction, so the rest is dead): the monitor emulates the store
+ * (emul_write) and applies it to the shadows (shadow_wrote), with no fault. After BT_ADAPT_IDLE
+ * such callouts in a row that wrote no traced page table, the copies get their guest bytes back
+ * (hysteresis). A store the callout cannot emulate runs in a trampoline, faulting as before.
+ *
+ *   IDENT --BT_ADAPT_FAULTS traced-write faults--> ADAPTED --BT_ADAPT_IDLE untraced callouts--> IDENT
+ *
+ * Counted through the funnel: translate (reason 0, count2 = guest instructions), adaptive
+ * retranslations (reason 1, `adaptive` or `ident`, count2 = copies rewritten), chain patches
  * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
- * count2 per translated instruction, callout by mnemonic, incache by mnemonic (a code hook on
- * the first TC byte of each in-cache sequence), iblookup
- * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write`
- * and `code_same`). The emulation records no exits: a callout is bt's exit. Not done: adaptive
- * retranslation of instructions that keep faulting on traced pages. A full
- * TC is flushed too (reason 3, frame 0).
+ * count2 per translated instruction, callout by mnemonic (an ADAPTED store: class IC_NONE),
+ * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
+ * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write` and
+ * `code_same`). The emulation records no exits: a callout is bt's exit. A full TC is flushed too
+ * (reason 3, frame 0).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -72,6 +83,10 @@
 #define BT_TC_PAGE (CLASSIC_FREE_PAGE + 1)
 #define BT_HASH_BITS 12
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
+#define BT_ADAPT_SLOTS 256                   /* guest EIPs adaptive BT watches (power of 2) */
+#define BT_ADAPT_FAULTS 4                    /* traced-write faults that make an IDENT a callout */
+#define BT_ADAPT_IDLE 16                     /* callouts in a row writing no page table that make
+                                                it IDENT again */
 
 struct tunit {
     struct bt_unit u;
@@ -80,6 +95,15 @@ struct tunit {
     unsigned nhooks;
     uc_hook hooks[BT_UNIT_INSNS];            /* code hooks counting its in-cache sequences */
     struct tunit *hnext;
+};
+
+/* Adaptive BT: a guest kernel instruction whose IDENT copy faults on traced page tables. */
+struct adapt {
+    uint32_t eip;                            /* its guest EIP; 0 for a free slot */
+    uint32_t faults;                         /* traced-write faults since it was last IDENT */
+    uint32_t idle;                           /* callouts in a row that wrote no page table */
+    bool callout;                            /* its copies are ADAPTED callouts */
+    uint8_t orig[2];                         /* the guest bytes the callout covers */
 };
 
 struct bt {
@@ -93,6 +117,8 @@ struct bt {
     unsigned nunits, cap;
     struct tunit *hash[1u << BT_HASH_BITS];
     uint64_t flushes;                        /* TC flushes so far (a translated page written) */
+    struct adapt adapt[BT_ADAPT_SLOTS];      /* open addressing by hash_of(eip); full: no more */
+    unsigned nadapted;                       /* slots with callout set */
 };
 
 static struct bt *bt_of(struct machine *m) { return m->mode_state; }
@@ -211,6 +237,114 @@ static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **
     return 0;
 }
 
+/* ---- adaptive BT -------------------------------------------------------------------------- */
+
+/* The slot of guest EIP eip, made if `create` and there is room; NULL otherwise. */
+static struct adapt *adapt_slot(struct bt *t, uint32_t eip, bool create)
+{
+    unsigned h = hash_of(eip);
+    for (unsigned i = 0; i < BT_ADAPT_SLOTS; i++) {
+        struct adapt *a = &t->adapt[(h + i) & (BT_ADAPT_SLOTS - 1)];
+        if (a->eip == eip)
+            return a;
+        if (!a->eip) {
+            if (create)
+                a->eip = eip;
+            return create ? a : NULL;
+        }
+    }
+    return NULL;
+}
+
+/* Bring unit tu's copies of a->eip to what a says: an ADAPTED callout (`int $BT_CALLOUT_VECTOR`
+ * over the first two bytes of the IDENT copy; the rest is never reached, as the callout resumes
+ * at the next guest instruction) or the guest's bytes again. Counted as translate reason 1,
+ * count2 the copies rewritten. Trampolines stay as they are: they run what a callout could not. */
+static void unit_adapt(struct machine *m, struct tunit *tu, const struct adapt *a)
+{
+    uint8_t from = a->callout ? BT_IDENT : BT_ADAPTED;
+    unsigned n = 0;
+    for (unsigned i = 0; !tu->tramp && i < tu->u.nmap; i++) {
+        struct bt_map *e = &tu->u.map[i];
+        if (e->guest_eip != a->eip || e->kind != from || e->guest_len < 2)
+            continue;
+        uint8_t *p = tu->host + e->tc_off;
+        if (a->callout) {
+            p[0] = 0xcd;
+            p[1] = BT_CALLOUT_VECTOR;
+        } else {
+            memcpy(p, a->orig, 2);
+        }
+        e->kind = a->callout ? BT_ADAPTED : BT_IDENT;
+        n++;
+    }
+    if (!n)
+        return;
+    uint64_t end = (uint64_t)tu->u.tc_addr + tu->u.tc_len;
+    uc_ctl_remove_cache(m->uc, tu->u.tc_addr, end);
+    blocks_forget(m, tu->u.tc_addr, end);
+    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 1, a->callout ? "adaptive" : "ident", n,
+              a->eip, 0);
+}
+
+/* Turn a's instruction into a callout everywhere it is translated (to_callout), or back. */
+static void adapt_switch(struct machine *m, struct adapt *a, bool to_callout)
+{
+    struct bt *t = bt_of(m);
+    if (to_callout) {
+        uint32_t fl, pf;
+        if (machine_read_lin(m, a->eip, a->orig, 2, false, &fl, &pf) != 0)
+            return;
+        t->nadapted++;
+    } else {
+        t->nadapted--;
+    }
+    a->callout = to_callout;
+    a->faults = a->idle = 0;
+    for (unsigned i = 0; i < t->nunits; i++)
+        unit_adapt(m, t->units[i], a);
+}
+
+/* The IDENT copy of the guest instruction at eip took a traced-write fault. */
+static void adapt_fault(struct machine *m, uint32_t eip)
+{
+    struct adapt *a = adapt_slot(bt_of(m), eip, true);
+    if (a && !a->callout && ++a->faults >= BT_ADAPT_FAULTS)
+        adapt_switch(m, a, true);
+}
+
+/* A new unit: its copies of instructions already made callouts are callouts too. */
+static void adapt_new_unit(struct machine *m, struct tunit *tu)
+{
+    struct bt *t = bt_of(m);
+    for (unsigned i = 0; t->nadapted && i < tu->u.nmap; i++) {
+        const struct adapt *a = tu->u.map[i].kind == BT_IDENT
+                                ? adapt_slot(t, tu->u.map[i].guest_eip, false) : NULL;
+        if (a && a->callout)
+            unit_adapt(m, tu, a);
+    }
+}
+
+/* The callout of an ADAPTED instruction: its write done here and applied to the shadows, no
+ * fault. After BT_ADAPT_IDLE such callouts in a row that wrote no page table, it is IDENT again.
+ * 0 done, 1 not a write the monitor emulates here (run it in a trampoline). */
+static int adapted_write(struct machine *m, uint32_t eip)
+{
+    struct bt *t = bt_of(m);
+    struct emul_write w;
+    if (emul_write(m, eip, &w) < 0)
+        return 1;
+    machine_retire_emulated(m, -1);
+    unsigned tables = shadow_wrote(t->c.mon.sh, &t->c.mon.v, w.lin, w.len, eip);
+    struct adapt *a = adapt_slot(t, eip, false);
+    if (!a || !a->callout)
+        return 0;
+    a->idle = tables ? 0 : a->idle + 1;
+    if (a->idle >= BT_ADAPT_IDLE)
+        adapt_switch(m, a, false);
+    return 0;
+}
+
 static void incache_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
     struct machine *m = opaque;
@@ -242,6 +376,7 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
     if (!tu->tramp)
         ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 0, "", tu->u.ninsns, tu->u.guest_eip, 0);
+    adapt_new_unit(m, tu);
     uint32_t last = UINT32_MAX;
     for (unsigned i = 0; i < tu->u.nmap; i++) {
         const struct bt_map *e = &tu->u.map[i];
@@ -559,14 +694,15 @@ static int callout(struct machine *m, const struct bt_map *e)
         return r;
     }
     ev_record(&m->ev, machine_now(m), EV_CALLOUT, e->cls, in->mnemonic, 0, e->guest_eip, 0);
-    if (descriptor_query(m, in, e->guest_eip) < 0) {
+    if (e->kind == BT_ADAPTED)
+        r = adapted_write(m, e->guest_eip);
+    else if (descriptor_query(m, in, e->guest_eip) < 0)
         r = classic_emulate_at(m, e->guest_eip);
-        if (r == 1) {
-            uint32_t tramp = enter(m, e->guest_eip, true, NULL);
-            r = tramp ? 0 : -1;
-            if (tramp)
-                set_eip(m, tramp);
-        }
+    if (r == 1) {
+        uint32_t tramp = enter(m, e->guest_eip, true, NULL);
+        r = tramp ? 0 : -1;
+        if (tramp)
+            set_eip(m, tramp);
     }
     cs_free(in, 1);
     return r < 0 ? -1 : 0;
@@ -601,6 +737,8 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
     }
     uint32_t gerr = 0;
     uint64_t flushes = t->flushes;
+    bool table_write = !seq && !tu->tramp && (ev->error & PFE_W) &&
+                       shadow_traces_table(t->c.mon.sh, &t->c.mon.v, ev->cr2);
     switch (shadow_page_fault(t->c.mon.sh, &t->c.mon.v, ev->cr2, ev->error, e->guest_eip, &gerr)) {
     case SHADOW_FIXED:
         if (t->flushes != flushes && reg(m, UC_X86_REG_EIP) == ev->eip) {
@@ -609,6 +747,10 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
             rewind_sequence(m, e);
             set_eip(m, e->guest_eip);
         }
+        /* A write that left its page a traced table (not unshadowed) will fault again. tu may
+         * be gone (a code write empties the TC). */
+        if (table_write && shadow_traces_table(t->c.mon.sh, &t->c.mon.v, ev->cr2))
+            adapt_fault(m, e->guest_eip);
         return uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2);
     case SHADOW_REFLECT: {
         if (seq) {

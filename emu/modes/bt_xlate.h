@@ -97,7 +97,9 @@ struct bt_env {
     K(INDIRECT, "indirect", "ret, jmp/call through register or memory: a callout")             \
     K(INCACHE, "incache", "a short sequence on the vcpu block (cli, sti, pushf, sgdt...)")     \
     K(CALLOUT, "callout", "int $callout_vector: the monitor emulates it; the unit ends")      \
-    K(EXIT, "exit", "fall-through jmp or exit stub; stands for the guest instruction it reaches")
+    K(EXIT, "exit", "fall-through jmp or exit stub; stands for the guest instruction it reaches") \
+    K(ADAPTED, "adapted", "int $callout_vector written by the monitor over an IDENT copy that " \
+                          "kept faulting (adaptive BT; the translator never makes it)")
 
 enum bt_kind {
 #define BT_KIND_ENUM(id, name, what) BT_##id,

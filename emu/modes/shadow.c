@@ -621,6 +621,58 @@ void shadow_trace_code(struct shadow *s, uint32_t frame,
     trace(s, frame & 0xfffff000u, PTYPE_CODE);
 }
 
+bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)
+{
+    struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+    struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+    uint32_t pa, pferr;
+    if (s->cur < 0 || paging_translate(&pr, &s->m->pm, lin, &acc, &pa, &pferr) < 0)
+        return false;
+    uint32_t f = pa >> 12;
+    return f < s->nframes && (s->ptype[f] & (PTYPE_L1 | PTYPE_L2));
+}
+
+unsigned shadow_wrote(struct shadow *s, const struct vcpu *v, uint32_t lin, uint32_t len,
+                      uint32_t eip)
+{
+    unsigned tables = 0;
+    uint64_t end = (uint64_t)lin + len;
+    if (s->cur < 0)
+        return 0;
+    s->last_eip = s->last_fault = 0xffffffffu;     /* a refill of what it drops is no repeat */
+    for (uint64_t a = lin & ~0xfffu; a < end; a += 4096) {
+        uint64_t lo = a < lin ? lin : a, hi = a + 4096 < end ? a + 4096 : end;
+        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+        struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+        uint32_t pa, pferr;
+        if (paging_translate(&pr, &s->m->pm, (uint32_t)lo, &acc, &pa, &pferr) < 0)
+            continue;
+        uint32_t frame = pa & ~0xfffu;
+        if (!traced(s, frame))
+            continue;
+        uint8_t type = s->ptype[frame >> 12];
+        if (type & PTYPE_CODE) {
+            type &= (uint8_t)~PTYPE_CODE;
+            s->ptype[frame >> 12] = type;
+            count(s, SHEV_CODE_WRITE, eip);
+            if (s->code_written)
+                s->code_written(s->m, frame);
+            if (!type) {
+                drop_mappings(s, frame);
+                flush_tlb(s);
+                continue;
+            }
+        }
+        if (!still_page_table(s, frame, type)) {
+            unshadow(s, frame, eip);
+            continue;
+        }
+        propagate(s, frame, pa & 0xfffu, (uint32_t)(hi - lo));
+        tables++;
+    }
+    return tables;
+}
+
 void shadow_flush(struct shadow *s)
 {
     flush_all(s);
@@ -630,6 +682,7 @@ void shadow_flush(struct shadow *s)
 void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va)
 {
     count(s, SHEV_INVLPG, 0);
+    s->last_eip = s->last_fault = 0xffffffffu;     /* a refill of what it drops is no repeat */
     if (s->cur < 0)
         return;
     uint32_t sde = page_ptr(s, s->roots[s->cur].page)[va >> 22];

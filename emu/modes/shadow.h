@@ -105,6 +105,18 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable);
 void shadow_trace_code(struct shadow *s, uint32_t frame,
                        void (*written)(struct machine *m, uint32_t frame));
 
+/* Does guest linear `lin` (through the guest's own tables) name a frame the shadow MMU traces as
+ * a page table? (A write there would be a traced write.) */
+bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin);
+
+/* The monitor has itself done a guest write to [lin, lin + len) through the guest's tables,
+ * without a fault (bt's adaptive callouts): apply it as a traced write would be applied — shadow
+ * entries of written page tables dropped (they refill), a frame that is no longer a page table
+ * unshadowed, a frame of translated code reported to its translator. Counts only `unshadow` and
+ * `code_write`. Returns the number of page-table frames written. */
+unsigned shadow_wrote(struct shadow *s, const struct vcpu *v, uint32_t lin, uint32_t len,
+                      uint32_t eip);
+
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);
 

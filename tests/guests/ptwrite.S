@@ -1,0 +1,75 @@
+/* ptwrite — one store instruction writes a page-table entry round after round, then keeps
+ * writing the same frame after it stopped being a page table. Natively nothing is special: each
+ * round reads back what the new entry maps, then what was stored. A monitor that traces page
+ * tables sees the first rounds as faulting writes to a traced table; a binary translator (vmlab's
+ * `bt`) may then make that store a callout and, once the frame is plain data, the store itself
+ * again (adaptive BT). tests/integration/bt_adaptive.sh checks those counts.
+ *
+ * Paging: pt0 identity-maps 0..4 MiB; pt1, the table `store` writes, maps 4 MiB on. Round i
+ * points 0x400000 at frame_a (i even) or frame_b (i odd) and reads a word through it.
+ */
+#include "guest.h"
+
+#define ROUNDS 40          /* rounds writing pt1 while it is a page table */
+#define DATA_ROUNDS 20     /* rounds writing it after it is detached */
+
+	.text
+	.globl main
+main:
+	call cpu_init
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax
+	shll $12, %eax
+	orl $3, %eax
+	movl %eax, pt0(, %ecx, 4)
+	incl %ecx
+	cmpl $1024, %ecx
+	jne 1b
+	movl $pt0 + 3, pd
+	movl $pt1 + 3, pd + 4
+	movl $0x11111111, frame_a
+	movl $0x22222222, frame_b
+	movl $pd, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80000000, %eax
+	movl %eax, %cr0
+	print "ptwrite: paging on\n"
+	xorl %edi, %edi
+	movl $ROUNDS, %esi
+2:	movl $frame_a + 3, %eax
+	testl $1, %esi
+	jz 3f
+	movl $frame_b + 3, %eax
+3:	movl $pt1, %edx
+	call store
+	invlpg 0x400000
+	addl 0x400000, %edi
+	decl %esi
+	jnz 2b
+	check %edi, $(ROUNDS / 2 * 0x33333333), "40 rounds through the rewritten entry"
+	movl $0, pd + 4                          /* pt1 is a page table no more */
+	movl %cr3, %eax
+	movl %eax, %cr3
+	xorl %edi, %edi
+	movl $DATA_ROUNDS, %esi
+4:	movl %esi, %eax
+	movl $pt1, %edx
+	call store
+	addl pt1, %edi
+	decl %esi
+	jnz 4b
+	check %edi, $(DATA_ROUNDS * (DATA_ROUNDS + 1) / 2), "20 rounds of plain data"
+	ret
+
+store:
+	movl %eax, (%edx)                        /* the one store both halves use */
+	ret
+
+	.bss
+	.align 4096
+pd:	.space 4096
+pt0:	.space 4096
+pt1:	.space 4096
+frame_a: .space 4096
+frame_b: .space 4096

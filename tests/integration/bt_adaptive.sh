@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bt_adaptive.sh — under `bt`, a guest kernel store that keeps faulting on a traced page table
+# becomes a callout (adaptive BT) and becomes itself again once its target is plain data; and a
+# workload's code is translated once however long it runs.
+#
+#   tests/integration/bt_adaptive.sh BUILD_DIR
+#
+# ptemod n=500 (the kernel rewrites one PTE and INVLPGs it, n times), natively and under bt:
+#   console      identical (lines starting with `~` dropped), status 33 in both
+#   phase 1      at most 4 traced writes (the threshold), all of them before the first callout
+#                of the store (callout 'mov', class 255), at least n-10 such callouts, at least
+#                one adaptive retranslation (translate reason 1 'adaptive'), fewer than n+10
+#                #PF exits (2n without adaptation: the write and the read after INVLPG)
+# tests/guests/ptwrite (one store writes a PTE 40 times, then the same frame 20 times after it
+#   stopped being a page table): PASS under bt, retranslated to a callout ('adaptive') and later
+#   back ('ident'), in that order.
+# Translated once: callret, ptemod and syscall, each with n=100 and n=500, build the same number
+#   of translation units (translate reason 0) of the same guest instructions in every phase: the
+#   loop's code is translated in its first iteration only.
+#
+# Exits 1 with the first failing check.
+set -eu
+build=$(cd "${1:?usage: bt_adaptive.sh BUILD_DIR}" && pwd)
+vmlab=$build/vmlab
+kernel=$build/guests/kernel.elf
+ptwrite=$build/tests/guests/ptwrite.elf
+for f in "$vmlab" "$kernel" "$ptwrite"; do
+  [ -e "$f" ] || { echo "bt_adaptive: FAIL: $f is not built" >&2; exit 1; }
+done
+N=500
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+fail() {
+  echo "bt_adaptive: FAIL: $*" >&2
+  exit 1
+}
+
+expect() {
+  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
+}
+
+# run MODE TAG GUEST CMDLINE: one run with every event kept, into $tmp/TAG.MODE.{db,console,
+# status}.
+run() {
+  local mode=$1 tag=$2 guest=$3 cmdline=$4 status=0
+  timeout 120 "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" --trace full \
+    --db "$tmp/$tag.$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
+    </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
+  echo "$status" > "$tmp/$tag.$mode.status"
+}
+
+# q DB WHERE [WHAT]: WHAT (default the summed count) over the events of the run in DB whose
+# class and rows match WHERE (c is event_class, e is event_count).
+q() {
+  sqlite3 "$1" "SELECT ${3:-coalesce(sum(e.count), 0)} FROM event_count e
+                JOIN event_class c ON c.id = e.class WHERE $2"
+}
+
+# at DB min|max WHERE: icount of the first/last single event matching WHERE (c is event_class,
+# e is event).
+at() {
+  sqlite3 "$1" "SELECT $2(e.icount) FROM event e JOIN event_class c ON c.id = e.class WHERE $3"
+}
+
+run native pte "$kernel" "workload=ptemod n=$N" & a=$!
+run bt pte "$kernel" "workload=ptemod n=$N" & b=$!
+wait $a $b
+run bt ptw "$ptwrite" "" & a=$!
+for w in callret ptemod syscall; do
+  for n in 100 $N; do
+    run bt "$w$n" "$kernel" "workload=$w n=$n" &
+  done
+done
+wait
+for t in pte.native pte.bt ptw.bt; do
+  expect "$t: status" "$(cat "$tmp/$t.status")" 33
+done
+grep -v '^~' "$tmp/pte.native.console" > "$tmp/n.txt" || true
+grep -v '^~' "$tmp/pte.bt.console" > "$tmp/b.txt" || true
+grep -q '^result workload=ptemod .*ok=1' "$tmp/n.txt" || fail "ptemod natively: no ok result"
+diff "$tmp/n.txt" "$tmp/b.txt" >/dev/null || fail "ptemod: bt prints a different console"
+
+db=$tmp/pte.bt.db
+tw=$(q "$db" "e.phase = 1 AND c.name = 'shadow' AND e.qualifier = 'traced_write'")
+co=$(q "$db" "e.phase = 1 AND c.name = 'callout' AND e.reason = 255 AND e.qualifier = 'mov'")
+ad=$(q "$db" "e.phase = 1 AND c.name = 'translate' AND e.reason = 1 AND e.qualifier = 'adaptive'")
+pf=$(q "$db" "e.phase = 1 AND c.name = 'exit' AND e.qualifier = '#PF'")
+[ "$tw" -le 4 ] || fail "ptemod: $tw traced writes in the loop, want at most 4"
+[ "$co" -ge $((N - 10)) ] || fail "ptemod: $co store callouts, want at least $((N - 10))"
+[ "$ad" -ge 1 ] || fail "ptemod: no adaptive retranslation"
+[ "$pf" -lt $((N + 10)) ] || fail "ptemod: $pf #PF exits, want fewer than $((N + 10))"
+last_tw=$(at "$db" max "e.phase = 1 AND c.name = 'shadow' AND e.qualifier = 'traced_write'")
+first_co=$(at "$db" min "e.phase = 1 AND c.name = 'callout' AND e.reason = 255")
+[ "${last_tw:-0}" -lt "$first_co" ] ||
+  fail "ptemod: a traced write (at $last_tw) after the first store callout (at $first_co)"
+echo "bt_adaptive: ptemod n=$N: $tw traced writes, then $co callouts;" \
+     "$ad adaptive retranslations; $pf #PF exits"
+
+db=$tmp/ptw.bt.db
+grep -qx PASS "$tmp/ptw.bt.console" || fail "ptwrite under bt: $(tail -n 2 "$tmp/ptw.bt.console")"
+to=$(at "$db" min "c.name = 'translate' AND e.reason = 1 AND e.qualifier = 'adaptive'")
+back=$(at "$db" min "c.name = 'translate' AND e.reason = 1 AND e.qualifier = 'ident'")
+[ -n "$to" ] || fail "ptwrite: the store never became a callout"
+[ -n "$back" ] || fail "ptwrite: the store never became itself again"
+[ "$to" -lt "$back" ] || fail "ptwrite: back to ident (at $back) before the callout (at $to)"
+echo "bt_adaptive: ptwrite: callout at instruction $to, itself again at $back"
+
+units() {
+  sqlite3 "$1" "SELECT group_concat(p || ':' || n, ' ') FROM (SELECT e.phase AS p,
+                sum(e.count) || '/' || sum(e.count2) AS n FROM event_count e JOIN event_class c ON c.id = e.class
+                WHERE c.name = 'translate' AND e.reason = 0 GROUP BY e.phase ORDER BY e.phase)"
+}
+for w in callret ptemod syscall; do
+  for n in 100 $N; do
+    expect "$w n=$n under bt: status" "$(cat "$tmp/$w$n.bt.status")" 33
+  done
+  a=$(units "$tmp/${w}100.bt.db")
+  b=$(units "$tmp/$w$N.bt.db")
+  [ "$a" = "$b" ] || fail "$w: translation units by phase differ: n=100 '$a', n=$N '$b'"
+done
+echo "bt_adaptive: callret, ptemod, syscall translate the same units with n=100 and n=$N"
+echo "bt_adaptive: ok"
