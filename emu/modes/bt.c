@@ -24,12 +24,13 @@
  *
  *   exit       the target is translated (if new) and the branch that led to the stub is aimed
  *              at it (chained; Unicorn's copy of the patched bytes dropped); resume there
- *   indirect   ret, jmp/call through a register or memory: emulated on the guest state, the
- *              target looked up (hit) or translated (miss); counted as iblookup
+ *   indirect   ret, jmp/call through a register or memory: emulated on the guest state
+ *              (bt_emul.h), the target looked up (hit) or translated (miss); counted as iblookup
  *   callout    emulated with trap-classic's handlers at the guest EIP; one those do not
  *              emulate (int n, iret to user, ...) runs on its own in a trampoline unit (the
  *              guest bytes then an exit), which behaves as trap-classic's ring 1 does; lar, lsl,
  *              verr and verw are answered from the guest's own GDT as ring 0 would see it
+ *              (bt_emul.h)
  *
  * A fault in the TC is mapped back to its guest instruction (bt_map_find), the partial state of
  * an in-cache sequence undone, and reflected with the guest's EIP; a hidden shadow fault simply
@@ -71,6 +72,7 @@
 
 #include "emu/desc.h"
 #include "emu/paging.h"
+#include "emu/modes/bt_emul.h"
 #include "emu/modes/bt_xlate.h"
 #include "emu/modes/classic_core.h"
 #include "emu/modes/emul_write.h"
@@ -541,114 +543,6 @@ static int resume(struct machine *m)
 
 /* ---- leaving the TC: exits, indirect branches, callouts ----------------------------------- */
 
-static int gpr32(x86_reg r)
-{
-    switch (r) {
-    case X86_REG_EAX: return UC_X86_REG_EAX;
-    case X86_REG_ECX: return UC_X86_REG_ECX;
-    case X86_REG_EDX: return UC_X86_REG_EDX;
-    case X86_REG_EBX: return UC_X86_REG_EBX;
-    case X86_REG_ESP: return UC_X86_REG_ESP;
-    case X86_REG_EBP: return UC_X86_REG_EBP;
-    case X86_REG_ESI: return UC_X86_REG_ESI;
-    case X86_REG_EDI: return UC_X86_REG_EDI;
-    default: return -1;
-    }
-}
-
-/* A 32-bit register or memory operand of the guest instruction at eip (16-bit if size 2). */
-static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_t *v)
-{
-    uint32_t fl, pf;
-    *v = 0;
-    if (op->type == X86_OP_REG) {
-        int u = gpr32(op->reg);
-        if (u < 0) {
-            u = op->reg == X86_REG_AX ? UC_X86_REG_AX : op->reg == X86_REG_CX ? UC_X86_REG_CX
-              : op->reg == X86_REG_DX ? UC_X86_REG_DX : op->reg == X86_REG_BX ? UC_X86_REG_BX : -1;
-            if (u < 0)
-                return -1;
-        }
-        *v = reg(m, u);
-        return 0;
-    }
-    uint32_t lin;
-    if (op->type != X86_OP_MEM || emul_mem_operand(m, eip, &lin) < 0)
-        return -1;
-    return machine_read_lin(m, lin, v, op->size == 2 ? 2 : 4, false, &fl, &pf) == 0 ? 0 : -1;
-}
-
-/* ret, jmp/call through a register or memory at guest eip: the guest state as after it, the
- * target in *target. 0, or -1 (not one of these; nothing changed). */
-static int indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target)
-{
-    const cs_x86 *x = &in->detail->x86;
-    uint32_t esp = reg(m, UC_X86_REG_ESP), fl, pf;
-    switch (in->id) {
-    case X86_INS_RET: {
-        uint32_t pop = 4 + (x->op_count == 1 ? (uint32_t)x->operands[0].imm : 0);
-        if (machine_read_lin(m, esp, target, 4, false, &fl, &pf) != 0)
-            return -1;
-        esp += pop;
-        break;
-    }
-    case X86_INS_JMP: case X86_INS_CALL:
-        if (x->op_count != 1 || x->operands[0].size != 4 ||
-            operand(m, &x->operands[0], eip, target) < 0)
-            return -1;
-        if (in->id == X86_INS_CALL) {
-            uint32_t next = eip + in->size;
-            esp -= 4;
-            if (machine_write_lin(m, esp, &next, 4, false, &fl, &pf) != 0)
-                return -1;
-        }
-        break;
-    default:
-        return -1;
-    }
-    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
-    return 0;
-}
-
-static void set_zf(struct machine *m, bool z)
-{
-    uint32_t f = reg(m, UC_X86_REG_EFLAGS);
-    f = z ? f | 0x40u : f & ~0x40u;
-    uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
-}
-
-/* lar, lsl, verr, verw as the guest's ring 0 sees its own GDT. 0 done, -1 not one of these. */
-static int descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
-{
-    const cs_x86 *x = &in->detail->x86;
-    bool verify = in->id == X86_INS_VERR || in->id == X86_INS_VERW;
-    if (!verify && in->id != X86_INS_LAR && in->id != X86_INS_LSL)
-        return -1;
-    const cs_x86_op *src = &x->operands[verify ? 0 : 1];
-    uint32_t sel;
-    struct desc d;
-    if (operand(m, src, eip, &sel) < 0)
-        return -1;
-    bool ok = (sel & 0xfffcu) && classic_guest_desc(m, (uint16_t)sel, &d, false) == 0;
-    uint32_t v = 0;
-    switch (in->id) {
-    case X86_INS_LAR: ok = ok && (d.s || d.type != 0); v = d.hi & 0x00f0ff00u; break;
-    case X86_INS_LSL: ok = ok && (d.s || d.type != 0); v = d.limit; break;
-    case X86_INS_VERR: ok = ok && d.s && (!(d.type & 8) || (d.type & 2)); break;
-    default: ok = ok && desc_is_writable_data(&d); break;
-    }
-    set_zf(m, ok);
-    if (!verify && ok) {
-        int u = gpr32(x->operands[0].reg);
-        if (u < 0)
-            return -1;
-        uc_reg_write(m->uc, u, &v);
-    }
-    set_eip(m, eip + in->size);
-    machine_retire_emulated(m, -1);
-    return 0;
-}
-
 /* An exit stub: go to its target's translation and chain the branch that led here. */
 static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e, uint32_t off)
 {
@@ -680,7 +574,7 @@ static int callout(struct machine *m, const struct bt_map *e)
     int r = 0;
     uint32_t target;
     set_eip(m, e->guest_eip);
-    if (e->kind == BT_INDIRECT && indirect(m, in, e->guest_eip, &target) == 0) {
+    if (e->kind == BT_INDIRECT && bt_emul_indirect(m, in, e->guest_eip, &target) == 0) {
         bool hit;
         uint32_t dest = enter(m, target, false, &hit);
         ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, hit ? 0 : 1, in->mnemonic, 0,
@@ -696,7 +590,7 @@ static int callout(struct machine *m, const struct bt_map *e)
     ev_record(&m->ev, machine_now(m), EV_CALLOUT, e->cls, in->mnemonic, 0, e->guest_eip, 0);
     if (e->kind == BT_ADAPTED)
         r = adapted_write(m, e->guest_eip);
-    else if (descriptor_query(m, in, e->guest_eip) < 0)
+    else if (bt_emul_descriptor_query(m, in, e->guest_eip) < 0)
         r = classic_emulate_at(m, e->guest_eip);
     if (r == 1) {
         uint32_t tramp = enter(m, e->guest_eip, true, NULL);
