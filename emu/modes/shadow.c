@@ -24,6 +24,7 @@
 
 #include "emu/deliver.h"
 #include "emu/machine.h"
+#include "emu/run.h"
 #include "emu/vmx.h"
 #include "emu/modes/emul_write.h"
 
@@ -443,6 +444,33 @@ static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t l
     flush_tlb(s);
 }
 
+/* Guest-physical address of guest linear `lin` through the guest's own tables, as a walk that
+ * sets no accessed/dirty bits. 0, or -1 if unmapped. */
+static int guest_pa(const struct shadow *s, const struct vcpu *v, uint32_t lin, uint32_t *pa)
+{
+    struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+    struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+    uint32_t pferr;
+    return paging_translate(&pr, &s->m->pm, lin, &acc, pa, &pferr);
+}
+
+/* A frame of translated code (type, with PTYPE_CODE) has been written: its translator is told,
+ * the code trace dropped, and a frame that was nothing else made writable again. Returns the
+ * frame's remaining type (0: nothing traced any more). */
+static uint8_t code_frame_written(struct shadow *s, uint32_t frame, uint8_t type, uint32_t eip)
+{
+    type &= (uint8_t)~PTYPE_CODE;
+    s->ptype[frame >> 12] = type;
+    count(s, SHEV_CODE_WRITE, eip);
+    if (s->code_written)
+        s->code_written(s->m, frame);
+    if (!type) {
+        drop_mappings(s, frame);
+        flush_tlb(s);
+    }
+    return type;
+}
+
 static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, uint32_t cr2,
                                        uint32_t frame, uint32_t eip)
 {
@@ -461,26 +489,20 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
             memcpy(before, m->ram + frame, sizeof before);
             emulated = emul_write(m, eip, &w) == 0;
             if (emulated) {
-                m->time++;
-                m->insn_cpl[machine_cpl(m)]++;
-                if (memcmp(before, m->ram + frame, sizeof before) == 0) {
+                machine_retire_emulated(m, -1);
+                /* Only a store within this page can be judged by it: one that spilled into the
+                 * next page may have changed code there. */
+                if ((w.lin & 0xfffu) + w.len <= 4096 &&
+                    memcmp(before, m->ram + frame, sizeof before) == 0) {
                     count(s, SHEV_CODE_SAME, eip);
                     return SHADOW_FIXED;
                 }
             }
         }
-        type &= (uint8_t)~PTYPE_CODE;
-        s->ptype[frame >> 12] = type;
-        count(s, SHEV_CODE_WRITE, eip);
-        if (s->code_written)
-            s->code_written(m, frame);
+        type = code_frame_written(s, frame, type, eip);
         if (!type) {
-            drop_mappings(s, frame);
-            flush_tlb(s);
-            if (!emulated && emul_write(m, eip, &w) == 0) {
-                m->time++;
-                m->insn_cpl[machine_cpl(m)]++;
-            }
+            if (!emulated && emul_write(m, eip, &w) == 0)
+                machine_retire_emulated(m, -1);
             return SHADOW_FIXED;
         }
     }
@@ -500,16 +522,12 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
     /* The written range may cover several traced frames (a REP STOS over a table). */
     for (uint32_t a = w.lin & ~0xfffu; a < w.lin + w.len; a += 4096) {
         uint32_t lo = a < w.lin ? w.lin : a, hi = a + 4096 < w.lin + w.len ? a + 4096 : w.lin + w.len;
-        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
-        struct paging_access acc = {.write = false, .user = false, .set_ad = false};
-        uint32_t pa, pferr;
-        if (paging_translate(&pr, &m->pm, lo, &acc, &pa, &pferr) == 0 && traced(s, pa & ~0xfffu))
+        uint32_t pa;
+        if (guest_pa(s, v, lo, &pa) == 0 && traced(s, pa & ~0xfffu))
             propagate(s, pa & ~0xfffu, pa & 0xfffu, hi - lo);
     }
     /* The instruction retired (the fault had taken it back). */
-    int cpl = machine_cpl(m);
-    m->time++;
-    m->insn_cpl[cpl]++;
+    machine_retire_emulated(m, -1);
     return SHADOW_FIXED;
 }
 
@@ -623,10 +641,8 @@ void shadow_trace_code(struct shadow *s, uint32_t frame,
 
 bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)
 {
-    struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
-    struct paging_access acc = {.write = false, .user = false, .set_ad = false};
-    uint32_t pa, pferr;
-    if (s->cur < 0 || paging_translate(&pr, &s->m->pm, lin, &acc, &pa, &pferr) < 0)
+    uint32_t pa;
+    if (s->cur < 0 || guest_pa(s, v, lin, &pa) < 0)
         return false;
     uint32_t f = pa >> 12;
     return f < s->nframes && (s->ptype[f] & (PTYPE_L1 | PTYPE_L2));
@@ -642,27 +658,16 @@ unsigned shadow_wrote(struct shadow *s, const struct vcpu *v, uint32_t lin, uint
     s->last_eip = s->last_fault = 0xffffffffu;     /* a refill of what it drops is no repeat */
     for (uint64_t a = lin & ~0xfffu; a < end; a += 4096) {
         uint64_t lo = a < lin ? lin : a, hi = a + 4096 < end ? a + 4096 : end;
-        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
-        struct paging_access acc = {.write = false, .user = false, .set_ad = false};
-        uint32_t pa, pferr;
-        if (paging_translate(&pr, &s->m->pm, (uint32_t)lo, &acc, &pa, &pferr) < 0)
+        uint32_t pa;
+        if (guest_pa(s, v, (uint32_t)lo, &pa) < 0)
             continue;
         uint32_t frame = pa & ~0xfffu;
         if (!traced(s, frame))
             continue;
         uint8_t type = s->ptype[frame >> 12];
-        if (type & PTYPE_CODE) {
-            type &= (uint8_t)~PTYPE_CODE;
-            s->ptype[frame >> 12] = type;
-            count(s, SHEV_CODE_WRITE, eip);
-            if (s->code_written)
-                s->code_written(s->m, frame);
-            if (!type) {
-                drop_mappings(s, frame);
-                flush_tlb(s);
-                continue;
-            }
-        }
+        if ((type & PTYPE_CODE) && !code_frame_written(s, frame, type, eip))
+            continue;
+        type &= (uint8_t)~PTYPE_CODE;
         if (!still_page_table(s, frame, type)) {
             unshadow(s, frame, eip);
             continue;
