@@ -20,25 +20,11 @@
 #
 # Exits 1 with the first failing check.
 set -eu
-build=$(cd "${1:?usage: bt_adaptive.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
+. "$(dirname "$0")/lib.sh"
+it_begin bt_adaptive "${1:-}"
 ptwrite=$build/tests/guests/ptwrite.elf
-for f in "$vmlab" "$kernel" "$ptwrite"; do
-  [ -e "$f" ] || { echo "bt_adaptive: FAIL: $f is not built" >&2; exit 1; }
-done
+it_need "$vmlab" "$kernel" "$ptwrite"
 N=500
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "bt_adaptive: FAIL: $*" >&2
-  exit 1
-}
-
-expect() {
-  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
-}
 
 # run MODE TAG GUEST CMDLINE: one run with every event kept, into $tmp/TAG.MODE.{db,console,
 # status}.

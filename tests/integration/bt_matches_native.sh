@@ -23,27 +23,13 @@
 #
 # Exits 1 with the workload and the first differing lines or counts.
 set -eu
-build=$(cd "${1:?usage: bt_matches_native.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+it_begin bt_matches_native "${1:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
 suite=$src/models/suites/default.yaml
-for f in "$vmlab" "$kernel" "$suite"; do
-  [ -e "$f" ] || { echo "bt_matches_native: FAIL: $f is not built" >&2; exit 1; }
-done
+it_need "$vmlab" "$kernel" "$suite"
 N=500
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "bt_matches_native: FAIL: $*" >&2
-  exit 1
-}
-
-expect() {
-  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
-}
 
 # run MODE TAG CMDLINE: one run into $tmp/TAG.MODE.db; console in $tmp/TAG.MODE.console, stderr
 # in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.

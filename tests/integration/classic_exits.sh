@@ -31,20 +31,10 @@
 #
 # Exits 1 with the workload and the counts that disagree.
 set -eu
-build=$(cd "${1:?usage: classic_exits.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
-for f in "$vmlab" "$kernel"; do
-  [ -e "$f" ] || { echo "classic_exits: FAIL: $f is not built" >&2; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+it_begin classic_exits "${1:-}"
+it_need "$vmlab" "$kernel"
 N=500
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "classic_exits: FAIL: $*" >&2
-  exit 1
-}
 
 # run DB MODE CMDLINE [ARGS...]: one run of the kernel into DB (console in DB.console, extra
 # vmlab ARGS appended); it must pass (status 33).
@@ -65,9 +55,6 @@ count() {
 }
 
 # expect WHAT GOT WANT: GOT = WANT, or fail saying so.
-expect() {
-  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
-}
 
 # at_least WHAT GOT MIN: GOT >= MIN, or fail saying so.
 at_least() {

@@ -21,24 +21,14 @@
 #
 # Exits 1 with the workload, the mode and the first differing lines.
 set -eu
-build=$(cd "${1:?usage: classic_matches_native.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+it_begin classic_matches_native "${1:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
 suite=$src/models/suites/default.yaml
-for f in "$vmlab" "$kernel" "$suite"; do
-  [ -e "$f" ] || { echo "classic_matches_native: FAIL: $f is not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+it_need "$vmlab" "$kernel" "$suite"
 holes_differ="sgdt sidt sldt smsw str pushf popf lar lsl verr verw pop_seg push_cs push_ss mov_seg
               call_far jmp_far ret_far int_n"
-
-fail() {
-  echo "classic_matches_native: FAIL: $*" >&2
-  exit 1
-}
 
 # run MODE TAG CMDLINE: one run of the kernel into $tmp/MODE.db; console in
 # $tmp/TAG.MODE.console, stderr in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.

@@ -19,20 +19,10 @@
 # at --ips 2000000 (every 20000: hundreds of interrupts per run, landing anywhere). Exits 1
 # with the workload, the ips and the first differing rows.
 set -eu
-build=$(cd "${1:?usage: determinism.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
-for f in "$vmlab" "$kernel"; do
-  [ -e "$f" ] || { echo "determinism: FAIL: $f is not built" >&2; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+it_begin determinism "${1:-}"
+it_need "$vmlab" "$kernel"
 workloads=("forkwait n=300" "ctxsw n=300" "execproc n=50" "pagefault n=200" "io n=200" "holes")
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "determinism: FAIL: $*" >&2
-  exit 1
-}
 
 # pass IPS NAME [vmlab options]: every workload, one after the other, into $tmp/IPS.NAME.db;
 # console i in $tmp/IPS.NAME.i.console. Returns 1 (with a message) if a run does not pass.

@@ -22,20 +22,11 @@
 #
 # Exits 1 with a message naming the run and the tick on the first difference.
 set -eu
-build=$(cd "${1:?usage: timer_exact.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
+. "$(dirname "$0")/lib.sh"
+it_begin timer_exact "${1:-}"
 timer=$build/tests/guests/timer.elf
 busy=$build/tests/guests/timer_busy.elf
-for f in "$vmlab" "$timer" "$busy"; do
-  [ -e "$f" ] || { echo "timer_exact: FAIL: $f is not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "timer_exact: FAIL: $*" >&2
-  exit 1
-}
+it_need "$vmlab" "$timer" "$busy"
 
 # run NAME ELF IPS BUCKET: one run into $tmp/NAME.db (--trace full), console in $tmp/NAME.console.
 run() {

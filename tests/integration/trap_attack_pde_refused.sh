@@ -10,19 +10,10 @@
 # guest's #PF handler passes), its console says "#PF cr2=0x40000000", one line on stderr, and
 # exactly one frame_outside_ram refusal in the database (no other refusal).
 set -eu
-build=$(cd "${1:?usage: trap_attack_pde_refused.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
+. "$(dirname "$0")/lib.sh"
+it_begin trap_attack_pde_refused "${1:-}"
 elf=$build/tests/guests/attack_map_beyond.elf
-for f in "$vmlab" "$elf"; do
-  [ -e "$f" ] || { echo "trap_attack_pde_refused: FAIL: $f is not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "trap_attack_pde_refused: FAIL: $*" >&2
-  exit 1
-}
+it_need "$vmlab" "$elf"
 
 status=0
 timeout 60 "$vmlab" run --mode trap --ram 64 --guest "$elf" --cmdline pde --db "$tmp/t.db" \

@@ -24,19 +24,12 @@
 # 0xffc00000 is an ordinary write, and a walk of a page directory outside RAM faults until the
 # CPU shuts down. Exits 1 with the guest, the mode and what differs.
 set -eu
-build=$(cd "${1:?usage: trap_attacks.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+it_begin trap_attacks "${1:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 guests_src=$(cd "$here/../guests" && pwd)
-vmlab=$build/vmlab
-[ -x "$vmlab" ] || { echo "trap_attacks: FAIL: $vmlab is not built" >&2; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+it_need "$vmlab"
 refusals=(frame_outside_ram monitor_window bad_cr3 unemulated_write)
-
-fail() {
-  echo "trap_attacks: FAIL: $*" >&2
-  exit 1
-}
 
 # attack GUEST MODE STATUS LINES STDERR_TEXT CONSOLE_TEXT [REFUSAL]: one run, checked as above.
 # CONSOLE_TEXT "=expected" compares with tests/guests/GUEST.expected, otherwise it must appear

@@ -24,20 +24,10 @@
 #
 # Exits 1 with the workload and the counts that disagree.
 set -eu
-build=$(cd "${1:?usage: trap_exits.sh BUILD_DIR}" && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
-for f in "$vmlab" "$kernel"; do
-  [ -e "$f" ] || { echo "trap_exits: FAIL: $f is not built" >&2; exit 1; }
-done
+. "$(dirname "$0")/lib.sh"
+it_begin trap_exits "${1:-}"
+it_need "$vmlab" "$kernel"
 N=500
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "trap_exits: FAIL: $*" >&2
-  exit 1
-}
 
 # run DB MODE CMDLINE: one run of the kernel into DB; it must pass (status 33).
 run() {
@@ -55,9 +45,6 @@ count() {
 }
 
 # expect WHAT GOT WANT: GOT = WANT, or fail saying so.
-expect() {
-  [ "$2" = "$3" ] || fail "$1: got $2, want $3"
-}
 
 not_marker="e.qualifier <> 'out4 0xe0'"
 workloads=(syscall in cr3 ptemod cli)

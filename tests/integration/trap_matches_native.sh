@@ -19,22 +19,12 @@
 #
 # Exits 1 with the workload or guest, the mode and the first differing lines.
 set -eu
-build=$(cd "${1:?usage: trap_matches_native.sh BUILD_DIR}" && pwd)
+. "$(dirname "$0")/lib.sh"
+it_begin trap_matches_native "${1:-}"
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
-vmlab=$build/vmlab
-kernel=$build/guests/kernel.elf
 suite=$src/models/suites/default.yaml
-for f in "$vmlab" "$kernel" "$suite"; do
-  [ -e "$f" ] || { echo "trap_matches_native: FAIL: $f is not built" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-  echo "trap_matches_native: FAIL: $*" >&2
-  exit 1
-}
+it_need "$vmlab" "$kernel" "$suite"
 
 # run MODE TAG GUEST CMDLINE: one run into $tmp/MODE.db; console in $tmp/TAG.MODE.console,
 # stderr in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.
