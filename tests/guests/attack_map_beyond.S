@@ -24,14 +24,7 @@
 	.globl main
 main:
 	call cpu_init
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax                         /* pt0: identity, 0..4 MiB */
-	shll $12, %eax
-	orl $3, %eax
-	movl %eax, pt0(, %ecx, 4)
-	incl %ecx
-	cmpl $1024, %ecx
-	jne 1b
+	identity_map pt0
 	movl $pt0 + 3, pd
 	call want_pde
 	testl %eax, %eax

@@ -65,6 +65,19 @@
 	.previous
 
 /* print "text": the string goes to .rodata; registers and flags are preserved. */
+/* identity_map pt: fill page table `pt` (1024 entries) to map the first 4 MiB onto themselves,
+ * present and writable, ring 0. Clobbers eax and ecx. */
+.macro identity_map pt
+	xorl %ecx, %ecx
+1:	movl %ecx, %eax
+	shll $12, %eax
+	orl $3, %eax
+	movl %eax, \pt(, %ecx, 4)
+	incl %ecx
+	cmpl $1024, %ecx
+	jne 1b
+.endm
+
 .macro print s
 	.pushsection .rodata
 .Lstr\@: .asciz "\s"

@@ -25,14 +25,7 @@ main:
 	print "pagefault_cr2: identity map with three test pages\n"
 	movl $0x11111111, NP_READ + 0x123          /* paging is still off: physical writes */
 	movl $0x22222222, RO_PAGE + 0x10
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $12, %eax
-	orl $3, %eax
-	movl %eax, pt0(, %ecx, 4)
-	incl %ecx
-	cmpl $1024, %ecx
-	jne 1b
+	identity_map pt0
 	movl $0, PTE(NP_READ)
 	movl $0, PTE(NP_WRITE)
 	movl $RO_PAGE | 1, PTE(RO_PAGE)

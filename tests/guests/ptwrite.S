@@ -17,14 +17,7 @@
 	.globl main
 main:
 	call cpu_init
-	xorl %ecx, %ecx
-1:	movl %ecx, %eax
-	shll $12, %eax
-	orl $3, %eax
-	movl %eax, pt0(, %ecx, 4)
-	incl %ecx
-	cmpl $1024, %ecx
-	jne 1b
+	identity_map pt0
 	movl $pt0 + 3, pd
 	movl $pt1 + 3, pd + 4
 	movl $0x11111111, frame_a
