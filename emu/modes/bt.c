@@ -11,7 +11,10 @@
  *                          reads and writes the guest's IF there (cli/sti/pushf/popf in cache)
  *                          and reads the guest's CRs, table registers and selectors, which the
  *                          monitor keeps current (sync) whenever it resumes the guest
- *   window pages 4..       the TC; a unit never crosses a page; units are kept in TC order and
+ *   window pages 4..11     the indirect-branch lookup table (bt_xlate.h), supervisor read-only:
+ *                          guest EIP -> TC address of every unit made, direct-mapped; emptied at
+ *                          a TC flush
+ *   window pages 12..      the TC; a unit never crosses a page; units are kept in TC order and
  *                          hashed by guest EIP
  *
  * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
@@ -19,13 +22,17 @@
  * translation, made on first use. Delivery into a guest handler, an emulated iret and the first
  * entry all land on guest addresses and go this way.
  *
- * Leaving the TC: exit stubs, callouts and indirect branches are `int $BT_CALLOUT_VECTOR`, which
+ * Indirect branches (ret, jmp/call through a register or memory) look their target up in the
+ * table without leaving the TC; a hit is counted by a code hook on the lookup's hit path.
+ *
+ * Leaving the TC: exit stubs, callouts and lookup misses are `int $BT_CALLOUT_VECTOR`, which
  * reaches the exception op as a software interrupt at a TC address. By the map entry there:
  *
  *   exit       the target is translated (if new) and the branch that led to the stub is aimed
  *              at it (chained; Unicorn's copy of the patched bytes dropped); resume there
- *   indirect   ret, jmp/call through a register or memory: emulated on the guest state
- *              (bt_emul.h), the target looked up (hit) or translated (miss); counted as iblookup
+ *   indirect   a lookup miss (or a form the lookup does not handle): emulated on the guest
+ *              state (bt_emul.h), the target translated if new and put in the table; counted
+ *              as an iblookup miss
  *   callout    emulated with trap-classic's handlers at the guest EIP; one those do not
  *              emulate (int n, iret to user, ...) runs on its own in a trampoline unit (the
  *              guest bytes then an exit), which behaves as trap-classic's ring 1 does; lar, lsl,
@@ -61,7 +68,8 @@
  * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
  * count2 per translated instruction, callout by mnemonic (an ADAPTED store: class IC_NONE),
  * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
- * (hit/miss by ret/jmp/call), and the shared monitor's shadow events (with `code_write` and
+ * (hit: a code hook on the hit path; miss: the callout; by ret/jmp/call), and the shared
+ * monitor's shadow events (with `code_write` and
  * `code_same`). The emulation records no exits: a callout is bt's exit. A full TC is flushed too
  * (reason 3, frame 0).
  */
@@ -82,7 +90,10 @@
 
 #define BT_CALLOUT_VECTOR 0xef
 #define BT_VCPU_PAGE CLASSIC_FREE_PAGE
-#define BT_TC_PAGE (CLASSIC_FREE_PAGE + 1)
+#define BT_IBTC_PAGE (CLASSIC_FREE_PAGE + 1)
+#define BT_IBTC_PAGES (BT_IBTC_ENTRIES * sizeof(struct bt_ibtc_entry) / 0x1000u)
+#define BT_IBTC_PER_PAGE (0x1000u / sizeof(struct bt_ibtc_entry))
+#define BT_TC_PAGE (BT_IBTC_PAGE + BT_IBTC_PAGES)
 #define BT_HASH_BITS 12
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
 #define BT_ADAPT_SLOTS 256                   /* guest EIPs adaptive BT watches (power of 2) */
@@ -95,7 +106,8 @@ struct tunit {
     uint8_t *host;                           /* its bytes in the TC page */
     bool tramp;                              /* a trampoline for one instruction */
     unsigned nhooks;
-    uc_hook hooks[BT_UNIT_INSNS];            /* code hooks counting its in-cache sequences */
+    uc_hook hooks[BT_UNIT_INSNS + 1];        /* code hooks counting its in-cache sequences and
+                                                its lookup's hits */
     struct tunit *hnext;
 };
 
@@ -112,7 +124,9 @@ struct bt {
     struct classic c;                        /* first: the shared monitor uses it */
     struct bt_vcpu *vcpu;
     struct bt_env env;
-    uint32_t tc_base, tc_next;               /* linear: TC start, next free byte */
+    struct bt_ibtc_entry *ibtc[BT_IBTC_PAGES]; /* host pointers of the lookup table's pages */
+    uint32_t tc_base;                        /* linear: TC start */
+    uint64_t tc_next;                        /* linear: next free byte (may be 4 GiB) */
     uint64_t tc_limit;                       /* linear: TC end (may be 4 GiB) */
     uint8_t *pages[1024];                    /* host pointers of the TC pages */
     struct tunit **units;                    /* in TC order */
@@ -137,6 +151,26 @@ static void set_eip(struct machine *m, uint32_t eip) { uc_reg_write(m->uc, UC_X8
 static unsigned hash_of(uint32_t eip) { return (eip * 2654435761u) >> (32 - BT_HASH_BITS); }
 
 static bool in_tc(const struct bt *t, uint32_t lin) { return lin >= t->tc_base && lin < t->tc_next; }
+
+/* ---- the indirect-branch lookup table (bt_xlate.h), read by the TC ------------------------- */
+
+static struct bt_ibtc_entry *ibtc_entry(struct bt *t, uint32_t slot)
+{
+    return &t->ibtc[slot / BT_IBTC_PER_PAGE][slot % BT_IBTC_PER_PAGE];
+}
+
+/* Empty every slot: slot i holds a guest EIP whose slot is not i (0's slot is 0, 1's is 1). */
+static void ibtc_clear(struct bt *t)
+{
+    for (uint32_t i = 0; i < BT_IBTC_ENTRIES; i++)
+        *ibtc_entry(t, i) = (struct bt_ibtc_entry){.guest_eip = i == 0, .tc_addr = 0};
+}
+
+/* From now on an in-cache lookup of guest_eip goes to tc_addr (replacing what shared its slot). */
+static void ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr)
+{
+    *ibtc_entry(t, bt_ibtc_slot(guest_eip)) = (struct bt_ibtc_entry){guest_eip, tc_addr};
+}
 
 /* The unit whose bytes hold TC address lin, or NULL. */
 static struct tunit *unit_at(const struct bt *t, uint32_t lin)
@@ -201,6 +235,7 @@ static void tc_flush(struct machine *m, uint32_t frame)
     }
     t->nunits = 0;
     memset(t->hash, 0, sizeof t->hash);
+    ibtc_clear(t);
     uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
     t->flushes++;
 }
@@ -209,16 +244,16 @@ static void tc_flush(struct machine *m, uint32_t frame)
 static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **host)
 {
     struct bt *t = bt_of(m);
-    uint32_t a = t->tc_next;
+    uint64_t a = t->tc_next;
     if ((a & 0xfffu) + len > 0x1000u)
-        a = (a + 0xfffu) & ~0xfffu;
-    if ((uint64_t)a + len > t->tc_limit && a != t->tc_base) {
+        a = (a + 0xfffu) & ~0xfffull;
+    if (a + len > t->tc_limit && a != t->tc_base) {
         /* Full: start again at the bottom; the machine forgets the blocks it decoded there. */
         tc_flush(m, 0);
         blocks_forget(m, t->tc_base, t->tc_limit);
         a = t->tc_next = t->tc_base;
     }
-    if ((uint64_t)a + len > t->tc_limit) {
+    if (a + len > t->tc_limit) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "bt: the translation cache (%u bytes) cannot hold one unit",
                     (unsigned)(t->tc_limit - t->tc_base));
@@ -234,7 +269,7 @@ static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **
             return -1;
         }
     }
-    *lin = a;
+    *lin = (uint32_t)a;
     *host = t->pages[pg] + (a & 0xfffu);
     return 0;
 }
@@ -356,6 +391,26 @@ static void incache_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaq
                   e->guest_eip, 0);
 }
 
+/* The hit path of a unit's in-cache lookup is running: counted as an iblookup hit. */
+static void lookup_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    struct tunit *tu;
+    const struct bt_map *e = map_at(bt_of(m), (uint32_t)addr, &tu);
+    if (e)
+        ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, 0, bt_ib_name[tu->u.lookup], 0,
+                  e->guest_eip, 0);
+}
+
+static int add_hook(struct machine *m, struct tunit *tu, void *fn, uint32_t a)
+{
+    if (tu->nhooks == BT_UNIT_INSNS + 1 ||
+        uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, fn, m, a, a) != UC_ERR_OK)
+        return -1;
+    tu->nhooks++;
+    return 0;
+}
+
 /* Put a built unit in the TC: its bytes, the lookup structures, its counts and hooks. */
 static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
 {
@@ -371,13 +426,15 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     memcpy(tu->host, bytes, tu->u.tc_len);
     tu->u.tc = tu->host;
     t->units[t->nunits++] = tu;
-    t->tc_next = tu->u.tc_addr + (uint32_t)tu->u.tc_len;
+    t->tc_next = (uint64_t)tu->u.tc_addr + tu->u.tc_len;
     unsigned h = hash_of(tu->u.guest_eip);
     tu->hnext = t->hash[h];
     t->hash[h] = tu;
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
-    if (!tu->tramp)
+    if (!tu->tramp) {
         ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 0, "", tu->u.ninsns, tu->u.guest_eip, 0);
+        ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
+    }
     adapt_new_unit(m, tu);
     uint32_t last = UINT32_MAX;
     for (unsigned i = 0; i < tu->u.nmap; i++) {
@@ -385,13 +442,11 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
         if (e->kind != BT_INCACHE || e->guest_eip == last)
             continue;
         last = e->guest_eip;
-        uint32_t a = tu->u.tc_addr + e->tc_off;
-        if (tu->nhooks == BT_UNIT_INSNS ||
-            uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, (void *)incache_hook, m, a,
-                        a) != UC_ERR_OK)
+        if (add_hook(m, tu, (void *)incache_hook, tu->u.tc_addr + e->tc_off) < 0)
             return -1;
-        tu->nhooks++;
     }
+    if (tu->u.lookup_hit && add_hook(m, tu, (void *)lookup_hook, tu->u.tc_addr + tu->u.lookup_hit) < 0)
+        return -1;
     return 0;
 }
 
@@ -577,6 +632,8 @@ static int callout(struct machine *m, const struct bt_map *e)
     if (e->kind == BT_INDIRECT && bt_emul_indirect(m, in, e->guest_eip, &target) == 0) {
         bool hit;
         uint32_t dest = enter(m, target, false, &hit);
+        if (dest)
+            ibtc_set(bt_of(m), target, dest);
         ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, hit ? 0 : 1, in->mnemonic, 0,
                   e->guest_eip, 0);
         machine_retire_emulated(m, -1);
@@ -732,8 +789,16 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
     }
     t->vcpu->eflags = t->c.vif;
     t->c.vifp = &t->vcpu->eflags;
+    for (unsigned i = 0; i < BT_IBTC_PAGES; i++)
+        if (!(t->ibtc[i] = (struct bt_ibtc_entry *)shadow_window_page(t->c.mon.sh,
+                                                                      BT_IBTC_PAGE + i))) {
+            snprintf(errbuf, errlen, "cannot map bt's lookup table in the monitor's window");
+            return -1;
+        }
+    ibtc_clear(t);
     t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
-                             .callout_vector = BT_CALLOUT_VECTOR};
+                             .callout_vector = BT_CALLOUT_VECTOR,
+                             .ibtc = win + BT_IBTC_PAGE * 0x1000u};
     uint64_t pages = (0x100000000ull - win) >> 12;
     if (pages > 1024)
         pages = 1024;

@@ -48,6 +48,8 @@ const char *const bt_kind_name[BT_KIND_COUNT] = {
 #undef BT_KIND_NAME
 };
 
+const char *const bt_ib_name[BT_IB_COUNT] = {"", "ret", "jmp", "call"};
+
 #define EAX 0
 #define ESP_BASE 0x24                /* SIB byte for (%esp) */
 #define OPSIZE 0x66
@@ -451,6 +453,101 @@ static bool legacy_prefix(uint8_t b)
     }
 }
 
+/* ---- indirect branches: the in-cache lookup ----------------------------------------------- */
+
+static void put_bytes(struct xl *x, const uint8_t *p, size_t n) { put(x, p, n); }
+#define PUT(x, ...) put_bytes((x), (const uint8_t[]){__VA_ARGS__}, \
+                              sizeof((const uint8_t[]){__VA_ARGS__}))
+
+/* Which indirect transfer g is, if the in-cache lookup handles its form: near ret [imm16], jmp or
+ * call through a 32-bit register (not ESP) or memory operand with 32-bit addressing and no
+ * operand-size, lock or rep prefix. Far forms and the rest: BT_IB_NONE (a callout). */
+static enum bt_ib ib_form(const struct gi *g, uint16_t *imm)
+{
+    unsigned p = 0;
+    *imm = 0;
+    if (has_prefix(g, 0xf0) || has_prefix(g, OPSIZE) || has_prefix(g, ADDRSIZE))
+        return BT_IB_NONE;
+    while (p < g->len && legacy_prefix(g->b[p]))
+        p++;
+    uint8_t op = g->b[p];
+    if (g->x->prefix[0] && op != 0xc3 && op != 0xc2)   /* `rep ret` is a ret */
+        return BT_IB_NONE;
+    if (op == 0xc3)
+        return BT_IB_RET;
+    if (op == 0xc2) {
+        *imm = (uint16_t)(g->b[p + 1] | g->b[p + 2] << 8);
+        return *imm <= 0xfffbu ? BT_IB_RET : BT_IB_NONE;
+    }
+    if (op != 0xff || !has_modrm(g) || (reg_form(g) && (modrm(g) & 7) == 4))
+        return BT_IB_NONE;
+    unsigned r = (modrm(g) >> 3) & 7;
+    return r == 2 ? BT_IB_CALL : r == 4 ? BT_IB_JMP : BT_IB_NONE;
+}
+
+/* The in-cache lookup for g (see the header comment). Every step up to the load of the target
+ * can fault and is before_effect with sp_undo the bytes pushed so far; from the hash on nothing
+ * can fault and the steps are not boundaries. The hit path leaves through `ret`, the miss path
+ * through a callout of kind INDIRECT at the guest state before g. */
+static enum step indirect(struct xl *x, const struct gi *g)
+{
+    uint16_t imm;
+    enum bt_ib ib = x->env->ibtc ? ib_form(g, &imm) : BT_IB_NONE;
+    if (ib == BT_IB_NONE)
+        return callout(x, BT_INDIRECT);
+    struct bt_unit *u = x->u;
+    uint32_t tbl = x->env->ibtc;
+    unsigned sp = 0;
+    x->kind = BT_INDIRECT;
+    mark(x, true, 0);
+    if (ib == BT_IB_CALL) {
+        put8(x, 0x68);                                 /* pushl $guest_return */
+        put32(x, g->eip + g->len);
+        mark(x, true, sp += 4);
+    }
+    put8(x, 0x50);                                     /* pushl %eax */
+    mark(x, true, sp += 4);
+    put8(x, 0x52);                                     /* pushl %edx */
+    mark(x, true, sp += 4);
+    put8(x, 0x9c);                                     /* pushfl */
+    mark(x, true, sp += 4);
+    if (ib == BT_IB_RET) {
+        PUT(x, 0x8b, 0x44, ESP_BASE, (uint8_t)sp);     /* movl sp(%esp), %eax */
+    } else if (reg_form(g)) {
+        PUT(x, 0x8b, (uint8_t)(0xc0 | (modrm(g) & 7))); /* movl %r, %eax */
+    } else {
+        int base, index;
+        mem_regs(g, &base, &index);
+        op_mem(x, g, false, 0x8b, EAX, base == 4 ? (int32_t)sp : 0);   /* movl m, %eax */
+    }
+    mark(x, false, sp);
+    PUT(x, 0x89, 0xc2);                                /* movl %eax, %edx */
+    PUT(x, 0xc1, 0xea, 4);                             /* shrl $4, %edx */
+    PUT(x, 0x31, 0xc2);                                /* xorl %eax, %edx */
+    PUT(x, 0x81, 0xe2);                                /* andl $mask, %edx */
+    put32(x, BT_IBTC_ENTRIES - 1);
+    PUT(x, 0x39, 0x04, 0xd5);                          /* cmpl %eax, tbl(,%edx,8) */
+    put32(x, tbl);
+    uint32_t jne = off(x);
+    PUT(x, 0x75, 0);                                   /* jne miss */
+    u->lookup_hit = (uint16_t)off(x);
+    u->lookup = (uint8_t)ib;
+    PUT(x, 0x8b, 0x04, 0xd5);                          /* movl tbl+4(,%edx,8), %eax */
+    put32(x, tbl + 4);
+    PUT(x, 0x87, 0x44, ESP_BASE, 8);                   /* xchgl %eax, 8(%esp): saved EAX */
+    PUT(x, 0x9d, 0x5a);                                /* popfl; popl %edx */
+    if (ib == BT_IB_RET)
+        PUT(x, 0xc2, (uint8_t)(imm + 4), (uint8_t)((imm + 4u) >> 8)); /* ret $(4 + imm) */
+    else
+        put8(x, 0xc3);                                 /* ret: to the translation */
+    if (!x->full)
+        u->tc[jne + 1] = (uint8_t)(off(x) - jne - 2);
+    PUT(x, 0x9d, 0x5a, 0x58);                          /* miss: popfl; popl %edx; popl %eax */
+    if (ib == BT_IB_CALL)
+        PUT(x, 0x8d, 0x64, ESP_BASE, 4);               /* leal 4(%esp), %esp */
+    return callout(x, BT_INDIRECT);
+}
+
 /* Direct relative branches. Operand-size (16-bit EIP) and lock prefixes are not handled;
  * segment and hint prefixes are dropped; 0x67 is kept where it matters (jcxz, loop on CX). */
 static int direct(struct xl *x, const struct gi *g)
@@ -545,7 +642,7 @@ static int xl_insn(struct xl *x, const struct gi *g)
         return direct(x, g);
     if (in_group(g->in, CS_GRP_JUMP) || in_group(g->in, CS_GRP_CALL) ||
         in_group(g->in, CS_GRP_RET))
-        return callout(x, BT_INDIRECT);
+        return indirect(x, g);
     if (in_group(g->in, CS_GRP_INT) || in_group(g->in, CS_GRP_IRET) ||
         in_group(g->in, X86_GRP_PRIVILEGE))
         return callout(x, BT_CALLOUT);

@@ -17,10 +17,29 @@
  *     (struct bt_vcpu): cli/sti/pushf/popf on its virtual EFLAGS, sgdt/sidt/sldt/str/smsw, mov
  *     from CRn, push/mov from a segment register on its copies of the guest's registers. That
  *     closes the Popek-Goldberg holes without a trap.
- *   - Everything else privileged or sensitive, and every indirect transfer (ret, jmp/call through
- *     a register or memory, whose in-cache lookup is the monitor's to add), becomes a callout:
- *     `int $callout_vector`, ending the unit. The monitor finds what to do from the map entry of
- *     that TC offset, emulates the guest instruction and resumes at the next guest instruction.
+ *   - Indirect transfers (ret [imm16], jmp/call through a register or memory) look their guest
+ *     target up in the monitor's table (env->ibtc, guest EIP -> TC address) without leaving the
+ *     TC, VMware's in-cache lookup:
+ *
+ *         [pushl $guest_return]              call only
+ *         pushl %eax; pushl %edx; pushfl     room to work; the flags are the guest's
+ *         movl <target>, %eax                ret: the return address; jmp/call: the operand
+ *         movl %eax, %edx; shrl $4, %edx; xorl %eax, %edx; andl $mask, %edx  (bt_ibtc_slot)
+ *         cmpl %eax, tbl(,%edx,8); jne miss
+ *     hit (lookup_hit):
+ *         movl tbl+4(,%edx,8), %eax; xchgl %eax, <saved EAX>; popfl; popl %edx
+ *         ret $(4 + imm) / ret               pops the TC address: in the translation, the guest's
+ *                                            stack as after its instruction
+ *     miss:
+ *         popfl; popl %edx; popl %eax; [leal 4(%esp), %esp]; int $callout_vector
+ *
+ *     The miss callout (kind INDIRECT) is at the guest state before the instruction; the monitor
+ *     emulates it, translates the target if new and fills the table. Scratch stays below ESP,
+ *     as for the in-cache sequences.
+ *   - Everything else privileged or sensitive, and indirect transfers of other forms, becomes a
+ *     callout: `int $callout_vector`, ending the unit. The monitor finds what to do from the map
+ *     entry of that TC offset, emulates the guest instruction and resumes at the next guest
+ *     instruction.
  *
  * A unit stops after a control transfer, a callout, BT_UNIT_INSNS instructions, the end of the
  * supplied bytes, or before an instruction it cannot translate (which the next unit, starting
@@ -86,7 +105,27 @@ struct bt_vcpu {
 struct bt_env {
     uint32_t vcpu_state;          /* linear address of the struct bt_vcpu */
     uint8_t callout_vector;       /* `int n` vector the monitor owns for callouts (e.g. 0x81) */
+    uint32_t ibtc;                /* linear address of the indirect-branch lookup table (struct
+                                     bt_ibtc_entry[BT_IBTC_ENTRIES]); 0: no in-cache lookup,
+                                     every indirect transfer is a callout */
 };
+
+/* The indirect-branch lookup table the TC reads and the monitor fills: guest EIP -> TC address
+ * of the unit starting there, direct-mapped by bt_ibtc_slot(). An empty slot i must hold a
+ * guest_eip whose slot is not i, so that no lookup matches it. */
+#define BT_IBTC_ENTRIES 4096u
+struct bt_ibtc_entry {
+    uint32_t guest_eip, tc_addr;
+};
+
+static inline uint32_t bt_ibtc_slot(uint32_t eip)
+{
+    return (eip ^ (eip >> 4)) & (BT_IBTC_ENTRIES - 1);
+}
+
+/* The indirect transfers the in-cache lookup handles, and their mnemonics. */
+enum bt_ib { BT_IB_NONE, BT_IB_RET, BT_IB_JMP, BT_IB_CALL, BT_IB_COUNT };
+extern const char *const bt_ib_name[BT_IB_COUNT];
 
 /* The translation kinds: the one list. K(ID, "name", what the TC holds for the instruction) */
 #define BT_KIND_LIST(K)                                                                         \
@@ -94,7 +133,8 @@ struct bt_env {
     K(JCC, "jcc", "jcc/loop/jecxz re-emitted to a taken exit, then a jmp to the fall-through") \
     K(JMP, "jmp", "jmp rel32 to an exit")                                                       \
     K(CALL, "call", "push $guest_return; jmp rel32 to an exit")                                 \
-    K(INDIRECT, "indirect", "ret, jmp/call through register or memory: a callout")             \
+    K(INDIRECT, "indirect", "ret, jmp/call through register or memory: in-cache lookup, a "   \
+                            "callout on a miss")                                                \
     K(INCACHE, "incache", "a short sequence on the vcpu block (cli, sti, pushf, sgdt...)")     \
     K(CALLOUT, "callout", "int $callout_vector: the monitor emulates it; the unit ends")      \
     K(EXIT, "exit", "fall-through jmp or exit stub; stands for the guest instruction it reaches") \
@@ -151,6 +191,8 @@ struct bt_unit {
     struct bt_map map[BT_MAP_MAX];
     unsigned nexits;
     struct bt_exit exits[BT_EXITS_MAX]; /* in the order their branches appear in the TC */
+    uint8_t lookup;               /* enum bt_ib: the unit ends in an in-cache lookup of this */
+    uint16_t lookup_hit;          /* TC offset of that lookup's hit path (0: no lookup) */
 };
 
 /* Translate the basic block at `code` (len bytes of guest code at guest address guest_eip) for

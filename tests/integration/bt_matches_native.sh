@@ -14,7 +14,8 @@
 # Counts, phase 1 (the measured loop) with n=500, the kernel's phase marker (an `out`) left out:
 #   cli   cli and sti run in the cache:   n incache 'cli' and n incache 'sti', 0 callouts
 #   in    the port read calls out:        n callouts 'in', no other callout
-#   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), 0 callouts
+#   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), at most 5
+#            of all lookups miss (each target's first use), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
 #   forkwait  two runs (n=100) count the same: identical event_count rows
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
@@ -106,6 +107,8 @@ expect "in: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" "$N"
 db=$tmp/callret.bt.db
 ret=$(count "$db" iblookup "e.qualifier = 'ret'")
 [ "$ret" -ge "$N" ] || fail "callret: $ret return lookups, want at least $N"
+miss=$(count "$db" iblookup "e.reason = 1")
+[ "$miss" -le 5 ] || fail "callret: $miss lookups missed the cache, want at most 5 (first uses)"
 expect "callret: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
 for t in cli in callret; do
   expect "$t: exits other than #PF and the marker" \
@@ -116,7 +119,7 @@ q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
 [ "$(sqlite3 "$tmp/fw1.bt.db" "$q")" = "$(sqlite3 "$tmp/fw2.bt.db" "$q")" ] ||
   fail "forkwait under bt: two runs count differently"
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
-     "callret $ret return lookups; deterministic"
+     "callret $ret return lookups, $miss misses; deterministic"
 smc=$build/tests/guests/smc.elf
 [ -e "$smc" ] || fail "$smc is not built"
 status=0

@@ -4,7 +4,8 @@
  * Most tests translate hand-assembled guest bytes at G = 0xc0100000 and look at the unit: its
  * bytes, map entries and exits. The ones about behaviour run the translation on a bare Unicorn
  * engine at CPL 0 (paging off, flat segments, 1 MiB of memory at 0): the unit at T = 0x10000, the
- * vcpu block at V = 0x8000, data at D = 0x20000, the stack below S = 0x30000. An interrupt hook
+ * vcpu block at V = 0x8000, data at D = 0x20000, the stack below S = 0x30000, the indirect-branch
+ * lookup table at I = 0x40000 and a landing pad `int $0x82` at P = 0x50000. An interrupt hook
  * notes the `int n` that ends the run (a callout or an exit stub) and stops the CPU; each run
  * gets a fresh engine, since Unicorn mishandles a second exception (UNICORN.md).
  */
@@ -22,6 +23,8 @@
 #define V 0x8000u
 #define D 0x20000u
 #define S 0x30000u
+#define I 0x40000u
+#define P 0x50000u
 #define VEC 0x81
 #define ARITH 0x0cd5u                /* CF PF AF ZF SF DF OF */
 #define EFL_IF 0x0200u
@@ -32,12 +35,14 @@ static struct bt_unit u;
 
 #define B(...) (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__})
 
-static int xlate(const uint8_t *code, size_t len)
+static int xlate_with(const struct bt_env *e, const uint8_t *code, size_t len)
 {
     u.tc = tcbuf;
     u.tc_cap = sizeof tcbuf;
-    return bt_translate(&env, code, len, G, T, &u);
+    return bt_translate(e, code, len, G, T, &u);
 }
+
+static int xlate(const uint8_t *code, size_t len) { return xlate_with(&env, code, len); }
 
 static void xlate_ok(const uint8_t *code, size_t len)
 {
@@ -570,6 +575,188 @@ Test(bt_xlate, too_small_a_buffer_gives_enospc)
     u.tc = tcbuf;
     u.tc_cap = 4;
     cr_expect_eq(bt_translate(&env, B(0x90, 0x90, 0x90, 0x90), G, T, &u), -ENOSPC);
+}
+
+/* ---- indirect branches: the in-cache lookup ------------------------------------------------ */
+
+static const struct bt_env ib_env = {.vcpu_state = V, .callout_vector = VEC, .ibtc = I};
+
+static void xlate_ib(const uint8_t *code, size_t len)
+{
+    int rc = xlate_with(&ib_env, code, len);
+    cr_assert_eq(rc, 0, "bt_translate: %d", rc);
+}
+
+/* A fresh engine with an empty lookup table (plus guest_eip -> P if guest_eip), the landing pad
+ * and `ret_addr` on the guest stack at S - 4. */
+static void ib_engine(uint32_t guest_eip, uint32_t ret_addr)
+{
+    fresh_engine();
+    for (uint32_t i = 0; i < BT_IBTC_ENTRIES; i++) {
+        struct bt_ibtc_entry e = {.guest_eip = i == 0, .tc_addr = 0};
+        wr(I + 8 * i, &e, sizeof e);
+    }
+    if (guest_eip) {
+        struct bt_ibtc_entry e = {.guest_eip = guest_eip, .tc_addr = P};
+        wr(I + 8 * bt_ibtc_slot(guest_eip), &e, sizeof e);
+    }
+    wr(P, (const uint8_t[]){0xcd, 0x82}, 2);
+    wr(S - 4, &ret_addr, 4);
+}
+
+/* Registers that must come through the lookup unchanged. */
+static struct regs ib_regs(uint32_t flags)
+{
+    return (struct regs){.eax = 0xaaaa0001, .ebx = 0xbbbb0002, .ecx = 0xcccc0003,
+                         .edx = 0xdddd0004, .esi = 0x5151, .edi = 0xd1d1, .esp = S - 4,
+                         .eflags = flags};
+}
+
+static void expect_regs_kept(const struct regs *r, uint32_t flags, const char *what)
+{
+    struct regs w = ib_regs(flags);
+    cr_expect(r->eax == w.eax && r->ebx == w.ebx && r->ecx == w.ecx && r->edx == w.edx &&
+              r->esi == w.esi && r->edi == w.edi, "%s: a general register changed", what);
+    cr_expect_eq(r->eflags & ARITH, flags & ARITH, "%s: flags %#x, were %#x", what, r->eflags,
+                 flags);
+}
+
+/* The run went to the translation the table named (the landing pad). */
+static void expect_hit(struct stop s, const char *what)
+{
+    cr_assert_eq(s.err, UC_ERR_OK, "%s: %s", what, uc_strerror(s.err));
+    cr_expect_eq(s.vector, 0x82, "%s: stopped by vector %#x at %#x, not at the landing pad",
+                 what, s.vector, s.eip);
+    cr_expect_eq(s.eip, P + 2, "%s", what);
+}
+
+/* The run left through the miss callout, at the guest state before the instruction. */
+static void expect_miss(struct stop s, const char *what)
+{
+    const struct bt_map *e = stopped_at(s);
+    cr_expect_eq(e->kind, BT_INDIRECT, "%s: %s", what, bt_kind_name[e->kind]);
+    cr_expect_eq(e->guest_eip, G, "%s", what);
+    cr_expect(e->before_effect && e->sp_undo == 0 && e->saved_reg == 0, "%s", what);
+}
+
+Test(bt_xlate, ret_hit_jumps_to_the_translation_with_the_guest_stack_as_after_ret)
+{
+    const uint32_t R = G + 0x345;
+    const struct { const uint8_t *code; size_t len; uint32_t pop; } rets[] = {
+        {B(0xc3), 4}, {B(0xc2, 0x08, 0x00), 12}, {B(0xf3, 0xc3), 4}};
+    for (unsigned k = 0; k < 3; k++)
+        for (unsigned i = 0; i < sizeof flag_patterns / sizeof flag_patterns[0]; i++) {
+            xlate_ib(rets[k].code, rets[k].len);
+            cr_expect_eq(u.lookup, BT_IB_RET);
+            cr_expect_gt(u.lookup_hit, 0);
+            ib_engine(R, R);
+            struct regs r = ib_regs(flag_patterns[i]);
+            expect_hit(run_on(&(struct bt_vcpu){0}, &r), "ret");
+            cr_expect_eq(r.esp, S - 4 + rets[k].pop, "ret form %u: ESP %#x", k, r.esp);
+            expect_regs_kept(&r, flag_patterns[i], "ret");
+        }
+}
+
+Test(bt_xlate, ret_miss_calls_out_at_the_guest_state_before_ret)
+{
+    xlate_ib(B(0xc3));
+    ib_engine(G + 0x999, G + 0x345);         /* the table knows another EIP in another slot */
+    struct regs r = ib_regs(0x0002 | ARITH);
+    expect_miss(run_on(&(struct bt_vcpu){0}, &r), "ret");
+    cr_expect_eq(r.esp, S - 4);
+    cr_expect_eq(rd32(S - 4), G + 0x345, "the return address is still on the stack");
+    expect_regs_kept(&r, 0x0002 | ARITH, "ret miss");
+}
+
+Test(bt_xlate, an_empty_slot_matches_no_target_not_even_zero)
+{
+    xlate_ib(B(0xc3));
+    for (uint32_t target = 0; target < 2; target++) {
+        ib_engine(0, target);
+        struct regs r = ib_regs(2);
+        expect_miss(run_on(&(struct bt_vcpu){0}, &r), "ret to an unknown 0 or 1");
+    }
+}
+
+Test(bt_xlate, indirect_call_pushes_the_guest_return_address_and_jumps_to_the_translation)
+{
+    const uint32_t F = G + 0x777;
+    /* call [esp+4]: the operand is read before anything is pushed, as natively */
+    xlate_ib(B(0xff, 0x54, 0x24, 0x04));
+    cr_expect_eq(u.lookup, BT_IB_CALL);
+    ib_engine(F, 0x1111);
+    wr(S, &F, 4);                             /* [esp + 4] with ESP = S - 4 */
+    struct regs r = ib_regs(0x0002 | 0x0041);
+    expect_hit(run_on(&(struct bt_vcpu){0}, &r), "call [esp+4]");
+    cr_expect_eq(r.esp, S - 8);
+    cr_expect_eq(rd32(S - 8), G + 4, "pushed %#x, want the guest return address", rd32(S - 8));
+    expect_regs_kept(&r, 0x0002 | 0x0041, "call");
+
+    /* call edx, missing: nothing pushed, the callout sees the guest's state */
+    xlate_ib(B(0xff, 0xd2));
+    ib_engine(F, 0x1111);
+    r = ib_regs(2);
+    expect_miss(run_on(&(struct bt_vcpu){0}, &r), "call edx");
+    cr_expect_eq(r.esp, S - 4);
+    expect_regs_kept(&r, 2, "call miss");
+}
+
+Test(bt_xlate, indirect_jmp_through_register_and_memory_reaches_the_translation)
+{
+    ib_engine(0, 0);
+    /* jmp edx: EDX is the target */
+    struct bt_ibtc_entry e = {.guest_eip = 0xdddd0004, .tc_addr = P};
+    xlate_ib(B(0xff, 0xe2));
+    cr_expect_eq(u.lookup, BT_IB_JMP);
+    wr(I + 8 * bt_ibtc_slot(e.guest_eip), &e, sizeof e);
+    struct regs r = ib_regs(0x0002 | 0x0884);
+    expect_hit(run_on(&(struct bt_vcpu){0}, &r), "jmp edx");
+    cr_expect_eq(r.esp, S - 4);
+    expect_regs_kept(&r, 0x0002 | 0x0884, "jmp edx");
+}
+
+Test(bt_xlate, switch_table_jmp_reads_its_target_with_the_guest_registers)
+{
+    const uint32_t target = G + 0x40;
+    xlate_ib(B(0xff, 0x24, 0x8d, 0x00, 0x00, 0x02, 0x00));      /* jmp [ecx*4 + D] */
+    ib_engine(target, 0);
+    struct regs r = ib_regs(2);
+    r.ecx = 3;
+    wr(D + 12, &target, 4);
+    expect_hit(run_on(&(struct bt_vcpu){0}, &r), "jmp [ecx*4+D]");
+    cr_expect_eq(r.ecx, 3);
+    cr_expect_eq(r.esp, S - 4);
+}
+
+Test(bt_xlate, the_lookup_steps_that_can_fault_say_how_many_bytes_to_rewind)
+{
+    xlate_ib(B(0xff, 0x50, 0x04));   /* call [eax+4] */
+    unsigned pushes = 0;
+    for (unsigned i = 0; i < u.nmap && u.map[i].tc_off < u.lookup_hit; i++) {
+        const struct bt_map *e = &u.map[i];
+        cr_expect_eq(e->kind, BT_INDIRECT);
+        cr_expect_eq(e->guest_eip, G);
+        if (e->before_effect) {
+            cr_expect_eq(e->sp_undo, 4 * pushes, "entry %u: sp_undo %u after %u pushes", i,
+                         e->sp_undo, pushes);
+            pushes++;
+        }
+    }
+    cr_expect_eq(pushes, 5, "push $ret, eax, edx, flags, then the operand load");
+    const struct bt_map *hit = bt_map_find(&u, u.lookup_hit);
+    cr_assert_not_null(hit);
+    cr_expect_not(hit->before_effect, "no interrupt may be taken inside the lookup");
+}
+
+Test(bt_xlate, far_and_16_bit_indirect_transfers_stay_callouts)
+{
+    const struct { const uint8_t *code; size_t len; } rows[] = {
+        {B(0x66, 0xc3)}, {B(0xff, 0xe4)}, {B(0xff, 0x28)}, {B(0x67, 0xff, 0x27)}};
+    for (unsigned i = 0; i < 4; i++) {
+        xlate_ib(rows[i].code, rows[i].len);
+        cr_expect_eq(u.lookup, BT_IB_NONE, "form %u", i);
+        cr_expect_eq(u.tc_len, 2, "form %u: %zu TC bytes, want the callout alone", i, u.tc_len);
+    }
 }
 
 /* ---- the map ------------------------------------------------------------------------------- */
