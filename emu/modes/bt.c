@@ -20,7 +20,9 @@
  * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
  * the mode (op redirect) for every block its fast path does not know; bt answers with the block's
  * translation, made on first use. Delivery into a guest handler, an emulated iret and the first
- * entry all land on guest addresses and go this way.
+ * entry all land on guest addresses and go this way. A guest EIP inside a unit, at a boundary
+ * where nothing of an instruction has run (where an interrupt or fault was taken), enters that
+ * unit there rather than translating the rest of it again: code is translated once.
  *
  * Indirect branches (ret, jmp/call through a register or memory) look their target up in the
  * table without leaving the TC; a hit is counted by a code hook on the lookup's hit path.
@@ -109,6 +111,11 @@ struct tunit {
     uc_hook hooks[BT_UNIT_INSNS + 1];        /* code hooks counting its in-cache sequences and
                                                 its lookup's hits */
     struct tunit *hnext;
+    unsigned nentries;
+    struct entry {                           /* a guest instruction boundary inside the unit */
+        uint32_t guest_eip, tc_addr;
+        struct entry *next;
+    } entries[BT_UNIT_INSNS];
 };
 
 /* Adaptive BT: a guest kernel instruction whose IDENT copy faults on traced page tables. */
@@ -132,6 +139,7 @@ struct bt {
     struct tunit **units;                    /* in TC order */
     unsigned nunits, cap;
     struct tunit *hash[1u << BT_HASH_BITS];
+    struct entry *ehash[1u << BT_HASH_BITS]; /* the units' inner boundaries, by guest EIP */
     uint64_t flushes;                        /* TC flushes so far (a translated page written) */
     struct adapt adapt[BT_ADAPT_SLOTS];      /* open addressing by hash_of(eip); full: no more */
     unsigned nadapted;                       /* slots with callout set */
@@ -235,6 +243,7 @@ static void tc_flush(struct machine *m, uint32_t frame)
     }
     t->nunits = 0;
     memset(t->hash, 0, sizeof t->hash);
+    memset(t->ehash, 0, sizeof t->ehash);
     ibtc_clear(t);
     uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
     t->flushes++;
@@ -411,6 +420,30 @@ static int add_hook(struct machine *m, struct tunit *tu, void *fn, uint32_t a)
     return 0;
 }
 
+/* Map entry e begins a guest instruction at which the TC may be entered or interrupted: nothing
+ * of it has run and no scratch state is live. */
+static bool clean_boundary(const struct tunit *tu, const struct bt_map *e)
+{
+    return e->before_effect && !e->sp_undo && !e->saved_reg && e->kind != BT_EXIT &&
+           (e == tu->u.map || e[-1].guest_eip != e->guest_eip || e[-1].kind == BT_EXIT);
+}
+
+/* Index the unit's inner guest instruction boundaries, so that a return into the middle of its
+ * guest code (from an interrupt or a fault taken there) enters the unit instead of translating
+ * the rest again. */
+static void add_entries(struct bt *t, struct tunit *tu)
+{
+    for (unsigned i = 1; !tu->tramp && i < tu->u.nmap && tu->nentries < BT_UNIT_INSNS; i++) {
+        const struct bt_map *e = &tu->u.map[i];
+        if (!clean_boundary(tu, e) || e->guest_eip == tu->u.guest_eip)
+            continue;
+        struct entry *en = &tu->entries[tu->nentries++];
+        unsigned h = hash_of(e->guest_eip);
+        *en = (struct entry){e->guest_eip, tu->u.tc_addr + e->tc_off, t->ehash[h]};
+        t->ehash[h] = en;
+    }
+}
+
 /* Put a built unit in the TC: its bytes, the lookup structures, its counts and hooks. */
 static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
 {
@@ -430,6 +463,7 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     unsigned h = hash_of(tu->u.guest_eip);
     tu->hnext = t->hash[h];
     t->hash[h] = tu;
+    add_entries(t, tu);
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
     if (!tu->tramp) {
         ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 0, "", tu->u.ninsns, tu->u.guest_eip, 0);
@@ -562,23 +596,30 @@ static struct tunit *translate(struct machine *m, uint32_t guest_eip, bool tramp
     return tu;
 }
 
-static struct tunit *lookup(struct bt *t, uint32_t guest_eip, bool tramp)
+/* The TC address already running guest_eip: a unit (trampoline if tramp) starting there or,
+ * for a unit, a boundary inside one; 0 if none. */
+static uint32_t lookup(struct bt *t, uint32_t guest_eip, bool tramp)
 {
     for (struct tunit *tu = t->hash[hash_of(guest_eip)]; tu; tu = tu->hnext)
         if (tu->u.guest_eip == guest_eip && tu->tramp == tramp)
-            return tu;
-    return NULL;
+            return tu->u.tc_addr;
+    for (struct entry *en = t->ehash[hash_of(guest_eip)]; !tramp && en; en = en->next)
+        if (en->guest_eip == guest_eip)
+            return en->tc_addr;
+    return 0;
 }
 
 /* The TC address running guest_eip, translated if new; 0 when the run ended. */
 static uint32_t enter(struct machine *m, uint32_t guest_eip, bool tramp, bool *hit)
 {
-    struct tunit *tu = lookup(bt_of(m), guest_eip, tramp);
+    uint32_t tc = lookup(bt_of(m), guest_eip, tramp);
     if (hit)
-        *hit = tu != NULL;
-    if (!tu)
-        tu = translate(m, guest_eip, tramp);
-    return tu ? tu->u.tc_addr : 0;
+        *hit = tc != 0;
+    if (!tc) {
+        struct tunit *tu = translate(m, guest_eip, tramp);
+        tc = tu ? tu->u.tc_addr : 0;
+    }
+    return tc;
 }
 
 /* After the monitor changed the guest state: the guest kernel resumes in the TC. */
