@@ -308,6 +308,29 @@ static void print_group_footer(const struct group *g, const struct opts *o, doub
     }
 }
 
+/* Text only: what a binary translator translated in the group's runs (table translation). */
+static void print_translation(sqlite3 *db, const struct group *g, const struct opts *o)
+{
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT sum(kind = 'unit'), sum(kind = 'trampoline'), sum(insns), sum(guest_bytes),"
+        " sum(tc_bytes) FROM translation WHERE run_id IN (SELECT value FROM json_each(?1))"
+        " AND (?2 < 0 OR phase = ?2)";
+    if (o->out != OUT_TEXT || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, g->ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, o->phase);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        long long v[5];
+        for (int i = 0; i < 5; i++)
+            v[i] = sqlite3_column_int64(st, i);
+        printf("Translated: %lld units and %lld trampolines, %lld guest instructions, %lld guest "
+               "bytes in, %lld TC bytes out (%.2fx)\n", v[0], v[1], v[2], v[3], v[4],
+               v[3] > 0 ? (double)v[4] / (double)v[3] : 0);
+    }
+    sqlite3_finalize(st);
+}
+
 static void print_mode_totals(const struct group *g, int n, double native_op, const char *model)
 {
     printf("\nPer-mode totals, model %s (cycles/op: measured phase cycles / n):\n\n", model);
@@ -372,6 +395,7 @@ int cmd_stat(int argc, char **argv)
             putchar(',');
         rc = print_events(db, &g[i], &o, model);
         print_group_footer(&g[i], &o, native_op);
+        print_translation(db, &g[i], &o);
     }
     if (o.out == OUT_JSON)
         printf("\n]}\n");

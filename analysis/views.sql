@@ -25,6 +25,8 @@
 --   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
 --   generation_overhead per model (ordered by year) and mode: geometric mean of relative-to-native
 --   bucket_named        the time series with class names
+--   translation_summary per run and phase (bt): units, trampolines, guest instructions and bytes
+--                       read, TC bytes written, expansion (TC bytes / guest bytes)
 
 CREATE VIEW event_count_named AS
 SELECT c.run_id, c.phase, c.class, k.name AS class_name, c.reason, c.qualifier, c.count, c.count2,
@@ -36,7 +38,8 @@ SELECT c.run_id, c.phase, c.class, k.name AS class_name, c.reason, c.qualifier, 
            WHEN 'softint' THEN printf('0x%02x', c.reason)
            WHEN 'io' THEN printf('0x%x', c.reason)
            WHEN 'translate' THEN CASE c.reason WHEN 0 THEN 'unit' WHEN 1 THEN 'retranslation'
-                                 ELSE c.reason END
+                                 WHEN 2 THEN 'chain' WHEN 3 THEN 'flush'
+                                 WHEN 4 THEN 'trampoline' ELSE c.reason END
            WHEN 'iblookup' THEN CASE c.reason WHEN 0 THEN 'hit' WHEN 1 THEN 'miss' ELSE c.reason END
                                 || CASE WHEN c.qualifier <> '' THEN ' ' || c.qualifier ELSE '' END
            WHEN 'validation' THEN 'L' || c.reason
@@ -161,6 +164,15 @@ FROM op_cost o
 JOIN model m ON m.id = o.model_id
 WHERE o.relative_to_native > 0
 GROUP BY o.model_id, o.mode;
+
+CREATE VIEW translation_summary AS
+SELECT t.run_id, t.phase,
+       sum(t.kind = 'unit') AS units, sum(t.kind = 'trampoline') AS trampolines,
+       sum(t.insns) AS insns, sum(t.guest_bytes) AS guest_bytes, sum(t.tc_bytes) AS tc_bytes,
+       round(1.0 * sum(t.tc_bytes) / nullif(sum(t.guest_bytes), 0), 3) AS expansion,
+       count(DISTINCT t.guest_eip) AS guest_eips
+FROM translation t
+GROUP BY t.run_id, t.phase;
 
 CREATE VIEW bucket_named AS
 SELECT b.run_id, b.bucket, k.name AS class_name, b.count

@@ -211,6 +211,19 @@ void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, 
         s->validation_sink(s->sink_opaque, now, frame, level, entries, outcome);
 }
 
+void ev_translation(struct ev_store *s, uint64_t now, const struct ev_unit *u)
+{
+    char detail[80] = "";
+    if (s->sink)
+        snprintf(detail, sizeof detail, "guest_bytes=%u tc=0x%x tc_bytes=%u", u->guest_bytes,
+                 u->tc_addr, u->tc_bytes);
+    ev_record_detail(s, now, EV_TRANSLATE, u->trampoline ? 4 : 0,
+                     u->trampoline ? "trampoline" : "", u->insns, u->guest_eip, 1,
+                     s->sink ? detail : NULL);
+    if (s->translation_sink)
+        s->translation_sink(s->sink_opaque, now, s->phase, u);
+}
+
 void ev_hypercall(struct ev_store *s, uint64_t now, int nr, const char *name, unsigned batch,
                   int result, uint32_t eip)
 {

@@ -54,6 +54,16 @@ typedef void (*ev_validation_fn)(void *opaque, uint64_t now, uint32_t frame, int
                                  unsigned entries, int outcome);
 typedef void (*ev_hypercall_fn)(void *opaque, uint64_t now, int nr, unsigned batch, int result);
 
+/* A translation a binary translator made: a unit of guest code, or a trampoline (one guest
+ * instruction run on its own because the monitor could not emulate it). */
+struct ev_unit {
+    uint32_t guest_eip, guest_bytes, insns;   /* what was read: where, bytes, instructions */
+    uint32_t tc_addr, tc_bytes;               /* what was written in the translation cache */
+    bool trampoline;
+};
+typedef void (*ev_translation_fn)(void *opaque, uint64_t now, uint32_t phase,
+                                  const struct ev_unit *u);
+
 struct ev_store {
     struct ev_entry **table;      /* hash of entries */
     unsigned table_size;          /* power of two */
@@ -71,6 +81,7 @@ struct ev_store {
     void *sink_opaque;
     ev_validation_fn validation_sink;   /* non-NULL: a database records validations */
     ev_hypercall_fn hypercall_sink;     /* non-NULL: a database records hypercalls */
+    ev_translation_fn translation_sink; /* non-NULL: a database records translations */
     uint64_t total;               /* events recorded */
 };
 
@@ -92,6 +103,11 @@ void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64
  * "refused", count2 = entries checked) and its row in the validation table. */
 void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,
                    int outcome);
+
+/* The funnel for a translation (class translate, reason 0 for a unit and 4 for a trampoline,
+ * count2 = guest instructions translated) and its row in the translation table (bytes in and
+ * out). */
+void ev_translation(struct ev_store *s, uint64_t now, const struct ev_unit *u);
 
 /* The funnel for a hypercall (class hypercall, reason = number, qualifier = name, count2 = batch
  * elements) and its row in the hypercall table. */

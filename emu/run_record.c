@@ -90,6 +90,16 @@ static void hypercall_row(void *opaque, uint64_t now, int nr, unsigned batch, in
         r->sink_error = e;
 }
 
+static void translation_row(void *opaque, uint64_t now, uint32_t phase, const struct ev_unit *u)
+{
+    struct run_record *r = opaque;
+    struct tdb_translation row = {u->guest_eip, u->guest_bytes, u->insns, u->tc_addr,
+                                  u->tc_bytes, u->trampoline};
+    int e = tdb_add_translation(r->db, r->run_id, now, phase, &row);
+    if (e && !r->sink_error)
+        r->sink_error = e;
+}
+
 void run_record_attach(struct run_record *r, struct machine *m)
 {
     if (!r->db)
@@ -97,6 +107,7 @@ void run_record_attach(struct run_record *r, struct machine *m)
     m->ev.sink_opaque = r;
     m->ev.validation_sink = validation_row;
     m->ev.hypercall_sink = hypercall_row;
+    m->ev.translation_sink = translation_row;
     if (r->full)
         m->ev.sink = sink;
 }

@@ -43,6 +43,7 @@ enum stmt {
     ST_BUCKET,
     ST_VALIDATION,
     ST_HYPERCALL,
+    ST_TRANSLATION,
     ST_FINISH,
     ST_EVENT_MULTI, /* TDB_MULTI rows; its SQL is built at open */
     ST_COUNT_OF
@@ -62,6 +63,7 @@ static const char *const stmt_sql[ST_COUNT_OF] = {
                   " ON CONFLICT DO UPDATE SET count = count + excluded.count",
     [ST_VALIDATION] = "INSERT INTO validation VALUES (?, ?, ?, ?, ?, ?)",
     [ST_HYPERCALL] = "INSERT INTO hypercall VALUES (?, ?, ?, ?, ?)",
+    [ST_TRANSLATION] = "INSERT INTO translation VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_FINISH] = "UPDATE run SET status = ?, exit_status = ?, guest_exit = ?, message = ?,"
                   " instructions = ?, insn_user = ?, insn_kernel = ?, wall_seconds = ?,"
                   " ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
@@ -96,6 +98,13 @@ struct hypercall_row {
     unsigned batch;
 };
 
+struct translation_row {
+    int64_t run_id;
+    uint64_t icount;
+    uint32_t phase;
+    struct tdb_translation u;
+};
+
 /* A growable array of `T`: VEC(T) v; vec_push(&v) returns a pointer to a new slot or NULL. */
 #define VEC(T) struct { T *a; size_t n, cap; }
 #define vec_push(v) ((v)->n < (v)->cap || vec_grow((void **)&(v)->a, &(v)->cap, sizeof *(v)->a) \
@@ -119,6 +128,7 @@ struct tdb {
     VEC(struct bucket_row) buckets;
     VEC(struct validation_row) validations;
     VEC(struct hypercall_row) hypercalls;
+    VEC(struct translation_row) translations;
     VEC(char) arena; /* NUL-terminated strings of the buffered rows */
     char err[512];
 };
@@ -364,17 +374,32 @@ static int write_buffers(struct tdb *t)
         sqlite3_bind_int(st, 5, h->result);
         rc = step(t, st, "writing hypercalls");
     }
+    st = t->st[ST_TRANSLATION];
+    for (size_t i = 0; rc == 0 && i < t->translations.n; i++) {
+        const struct translation_row *r = &t->translations.a[i];
+        sqlite3_bind_int64(st, 1, r->run_id);
+        sqlite3_bind_int64(st, 2, (int64_t)r->icount);
+        sqlite3_bind_int64(st, 3, r->phase);
+        sqlite3_bind_int64(st, 4, r->u.guest_eip);
+        sqlite3_bind_int64(st, 5, r->u.guest_bytes);
+        sqlite3_bind_int64(st, 6, r->u.insns);
+        sqlite3_bind_int64(st, 7, r->u.tc_addr);
+        sqlite3_bind_int64(st, 8, r->u.tc_bytes);
+        sqlite3_bind_text(st, 9, r->u.trampoline ? "trampoline" : "unit", -1, SQLITE_STATIC);
+        rc = step(t, st, "writing translations");
+    }
     return rc;
 }
 
 static void clear_buffers(struct tdb *t)
 {
     t->events.n = t->buckets.n = t->validations.n = t->hypercalls.n = t->arena.n = 0;
+    t->translations.n = 0;
 }
 
 static size_t buffered(const struct tdb *t)
 {
-    return t->events.n + t->buckets.n + t->validations.n + t->hypercalls.n;
+    return t->events.n + t->buckets.n + t->validations.n + t->hypercalls.n + t->translations.n;
 }
 
 int tdb_flush(struct tdb *t)
@@ -406,6 +431,7 @@ void tdb_close(struct tdb *t)
     free(t->buckets.a);
     free(t->validations.a);
     free(t->hypercalls.a);
+    free(t->translations.a);
     free(t->arena.a);
     free(t);
 }
@@ -554,6 +580,16 @@ int tdb_add_hypercall(struct tdb *t, int64_t run_id, uint64_t icount, int nr, un
     if (!h)
         return set_err(t, -ENOMEM, "add_hypercall: out of memory");
     *h = (struct hypercall_row){ run_id, icount, nr, result, batch };
+    return maybe_flush(t);
+}
+
+int tdb_add_translation(struct tdb *t, int64_t run_id, uint64_t icount, uint32_t phase,
+                        const struct tdb_translation *u)
+{
+    struct translation_row *r = vec_push(&t->translations);
+    if (!r)
+        return set_err(t, -ENOMEM, "add_translation: out of memory");
+    *r = (struct translation_row){ run_id, icount, phase, *u };
     return maybe_flush(t);
 }
 

@@ -19,6 +19,7 @@
 #ifndef VMLAB_TDB_H
 #define VMLAB_TDB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct tdb;
@@ -96,6 +97,15 @@ int tdb_add_validation(struct tdb *db, int64_t run_id, uint64_t icount, uint32_t
 int tdb_add_hypercall(struct tdb *db, int64_t run_id, uint64_t icount, int nr, unsigned batch,
                       int result);
 
+/* A binary translator's translation row: guest code read (where, bytes, instructions) and TC
+ * code written (where, bytes); a trampoline is one instruction run on its own. */
+struct tdb_translation {
+    uint32_t guest_eip, guest_bytes, insns, tc_addr, tc_bytes;
+    bool trampoline;
+};
+int tdb_add_translation(struct tdb *db, int64_t run_id, uint64_t icount, uint32_t phase,
+                        const struct tdb_translation *u);
+
 /* Flush buffered rows and set the run's final status and totals (one transaction). */
 int tdb_run_finish(struct tdb *db, int64_t run_id, const struct tdb_run_end *end);
 
@@ -107,7 +117,7 @@ int tdb_flush(struct tdb *db);
  * Readers open the database with tdb_open too (it creates or migrates the schema, refreshes the
  * lookup tables and views, and marks the runs of dead writers failed) and then query it through
  * the SQLite handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
-#define TDB_SCHEMA_VERSION 3
+#define TDB_SCHEMA_VERSION 4
 
 struct sqlite3;
 struct sqlite3 *tdb_sqlite(struct tdb *db);

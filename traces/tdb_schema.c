@@ -24,6 +24,9 @@
  *   validation     page-table validations (PV): instruction count, frame, level, entries checked,
  *                  outcome.
  *   hypercall      hypercalls with batch sizes (PV): instruction count, number, batch, result.
+ *   translation    translations a binary translator made (bt, schema version 4): instruction
+ *                  count, phase, guest EIP, guest bytes and instructions read, TC address and
+ *                  bytes written, kind (unit | trampoline).
  *
  * Lookup tables, written from this build's lists at open (so a database always names what the
  * binary that wrote it counted):
@@ -52,6 +55,7 @@
  *   1  runs, phases, counts, events, buckets, validations, hypercalls, lookup tables
  *   2  cost models
  *   3  insn_class lookup table
+ *   4  translation table
  *
  * Concurrency. Several `vmlab run` processes may write one database (compare -j N): it is opened in
  * WAL mode with a busy timeout, every write is one short IMMEDIATE transaction, and schema changes
@@ -216,6 +220,18 @@ static const char *const migrations[] = {
 
     /* 2 -> 3 */
     "CREATE TABLE insn_class(nr INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);",
+
+    /* 3 -> 4 */
+    "CREATE TABLE translation("
+    "  run_id INTEGER NOT NULL,"
+    "  icount INTEGER NOT NULL,"
+    "  phase INTEGER NOT NULL,"
+    "  guest_eip INTEGER NOT NULL,"
+    "  guest_bytes INTEGER NOT NULL,"
+    "  insns INTEGER NOT NULL,"
+    "  tc_addr INTEGER NOT NULL,"
+    "  tc_bytes INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TDB_SCHEMA_VERSION,

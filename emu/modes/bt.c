@@ -465,10 +465,11 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     t->hash[h] = tu;
     add_entries(t, tu);
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
-    if (!tu->tramp) {
-        ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 0, "", tu->u.ninsns, tu->u.guest_eip, 0);
+    struct ev_unit made = {tu->u.guest_eip, tu->u.guest_len, tu->u.ninsns, tu->u.tc_addr,
+                           (uint32_t)tu->u.tc_len, tu->tramp};
+    ev_translation(&m->ev, machine_now(m), &made);
+    if (!tu->tramp)
         ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
-    }
     adapt_new_unit(m, tu);
     uint32_t last = UINT32_MAX;
     for (unsigned i = 0; i < tu->u.nmap; i++) {

@@ -18,6 +18,8 @@
 #            of all lookups miss (each target's first use), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
 #   forkwait  two runs (n=100) count the same: identical event_count rows
+# Translation table: as many rows and guest instructions as the translate counters (units and
+#   trampolines); every row read at least a byte per instruction and wrote TC bytes.
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
 # bytes in between) passes under bt, with 2 shadow `code_write` events, 2 TC flushes (translate
 # reason 3) and 1 `code_same` (the identical store, which flushes nothing).
@@ -118,6 +120,16 @@ q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
    JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
 [ "$(sqlite3 "$tmp/fw1.bt.db" "$q")" = "$(sqlite3 "$tmp/fw2.bt.db" "$q")" ] ||
   fail "forkwait under bt: two runs count differently"
+# The translation table (bytes in and out) agrees with the counters: one row per unit or
+# trampoline, the same guest instructions; every unit read guest bytes and wrote TC bytes.
+db=$tmp/callret.bt.db
+expect "callret: translation rows vs counters" \
+  "$(sqlite3 "$db" "SELECT count(*) || '/' || sum(insns) FROM translation")" \
+  "$(sqlite3 "$db" "SELECT sum(e.count) || '/' || sum(e.count2) FROM event_count e
+                    JOIN event_class c ON c.id = e.class
+                    WHERE c.name = 'translate' AND e.reason IN (0, 4)")"
+expect "callret: units without bytes" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM translation WHERE guest_bytes < insns OR tc_bytes < 2")" 0
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
      "callret $ret return lookups, $miss misses; deterministic"
 smc=$build/tests/guests/smc.elf

@@ -84,7 +84,7 @@ Test(tdb, open_creates_the_current_schema)
     cr_assert_eq(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN"
                            " ('run', 'run_phase', 'event_count', 'event', 'bucket', 'validation',"
                            " 'hypercall', 'event_class', 'vmx_exit_reason', 'xen_hypercall',"
-                           " 'model', 'model_param', 'model_cost')"), 13);
+                           " 'model', 'model_param', 'model_cost', 'translation')"), 14);
     cr_assert_gt(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 5);
     char buf[64];
     cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
@@ -231,12 +231,23 @@ Test(tdb, events_are_buffered_and_written_in_batches)
     }
     cr_assert_eq(tdb_add_validation(db, id, 5, 0x1234, 1, 1024, "ok"), 0);
     cr_assert_eq(tdb_add_hypercall(db, id, 6, 1, 16, 0), 0);
+    struct tdb_translation tr = {.guest_eip = 0xc0100000, .guest_bytes = 23, .insns = 7,
+                                 .tc_addr = 0xffc0c000, .tc_bytes = 41};
+    cr_assert_eq(tdb_add_translation(db, id, 8, 1, &tr), 0);
+    tr.trampoline = true;
+    cr_assert_eq(tdb_add_translation(db, id, 9, 2, &tr), 0);
     /* below the batch size nothing is written yet: a reader sees no half batch */
     cr_assert_eq(query_int("SELECT count(*) FROM event"), 0);
     cr_assert_eq(tdb_flush(db), 0, "%s", tdb_error(db));
     cr_assert_eq(query_int("SELECT count(*) FROM event"), 1000);
     cr_assert_eq(query_int("SELECT count(*) FROM validation WHERE entries = 1024"), 1);
     cr_assert_eq(query_int("SELECT batch FROM hypercall"), 16);
+    cr_assert_eq(query_int("SELECT count(*) FROM translation WHERE guest_eip = 3222274048 AND"
+                           " guest_bytes = 23 AND insns = 7 AND tc_addr = 4290822144 AND"
+                           " tc_bytes = 41 AND ((kind = 'unit' AND phase = 1 AND icount = 8) OR"
+                           " (kind = 'trampoline' AND phase = 2 AND icount = 9))"), 2);
+    cr_assert_eq(query_int("SELECT units * 100 + trampolines FROM translation_summary"
+                           " WHERE phase = 1"), 100);
     char buf[64];
     cr_assert_str_eq(query_text("SELECT detail FROM event WHERE icount = 7", buf, sizeof buf),
                      "port 0x3f8");
