@@ -11,10 +11,10 @@
  *                          reads and writes the guest's IF there (cli/sti/pushf/popf in cache)
  *                          and reads the guest's CRs, table registers and selectors, which the
  *                          monitor keeps current (sync) whenever it resumes the guest
- *   window pages 4..11     the indirect-branch lookup table (bt_xlate.h), supervisor read-only:
+ *   window pages 4..131    the indirect-branch lookup table (bt_xlate.h), supervisor read-only:
  *                          guest EIP -> TC address of every unit made, direct-mapped; emptied at
  *                          a TC flush
- *   window pages 12..      the TC; a unit never crosses a page; units are kept in TC order and
+ *   window pages 132..     the TC; a unit never crosses a page; units are kept in TC order and
  *                          hashed by guest EIP
  *
  * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
@@ -167,17 +167,17 @@ static struct bt_ibtc_entry *ibtc_entry(struct bt *t, uint32_t slot)
     return &t->ibtc[slot / BT_IBTC_PER_PAGE][slot % BT_IBTC_PER_PAGE];
 }
 
-/* Empty every slot: slot i holds a guest EIP whose slot is not i (0's slot is 0, 1's is 1). */
+/* Empty every slot: slot i holds -(i + 1), the negation of an EIP of another slot. */
 static void ibtc_clear(struct bt *t)
 {
     for (uint32_t i = 0; i < BT_IBTC_ENTRIES; i++)
-        *ibtc_entry(t, i) = (struct bt_ibtc_entry){.guest_eip = i == 0, .tc_addr = 0};
+        *ibtc_entry(t, i) = (struct bt_ibtc_entry){.neg_guest_eip = -(i + 1), .tc_addr = 0};
 }
 
 /* From now on an in-cache lookup of guest_eip goes to tc_addr (replacing what shared its slot). */
 static void ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr)
 {
-    *ibtc_entry(t, bt_ibtc_slot(guest_eip)) = (struct bt_ibtc_entry){guest_eip, tc_addr};
+    *ibtc_entry(t, bt_ibtc_slot(guest_eip)) = (struct bt_ibtc_entry){-guest_eip, tc_addr};
 }
 
 /* The unit whose bytes hold TC address lin, or NULL. */

@@ -486,9 +486,10 @@ static enum bt_ib ib_form(const struct gi *g, uint16_t *imm)
 }
 
 /* The in-cache lookup for g (see the header comment). Every step up to the load of the target
- * can fault and is before_effect with sp_undo the bytes pushed so far; from the hash on nothing
- * can fault and the steps are not boundaries. The hit path leaves through `ret`, the miss path
- * through a callout of kind INDIRECT at the guest state before g. */
+ * can fault and is before_effect with sp_undo the bytes pushed so far; from the index on nothing
+ * can fault and the steps are not boundaries. No step reads or writes the flags. The hit path
+ * leaves through `ret`, the miss path through a callout of kind INDIRECT at the guest state
+ * before g. */
 static enum step indirect(struct xl *x, const struct gi *g)
 {
     uint16_t imm;
@@ -507,9 +508,9 @@ static enum step indirect(struct xl *x, const struct gi *g)
     }
     put8(x, 0x50);                                     /* pushl %eax */
     mark(x, true, sp += 4);
-    put8(x, 0x52);                                     /* pushl %edx */
+    put8(x, 0x51);                                     /* pushl %ecx */
     mark(x, true, sp += 4);
-    put8(x, 0x9c);                                     /* pushfl */
+    put8(x, 0x52);                                     /* pushl %edx */
     mark(x, true, sp += 4);
     if (ib == BT_IB_RET) {
         PUT(x, 0x8b, 0x44, ESP_BASE, (uint8_t)sp);     /* movl sp(%esp), %eax */
@@ -521,31 +522,31 @@ static enum step indirect(struct xl *x, const struct gi *g)
         op_mem(x, g, false, 0x8b, EAX, base == 4 ? (int32_t)sp : 0);   /* movl m, %eax */
     }
     mark(x, false, sp);
-    PUT(x, 0x89, 0xc2);                                /* movl %eax, %edx */
-    PUT(x, 0xc1, 0xea, 4);                             /* shrl $4, %edx */
-    PUT(x, 0x31, 0xc2);                                /* xorl %eax, %edx */
-    PUT(x, 0x81, 0xe2);                                /* andl $mask, %edx */
-    put32(x, BT_IBTC_ENTRIES - 1);
-    PUT(x, 0x39, 0x04, 0xd5);                          /* cmpl %eax, tbl(,%edx,8) */
+    PUT(x, 0x0f, 0xb7, 0xd0);                          /* movzwl %ax, %edx (bt_ibtc_slot) */
+    PUT(x, 0x8b, 0x0c, 0xd5);                          /* movl tbl(,%edx,8), %ecx: -guest_eip */
     put32(x, tbl);
-    uint32_t jne = off(x);
-    PUT(x, 0x75, 0);                                   /* jne miss */
+    PUT(x, 0x8d, 0x0c, 0x08);                          /* leal (%eax,%ecx), %ecx */
+    uint32_t jecxz = off(x);
+    PUT(x, 0xe3, 0);                                   /* jecxz hit */
+    PUT(x, 0x5a, 0x59, 0x58);                          /* miss: popl %edx; popl %ecx; popl %eax */
+    if (ib == BT_IB_CALL)
+        PUT(x, 0x8d, 0x64, ESP_BASE, 4);               /* leal 4(%esp), %esp */
+    callout(x, BT_INDIRECT);
+    x->kind = BT_INDIRECT;
+    mark(x, false, sp);
+    if (!x->full)
+        u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
     u->lookup_hit = (uint16_t)off(x);
     u->lookup = (uint8_t)ib;
-    PUT(x, 0x8b, 0x04, 0xd5);                          /* movl tbl+4(,%edx,8), %eax */
+    PUT(x, 0x8b, 0x04, 0xd5);                          /* hit: movl tbl+4(,%edx,8), %eax */
     put32(x, tbl + 4);
     PUT(x, 0x87, 0x44, ESP_BASE, 8);                   /* xchgl %eax, 8(%esp): saved EAX */
-    PUT(x, 0x9d, 0x5a);                                /* popfl; popl %edx */
+    PUT(x, 0x5a, 0x59);                                /* popl %edx; popl %ecx */
     if (ib == BT_IB_RET)
         PUT(x, 0xc2, (uint8_t)(imm + 4), (uint8_t)((imm + 4u) >> 8)); /* ret $(4 + imm) */
     else
         put8(x, 0xc3);                                 /* ret: to the translation */
-    if (!x->full)
-        u->tc[jne + 1] = (uint8_t)(off(x) - jne - 2);
-    PUT(x, 0x9d, 0x5a, 0x58);                          /* miss: popfl; popl %edx; popl %eax */
-    if (ib == BT_IB_CALL)
-        PUT(x, 0x8d, 0x64, ESP_BASE, 4);               /* leal 4(%esp), %esp */
-    return callout(x, BT_INDIRECT);
+    return ST_END;
 }
 
 /* Direct relative branches. Operand-size (16-bit EIP) and lock prefixes are not handled;

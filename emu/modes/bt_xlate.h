@@ -19,19 +19,19 @@
  *     closes the Popek-Goldberg holes without a trap.
  *   - Indirect transfers (ret [imm16], jmp/call through a register or memory) look their guest
  *     target up in the monitor's table (env->ibtc, guest EIP -> TC address) without leaving the
- *     TC, VMware's in-cache lookup:
+ *     TC, VMware's in-cache lookup, touching no flags (the table holds -guest_eip, so that
+ *     lea and jecxz compare):
  *
  *         [pushl $guest_return]              call only
- *         pushl %eax; pushl %edx; pushfl     room to work; the flags are the guest's
+ *         pushl %eax; pushl %ecx; pushl %edx room to work
  *         movl <target>, %eax                ret: the return address; jmp/call: the operand
- *         movl %eax, %edx; shrl $4, %edx; xorl %eax, %edx; andl $mask, %edx  (bt_ibtc_slot)
- *         cmpl %eax, tbl(,%edx,8); jne miss
+ *         movzwl %ax, %edx                   bt_ibtc_slot
+ *         movl tbl(,%edx,8), %ecx; leal (%eax,%ecx), %ecx; jecxz hit
+ *         popl %edx; popl %ecx; popl %eax; [leal 4(%esp), %esp]; int $callout_vector   (miss)
  *     hit (lookup_hit):
- *         movl tbl+4(,%edx,8), %eax; xchgl %eax, <saved EAX>; popfl; popl %edx
+ *         movl tbl+4(,%edx,8), %eax; xchgl %eax, 8(%esp); popl %edx; popl %ecx
  *         ret $(4 + imm) / ret               pops the TC address: in the translation, the guest's
  *                                            stack as after its instruction
- *     miss:
- *         popfl; popl %edx; popl %eax; [leal 4(%esp), %esp]; int $callout_vector
  *
  *     The miss callout (kind INDIRECT) is at the guest state before the instruction; the monitor
  *     emulates it, translates the target if new and fills the table. Scratch stays below ESP,
@@ -111,17 +111,15 @@ struct bt_env {
 };
 
 /* The indirect-branch lookup table the TC reads and the monitor fills: guest EIP -> TC address
- * of the unit starting there, direct-mapped by bt_ibtc_slot(). An empty slot i must hold a
- * guest_eip whose slot is not i, so that no lookup matches it. */
-#define BT_IBTC_ENTRIES 4096u
+ * of code running it, direct-mapped by the low 16 bits of the guest EIP (bt_ibtc_slot: what a
+ * movzwl computes without touching the flags). A slot holds the negated guest EIP; an empty
+ * slot i holds -(i + 1), which no EIP of slot i matches. */
+#define BT_IBTC_ENTRIES 65536u
 struct bt_ibtc_entry {
-    uint32_t guest_eip, tc_addr;
+    uint32_t neg_guest_eip, tc_addr;
 };
 
-static inline uint32_t bt_ibtc_slot(uint32_t eip)
-{
-    return (eip ^ (eip >> 4)) & (BT_IBTC_ENTRIES - 1);
-}
+static inline uint32_t bt_ibtc_slot(uint32_t eip) { return eip & (BT_IBTC_ENTRIES - 1); }
 
 /* The indirect transfers the in-cache lookup handles, and their mnemonics. */
 enum bt_ib { BT_IB_NONE, BT_IB_RET, BT_IB_JMP, BT_IB_CALL, BT_IB_COUNT };

@@ -5,8 +5,8 @@
  * bytes, map entries and exits. The ones about behaviour run the translation on a bare Unicorn
  * engine at CPL 0 (paging off, flat segments, 1 MiB of memory at 0): the unit at T = 0x10000, the
  * vcpu block at V = 0x8000, data at D = 0x20000, the stack below S = 0x30000, the indirect-branch
- * lookup table at I = 0x40000 and a landing pad `int $0x82` at P = 0x50000. An interrupt hook
- * notes the `int n` that ends the run (a callout or an exit stub) and stops the CPU; each run
+ * lookup table at I = 0x40000 (512 KiB) and a landing pad `int $0x82` at P = 0xd0000. An
+ * interrupt hook notes the `int n` that ends the run (a callout or an exit stub) and stops the CPU; each run
  * gets a fresh engine, since Unicorn mishandles a second exception (UNICORN.md).
  */
 #include <criterion/criterion.h>
@@ -24,7 +24,7 @@
 #define D 0x20000u
 #define S 0x30000u
 #define I 0x40000u
-#define P 0x50000u
+#define P 0xd0000u
 #define VEC 0x81
 #define ARITH 0x0cd5u                /* CF PF AF ZF SF DF OF */
 #define EFL_IF 0x0200u
@@ -587,19 +587,23 @@ static void xlate_ib(const uint8_t *code, size_t len)
     cr_assert_eq(rc, 0, "bt_translate: %d", rc);
 }
 
+static void ib_set(uint32_t guest_eip, uint32_t tc_addr)
+{
+    struct bt_ibtc_entry e = {.neg_guest_eip = -guest_eip, .tc_addr = tc_addr};
+    wr(I + 8 * bt_ibtc_slot(guest_eip), &e, sizeof e);
+}
+
 /* A fresh engine with an empty lookup table (plus guest_eip -> P if guest_eip), the landing pad
  * and `ret_addr` on the guest stack at S - 4. */
 static void ib_engine(uint32_t guest_eip, uint32_t ret_addr)
 {
     fresh_engine();
-    for (uint32_t i = 0; i < BT_IBTC_ENTRIES; i++) {
-        struct bt_ibtc_entry e = {.guest_eip = i == 0, .tc_addr = 0};
-        wr(I + 8 * i, &e, sizeof e);
-    }
-    if (guest_eip) {
-        struct bt_ibtc_entry e = {.guest_eip = guest_eip, .tc_addr = P};
-        wr(I + 8 * bt_ibtc_slot(guest_eip), &e, sizeof e);
-    }
+    static struct bt_ibtc_entry empty[BT_IBTC_ENTRIES];
+    for (uint32_t i = 0; i < BT_IBTC_ENTRIES; i++)
+        empty[i] = (struct bt_ibtc_entry){.neg_guest_eip = -(i + 1), .tc_addr = 0};
+    wr(I, empty, sizeof empty);
+    if (guest_eip)
+        ib_set(guest_eip, P);
     wr(P, (const uint8_t[]){0xcd, 0x82}, 2);
     wr(S - 4, &ret_addr, 4);
 }
@@ -705,10 +709,9 @@ Test(bt_xlate, indirect_jmp_through_register_and_memory_reaches_the_translation)
 {
     ib_engine(0, 0);
     /* jmp edx: EDX is the target */
-    struct bt_ibtc_entry e = {.guest_eip = 0xdddd0004, .tc_addr = P};
     xlate_ib(B(0xff, 0xe2));
     cr_expect_eq(u.lookup, BT_IB_JMP);
-    wr(I + 8 * bt_ibtc_slot(e.guest_eip), &e, sizeof e);
+    ib_set(0xdddd0004, P);
     struct regs r = ib_regs(0x0002 | 0x0884);
     expect_hit(run_on(&(struct bt_vcpu){0}, &r), "jmp edx");
     cr_expect_eq(r.esp, S - 4);
@@ -732,17 +735,16 @@ Test(bt_xlate, the_lookup_steps_that_can_fault_say_how_many_bytes_to_rewind)
 {
     xlate_ib(B(0xff, 0x50, 0x04));   /* call [eax+4] */
     unsigned pushes = 0;
-    for (unsigned i = 0; i < u.nmap && u.map[i].tc_off < u.lookup_hit; i++) {
+    for (unsigned i = 0; i < u.nmap && u.map[i].before_effect; i++) {
         const struct bt_map *e = &u.map[i];
         cr_expect_eq(e->kind, BT_INDIRECT);
         cr_expect_eq(e->guest_eip, G);
-        if (e->before_effect) {
-            cr_expect_eq(e->sp_undo, 4 * pushes, "entry %u: sp_undo %u after %u pushes", i,
-                         e->sp_undo, pushes);
-            pushes++;
-        }
+        cr_expect_eq(e->sp_undo, 4 * pushes, "entry %u: sp_undo %u after %u pushes", i,
+                     e->sp_undo, pushes);
+        pushes++;
     }
-    cr_expect_eq(pushes, 5, "push $ret, eax, edx, flags, then the operand load");
+    cr_expect_eq(pushes, 5, "push $ret, eax, ecx, edx, then the operand load");
+    cr_expect_not(u.map[pushes].before_effect, "the index and compare are not boundaries");
     const struct bt_map *hit = bt_map_find(&u, u.lookup_hit);
     cr_assert_not_null(hit);
     cr_expect_not(hit->before_effect, "no interrupt may be taken inside the lookup");
