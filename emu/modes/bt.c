@@ -108,8 +108,7 @@ struct tunit {
     uint8_t *host;                           /* its bytes in the TC page */
     bool tramp;                              /* a trampoline for one instruction */
     unsigned nhooks;
-    uc_hook hooks[BT_UNIT_INSNS + 1];        /* code hooks counting its in-cache sequences and
-                                                its lookup's hits */
+    uc_hook hooks[BT_UNIT_INSNS];            /* code hooks on its counted places (bt_count) */
     struct tunit *hnext;
     unsigned nentries;
     struct entry {                           /* a guest instruction boundary inside the unit */
@@ -391,33 +390,24 @@ static int adapted_write(struct machine *m, uint32_t eip)
     return 0;
 }
 
-static void incache_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
-{
-    struct machine *m = opaque;
-    const struct bt_map *e = map_at(bt_of(m), (uint32_t)addr, NULL);
-    if (e)
-        ev_record(&m->ev, machine_now(m), EV_INCACHE, e->cls, insn_class_name[e->cls], 0,
-                  e->guest_eip, 0);
-}
-
-/* The hit path of a unit's in-cache lookup is running: counted as an iblookup hit. */
-static void lookup_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+/* A counted place of a unit (struct bt_count) is running: an in-cache emulation done, or an
+ * in-cache lookup's hit. */
+static void count_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
     struct machine *m = opaque;
     struct tunit *tu;
     const struct bt_map *e = map_at(bt_of(m), (uint32_t)addr, &tu);
-    if (e)
-        ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, 0, bt_ib_name[tu->u.lookup], 0,
-                  e->guest_eip, 0);
-}
-
-static int add_hook(struct machine *m, struct tunit *tu, void *fn, uint32_t a)
-{
-    if (tu->nhooks == BT_UNIT_INSNS + 1 ||
-        uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, fn, m, a, a) != UC_ERR_OK)
-        return -1;
-    tu->nhooks++;
-    return 0;
+    for (unsigned i = 0; e && i < tu->u.ncounts; i++) {
+        const struct bt_count *c = &tu->u.counts[i];
+        if (tu->u.tc_addr + c->tc_off != addr)
+            continue;
+        if (c->lookup)
+            ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, 0, bt_ib_name[c->cls], 0,
+                      e->guest_eip, 0);
+        else
+            ev_record(&m->ev, machine_now(m), EV_INCACHE, c->cls, insn_class_name[c->cls], 0,
+                      e->guest_eip, 0);
+    }
 }
 
 /* Map entry e begins a guest instruction at which the TC may be entered or interrupted: nothing
@@ -471,17 +461,13 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     if (!tu->tramp)
         ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
     adapt_new_unit(m, tu);
-    uint32_t last = UINT32_MAX;
-    for (unsigned i = 0; i < tu->u.nmap; i++) {
-        const struct bt_map *e = &tu->u.map[i];
-        if (e->kind != BT_INCACHE || e->guest_eip == last)
-            continue;
-        last = e->guest_eip;
-        if (add_hook(m, tu, (void *)incache_hook, tu->u.tc_addr + e->tc_off) < 0)
+    for (unsigned i = 0; i < tu->u.ncounts; i++) {
+        uint32_t a = tu->u.tc_addr + tu->u.counts[i].tc_off;
+        if (uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, (void *)count_hook, m, a,
+                        a) != UC_ERR_OK)
             return -1;
+        tu->nhooks++;
     }
-    if (tu->u.lookup_hit && add_hook(m, tu, (void *)lookup_hook, tu->u.tc_addr + tu->u.lookup_hit) < 0)
-        return -1;
     return 0;
 }
 

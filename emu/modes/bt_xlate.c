@@ -126,6 +126,18 @@ static void mark(struct xl *x, bool before, unsigned sp_undo)
     u->map[u->nmap++] = e;
 }
 
+/* The monitor counts executions of TC offset tc_off: an in-cache emulation of class cls done,
+ * or (lookup) a hit of an in-cache lookup of kind cls. */
+static void count_at(struct xl *x, uint32_t tc_off, bool lookup, uint8_t cls)
+{
+    struct bt_unit *u = x->u;
+    if (u->ncounts == BT_UNIT_INSNS) {
+        x->full = true;
+        return;
+    }
+    u->counts[u->ncounts++] = (struct bt_count){(uint16_t)tc_off, lookup, cls};
+}
+
 /* opc modrm(00, reg, 101) disp32: an instruction on an absolute address (a vcpu slot). */
 static void op_abs(struct xl *x, uint8_t opc, unsigned reg, uint32_t addr)
 {
@@ -536,8 +548,8 @@ static enum step indirect(struct xl *x, const struct gi *g)
     mark(x, false, sp);
     if (!x->full)
         u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
-    u->lookup_hit = (uint16_t)off(x);
     u->lookup = (uint8_t)ib;
+    count_at(x, off(x), true, (uint8_t)ib);
     PUT(x, 0x8b, 0x04, 0xd5);                          /* hit: movl tbl+4(,%edx,8), %eax */
     put32(x, tbl + 4);
     PUT(x, 0x87, 0x44, ESP_BASE, 8);                   /* xchgl %eax, 8(%esp): saved EAX */
@@ -635,8 +647,13 @@ static int xl_insn(struct xl *x, const struct gi *g)
             return ST_NEXT;
         }
         x->kind = BT_INCACHE;
-        if (incache(x, g) == 0)
+        uint32_t start = off(x);
+        unsigned counts0 = x->u->ncounts;
+        if (incache(x, g) == 0) {
+            if (x->u->ncounts == counts0)        /* counted where the sequence starts */
+                count_at(x, start, false, g->cls);
             return ST_NEXT;
+        }
         return callout(x, BT_CALLOUT);
     }
     if (in_group(g->in, CS_GRP_BRANCH_RELATIVE))
@@ -693,13 +710,14 @@ static int xl_run(struct xl *x, const uint8_t *code, size_t len)
                        .eip = u->guest_eip + (uint32_t)pos, .len = (uint8_t)in->size,
                        .cls = bt_class(in)};
         size_t tc0 = u->tc_len;
-        unsigned map0 = u->nmap, exits0 = u->nexits;
+        unsigned map0 = u->nmap, exits0 = u->nexits, counts0 = u->ncounts;
         rc = xl_insn(x, &g);
         cs_free(in, 1);
         if (rc < 0) {
             u->tc_len = tc0;
             u->nmap = map0;
             u->nexits = exits0;
+            u->ncounts = counts0;
             if (u->ninsns == 0)
                 return rc;
             u->end = BT_END_UNTRANSLATABLE;
@@ -740,7 +758,7 @@ int bt_translate(const struct bt_env *env, const uint8_t *code, size_t len, uint
     cs_close(&x.cs);
     if (rc < 0) {
         out->tc_len = 0;
-        out->nmap = out->nexits = out->ninsns = 0;
+        out->nmap = out->nexits = out->ninsns = out->ncounts = 0;
     }
     return rc;
 }

@@ -168,6 +168,15 @@ struct bt_map {
     uint8_t saved_reg;            /* 1 + GPR number the sequence holds in vcpu.scratch, or 0 */
 };
 
+/* A place in the unit whose executions the monitor counts (with a code hook): where an in-cache
+ * emulation of instruction class `cls` has succeeded, or the hit path of an in-cache lookup
+ * (`cls` the enum bt_ib). */
+struct bt_count {
+    uint16_t tc_off;
+    uint8_t lookup;               /* 1: a lookup hit; 0: an in-cache emulation */
+    uint8_t cls;
+};
+
 struct bt_exit {
     uint32_t target;              /* guest EIP the exit leads to */
     uint16_t rel32_off;           /* TC offset of the rel32 field to patch when chaining */
@@ -190,7 +199,8 @@ struct bt_unit {
     unsigned nexits;
     struct bt_exit exits[BT_EXITS_MAX]; /* in the order their branches appear in the TC */
     uint8_t lookup;               /* enum bt_ib: the unit ends in an in-cache lookup of this */
-    uint16_t lookup_hit;          /* TC offset of that lookup's hit path (0: no lookup) */
+    unsigned ncounts;
+    struct bt_count counts[BT_UNIT_INSNS]; /* in TC order */
 };
 
 /* Translate the basic block at `code` (len bytes of guest code at guest address guest_eip) for
