@@ -89,13 +89,15 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 }
 
 /* Through the guest's view of paging, unless the code is the mode's own (a monitor's translation
- * cache, which the guest's tables do not map). */
-static bool read_block(struct machine *m, uint32_t addr, uint32_t size, uint8_t *buf, int cpl)
+ * cache, which the guest's tables do not map; *own says which, if own is not NULL). */
+static bool read_block(struct machine *m, uint32_t addr, uint32_t size, uint8_t *buf, int cpl,
+                       bool *own)
 {
     uint32_t fl, pf;
-    if (m->mode && m->mode->read_code && m->mode->read_code(m, addr, buf, size) == 0)
-        return true;
-    return machine_read_lin(m, addr, buf, size, cpl == 3, &fl, &pf) == 0;
+    bool mine = m->mode && m->mode->read_code && m->mode->read_code(m, addr, buf, size) == 0;
+    if (own)
+        *own = mine;
+    return mine || machine_read_lin(m, addr, buf, size, cpl == 3, &fl, &pf) == 0;
 }
 
 static bool opens_shadow(const cs_insn *in)
@@ -133,9 +135,10 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
      * instruction at CPL 3 stops translation after its opcode): read a little past the end so
      * the last instruction decodes whole; it counts if it starts inside the block. */
     uint32_t span = size + 15;
-    if (!read_block(m, addr, span, buf, cpl))
+    bool own = false;
+    if (!read_block(m, addr, span, buf, cpl, &own))
         span = size;
-    if (span == size && !read_block(m, addr, size, buf, cpl)) {
+    if (span == size && !read_block(m, addr, size, buf, cpl, &own)) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "cannot read the code of the block at 0x%08x (%u bytes) being executed",
                     addr, size);
@@ -166,6 +169,10 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         }
         int cr;
         enum insn_class c = insn_classify(insn, &cr);
+        /* The mode's own code (a translation) is not the guest's: its pushf/popf/int are how the
+         * mode does its work, counted by the mode; only what the machine must hook stays. */
+        if (own && !insn_class_hooked(c, cr))
+            c = IC_NONE;
         if (c != IC_NONE) {
             if (nsites == cap) {
                 cap = cap ? cap * 2 : 4;
@@ -224,7 +231,7 @@ bool blocks_verify(struct machine *m, struct block *b)
 {
     uint8_t buf[4096 + 16];
     m->bc.verifies++;
-    if (!read_block(m, b->addr, b->size, buf, 3) || hash_bytes(buf, b->size) != b->hash)
+    if (!read_block(m, b->addr, b->size, buf, 3, NULL) || hash_bytes(buf, b->size) != b->hash)
         return false;
     b->epoch = m->epoch;
     return true;

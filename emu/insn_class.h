@@ -7,6 +7,7 @@
 #define VMLAB_INSN_CLASS_H
 
 #include <capstone/capstone.h>
+#include <stdbool.h>
 
 enum insn_class {
 #define INSN_CLASS(id, name, kind) IC_##id,
@@ -24,6 +25,21 @@ extern const enum insn_kind insn_class_kind[IC_COUNT];
 /* Class of a Capstone-decoded instruction (decoded with CS_OPT_DETAIL on), IC_NONE if it is an
  * ordinary instruction. For mov to/from CR, *cr receives the CR number (else -1). */
 enum insn_class insn_classify(const cs_insn *insn, int *cr);
+
+/* Classes whose every execution the machine itself hooks whatever the mode (emu/run.c): port
+ * I/O (IOPL and bitmap checks), INVLPG and CR3 writes (TLB epochs), RDTSC (deterministic time).
+ * cr is insn_classify's control register. */
+static inline bool insn_class_hooked(enum insn_class c, int cr)
+{
+    switch (c) {
+    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: case IC_INVLPG: case IC_RDTSC:
+        return true;
+    case IC_MOV_TO_CR:
+        return cr == 3;
+    default:
+        return false;
+    }
+}
 
 /* True for control transfers that end a basic block (jumps, calls, returns, int, iret, hlt...). */
 int insn_ends_block(const cs_insn *insn);

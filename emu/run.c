@@ -102,14 +102,7 @@ static bool site_needs_hook(struct machine *m, const struct site *s)
 {
     if (m->mode && m->mode->site_wanted && m->mode->site_wanted(m, s))
         return true;
-    switch (s->cls) {
-    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: case IC_INVLPG: case IC_RDTSC:
-        return true;
-    case IC_MOV_TO_CR:
-        return s->cr == 3;
-    default:
-        return false;
-    }
+    return insn_class_hooked(s->cls, s->cr);
 }
 
 static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);

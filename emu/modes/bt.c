@@ -14,7 +14,10 @@
  *   window pages 4..131    the indirect-branch lookup table (bt_xlate.h), supervisor read-only:
  *                          guest EIP -> TC address of every unit made, direct-mapped; emptied at
  *                          a TC flush
- *   window pages 132..     the TC; a unit never crosses a page; units are kept in TC order and
+ *   window pages 132..163  the selector map (bt_xlate.h), supervisor read-only: guest selector ->
+ *                          1 + the real one a segment load runs on (classic_data_sel), rebuilt
+ *                          when the guest's GDT is mirrored anew (lgdt)
+ *   window pages 164..     the TC; a unit never crosses a page; units are kept in TC order and
  *                          hashed by guest EIP
  *
  * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
@@ -95,7 +98,9 @@
 #define BT_IBTC_PAGE (CLASSIC_FREE_PAGE + 1)
 #define BT_IBTC_PAGES (BT_IBTC_ENTRIES * sizeof(struct bt_ibtc_entry) / 0x1000u)
 #define BT_IBTC_PER_PAGE (0x1000u / sizeof(struct bt_ibtc_entry))
-#define BT_TC_PAGE (BT_IBTC_PAGE + BT_IBTC_PAGES)
+#define BT_SELMAP_PAGE (BT_IBTC_PAGE + BT_IBTC_PAGES)
+#define BT_SELMAP_PAGES (BT_SELMAP_ENTRIES * sizeof(uint16_t) / 0x1000u)
+#define BT_TC_PAGE (BT_SELMAP_PAGE + BT_SELMAP_PAGES)
 #define BT_HASH_BITS 12
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
 #define BT_ADAPT_SLOTS 256                   /* guest EIPs adaptive BT watches (power of 2) */
@@ -131,6 +136,7 @@ struct bt {
     struct bt_vcpu *vcpu;
     struct bt_env env;
     struct bt_ibtc_entry *ibtc[BT_IBTC_PAGES]; /* host pointers of the lookup table's pages */
+    uint16_t *selmap[BT_SELMAP_PAGES];       /* host pointers of the selector map's pages */
     uint32_t tc_base;                        /* linear: TC start */
     uint64_t tc_next;                        /* linear: next free byte (may be 4 GiB) */
     uint64_t tc_limit;                       /* linear: TC end (may be 4 GiB) */
@@ -177,6 +183,19 @@ static void ibtc_clear(struct bt *t)
 static void ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr)
 {
     *ibtc_entry(t, bt_ibtc_slot(guest_eip)) = (struct bt_ibtc_entry){-guest_eip, tc_addr};
+}
+
+/* ---- the selector map (bt_xlate.h), read by the TC's segment loads ------------------------ */
+
+/* Refill the map from the monitor's GDT: after the guest's GDT is mirrored anew (lgdt). */
+static void selmap_build(struct machine *m)
+{
+    struct bt *t = bt_of(m);
+    for (uint32_t sel = 0; sel < BT_SELMAP_ENTRIES; sel++) {
+        uint16_t real;
+        uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
+        t->selmap[sel / 2048][sel % 2048] = v;
+    }
 }
 
 /* The unit whose bytes hold TC address lin, or NULL. */
@@ -824,9 +843,17 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
             return -1;
         }
     ibtc_clear(t);
+    for (unsigned i = 0; i < BT_SELMAP_PAGES; i++)
+        if (!(t->selmap[i] = (uint16_t *)shadow_window_page(t->c.mon.sh, BT_SELMAP_PAGE + i))) {
+            snprintf(errbuf, errlen, "cannot map bt's selector map in the monitor's window");
+            return -1;
+        }
+    selmap_build(m);
+    t->c.gdt_rebuilt = selmap_build;
     t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
                              .callout_vector = BT_CALLOUT_VECTOR,
-                             .ibtc = win + BT_IBTC_PAGE * 0x1000u};
+                             .ibtc = win + BT_IBTC_PAGE * 0x1000u,
+                             .selmap = win + BT_SELMAP_PAGE * 0x1000u};
     uint64_t pages = (0x100000000ull - win) >> 12;
     if (pages > 1024)
         pages = 1024;

@@ -28,6 +28,8 @@
  *   read r32 / r16   movl V.slot, %r / movw V.slot, %r   (smsw, str, sldt, mov from sreg/CRn)
  *   read m16         *pushw V.slot; *popw m
  *   push sreg        *pushl V.sel[s]  (pushw with a 0x66 prefix)
+ *   pop/mov sreg     *pushl %ecx; *movzwl <selector>, %ecx; ... through the selector map (at
+ *                    seq_seg_load); a callout where the map says 0
  *
  * pop to memory computes an ESP-based address after incrementing ESP, so `popw m` right after
  * `pushw` addresses m as the guest's instruction did. Stores keep the guest's segment override.
@@ -93,6 +95,9 @@ static void put(struct xl *x, const void *p, size_t n)
 }
 
 static void put8(struct xl *x, uint8_t v) { put(x, &v, 1); }
+
+/* PUT(x, byte, byte, ...): emit these bytes. */
+#define PUT(x, ...) put(x, (const uint8_t[]){__VA_ARGS__}, sizeof((const uint8_t[]){__VA_ARGS__}))
 
 static void put32(struct xl *x, uint32_t v)
 {
@@ -336,6 +341,61 @@ static int sreg_index(x86_reg r)
     }
 }
 
+/* pop/mov to DS, ES, FS or GS: the guest selector through the selector map (env->selmap) onto
+ * the real one, in the cache when the map knows it, else a callout of the instruction (the
+ * unit goes on). No step touches the flags; the guest's selector goes to V.sel[s] for reads.
+ *
+ *     *pushl %ecx; *movzwl <selector>, %ecx (pop: 4(%esp)); movl %ecx, V.sel[s]
+ *     movzwl map(,%ecx,2), %ecx; jecxz miss
+ *     leal -1(%ecx), %ecx; movw %cx, %sreg; popl %ecx; [pop: leal 4(%esp), %esp]; jmp done
+ *   miss: popl %ecx; int $callout_vector
+ *   done:                                                                                    */
+static int seq_seg_load(struct xl *x, const struct gi *g, int s)
+{
+    bool pop = g->cls == IC_POP_SEG;
+    if (!x->env->selmap || s < 0 || s == 1 || s == 2 || g->x->prefix[0] || has_prefix(g, ADDRSIZE) ||
+        (pop && has_prefix(g, OPSIZE)) ||
+        (!pop && (!has_modrm(g) || (reg_form(g) ? (modrm(g) & 7) == 4 : !plain_mem(g)))))
+        return -ENOTSUP;
+    mark(x, true, 0);
+    put8(x, 0x51);                                     /* pushl %ecx */
+    mark(x, true, 4);
+    if (pop) {
+        PUT(x, 0x0f, 0xb7, 0x4c, ESP_BASE, 4);         /* movzwl 4(%esp), %ecx */
+    } else if (reg_form(g)) {
+        PUT(x, 0x0f, 0xb7, (uint8_t)(0xc8 | (modrm(g) & 7)));   /* movzwl %r16, %ecx */
+    } else {
+        int base, index;
+        mem_regs(g, &base, &index);
+        if (g->x->prefix[1])
+            put8(x, g->x->prefix[1]);
+        PUT(x, 0x0f, 0xb7);                            /* movzwl m, %ecx */
+        put_mem(x, g, 1, base == 4 ? 4 : 0);
+    }
+    mark(x, false, 4);
+    op_abs(x, 0x89, 1, vcpu_sel(x, (unsigned)s));      /* movl %ecx, V.sel[s] */
+    PUT(x, 0x0f, 0xb7, 0x0c, 0x4d);                    /* movzwl map(,%ecx,2), %ecx */
+    put32(x, x->env->selmap);
+    uint32_t jecxz = off(x);
+    PUT(x, 0xe3, 0);                                   /* jecxz miss */
+    count_at(x, off(x), false, g->cls);
+    PUT(x, 0x8d, 0x49, 0xff);                          /* leal -1(%ecx), %ecx */
+    PUT(x, 0x8e, (uint8_t)(0xc1 | s << 3));            /* movw %cx, %sreg */
+    put8(x, 0x59);                                     /* popl %ecx */
+    if (pop)
+        PUT(x, 0x8d, 0x64, ESP_BASE, 4);               /* leal 4(%esp), %esp */
+    PUT(x, 0xeb, 3);                                   /* jmp done */
+    if (!x->full)
+        x->u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
+    put8(x, 0x59);                                     /* miss: popl %ecx */
+    x->kind = BT_CALLOUT;
+    mark(x, true, 0);
+    put8(x, 0xcd);
+    put8(x, x->env->callout_vector);
+    x->kind = BT_INCACHE;
+    return 0;
+}
+
 /* Emit the in-cache sequence for g; -ENOTSUP if its class or form has none (a callout then). */
 static int incache(struct xl *x, const struct gi *g)
 {
@@ -376,6 +436,10 @@ static int incache(struct xl *x, const struct gi *g)
         seq_read(x, g, VCPU(x, cr[cr]), modrm(g) & 7);
         return 0;
     }
+    case IC_POP_SEG: case IC_MOV_TO_SEG:
+        if (g->x->op_count < 1 || g->x->operands[0].type != X86_OP_REG)
+            return -ENOTSUP;
+        return seq_seg_load(x, g, sreg_index(g->x->operands[0].reg));
     case IC_PUSH_SEG: {
         int s = sreg_index(g->x->operands[0].reg);
         if (s < 0)
@@ -467,9 +531,6 @@ static bool legacy_prefix(uint8_t b)
 
 /* ---- indirect branches: the in-cache lookup ----------------------------------------------- */
 
-static void put_bytes(struct xl *x, const uint8_t *p, size_t n) { put(x, p, n); }
-#define PUT(x, ...) put_bytes((x), (const uint8_t[]){__VA_ARGS__}, \
-                              sizeof((const uint8_t[]){__VA_ARGS__}))
 
 /* Which indirect transfer g is, if the in-cache lookup handles its form: near ret [imm16], jmp or
  * call through a 32-bit register (not ESP) or memory operand with 32-bit addressing and no

@@ -15,8 +15,10 @@
  *     translation instead (bt_chain: chaining). A call pushes the *guest* return address.
  *   - Simple privileged and sensitive instructions run in the TC on the virtual CPU state block
  *     (struct bt_vcpu): cli/sti/pushf/popf on its virtual EFLAGS, sgdt/sidt/sldt/str/smsw, mov
- *     from CRn, push/mov from a segment register on its copies of the guest's registers. That
- *     closes the Popek-Goldberg holes without a trap.
+ *     from CRn, push/mov from a segment register on its copies of the guest's registers; pop/mov
+ *     to DS, ES, FS and GS through the monitor's selector map (env->selmap: guest selector ->
+ *     the real one it runs on), with a callout for a selector the map does not know. That closes
+ *     the Popek-Goldberg holes without a trap.
  *   - Indirect transfers (ret [imm16], jmp/call through a register or memory) look their guest
  *     target up in the monitor's table (env->ibtc, guest EIP -> TC address) without leaving the
  *     TC, VMware's in-cache lookup, touching no flags (the table holds -guest_eip, so that
@@ -108,7 +110,14 @@ struct bt_env {
     uint32_t ibtc;                /* linear address of the indirect-branch lookup table (struct
                                      bt_ibtc_entry[BT_IBTC_ENTRIES]); 0: no in-cache lookup,
                                      every indirect transfer is a callout */
+    uint32_t selmap;              /* linear address of the selector map (uint16_t[65536]); 0: no
+                                     in-cache segment loads */
 };
+
+/* The selector map the TC reads and the monitor fills: for each guest selector, 1 + the real
+ * selector a load of it into DS/ES/FS/GS by the guest kernel runs on, or 0 where the load would
+ * fault or the monitor must look at it (a callout then). */
+#define BT_SELMAP_ENTRIES 65536u
 
 /* The indirect-branch lookup table the TC reads and the monitor fills: guest EIP -> TC address
  * of code running it, direct-mapped by the low 16 bits of the guest EIP (bt_ibtc_slot: what a

@@ -145,6 +145,26 @@ static int mon_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
     return 0;
 }
 
+int classic_data_sel(const struct classic *t, uint16_t sel, uint16_t *real)
+{
+    unsigned i = sel >> 3;
+    if (i == 0 && !(sel & 4)) {
+        *real = sel;                                     /* a null selector */
+        return 0;
+    }
+    if ((sel & 4) || i >= t->mgdt_n)
+        return -1;
+    uint64_t d;
+    memcpy(&d, t->mgdt + i * 8, 8);
+    struct desc x;
+    desc_decode((uint32_t)d, (uint32_t)(d >> 32), &x);
+    if (!x.p || !x.s || desc_is_conforming(&x) || (desc_is_code(&x) && !(x.type & 2)) ||
+        x.dpl < (sel & 3))
+        return -1;
+    *real = x.dpl == 0 ? (uint16_t)(((COPY_BASE + i) << 3) | 1) : sel;
+    return 0;
+}
+
 int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
 {
     return mon_seg(m, sel, out);
@@ -545,7 +565,11 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         }
         t->gdt_base = base;
         t->gdt_limit = limit;
-        return rebuild_gdt(m) < 0 ? -2 : 0;
+        if (rebuild_gdt(m) < 0)
+        return -2;
+    if (t->gdt_rebuilt)
+        t->gdt_rebuilt(m);
+    return 0;
     }
     case X86_INS_LTR: case X86_INS_LLDT: {
         uint32_t sel;

@@ -53,6 +53,7 @@ struct classic {
     uint8_t *mgdt;                           /* the monitor's GDT page (host) */
     uint8_t *mtss;                           /* the monitor's TSS page (host) */
     uint32_t mgdt_n;                         /* guest descriptors copied */
+    void (*gdt_rebuilt)(struct machine *m);  /* if set: called after a guest lgdt is mirrored */
     uint32_t lost_eip;                       /* last place the virtual IF was lost, 0 if none */
     char lost_by[8];
 };
@@ -71,6 +72,12 @@ int classic_init(struct machine *m, struct classic *t, const struct boot_info *b
 /* The guest's selector for real selector `sel` (a ring-1 copy maps back to the guest's RPL-0
  * selector); with guest_sels clear, `sel` itself. */
 uint16_t classic_guest_sel(const struct classic *t, uint16_t sel);
+
+/* A load of guest selector `sel` into DS, ES, FS or GS by the guest kernel (CPL 0): 0 with the
+ * selector the monitor's GDT runs it on in *real, if the load succeeds natively (a null
+ * selector, or a present data or readable non-conforming code descriptor of the guest's GDT with
+ * DPL >= RPL); -1 if it faults or is not one the monitor knows (LDT selectors). */
+int classic_data_sel(const struct classic *t, uint16_t sel, uint16_t *real);
 
 /* The guest's descriptor `sel` from its own GDT. 0 or -1. */
 struct desc;

@@ -14,6 +14,9 @@
 # Counts, phase 1 (the measured loop) with n=500, the kernel's phase marker (an `out`) left out:
 #   cli   cli and sti run in the cache:   n incache 'cli' and n incache 'sti', 0 callouts
 #   in    the port read calls out:        n callouts 'in', no other callout
+#   syscall  the kernel's entry and exit run in the cache but for the iretd to user mode: no
+#            callout but n (+1, the phase marker's return) 'iretd'; its segment reloads
+#            (pop/mov to ds, es, fs, gs) in the cache
 #   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), at most 5
 #            of all lookups miss (each target's first use), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
@@ -94,8 +97,9 @@ run bt fw1 "workload=forkwait n=100" & b=$!
 run bt fw2 "workload=forkwait n=100" & e=$!
 run bt in "workload=in n=$N" & c=$!
 run bt callret "workload=callret n=$N" & d=$!
-wait $a $b $c $d $e
-for t in cli fw1 fw2 in callret; do
+run bt sys "workload=syscall n=$N" & f=$!
+wait $a $b $c $d $e $f
+for t in cli fw1 fw2 in callret sys; do
   expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
 done
 db=$tmp/cli.bt.db
@@ -112,6 +116,13 @@ ret=$(count "$db" iblookup "e.qualifier = 'ret'")
 miss=$(count "$db" iblookup "e.reason = 1")
 [ "$miss" -le 5 ] || fail "callret: $miss lookups missed the cache, want at most 5 (first uses)"
 expect "callret: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
+db=$tmp/sys.bt.db
+iretd=$(count "$db" callout "e.qualifier = 'iretd'")
+expect "syscall: callouts other than iretd" "$(count "$db" callout "e.qualifier NOT IN ('out', 'iretd')")" 0
+[ "$iretd" -ge "$N" ] && [ "$iretd" -le $((N + 1)) ] ||
+  fail "syscall: $iretd iretd callouts, want $N (+1: the return from the phase-marking call)"
+segs=$(count "$db" incache "e.qualifier IN ('pop_seg', 'mov_to_seg')")
+[ "$segs" -ge "$N" ] || fail "syscall: $segs segment loads in the cache, want at least $N"
 for t in cli in callret; do
   expect "$t: exits other than #PF and the marker" \
          "$(count "$tmp/$t.bt.db" exit "e.qualifier NOT IN ('#PF', 'out4 0xe0')")" 0
@@ -131,7 +142,8 @@ expect "callret: translation rows vs counters" \
 expect "callret: units without bytes" \
   "$(sqlite3 "$db" "SELECT count(*) FROM translation WHERE guest_bytes < insns OR tc_bytes < 2")" 0
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
-     "callret $ret return lookups, $miss misses; deterministic"
+     "callret $ret return lookups, $miss misses; syscall $iretd callouts, $segs segment loads" \
+     "in the cache; deterministic"
 smc=$build/tests/guests/smc.elf
 [ -e "$smc" ] || fail "$smc is not built"
 status=0

@@ -770,6 +770,114 @@ Test(bt_xlate, far_and_16_bit_indirect_transfers_stay_callouts)
     }
 }
 
+/* ---- segment loads through the selector map ------------------------------------------------ */
+
+#define M 0xe0000u                   /* the selector map: 65536 uint16_t, up to 0x100000 */
+#define GDT 0x9000u                  /* a GDT: 0x08 flat code, 0x10 and 0x18 flat data */
+
+static const struct bt_env seg_env = {.vcpu_state = V, .callout_vector = VEC, .selmap = M};
+
+/* A fresh engine with a GDT, an empty selector map but guest 0x23 -> real 0x10 and guest
+ * 0x2b -> real 0x18, and `on_stack` at S - 4. */
+static void seg_engine(uint32_t on_stack)
+{
+    fresh_engine();
+    static const uint64_t gdt[4] = {0, 0x00cf9b000000ffffull, 0x00cf93000000ffffull,
+                                    0x00cf93000000ffffull};
+    wr(GDT, gdt, sizeof gdt);
+    uc_x86_mmr gdtr = {.base = GDT, .limit = sizeof gdt - 1};
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr), UC_ERR_OK);
+    /* A real 32-bit stack segment: the engine's initial SS has no descriptor, and the CPU takes
+     * it for a 16-bit one as soon as a segment load recomputes its mode. */
+    uint32_t ss = 0x10;
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_SS, &ss), UC_ERR_OK);
+    static uint16_t map[BT_SELMAP_ENTRIES];
+    memset(map, 0, sizeof map);
+    map[0x23] = 0x10 + 1;
+    map[0x2b] = 0x18 + 1;
+    wr(M, map, sizeof map);
+    wr(S - 4, &on_stack, 4);
+}
+
+static uint16_t sreg(int id)
+{
+    uint32_t v = 0;
+    uc_reg_read(uc, id, &v);
+    return (uint16_t)v;
+}
+
+static void xlate_seg(const uint8_t *code, size_t len)
+{
+    int rc = xlate_with(&seg_env, code, len);
+    cr_assert_eq(rc, 0, "bt_translate: %d", rc);
+}
+
+Test(bt_xlate, pop_ds_loads_the_real_selector_the_map_names_and_shows_the_guest_its_own)
+{
+    xlate_seg(B(0x1f, 0x90));                     /* pop ds; nop */
+    cr_assert_eq(u.ninsns, 2, "the unit goes on after the segment load");
+    cr_assert_eq(u.ncounts, 1);
+    cr_expect_eq(u.counts[0].cls, IC_POP_SEG);
+    cr_expect_not(u.counts[0].lookup);
+    for (unsigned i = 0; i < sizeof flag_patterns / sizeof flag_patterns[0]; i++) {
+        seg_engine(0x23);
+        struct regs r = {.ecx = 0x12345678, .esp = S - 4, .eflags = flag_patterns[i]};
+        struct bt_vcpu v = vcpu_sample();
+        const struct bt_map *e = stopped_at(run_on(&v, &r));
+        cr_expect_eq(e->kind, BT_EXIT, "ran to the unit's end");
+        cr_expect_eq(e->guest_eip, G + 2);
+        cr_expect_eq(sreg(UC_X86_REG_DS), 0x10, "DS %#x, want the real 0x10", sreg(UC_X86_REG_DS));
+        cr_expect_eq(rd32(V + offsetof(struct bt_vcpu, sel) + 4 * 3), 0x23, "V.sel[DS]");
+        cr_expect_eq(r.esp, S);
+        cr_expect_eq(r.ecx, 0x12345678, "ECX %#x", r.ecx);
+        cr_expect_eq(r.eflags & ARITH, flag_patterns[i] & ARITH);
+    }
+}
+
+Test(bt_xlate, a_selector_the_map_does_not_know_calls_out_with_nothing_changed)
+{
+    xlate_seg(B(0x1f, 0x90));                     /* pop ds; nop */
+    seg_engine(0x33);
+    struct regs r = {.ecx = 0x0badf00d, .esp = S - 4, .eflags = 2};
+    struct bt_vcpu v = vcpu_sample();
+    uint16_t ds = sreg(UC_X86_REG_DS);
+    const struct bt_map *e = stopped_at(run_on(&v, &r));
+    cr_expect_eq(e->kind, BT_CALLOUT);
+    cr_expect_eq(e->cls, IC_POP_SEG);
+    cr_expect_eq(e->guest_eip, G);
+    cr_expect(e->before_effect && e->sp_undo == 0);
+    cr_expect_eq(r.esp, S - 4);
+    cr_expect_eq(r.ecx, 0x0badf00d);
+    cr_expect_eq(sreg(UC_X86_REG_DS), ds);
+}
+
+Test(bt_xlate, mov_to_es_from_a_register_or_the_stack_goes_through_the_map)
+{
+    xlate_seg(B(0x8e, 0xc0, 0x90));               /* mov es, ax; nop */
+    seg_engine(0);
+    struct regs r = {.eax = 0xffff002b, .esp = S - 4, .eflags = 2};
+    struct bt_vcpu v = vcpu_sample();
+    stopped_at(run_on(&v, &r));
+    cr_expect_eq(sreg(UC_X86_REG_ES), 0x18);
+    cr_expect_eq(r.eax, 0xffff002b);
+    cr_expect_eq(rd32(V + offsetof(struct bt_vcpu, sel)), 0x2b, "V.sel[ES]");
+
+    xlate_seg(B(0x8e, 0x44, 0x24, 0x00, 0x90));   /* mov es, [esp]; nop */
+    seg_engine(0x23);
+    r = (struct regs){.esp = S - 4, .eflags = 2};
+    stopped_at(run_on(&v, &r));
+    cr_expect_eq(sreg(UC_X86_REG_ES), 0x10, "the operand is read at the guest's ESP");
+    cr_expect_eq(r.esp, S - 4);
+}
+
+Test(bt_xlate, loads_of_ss_and_cs_stay_callouts)
+{
+    xlate_seg(B(0x17));                           /* pop ss */
+    cr_expect_eq(u.map[0].kind, BT_CALLOUT);
+    xlate_seg(B(0x8e, 0xd0));                     /* mov ss, ax */
+    cr_expect_eq(u.map[0].kind, BT_CALLOUT);
+}
+
 /* ---- the map ------------------------------------------------------------------------------- */
 
 Test(bt_xlate, every_tc_offset_maps_back_to_its_guest_instruction)
