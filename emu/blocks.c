@@ -173,7 +173,22 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
          * mode does its work, counted by the mode; only what the machine must hook stays. */
         if (own && !insn_class_hooked(c, cr))
             c = IC_NONE;
-        if (c != IC_NONE) {
+        int mc = -1;
+        enum ev_class ecls;
+        int64_t reason;
+        const char *qual;
+        if (own && m->mode->counted &&
+            m->mode->counted(m, (uint32_t)(addr + off), &ecls, &reason, &qual) == 1 &&
+            (mc = machine_mcount(m, ecls, reason, qual)) < 0) {
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "more than %d kinds of events counted in translated code", MACHINE_MCOUNTS);
+            cs_free(insn, 1);
+            block_free(b);
+            return NULL;
+        }
+        if (mc >= 0)
+            c = IC_NONE;
+        if (c != IC_NONE || mc >= 0) {
             if (nsites == cap) {
                 cap = cap ? cap * 2 : 4;
                 b->sites = realloc(b->sites, cap * sizeof *b->sites);
@@ -185,6 +200,7 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
             s->cls = (uint8_t)c;
             s->cr = (int8_t)cr;
             s->len = (uint8_t)insn->size;
+            s->mc = (uint8_t)(mc + 1);
             if ((c == IC_IN || c == IC_OUT || c == IC_INS || c == IC_OUTS) && insn->detail) {
                 const cs_x86 *x = &insn->detail->x86;
                 for (int k = 0; k < x->op_count; k++) {

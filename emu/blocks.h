@@ -29,6 +29,8 @@ struct site {
     uint8_t port_imm;    /* in/out with an immediate port: 1 (port in `port`) */
     uint8_t port;
     uint8_t io_size;     /* in/out/ins/outs: access size in bytes */
+    uint8_t mc;          /* 1 + index in m->mcounts: an event the mode's own code counts here
+                            (cls is then IC_NONE); 0 for a privileged instruction */
 };
 
 struct block {

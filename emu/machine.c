@@ -211,13 +211,20 @@ void machine_fold_counters(struct machine *m)
     /* While an I/O instruction (the phase-marker write) executes mid-block, the rest of the block
      * has been counted already but belongs to what comes after: hold it back. */
     uint64_t held[4] = {0, 0, 0, 0};
-    uint64_t held_priv[IC_COUNT];
+    uint64_t held_priv[IC_COUNT], held_mc[MACHINE_MCOUNTS];
     memset(held_priv, 0, sizeof held_priv);
+    memset(held_mc, 0, sizeof held_mc);
     if (m->io_idx >= 0 && m->cur) {
         held[m->cur->cpl] = (uint64_t)(m->cur->n - (m->io_idx + 1));
-        for (unsigned i = 0; i < m->cur->nsites; i++)
-            if (m->cur->sites[i].idx > m->io_idx)
-                held_priv[m->cur->sites[i].cls]++;
+        for (unsigned i = 0; i < m->cur->nsites; i++) {
+            const struct site *s = &m->cur->sites[i];
+            if (s->idx <= m->io_idx)
+                continue;
+            if (s->mc)
+                held_mc[s->mc - 1]++;
+            else
+                held_priv[s->cls]++;
+        }
     }
     uint32_t ph = m->ev.phase < 16 ? m->ev.phase : 15;
     for (int c = 0; c < 4; c++) {
@@ -234,6 +241,25 @@ void machine_fold_counters(struct machine *m)
             ev_add(&m->ev, EV_PRIV, i, insn_class_name[i], d, 0);
         m->priv_folded[i] = now;
     }
+    for (unsigned i = 0; i < m->nmcounts; i++) {
+        struct mcount *c = &m->mcounts[i];
+        uint64_t now = c->n - held_mc[i], d = now - c->folded;
+        if (d)
+            ev_add(&m->ev, c->cls, c->reason, c->qual, d, 0);
+        c->folded = now;
+    }
+}
+
+int machine_mcount(struct machine *m, enum ev_class cls, int64_t reason, const char *qual)
+{
+    for (unsigned i = 0; i < m->nmcounts; i++)
+        if (m->mcounts[i].cls == cls && m->mcounts[i].reason == reason &&
+            strcmp(m->mcounts[i].qual, qual) == 0)
+            return (int)i;
+    if (m->nmcounts == MACHINE_MCOUNTS)
+        return -1;
+    m->mcounts[m->nmcounts] = (struct mcount){.cls = cls, .reason = reason, .qual = qual};
+    return (int)m->nmcounts++;
 }
 
 int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8_t **host)

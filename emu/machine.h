@@ -39,6 +39,7 @@
 struct mode_ops;
 
 #define L1_ENTRIES 1024
+#define MACHINE_MCOUNTS 64       /* distinct events the mode's own code may count per block */
 #define L1_INDEX(addr, size) ((((addr) >> 1) ^ (size)) & (L1_ENTRIES - 1))
 
 /* How a run ended. The process exit status of `vmlab run` follows from it. */
@@ -145,6 +146,13 @@ struct machine {
     uint32_t epoch;              /* bumped when user address spaces may have changed */
     uint64_t priv[IC_COUNT];     /* privileged/sensitive instructions executed (hot counters) */
     uint64_t priv_folded[IC_COUNT];
+    struct mcount {              /* events the mode's own code counts per block (mode counted()) */
+        enum ev_class cls;
+        int64_t reason;
+        const char *qual;
+        uint64_t n, folded;
+    } mcounts[MACHINE_MCOUNTS];
+    unsigned nmcounts;
     struct addrset sites;        /* instruction addresses carrying a site hook */
     int io_idx;                  /* index in `cur` of the I/O instruction being executed, -1 */
     uint32_t io_eip;
@@ -230,5 +238,9 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
 /* Fold the hot-path counters (instructions per CPL, privileged instructions) into the event store
  * for the current phase; called at phase changes and at the end of the run. */
 void machine_fold_counters(struct machine *m);
+
+/* The index in m->mcounts of the counter for (cls, reason, qual), made if new; -1 if all
+ * MACHINE_MCOUNTS are taken. */
+int machine_mcount(struct machine *m, enum ev_class cls, int64_t reason, const char *qual);
 
 #endif

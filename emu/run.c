@@ -59,8 +59,13 @@ static inline void account(struct machine *m, const struct block *b)
     m->time += b->n;
     m->insn_cpl[b->cpl] += b->n;
     m->cur = b;
-    for (unsigned i = 0; i < b->nsites; i++)
-        m->priv[b->sites[i].cls]++;
+    for (unsigned i = 0; i < b->nsites; i++) {
+        const struct site *s = &b->sites[i];
+        if (s->mc)
+            m->mcounts[s->mc - 1].n++;
+        else
+            m->priv[s->cls]++;
+    }
 }
 
 /* The block b was counted whole but stopped before instruction `idx`: take the rest back. */
@@ -70,9 +75,15 @@ static void uncount_from(struct machine *m, const struct block *b, unsigned idx)
         return;
     m->time -= b->n - idx;
     m->insn_cpl[b->cpl] -= b->n - idx;
-    for (unsigned i = 0; i < b->nsites; i++)
-        if (b->sites[i].idx >= idx)
-            m->priv[b->sites[i].cls]--;
+    for (unsigned i = 0; i < b->nsites; i++) {
+        const struct site *s = &b->sites[i];
+        if (s->idx < idx)
+            continue;
+        if (s->mc)
+            m->mcounts[s->mc - 1].n--;
+        else
+            m->priv[s->cls]--;
+    }
 }
 
 static uint64_t due_time(const struct machine *m)

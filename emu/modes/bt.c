@@ -28,7 +28,7 @@
  * unit there rather than translating the rest of it again: code is translated once.
  *
  * Indirect branches (ret, jmp/call through a register or memory) look their target up in the
- * table without leaving the TC; a hit is counted by a code hook on the lookup's hit path.
+ * table without leaving the TC; a hit is counted where its hit path starts (see Counted).
  *
  * Leaving the TC: exit stubs, callouts and lookup misses are `int $BT_CALLOUT_VECTOR`, which
  * reaches the exception op as a software interrupt at a TC address. By the map entry there:
@@ -72,8 +72,11 @@
  * retranslations (reason 1, `adaptive` or `ident`, count2 = copies rewritten), chain patches
  * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
  * count2 per translated instruction, callout by mnemonic (an ADAPTED store: class IC_NONE),
- * incache by mnemonic (a code hook on the first TC byte of each in-cache sequence), iblookup
- * (hit: a code hook on the hit path; miss: the callout; by ret/jmp/call), and the shared
+ * incache by mnemonic and iblookup hits by ret/jmp/call at the places the translator names
+ * (struct bt_count: where a sequence succeeded, a lookup's hit path), which the machine counts
+ * with the blocks that hold them, as it counts instructions (mode op counted: no code hooks,
+ * whose dispatch in Unicorn scans every hook; no per-event rows), iblookup misses at the
+ * callout, and the shared
  * monitor's shadow events (with `code_write` and
  * `code_same`). The emulation records no exits: a callout is bt's exit. A full TC is flushed too
  * (reason 3, frame 0).
@@ -112,8 +115,6 @@ struct tunit {
     struct bt_unit u;
     uint8_t *host;                           /* its bytes in the TC page */
     bool tramp;                              /* a trampoline for one instruction */
-    unsigned nhooks;
-    uc_hook hooks[BT_UNIT_INSNS];            /* code hooks on its counted places (bt_count) */
     struct tunit *hnext;
     unsigned nentries;
     struct entry {                           /* a guest instruction boundary inside the unit */
@@ -255,8 +256,6 @@ static void tc_flush(struct machine *m, uint32_t frame)
     struct bt *t = bt_of(m);
     ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", 0, frame, 0);
     for (unsigned i = 0; i < t->nunits; i++) {
-        for (unsigned k = 0; k < t->units[i]->nhooks; k++)
-            uc_hook_del(m->uc, t->units[i]->hooks[k]);
         free(t->units[i]);
     }
     t->nunits = 0;
@@ -409,24 +408,22 @@ static int adapted_write(struct machine *m, uint32_t eip)
     return 0;
 }
 
-/* A counted place of a unit (struct bt_count) is running: an in-cache emulation done, or an
- * in-cache lookup's hit. */
-static void count_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+/* Mode op counted: a unit's counted place (struct bt_count) is an in-cache emulation done or an
+ * in-cache lookup's hit; the machine counts it with the blocks that hold it. */
+static int bt_counted(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *reason,
+                      const char **qual)
 {
-    struct machine *m = opaque;
-    struct tunit *tu;
-    const struct bt_map *e = map_at(bt_of(m), (uint32_t)addr, &tu);
-    for (unsigned i = 0; e && i < tu->u.ncounts; i++) {
+    struct tunit *tu = unit_at(bt_of(m), addr);
+    for (unsigned i = 0; tu && i < tu->u.ncounts; i++) {
         const struct bt_count *c = &tu->u.counts[i];
         if (tu->u.tc_addr + c->tc_off != addr)
             continue;
-        if (c->lookup)
-            ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, 0, bt_ib_name[c->cls], 0,
-                      e->guest_eip, 0);
-        else
-            ev_record(&m->ev, machine_now(m), EV_INCACHE, c->cls, insn_class_name[c->cls], 0,
-                      e->guest_eip, 0);
+        *cls = c->lookup ? EV_IBLOOKUP : EV_INCACHE;
+        *reason = c->lookup ? 0 : c->cls;
+        *qual = c->lookup ? bt_ib_name[c->cls] : insn_class_name[c->cls];
+        return 1;
     }
+    return 0;
 }
 
 /* Map entry e begins a guest instruction at which the TC may be entered or interrupted: nothing
@@ -480,13 +477,6 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     if (!tu->tramp)
         ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
     adapt_new_unit(m, tu);
-    for (unsigned i = 0; i < tu->u.ncounts; i++) {
-        uint32_t a = tu->u.tc_addr + tu->u.counts[i].tc_off;
-        if (uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, (void *)count_hook, m, a,
-                        a) != UC_ERR_OK)
-            return -1;
-        tu->nhooks++;
-    }
     return 0;
 }
 
@@ -965,4 +955,5 @@ const struct mode_ops mode_bt = {
     .real_seg = classic_real_seg,
     .redirect = bt_redirect,
     .read_code = bt_read_code,
+    .counted = bt_counted,
 };

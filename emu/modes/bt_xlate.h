@@ -177,7 +177,7 @@ struct bt_map {
     uint8_t saved_reg;            /* 1 + GPR number the sequence holds in vcpu.scratch, or 0 */
 };
 
-/* A place in the unit whose executions the monitor counts (with a code hook): where an in-cache
+/* A place in the unit whose executions the monitor counts (with its block): where an in-cache
  * emulation of instruction class `cls` has succeeded, or the hit path of an in-cache lookup
  * (`cls` the enum bt_ib). */
 struct bt_count {

@@ -32,6 +32,11 @@
  *   read_code()  fill buf with the len code bytes at linear `lin` if they are the mode's own (bt:
  *                its translation cache, which the guest's page tables do not map); 0, or -1 for
  *                the guest's memory.
+ *   counted()    whether executing the mode's own code at `addr` counts an event (bt: an in-cache
+ *                emulation done, a lookup hit): 1 with its class, reason and qualifier (a string
+ *                that lives as long as the run), else 0. Asked once per decoded block; the
+ *                machine then counts it with the block, like a privileged instruction: an event
+ *                count, no per-event row.
  *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
  *                Return SITE_RUN to let the CPU execute it, SITE_SKIP after emulating it (the
  *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
@@ -66,6 +71,8 @@ struct mode_ops {
     bool (*site_wanted)(struct machine *m, const struct site *s);
     uint32_t (*redirect)(struct machine *m, uint32_t addr);
     int (*read_code)(struct machine *m, uint32_t lin, void *buf, uint32_t len);
+    int (*counted)(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *reason,
+                   const char **qual);
     enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
                              uint32_t eip);
 };
