@@ -1,0 +1,107 @@
+/*
+ * bench_modes.c — the same guest kernel workloads in every mode, side by side: host wall time of
+ * each mode relative to native.
+ *
+ * For each workload below, each mode runs `vmlab run` on the build tree's kernel, the modes
+ * interleaved (native, trap, trap-classic, bt, pv, native, ...) RUNS times; the median wall time
+ * of the whole process (start-up included, a few milliseconds) and its ratio to native's median
+ * are printed, then the geometric mean of the ratios per mode. The counts the runs record are
+ * the modes' business; this measures only how long a user waits for them.
+ *
+ * usage: bench_modes [vmlab [kernel.elf]]   (default: the build tree's)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RUNS 3
+
+static const char *const modes[] = {"native", "trap", "trap-classic", "bt", "pv"};
+#define NMODES (sizeof modes / sizeof modes[0])
+
+static const struct {
+    const char *workload;
+    int n;
+} loads[] = {
+    {"syscall", 20000}, {"callret", 200000}, {"ctxsw", 5000}, {"forkwait", 2000},
+    {"pgfault", 2000},  {"mmap", 2000},      {"compute", 200},
+};
+#define NLOADS (sizeof loads / sizeof loads[0])
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* One `vmlab run`: its wall time in seconds, or -1 if it did not exit with the guest's success
+ * status (33). */
+static double run(const char *vmlab, const char *kernel, const char *mode, const char *cmdline)
+{
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execl(vmlab, vmlab, "run", "--quiet", "--mode", mode, "--guest", kernel, "--cmdline",
+              cmdline, "--console", "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 33)
+        return -1;
+    return now() - t0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *vmlab = argc > 1 ? argv[1] : VMLAB_BUILD_DIR "/vmlab";
+    const char *kernel = argc > 2 ? argv[2] : VMLAB_BUILD_DIR "/guests/kernel.elf";
+    double logsum[NMODES] = {0};
+    printf("bench_modes: wall time per run (median of %d, interleaved), relative to native\n\n",
+           RUNS);
+    printf("%-10s %8s", "workload", "n");
+    for (unsigned k = 0; k < NMODES; k++)
+        printf(" %15s", modes[k]);
+    printf("\n");
+    for (unsigned w = 0; w < NLOADS; w++) {
+        char cmdline[96];
+        snprintf(cmdline, sizeof cmdline, "workload=%s n=%d", loads[w].workload, loads[w].n);
+        double t[NMODES][RUNS], med[NMODES];
+        for (int r = 0; r < RUNS; r++)
+            for (unsigned k = 0; k < NMODES; k++)
+                if ((t[k][r] = run(vmlab, kernel, modes[k], cmdline)) < 0) {
+                    fprintf(stderr, "bench_modes: %s under %s failed (%s)\n", cmdline, modes[k],
+                            vmlab);
+                    return 1;
+                }
+        printf("%-10s %8d", loads[w].workload, loads[w].n);
+        for (unsigned k = 0; k < NMODES; k++) {
+            qsort(t[k], RUNS, sizeof t[k][0], cmp_double);
+            med[k] = t[k][RUNS / 2];
+        }
+        for (unsigned k = 0; k < NMODES; k++) {
+            printf("  %6.3fs %5.2fx", med[k], med[k] / med[0]);
+            logsum[k] += log(med[k] / med[0]);
+        }
+        printf("\n");
+    }
+    printf("%-19s", "geometric mean");
+    for (unsigned k = 0; k < NMODES; k++)
+        printf(" %14.2fx", exp(logsum[k] / NLOADS));
+    printf("\n");
+    return 0;
+}
