@@ -1,24 +1,25 @@
 #!/usr/bin/env bash
-# trap_attacks.sh — a guest kernel that attacks the trap monitor is refused or stopped with a
-# clear message, the monitor never crashes, and every refusal is counted.
+# trap_attacks.sh — a guest kernel that attacks the monitor of trap, trap-classic or bt is refused
+# or stopped with a clear message, the monitor never crashes, and every refusal is counted.
 #
 #   tests/integration/trap_attacks.sh BUILD_DIR
 #
 # The attack guests (tests/guests/attack_*.S, whose headers say what each does) and triplefault
-# run with --ram 64 --db, under trap and natively. Per run: vmlab's status, its stderr (never
+# run with --ram 64 --db, under each monitor (trap, trap-classic, bt: the same expectations, as
+# they share the shadow MMU and the window) and natively. Per run: vmlab's status, its stderr (never
 # a crash: status < 128, no more lines than listed, the listed text), the console (trap:
 # tests/guests/NAME.expected; native: the text listed) and the `refusal` rows of the database
 # (all phases; the refusals not listed must be 0):
 #
-#   guest              mode    status  stderr lines: text               refusals
-#   attack_map_beyond  trap    33      1: guest exit 0x10               frame_outside_ram 1
-#                      native  4       1: outside its 64 MiB of RAM     -
-#   attack_window      trap    33      2: monitor's window at 0xffc00010  monitor_window 1
-#                      native  35      1: failure code 0x11             -
-#   attack_bad_cr3     trap    4       1: CR3 (also in run.message)     bad_cr3 1
-#                      native  4       1: error                         -
-#   triplefault        trap    4       1: triple fault                  -
-#                      native  4       1: triple fault                  -
+#   guest              mode     status  stderr lines: text               refusals
+#   attack_map_beyond  monitor  33      1: guest exit 0x10               frame_outside_ram 1
+#                      native   4       1: outside its 64 MiB of RAM     -
+#   attack_window      monitor  33      2: monitor's window at 0xffc00010  monitor_window 1
+#                      native   35      1: failure code 0x11             -
+#   attack_bad_cr3     monitor  4       1: CR3 (also in run.message)     bad_cr3 1
+#                      native   4       1: error                         -
+#   triplefault        monitor  4       1: triple fault                  -
+#                      native   4       1: triple fault                  -
 #
 # Native has no monitor and no refusals: there a beyond-RAM read is a vmlab error, a write to
 # 0xffc00000 is an ordinary write, and a walk of a page directory outside RAM faults until the
@@ -70,18 +71,20 @@ attack() {
   echo "trap_attacks: $tag: status $status, ${refused:-no refusal}: $(tail -n 1 "$out.err")"
 }
 
-attack attack_map_beyond trap 33 1 "guest exit 0x10" =expected frame_outside_ram
+for mode in trap trap-classic bt; do
+  attack attack_map_beyond "$mode" 33 1 "guest exit 0x10" =expected frame_outside_ram
+  attack attack_window "$mode" 33 2 "monitor's window at 0xffc00010" =expected monitor_window
+  attack attack_bad_cr3 "$mode" 4 1 "CR3" =expected bad_cr3
+  message=$(sqlite3 "$tmp/attack_bad_cr3.$mode.db" "SELECT status || ': ' || message FROM run")
+  case $message in
+    failed:*CR3*) ;;
+    *) fail "attack_bad_cr3 under $mode: run row says \"$message\", want failed and CR3" ;;
+  esac
+  attack triplefault "$mode" 4 1 "triple fault" "triplefault: empty idt, int3"
+done
 attack attack_map_beyond native 4 1 "outside its 64 MiB of RAM" \
   "pte of 0x40000000 -> frame 0x7f000000"
-attack attack_window trap 33 2 "monitor's window at 0xffc00010" =expected monitor_window
 attack attack_window native 35 1 "failure code 0x11" "write completed without a fault"
-attack attack_bad_cr3 trap 4 1 "CR3" =expected bad_cr3
-message=$(sqlite3 "$tmp/attack_bad_cr3.trap.db" "SELECT status || ': ' || message FROM run")
-case $message in
-  failed:*CR3*) ;;
-  *) fail "attack_bad_cr3 under trap: run row says \"$message\", want failed and CR3" ;;
-esac
 attack attack_bad_cr3 native 4 1 "error" =expected
-attack triplefault trap 4 1 "triple fault" "triplefault: empty idt, int3"
 attack triplefault native 4 1 "triple fault" "triplefault: empty idt, int3"
 echo "trap_attacks: ok"
