@@ -353,7 +353,8 @@ static int sreg_index(x86_reg r)
 static int seq_seg_load(struct xl *x, const struct gi *g, int s)
 {
     bool pop = g->cls == IC_POP_SEG;
-    if (!x->env->selmap || s < 0 || s == 1 || s == 2 || g->x->prefix[0] || has_prefix(g, ADDRSIZE) ||
+    if (!x->env->selmap || s < 0 || s == 1 || s == 2 || g->x->prefix[0] ||
+        has_prefix(g, ADDRSIZE) ||
         (pop && has_prefix(g, OPSIZE)) ||
         (!pop && (!has_modrm(g) || (reg_form(g) ? (modrm(g) & 7) == 4 : !plain_mem(g)))))
         return -ENOTSUP;
