@@ -10,10 +10,13 @@
  * at the next guest instruction, so the rest is dead): the monitor emulates the store
  * (emul_write) and applies it to the shadows (shadow_wrote), with no fault. After BT_ADAPT_IDLE
  * such callouts in a row that wrote no traced page table, the copies get their guest bytes back
- * (hysteresis). A store the callout cannot emulate runs in a trampoline, faulting as before.
+ * (hysteresis). Each return to IDENT doubles the faults that make it a callout again (up to
+ * BT_ADAPT_FAULTS << BT_ADAPT_BACKOFF), so a store that alternates between page tables and data
+ * settles instead of being retranslated back and forth at a fixed rate. A store the callout
+ * cannot emulate runs in a trampoline, faulting as before.
  *
- *   IDENT   --BT_ADAPT_FAULTS traced-write faults-->  ADAPTED
- *   ADAPTED --BT_ADAPT_IDLE untraced callouts------>  IDENT
+ *   IDENT   --(BT_ADAPT_FAULTS << backoff) traced-write faults-->  ADAPTED
+ *   ADAPTED --BT_ADAPT_IDLE untraced callouts------------------->  IDENT, backoff + 1
  *
  * The rest of bt reaches this file at three points: a traced-write fault of an IDENT copy
  * (bt_adapt_fault, from the TC's page-fault path), the callout of an ADAPTED copy
@@ -84,6 +87,8 @@ static void adapt_switch(struct machine *m, struct adapt *a, bool to_callout)
         t->nadapted++;
     } else {
         t->nadapted--;
+        if (a->backoff < BT_ADAPT_BACKOFF)
+            a->backoff++;
     }
     a->callout = to_callout;
     a->faults = a->idle = 0;
@@ -95,7 +100,7 @@ static void adapt_switch(struct machine *m, struct adapt *a, bool to_callout)
 void bt_adapt_fault(struct machine *m, uint32_t eip)
 {
     struct adapt *a = adapt_slot(bt_of(m), eip, true);
-    if (a && !a->callout && ++a->faults >= BT_ADAPT_FAULTS)
+    if (a && !a->callout && ++a->faults >= (uint32_t)BT_ADAPT_FAULTS << a->backoff)
         adapt_switch(m, a, true);
 }
 

@@ -36,6 +36,7 @@
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
 #define BT_ADAPT_SLOTS 256                   /* guest EIPs adaptive BT watches (power of 2) */
 #define BT_ADAPT_FAULTS 4                    /* traced-write faults that make an IDENT a callout */
+#define BT_ADAPT_BACKOFF 4                   /* at most 4 << 4 = 64 faults to switch again */
 #define BT_ADAPT_IDLE 16                     /* callouts in a row writing no page table that make
                                                 it IDENT again */
 
@@ -57,6 +58,9 @@ struct adapt {
     uint32_t faults;                         /* traced-write faults since it was last IDENT */
     uint32_t idle;                           /* callouts in a row that wrote no page table */
     bool callout;                            /* its copies are ADAPTED callouts */
+    uint8_t backoff;                         /* times it went back to IDENT (at most
+                                                BT_ADAPT_BACKOFF): each doubles the faults
+                                                that make it a callout again */
     uint8_t orig[2];                         /* the guest bytes the callout covers */
 };
 

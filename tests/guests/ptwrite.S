@@ -1,9 +1,11 @@
 /* ptwrite — one store instruction writes a page-table entry round after round, then keeps
- * writing the same frame after it stopped being a page table. Natively nothing is special: each
- * round reads back what the new entry maps, then what was stored. A monitor that traces page
- * tables sees the first rounds as faulting writes to a traced table; a binary translator (vmlab's
- * `bt`) may then make that store a callout and, once the frame is plain data, the store itself
- * again (adaptive BT). tests/integration/bt_adaptive.sh checks those counts.
+ * writing the same frame after it stopped being a page table, then writes it as a page table
+ * again. Natively nothing is special: each round reads back what the new entry maps, or what was
+ * stored. A monitor that traces page tables sees the page-table rounds as faulting writes to a
+ * traced table; a binary translator (vmlab's `bt`) may then make that store a callout, once the
+ * frame is plain data the store itself again, and a callout once more when the frame is a table
+ * again (adaptive BT, with hysteresis and backoff). tests/integration/bt_adaptive.sh checks those
+ * counts.
  *
  * Paging: pt0 identity-maps 0..4 MiB; pt1, the table `store` writes, maps 4 MiB on. Round i
  * points 0x400000 at frame_a (i even) or frame_b (i odd) and reads a word through it.
@@ -53,6 +55,22 @@ main:
 	decl %esi
 	jnz 4b
 	check %edi, $(DATA_ROUNDS * (DATA_ROUNDS + 1) / 2), "20 rounds of plain data"
+	movl $pt1 + 3, pd + 4                    /* a page table again */
+	movl %cr3, %eax
+	movl %eax, %cr3
+	xorl %edi, %edi
+	movl $ROUNDS, %esi
+5:	movl $frame_a + 3, %eax
+	testl $1, %esi
+	jz 6f
+	movl $frame_b + 3, %eax
+6:	movl $pt1, %edx
+	call store
+	invlpg 0x400000
+	addl 0x400000, %edi
+	decl %esi
+	jnz 5b
+	check %edi, $(ROUNDS / 2 * 0x33333333), "40 rounds through the table attached again"
 	ret
 
 store:

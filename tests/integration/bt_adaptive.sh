@@ -12,8 +12,9 @@
 #                one adaptive retranslation (translate reason 1 'adaptive'), fewer than n+10
 #                #PF exits (2n without adaptation: the write and the read after INVLPG)
 # tests/guests/ptwrite (one store writes a PTE 40 times, then the same frame 20 times after it
-#   stopped being a page table): PASS under bt, retranslated to a callout ('adaptive') and later
-#   back ('ident'), in that order.
+#   stopped being a page table, then 40 times as a page table again): PASS under bt, retranslated
+#   to a callout ('adaptive'), back ('ident') and to a callout again, in that order; the second
+#   time only after at least 8 traced writes (backoff: twice the first threshold of 4).
 # Translated once: callret, ptemod, syscall, mmap, ctxsw, execproc and pgfault, each booted once
 #   with `repeat=1` and once with `repeat=2` (init runs the workload twice), build the same number
 #   of translation units (translate reason 0) of the same number of guest instructions: the second
@@ -95,7 +96,16 @@ back=$(at "$db" min "c.name = 'translate' AND e.reason = 1 AND e.qualifier = 'id
 [ -n "$to" ] || fail "ptwrite: the store never became a callout"
 [ -n "$back" ] || fail "ptwrite: the store never became itself again"
 [ "$to" -lt "$back" ] || fail "ptwrite: back to ident (at $back) before the callout (at $to)"
-echo "bt_adaptive: ptwrite: callout at instruction $to, itself again at $back"
+again=$(at "$db" min "c.name = 'translate' AND e.reason = 1 AND e.qualifier = 'adaptive'
+                      AND e.icount > $back")
+[ -n "$again" ] || fail "ptwrite: the store never became a callout again"
+between=$(sqlite3 "$db" "SELECT count(*) FROM event e JOIN event_class c ON c.id = e.class
+                         WHERE c.name = 'shadow' AND e.qualifier = 'traced_write'
+                         AND e.icount > $back AND e.icount < $again")
+[ "$between" -ge 8 ] ||
+  fail "ptwrite: a callout again after $between traced writes, want at least 8 (backoff)"
+echo "bt_adaptive: ptwrite: callout at instruction $to, itself again at $back, a callout" \
+     "again at $again after $between traced writes"
 
 units() {
   sqlite3 "$1" "SELECT sum(e.count) || ' units of ' || sum(e.count2) || ' instructions'
