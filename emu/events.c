@@ -198,6 +198,13 @@ void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64
         s->sink(s->sink_opaque, now, s->phase, cls, reason, e->qual, eip, cpl, detail);
 }
 
+void ev_trace_row(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
+                  const char *qual, uint32_t eip, int cpl)
+{
+    if (s->sink)
+        s->sink(s->sink_opaque, now, s->phase, cls, reason, qual, eip, cpl, NULL);
+}
+
 void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,
                    int outcome)
 {

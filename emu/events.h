@@ -99,6 +99,11 @@ void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64
                       const char *qual, uint64_t count2, uint32_t eip, int cpl,
                       const char *detail);
 
+/* Full traces only: the row of one execution of an event counted elsewhere (a mode's in-cache
+ * emulation, counted with its block: mode op counted); nothing is added to the counters. */
+void ev_trace_row(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
+                  const char *qual, uint32_t eip, int cpl);
+
 /* The funnel for a page-table validation (class validation, reason = level, qualifier "ok" or
  * "refused", count2 = entries checked) and its row in the validation table. */
 void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,

@@ -60,9 +60,9 @@
  * incache by mnemonic and iblookup hits by ret/jmp/call at the places the translator names
  * (struct bt_count: where a sequence succeeded, a lookup's hit path), which the machine counts
  * with the blocks that hold them, as it counts instructions (mode op counted: no code hooks,
- * whose dispatch in Unicorn scans every hook; no per-event rows), iblookup misses at the
- * callout, trampolines (translate reason 4), and the shared monitor's shadow events (with
- * `code_write` and `code_same`). The emulation records no exits: a callout is bt's exit. A full
+ * whose dispatch in Unicorn scans every hook; with --trace full, hooks add a row per execution),
+ * iblookup misses at the callout, trampolines (translate reason 4), and the shared monitor's
+ * shadow events (with `code_write` and `code_same`). The emulation records no exits: a callout is bt's exit. A full
  * TC is flushed too (reason 3, frame 0).
  */
 #include <stdio.h>

@@ -45,6 +45,8 @@ struct tunit {
     uint8_t *host;                           /* its bytes in the TC page */
     bool tramp;                              /* a trampoline for one instruction */
     struct tunit *hnext;
+    unsigned nhooks;                         /* full traces: code hooks on its counted places */
+    uc_hook hooks[BT_UNIT_INSNS];
     unsigned nentries;
     struct entry {                           /* a guest instruction boundary inside the unit */
         uint32_t guest_eip, tc_addr;

@@ -98,6 +98,8 @@ static void tc_flush(struct machine *m, uint32_t frame)
     struct bt *t = bt_of(m);
     ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", 0, frame, 0);
     for (unsigned i = 0; i < t->nunits; i++) {
+        for (unsigned k = 0; k < t->units[i]->nhooks; k++)
+            uc_hook_del(m->uc, t->units[i]->hooks[k]);
         free(t->units[i]);
     }
     t->nunits = 0;
@@ -142,12 +144,10 @@ static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **
     return 0;
 }
 
-/* Mode op counted: a unit's counted place (struct bt_count) is an in-cache emulation done or an
- * in-cache lookup's hit; the machine counts it with the blocks that hold it. */
-int bt_counted(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *reason,
-               const char **qual)
+/* The counted place of unit tu at TC address addr: what it counts. 0, or -1 if none is there. */
+static int counted_at(const struct tunit *tu, uint32_t addr, enum ev_class *cls, int64_t *reason,
+                      const char **qual)
 {
-    struct tunit *tu = unit_at(bt_of(m), addr);
     for (unsigned i = 0; tu && i < tu->u.ncounts; i++) {
         const struct bt_count *c = &tu->u.counts[i];
         if (tu->u.tc_addr + c->tc_off != addr)
@@ -155,9 +155,32 @@ int bt_counted(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *re
         *cls = c->lookup ? EV_IBLOOKUP : EV_INCACHE;
         *reason = c->lookup ? 0 : c->cls;
         *qual = c->lookup ? bt_ib_name[c->cls] : insn_class_name[c->cls];
-        return 1;
+        return 0;
     }
-    return 0;
+    return -1;
+}
+
+/* Mode op counted: a unit's counted place (struct bt_count) is an in-cache emulation done or an
+ * in-cache lookup's hit; the machine counts it with the blocks that hold it. In full traces a
+ * code hook on each place also writes a row per execution (slower: Unicorn scans all code hooks
+ * at each hooked instruction); the counts stay the blocks'. */
+int bt_counted(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *reason,
+               const char **qual)
+{
+    return counted_at(unit_at(bt_of(m), addr), addr, cls, reason, qual) == 0;
+}
+
+/* Full traces: a counted place is running; its event row. */
+static void count_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
+{
+    struct machine *m = opaque;
+    struct tunit *tu;
+    const struct bt_map *e = bt_map_at(bt_of(m), (uint32_t)addr, &tu);
+    enum ev_class cls;
+    int64_t reason;
+    const char *qual;
+    if (e && counted_at(tu, (uint32_t)addr, &cls, &reason, &qual) == 0)
+        ev_trace_row(&m->ev, machine_now(m), cls, reason, qual, e->guest_eip, 1);
 }
 
 /* Map entry e begins a guest instruction at which the TC may be entered or interrupted: nothing
@@ -211,6 +234,13 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     if (!tu->tramp)
         bt_ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
     bt_adapt_new_unit(m, tu);
+    for (unsigned i = 0; m->ev.sink && i < tu->u.ncounts; i++) {
+        uint32_t a = tu->u.tc_addr + tu->u.counts[i].tc_off;
+        if (uc_hook_add(m->uc, &tu->hooks[tu->nhooks], UC_HOOK_CODE, (void *)count_hook, m, a,
+                        a) != UC_ERR_OK)
+            return -1;
+        tu->nhooks++;
+    }
     return 0;
 }
 

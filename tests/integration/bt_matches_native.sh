@@ -20,7 +20,9 @@
 #   callret  call/ret pairs stay in the cache: >= n return lookups (iblookup 'ret'), at most 5
 #            of all lookups miss (each target's first use), 0 callouts
 #   all   no `exit` other than page faults: a callout is bt's exit
-#   forkwait  two runs (n=100) count the same: identical event_count rows
+#   forkwait  two runs (n=100) count the same: identical event_count rows; a third with
+#            --trace full too, and it has a row per in-cache execution (those are counted with
+#            their blocks; a row per attempt, so an emulation retried after a fault may have two)
 # Translation table: as many rows and guest instructions as the translate counters (units and
 #   trampolines); every row read at least a byte per instruction and wrote TC bytes.
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
@@ -98,7 +100,13 @@ run bt fw2 "workload=forkwait n=100" & e=$!
 run bt in "workload=in n=$N" & c=$!
 run bt callret "workload=callret n=$N" & d=$!
 run bt sys "workload=syscall n=$N" & f=$!
+timeout 120 "$vmlab" run --mode bt --guest "$kernel" --cmdline "workload=forkwait n=100" \
+  --trace full --db "$tmp/fwfull.bt.db" --console /dev/null --quiet --timeout 60 </dev/null \
+  >/dev/null 2>&1 & g=$!
 wait $a $b $c $d $e $f
+st=0
+wait $g || st=$?
+expect "forkwait under bt with --trace full: status" "$st" 33
 for t in cli fw1 fw2 in callret sys; do
   expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
 done
@@ -131,6 +139,14 @@ q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
    JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
 [ "$(sqlite3 "$tmp/fw1.bt.db" "$q")" = "$(sqlite3 "$tmp/fw2.bt.db" "$q")" ] ||
   fail "forkwait under bt: two runs count differently"
+[ "$(sqlite3 "$tmp/fw1.bt.db" "$q")" = "$(sqlite3 "$tmp/fwfull.bt.db" "$q")" ] ||
+  fail "forkwait under bt: --trace full counts differently from --trace counts"
+rows=$(sqlite3 "$tmp/fwfull.bt.db" "SELECT count(*) FROM event e JOIN event_class c
+                                     ON c.id = e.class WHERE c.name = 'incache'")
+cnt=$(sqlite3 "$tmp/fwfull.bt.db" "SELECT sum(e.count) FROM event_count e JOIN event_class c
+                                    ON c.id = e.class WHERE c.name = 'incache'")
+[ "$rows" -ge "$cnt" ] && [ "$rows" -le $((cnt + cnt / 100)) ] ||
+  fail "forkwait --trace full: $rows in-cache rows for $cnt counted, want one per execution"
 # The translation table (bytes in and out) agrees with the counters: one row per unit or
 # trampoline, the same guest instructions; every unit read guest bytes and wrote TC bytes.
 db=$tmp/callret.bt.db
