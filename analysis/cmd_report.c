@@ -15,6 +15,8 @@
  *   nanobench     modeled cycles per operation, per workload and mode (log scale)
  *   generations   geometric-mean overhead per mode under every CPU-generation model (lines)
  *   pv            hypercalls, batch elements, validations, entries validated per operation (pv)
+ *   bt            callouts, in-cache emulations, lookup hits and misses, instructions translated
+ *                 per operation (bt; log scale, zeros left out)
  *
  * All models in the models directory are loaded first, so the generations chart has every CPU.
  */
@@ -218,6 +220,15 @@ static const struct chart charts[] = {
       " UNION ALL SELECT workload, 'batch elements', batch_elements_per_op FROM pv_per_op"
       " UNION ALL SELECT workload, 'validations', validations_per_op FROM pv_per_op"
       " UNION ALL SELECT workload, 'entries validated', entries_per_op FROM pv_per_op" },
+    { "bt", "Binary translation: what leaves the translation cache and what stays, per operation",
+      "per operation (log scale)", "workload", "no bt runs", CLUSTERED, 1, 0,
+      "SELECT workload, k, v FROM ("
+      " SELECT run_id, workload, 1 AS o, 'callouts' AS k, callouts_per_op AS v FROM bt_per_op"
+      " UNION ALL SELECT run_id, workload, 2, 'in-cache emulations', incache_per_op FROM bt_per_op"
+      " UNION ALL SELECT run_id, workload, 3, 'lookup hits', lookup_hits_per_op FROM bt_per_op"
+      " UNION ALL SELECT run_id, workload, 4, 'lookup misses', lookup_misses_per_op FROM bt_per_op"
+      " UNION ALL SELECT run_id, workload, 5, 'instructions translated', insns_translated_per_op"
+      " FROM bt_per_op) WHERE v > 0 ORDER BY run_id, o" },
 };
 
 static int write_script(const struct chart *c, const struct pivot *p, const char *dir,

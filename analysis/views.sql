@@ -23,6 +23,8 @@
 --   op_cost             latest runs: cycles per operation and relative to native, per model
 --   monitor_per_op      latest runs: monitor entries (exits, hypercalls, callouts) per operation
 --   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
+--   bt_per_op           latest bt runs: callouts, in-cache emulations, lookup hits and misses,
+--                       guest instructions translated, per operation
 --   generation_overhead per model (ordered by year) and mode: geometric mean of relative-to-native
 --   bucket_named        the time series with class names
 --   translation_summary per run and phase (bt): units, trampolines, guest instructions and bytes
@@ -154,6 +156,25 @@ FROM latest_run l
 JOIN run r ON r.id = l.run_id
 LEFT JOIN event_count_named n ON n.run_id = r.id AND n.phase = 1
 WHERE r.mode = 'pv'
+GROUP BY r.id;
+
+CREATE VIEW bt_per_op AS
+SELECT r.id AS run_id, r.workload, r.n,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'callout' THEN n.count END), 0)
+           / nullif(r.n, 0) AS callouts_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'incache' THEN n.count END), 0)
+           / nullif(r.n, 0) AS incache_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'iblookup' AND n.reason = 0 THEN n.count END), 0)
+           / nullif(r.n, 0) AS lookup_hits_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'iblookup' AND n.reason = 1 THEN n.count END), 0)
+           / nullif(r.n, 0) AS lookup_misses_per_op,
+       1.0 * coalesce(sum(CASE WHEN n.class_name = 'translate' AND n.reason IN (0, 4)
+                               THEN n.count2 END), 0)
+           / nullif(r.n, 0) AS insns_translated_per_op
+FROM latest_run l
+JOIN run r ON r.id = l.run_id
+LEFT JOIN event_count_named n ON n.run_id = r.id AND n.phase = 1
+WHERE r.mode = 'bt'
 GROUP BY r.id;
 
 CREATE VIEW generation_overhead AS

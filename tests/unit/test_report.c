@@ -5,6 +5,8 @@
  * Fixture (workload syscall, n = 100, measured phase 2000 instructions per run):
  *   native: softint x100;   trap: softint x100, exit(CR_ACCESS) x50, exit(IO_INSTRUCTION) x10;
  *   pv: softint x100, hypercall(mmu_update) x20 (60 batch elements), validation x4 (4096 entries)
+ *   bt: softint x100, callout(iretd) x100, incache(cli) x200, iblookup hit ret x300, miss ret x2,
+ *       translate x5 units (40 instructions): none priced by either model, so bt costs native's
  * Model "old" (2000): insn 1, softint 242, exit 1000 (IO_INSTRUCTION 3000), hypercall 300,
  *   validation 200 + 20/entry.  Model "new" (2010): insn 1, softint 242, exit 100.
  *   old: native 262/op, trap (26200 + 50000 + 30000)/100 = 1062, pv (26200 + 6000 + 800 + 81920)/100 = 1149.2
@@ -20,6 +22,7 @@
 
 #include "emu/commands.h"
 #include "emu/events.h"
+#include "emu/insn_class.h"
 #include "traces/tdb.h"
 
 static char dir[64], dbpath[128], out[128];
@@ -72,9 +75,16 @@ static void fixture(void)
     struct tdb_count pv[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
                               { 1, EV_HYPERCALL, 1, "", 20, 60 },
                               { 1, EV_VALIDATION, 1, "ok", 4, 4096 } };
+    struct tdb_count bt[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
+                              { 1, EV_CALLOUT, IC_IRET, "iretd", 100, 0 },
+                              { 1, EV_INCACHE, IC_CLI, "cli", 200, 0 },
+                              { 1, EV_IBLOOKUP, 0, "ret", 300, 0 },
+                              { 1, EV_IBLOOKUP, 1, "ret", 2, 0 },
+                              { 1, EV_TRANSLATE, 0, "", 5, 40 } };
     add_run(db, "native", native, 1);
     add_run(db, "trap", trap, 3);
     add_run(db, "pv", pv, 3);
+    add_run(db, "bt", bt, 6);
     tdb_close(db);
 }
 
@@ -125,14 +135,14 @@ Test(report, overhead_data_is_time_relative_to_native)
 {
     make_report();
     char *d = slurp("overhead.dat");
-    assert_has(d, "\"workload\" \"native\" \"trap\" \"pv\"\n");
-    assert_has(d, "\"syscall\" 1 4.05344 4.38626\n"); /* 1062 / 262, 1149.2 / 262 */
+    assert_has(d, "\"workload\" \"native\" \"trap\" \"bt\" \"pv\"\n");
+    assert_has(d, "\"syscall\" 1 4.05344 1 4.38626\n"); /* 1062 / 262, 1149.2 / 262 */
 }
 
 Test(report, nanobench_data_is_cycles_per_operation)
 {
     make_report();
-    assert_has(slurp("nanobench.dat"), "\"syscall\" 262 1062 1149.2\n");
+    assert_has(slurp("nanobench.dat"), "\"syscall\" 262 1062 262 1149.2\n");
     assert_has(slurp("nanobench.gp"), "set logscale y");
 }
 
@@ -141,17 +151,18 @@ Test(report, monitor_entries_are_stacked_by_reason)
     make_report();
     char *d = slurp("monitor.dat");
     assert_has(d, "\"workload/mode\" \"exit(CR_ACCESS)\" \"exit(IO_INSTRUCTION)\""
-                  " \"hypercall(mmu_update)\"\n");
-    assert_has(d, "\"syscall/trap\" 0.5 0.1 0\n");
-    assert_has(d, "\"syscall/pv\" 0 0 0.2\n");
+                  " \"callout(iretd)\" \"hypercall(mmu_update)\"\n");
+    assert_has(d, "\"syscall/trap\" 0.5 0.1 0 0\n");
+    assert_has(d, "\"syscall/bt\" 0 0 1 0\n");
+    assert_has(d, "\"syscall/pv\" 0 0 0 0.2\n");
 }
 
 Test(report, generations_price_the_same_runs_under_every_model)
 {
     make_report();
     char *d = slurp("generations.dat");
-    assert_has(d, "\"model\" \"trap\" \"pv\"\n");
-    assert_has(d, "\"old\" 4.05344 4.38626\n\"new\" 1.22901 1\n"); /* 322 / 262 */
+    assert_has(d, "\"model\" \"trap\" \"bt\" \"pv\"\n");
+    assert_has(d, "\"old\" 4.05344 1 4.38626\n\"new\" 1.22901 1 1\n"); /* 322 / 262 */
 }
 
 Test(report, pv_validations_and_hypercalls_per_operation)
@@ -160,12 +171,22 @@ Test(report, pv_validations_and_hypercalls_per_operation)
     assert_has(slurp("pv.dat"), "\"syscall\" 0.2 0.6 0.04 40.96\n");
 }
 
+Test(report, bt_callouts_in_cache_work_and_lookups_per_operation)
+{
+    make_report();
+    char *d = slurp("bt.dat");
+    assert_has(d, "\"workload\" \"callouts\" \"in-cache emulations\" \"lookup hits\""
+                  " \"lookup misses\" \"instructions translated\"\n");
+    assert_has(d, "\"syscall\" 1 2 3 0.02 0.4\n");
+    assert_has(slurp("bt.gp"), "set logscale y");
+}
+
 Test(report, charts_and_index_are_written)
 {
     char *argv[] = { "report", "--db", dbpath, "--model", "old", "--out", out, "--png", NULL };
     cr_assert_eq(quiet_report(argv, 8), 0);
-    const char *names[] = { "overhead", "monitor", "nanobench", "generations", "pv" };
-    for (int i = 0; i < 5; i++) {
+    const char *names[] = { "overhead", "monitor", "nanobench", "generations", "pv", "bt" };
+    for (int i = 0; i < 6; i++) {
         char file[256];
         snprintf(file, sizeof file, "%s.svg", names[i]);
         assert_has(slurp(file), "<svg");
