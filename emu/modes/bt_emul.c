@@ -24,28 +24,13 @@ static uint32_t reg(struct machine *m, int r)
 
 static void set_eip(struct machine *m, uint32_t eip) { uc_reg_write(m->uc, UC_X86_REG_EIP, &eip); }
 
-static int gpr32(x86_reg r)
-{
-    switch (r) {
-    case X86_REG_EAX: return UC_X86_REG_EAX;
-    case X86_REG_ECX: return UC_X86_REG_ECX;
-    case X86_REG_EDX: return UC_X86_REG_EDX;
-    case X86_REG_EBX: return UC_X86_REG_EBX;
-    case X86_REG_ESP: return UC_X86_REG_ESP;
-    case X86_REG_EBP: return UC_X86_REG_EBP;
-    case X86_REG_ESI: return UC_X86_REG_ESI;
-    case X86_REG_EDI: return UC_X86_REG_EDI;
-    default: return -1;
-    }
-}
-
 /* A 32-bit register or memory operand of the guest instruction at eip (16-bit if size 2). */
 static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_t *v)
 {
     uint32_t fl, pf;
     *v = 0;
     if (op->type == X86_OP_REG) {
-        int u = gpr32(op->reg);
+        int u = classic_gpr32(op->reg);
         if (u < 0) {
             u = op->reg == X86_REG_AX ? UC_X86_REG_AX : op->reg == X86_REG_CX ? UC_X86_REG_CX
               : op->reg == X86_REG_DX ? UC_X86_REG_DX : op->reg == X86_REG_BX ? UC_X86_REG_BX : -1;
@@ -119,7 +104,7 @@ int bt_emul_descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
     }
     set_zf(m, ok);
     if (!verify && ok) {
-        int u = gpr32(x->operands[0].reg);
+        int u = classic_gpr32(x->operands[0].reg);
         if (u < 0)
             return -1;
         uc_reg_write(m->uc, u, &v);

@@ -278,7 +278,7 @@ void classic_delivered(struct machine *m, int cpl, uint32_t eflags)
 
 /* ---- privileged instructions: #GP in ring 1, emulated ------------------------------------ */
 
-static int gpr_uc(x86_reg r)
+int classic_gpr32(x86_reg r)
 {
     switch (r) {
     case X86_REG_EAX: return UC_X86_REG_EAX;
@@ -289,6 +289,17 @@ static int gpr_uc(x86_reg r)
     case X86_REG_EBP: return UC_X86_REG_EBP;
     case X86_REG_ESI: return UC_X86_REG_ESI;
     case X86_REG_EDI: return UC_X86_REG_EDI;
+    default: return -1;
+    }
+}
+
+/* A 32-bit general register, or the 16-bit AX, CX, DX, BX, SI or DI: its Unicorn id, else -1. */
+static int gpr_uc(x86_reg r)
+{
+    int u = classic_gpr32(r);
+    if (u >= 0)
+        return u;
+    switch (r) {
     case X86_REG_AX: return UC_X86_REG_AX;
     case X86_REG_CX: return UC_X86_REG_CX;
     case X86_REG_DX: return UC_X86_REG_DX;
