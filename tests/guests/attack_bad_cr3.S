@@ -16,10 +16,6 @@
 main:
 	call cpu_init
 	print "attack_bad_cr3: cr3 = 0xf0000000, then paging on\n"
-	movl $BAD_CR3, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on BAD_CR3
 	print "still running with paging on\n"
 	call guest_fail

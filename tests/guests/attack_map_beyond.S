@@ -33,11 +33,7 @@ main:
 	movl $BEYOND | 3, pt1
 	jmp 3f
 2:	movl $BEYOND | 3, pd + 4 * (PROBE >> 22)
-3:	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+3:	paging_on pd
 	call want_pde
 	testl %eax, %eax
 	jnz 4f

@@ -23,11 +23,7 @@ main:
 	movl $pt0 + 3, pd
 	movl $pt1 + 3, pd + 4 * (WINDOW >> 22)
 	movl $FRAME | 3, pt1
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	print "attack_window: paging on, 0xffc00000 -> frame 0x200000\n"
 	movl $1f, pf_at
 1:	movl $0x0badc0de, WINDOW

@@ -34,11 +34,7 @@ main:
 	movl %cr4, %eax
 	orl $0x10, %eax
 	movl %eax, %cr4
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	movb $GATE_ABSENT, idt + 8 * 14 + 5
 	faulting "movl 0x800000, %eax", 8, 0
 	movb $GATE_INT0, idt + 8 * 14 + 5

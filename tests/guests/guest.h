@@ -64,7 +64,6 @@
 	.section .note.GNU-stack, "", @progbits   /* no executable stack */
 	.previous
 
-/* print "text": the string goes to .rodata; registers and flags are preserved. */
 /* identity_map pt: fill page table `pt` (1024 entries) to map the first 4 MiB onto themselves,
  * present and writable, ring 0. Clobbers eax and ecx. */
 .macro identity_map pt
@@ -78,6 +77,17 @@
 	jne 1b
 .endm
 
+/* paging_on dir: load CR3 with page directory `dir` (a symbol or number, loaded as $dir), then
+ * set CR0.PG; nothing else in CR0 changes. Clobbers eax. */
+.macro paging_on dir
+	movl $\dir, %eax
+	movl %eax, %cr3
+	movl %cr0, %eax
+	orl $0x80000000, %eax
+	movl %eax, %cr0
+.endm
+
+/* print "text": the string goes to .rodata; registers and flags are preserved. */
 .macro print s
 	.pushsection .rodata
 .Lstr\@: .asciz "\s"

@@ -30,11 +30,7 @@ main:
 	movl $0, PTE(NP_WRITE)
 	movl $RO_PAGE | 1, PTE(RO_PAGE)
 	movl $pt0 + 3, pd
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	print "paging on, cr0.wp clear\n"
 	movl RO_PAGE + 0x10, %eax
 	check %eax, $0x22222222, "read of the read-only page"

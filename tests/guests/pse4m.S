@@ -30,11 +30,7 @@ main:
 	movl %cr4, %eax
 	orl $0x10, %eax
 	movl %eax, %cr4
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	print "pse4m: paging on, 0..4 MiB at 0 and at 0x40000000 as 4 MiB pages\n"
 
 	check magic + ALIAS, $0x5a5a1234, "read through the alias"

@@ -24,11 +24,7 @@ main:
 	movl $pt1 + 3, pd + 4
 	movl $0x11111111, frame_a
 	movl $0x22222222, frame_b
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	print "ptwrite: paging on\n"
 	call table_rounds
 	check %edi, $(ROUNDS / 2 * 0x33333333), "40 rounds through the rewritten entry"

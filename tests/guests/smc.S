@@ -15,11 +15,7 @@ main:
 	call cpu_init
 	identity_map pt0
 	movl $pt0 + 3, pd
-	movl $pd, %eax
-	movl %eax, %cr3
-	movl %cr0, %eax
-	orl $0x80000000, %eax
-	movl %eax, %cr0
+	paging_on pd
 	print "smc: paging on\n"
 	call patched
 	check %eax, $1, "before any write: 1"
