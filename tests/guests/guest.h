@@ -59,6 +59,12 @@
 #define EXIT_PASS 0x10          /* QEMU status 33 */
 #define EXIT_FAIL 0x11          /* QEMU status 35 */
 
+/* The 8259 PIC pair and the 8254 PIT (channel 0 and the command port). */
+#define PIC1    0x20
+#define PIC2    0xa0
+#define PIT_CH0 0x40
+#define PIT_CMD 0x43
+
 #ifdef __ASSEMBLER__
 
 	.section .note.GNU-stack, "", @progbits   /* no executable stack */
@@ -85,6 +91,41 @@
 	movl %cr0, %eax
 	orl $0x80000000, %eax
 	movl %eax, %cr0
+.endm
+
+/* pic_init: initialise the PIC pair (edge-triggered, cascaded on IRQ2, 8086 mode) with vector
+ * bases 0x20 (master) and 0x28 (slave), and mask every IRQ but IRQ0. Clobbers al. */
+.macro pic_init
+	movb $0x11, %al                          /* ICW1: edge, cascade, ICW4 follows */
+	outb %al, $PIC1
+	outb %al, $PIC2
+	movb $0x20, %al                          /* ICW2: vector bases */
+	outb %al, $PIC1 + 1
+	movb $0x28, %al
+	outb %al, $PIC2 + 1
+	movb $0x04, %al                          /* ICW3: slave on IRQ2 */
+	outb %al, $PIC1 + 1
+	movb $0x02, %al
+	outb %al, $PIC2 + 1
+	movb $0x01, %al                          /* ICW4: 8086 mode */
+	outb %al, $PIC1 + 1
+	outb %al, $PIC2 + 1
+	movb $0xfe, %al                          /* OCW1: only IRQ0 */
+	outb %al, $PIC1 + 1
+	movb $0xff, %al
+	outb %al, $PIC2 + 1
+.endm
+
+/* pit_periodic divisor: run PIT channel 0 in mode 2 (rate generator, binary, lo/hi byte access)
+ * with `divisor` (a number below 65536), so IRQ0 comes every divisor / 1193182 seconds.
+ * Clobbers al. */
+.macro pit_periodic divisor
+	movb $0x34, %al                          /* channel 0, lo/hi byte, mode 2, binary */
+	outb %al, $PIT_CMD
+	movb $(\divisor) & 0xff, %al
+	outb %al, $PIT_CH0
+	movb $(\divisor) >> 8, %al
+	outb %al, $PIT_CH0
 .endm
 
 /* print "text": the string goes to .rodata; registers and flags are preserved. */

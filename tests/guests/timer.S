@@ -10,45 +10,19 @@
  */
 #include "guest.h"
 
-#define PIC1 0x20
-#define PIC2 0xa0
-#define PIT_CH0 0x40
-#define PIT_CMD 0x43
 #define DIVISOR 1193
 
 	.text
 	.globl main
 main:
 	call cpu_init
-	movb $0x11, %al                          /* ICW1: edge, cascade, ICW4 follows */
-	outb %al, $PIC1
-	outb %al, $PIC2
-	movb $0x20, %al                          /* ICW2: vector bases */
-	outb %al, $PIC1 + 1
-	movb $0x28, %al
-	outb %al, $PIC2 + 1
-	movb $0x04, %al                          /* ICW3: slave on IRQ2 */
-	outb %al, $PIC1 + 1
-	movb $0x02, %al
-	outb %al, $PIC2 + 1
-	movb $0x01, %al                          /* ICW4: 8086 mode */
-	outb %al, $PIC1 + 1
-	outb %al, $PIC2 + 1
-	movb $0xfe, %al                          /* OCW1: only IRQ0 */
-	outb %al, $PIC1 + 1
-	movb $0xff, %al
-	outb %al, $PIC2 + 1
+	pic_init
 	print "timer: pics at 0x20/0x28, irq0 unmasked\n"
 	xorl %eax, %eax
 	inb $PIC1 + 1, %al
 	check %eax, $0xfe, "master imr reads back 0xfe"
 
-	movb $0x34, %al                          /* channel 0, lo/hi byte, mode 2, binary */
-	outb %al, $PIT_CMD
-	movb $DIVISOR & 0xff, %al
-	outb %al, $PIT_CH0
-	movb $DIVISOR >> 8, %al
-	outb %al, $PIT_CH0
+	pit_periodic DIVISOR
 	print "pit channel 0: mode 2, divisor 1193\n"
 
 1:	cmpl $10, ticks

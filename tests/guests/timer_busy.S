@@ -1,11 +1,12 @@
 /* timer_busy — PIT ticks interrupt a guest that is executing, not halted.
  *
- * The PICs are set up as in timer.S (vectors 0x20/0x28, only IRQ0 unmasked) and PIT channel 0
- * runs in mode 2 with divisor 1193 (about 1 kHz). The guest then spins with interrupts enabled
- * in a four-instruction loop (busy_loop .. busy_end) that counts its iterations in `loops`,
- * until the handler has counted 20 ticks; there is no hlt anywhere. The handler checks that
- * every tick interrupted the loop, remembers `loops` at the first and the twentieth tick, masks
- * IRQ0 at the twentieth (so the count is exactly 20) and sends EOI.
+ * The PICs are set up as in timer.S (guest.h's pic_init: vectors 0x20/0x28, only IRQ0
+ * unmasked) and PIT channel 0 runs in mode 2 with divisor 1193 (about 1 kHz; pit_periodic). The
+ * guest then spins with interrupts enabled in a four-instruction loop (busy_loop .. busy_end)
+ * that counts its iterations in `loops`, until the handler has counted 20 ticks; there is no hlt
+ * anywhere. The handler checks that every tick interrupted the loop, remembers `loops` at the
+ * first and the twentieth tick, masks IRQ0 at the twentieth (so the count is exactly 20) and
+ * sends EOI.
  *
  * tests/integration/timer_exact.sh reads the irq0 events of this guest: under vmlab each tick
  * must land exactly on its PIT deadline, at whatever instruction of the loop that is. The
@@ -14,10 +15,6 @@
  */
 #include "guest.h"
 
-#define PIC1 0x20
-#define PIC2 0xa0
-#define PIT_CH0 0x40
-#define PIT_CMD 0x43
 #define DIVISOR 1193
 #define TICKS 20
 
@@ -25,32 +22,10 @@
 	.globl main
 main:
 	call cpu_init
-	movb $0x11, %al                          /* ICW1: edge, cascade, ICW4 follows */
-	outb %al, $PIC1
-	outb %al, $PIC2
-	movb $0x20, %al                          /* ICW2: vector bases */
-	outb %al, $PIC1 + 1
-	movb $0x28, %al
-	outb %al, $PIC2 + 1
-	movb $0x04, %al                          /* ICW3: slave on IRQ2 */
-	outb %al, $PIC1 + 1
-	movb $0x02, %al
-	outb %al, $PIC2 + 1
-	movb $0x01, %al                          /* ICW4: 8086 mode */
-	outb %al, $PIC1 + 1
-	outb %al, $PIC2 + 1
-	movb $0xfe, %al                          /* OCW1: only IRQ0 */
-	outb %al, $PIC1 + 1
-	movb $0xff, %al
-	outb %al, $PIC2 + 1
+	pic_init
 	print "timer_busy: pics at 0x20/0x28, irq0 unmasked\n"
 
-	movb $0x34, %al                          /* channel 0, lo/hi byte, mode 2, binary */
-	outb %al, $PIT_CMD
-	movb $DIVISOR & 0xff, %al
-	outb %al, $PIT_CH0
-	movb $DIVISOR >> 8, %al
-	outb %al, $PIT_CH0
+	pit_periodic DIVISOR
 	print "pit channel 0: mode 2, divisor 1193; spinning with interrupts on\n"
 
 	sti
