@@ -36,89 +36,27 @@ it_begin classic_exits "${1:-}"
 it_need "$vmlab" "$kernel"
 N=500
 
-# run DB MODE CMDLINE [ARGS...]: one run of the kernel into DB (console in DB.console, extra
-# vmlab ARGS appended); it must pass (status 33).
-run() {
-  local db=$1 mode=$2 cmdline=$3 status=0
-  shift 3
-  timeout 120 "$vmlab" run --mode "$mode" --guest "$kernel" --cmdline "$cmdline" --db "$db" \
-    --console "$db.console" --quiet --timeout 60 "$@" </dev/null >/dev/null 2>"$db.err" ||
-    status=$?
-  [ "$status" = 33 ] || fail "$cmdline under $mode: vmlab exited $status, want 33" \
-                             "($(tail -n 1 "$db.err"))"
-}
-
-# count DB CLASS WHERE: sum of phase-1 counts of CLASS in the run in DB whose rows match WHERE.
-count() {
-  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
-                JOIN event_class c ON c.id = e.class WHERE e.phase = 1 AND c.name = '$2' AND ($3)"
-}
-
-# expect WHAT GOT WANT: GOT = WANT, or fail saying so.
-
-# at_least WHAT GOT MIN: GOT >= MIN, or fail saying so.
-at_least() {
-  [ "$2" -ge "$3" ] || fail "$1: got $2, want at least $3"
-}
-
 not_marker="e.qualifier <> 'out4 0xe0'"
 workloads=(cli syscall in cr3 ptemod)
-pids=()
-for w in "${workloads[@]}"; do
-  run "$tmp/$w.classic.db" trap-classic "workload=$w n=$N" & pids+=($!)
-  run "$tmp/$w.native.db" native "workload=$w n=$N" & pids+=($!)
-done
-run "$tmp/ptemod_half.classic.db" trap-classic "workload=ptemod n=$((N / 2))" & pids+=($!)
-run "$tmp/holes.classic.db" trap-classic "workload=holes n=1" --trace full & pids+=($!)
-run "$tmp/forkwait.A.db" trap-classic "workload=forkwait n=200" & pids+=($!)
-run "$tmp/forkwait.B.db" trap-classic "workload=forkwait n=200" & pids+=($!)
-for p in "${pids[@]}"; do
-  wait "$p" || exit 1
-done
-
-for w in "${workloads[@]}"; do
-  n=$(sqlite3 "$tmp/$w.classic.db" "SELECT n FROM run")
-  expect "$w: run.n" "$n" "$N"
-  rows=$(sqlite3 "$tmp/$w.native.db" "SELECT count(*) FROM event_count e
-         JOIN event_class c ON c.id = e.class WHERE c.name = 'exit'")
-  expect "$w under native: rows of class exit" "$rows" 0
-done
+pids=()                                  # the holes run goes side by side with the others
+it_run_pass "$tmp/holes.classic.db" trap-classic "workload=holes n=1" --trace full & pids+=($!)
+it_exit_runs trap-classic classic "$N" "${workloads[@]}"
 
 db=$tmp/cli.classic.db
 expect "cli: EXCEPTION_NMI '#GP cli' exits" \
-       "$(count "$db" exit "e.reason = 0 AND e.qualifier = '#GP cli'")" "$N"
+       "$(it_count "$db" exit "e.reason = 0 AND e.qualifier = '#GP cli'")" "$N"
 expect "cli: EXCEPTION_NMI '#GP sti' exits" \
-       "$(count "$db" exit "e.reason = 0 AND e.qualifier = '#GP sti'")" "$N"
-expect "cli: exits in phase 1" "$(count "$db" exit "$not_marker")" "$((2 * N))"
+       "$(it_count "$db" exit "e.reason = 0 AND e.qualifier = '#GP sti'")" "$N"
+expect "cli: exits in phase 1" "$(it_count "$db" exit "$not_marker")" "$((2 * N))"
 
 db=$tmp/syscall.classic.db
-expect "syscall: exits in phase 1" "$(count "$db" exit "$not_marker")" 0
-iret=$(count "$db" hole "e.qualifier = 'iret'")
-push_seg=$(count "$db" hole "e.qualifier = 'push_seg'")
+expect "syscall: exits in phase 1" "$(it_count "$db" exit "$not_marker")" 0
+iret=$(it_count "$db" hole "e.qualifier = 'iret'")
+push_seg=$(it_count "$db" hole "e.qualifier = 'push_seg'")
 at_least "syscall: hole iret in phase 1" "$iret" "$N"
 at_least "syscall: hole push_seg in phase 1" "$push_seg" "$N"
 
-db=$tmp/in.classic.db
-expect "in: IO_INSTRUCTION 'in1 0x80' exits" \
-       "$(count "$db" exit "e.reason = 30 AND e.qualifier = 'in1 0x80'")" "$N"
-expect "in: exits in phase 1" "$(count "$db" exit "$not_marker")" "$N"
-
-db=$tmp/cr3.classic.db
-expect "cr3: CR_ACCESS 'cr3/write' exits" \
-       "$(count "$db" exit "e.reason = 28 AND e.qualifier = 'cr3/write'")" "$N"
-reuse=$(count "$db" shadow "e.qualifier = 'shadow_reuse'")
-at_least "cr3: shadow_reuse in phase 1" "$reuse" "$N"
-expect "cr3: shadow_build in phase 1" "$(count "$db" shadow "e.qualifier = 'shadow_build'")" 0
-
-db=$tmp/ptemod.classic.db
-half=$tmp/ptemod_half.classic.db
-expect "ptemod: INVLPG exits" "$(count "$db" exit "e.reason = 14")" "$N"
-traced=$(count "$db" shadow "e.qualifier = 'traced_write'")
-traced_half=$(count "$half" shadow "e.qualifier = 'traced_write'")
-expect "ptemod: traced_write, n=$N minus n=$((N / 2))" "$((traced - traced_half))" "$((N - N / 2))"
-[ "$traced" -ge $((N - 1)) ] && [ "$traced" -le "$N" ] ||
-  fail "ptemod: $traced traced_write in phase 1, want $N (or $((N - 1)) if the first write" \
-       "precedes tracing)"
+it_shadow_exits classic "$N"
 
 db=$tmp/holes.classic.db
 for h in sgdt sidt; do
@@ -138,16 +76,7 @@ case $(grep '^hole sgdt ' "$db.console") in
           "$(grep '^hole sgdt ' "$db.console")" ;;
 esac
 
-q_counts="SELECT e.phase, c.name, e.reason, e.qualifier, e.count, e.count2 FROM event_count e
-          JOIN event_class c ON c.id = e.class ORDER BY e.phase, c.name, e.reason, e.qualifier"
-sqlite3 "$tmp/forkwait.A.db" "$q_counts" > "$tmp/A.txt"
-sqlite3 "$tmp/forkwait.B.db" "$q_counts" > "$tmp/B.txt"
-grep -q '|exit|' "$tmp/A.txt" || fail "forkwait under trap-classic: no exit rows"
-if ! diff "$tmp/A.txt" "$tmp/B.txt" > "$tmp/diff"; then
-  echo "classic_exits: event_count of forkwait n=200 under trap-classic, run A (<) vs run B (>):" >&2
-  head -n 20 "$tmp/diff" >&2
-  fail "forkwait: two trap-classic runs count differently"
-fi
+it_same_counts "forkwait n=200" trap-classic "$tmp/forkwait.A.db" "$tmp/forkwait.B.db"
 
 echo "classic_exits: per operation: cli 1 '#GP cli' + 1 '#GP sti', syscall 0 exits" \
      "($iret iret and $push_seg push_seg holes in $N), in 1 'in1 0x80', cr3 1 'cr3/write'" \

@@ -30,22 +30,8 @@ it_need "$vmlab" "$kernel" "$suite"
 holes_differ="sgdt sidt sldt smsw str pushf popf lar lsl verr verw pop_seg push_cs push_ss mov_seg
               call_far jmp_far ret_far int_n"
 
-# run MODE TAG CMDLINE: one run of the kernel into $tmp/MODE.db; console in
-# $tmp/TAG.MODE.console, stderr in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.
-run() {
-  local mode=$1 tag=$2 cmdline=$3 status=0
-  timeout 120 "$vmlab" run --mode "$mode" --guest "$kernel" --cmdline "$cmdline" \
-    --db "$tmp/$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
-    </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
-  echo "$status" > "$tmp/$tag.$mode.status"
-  [ "$status" -lt 128 ] || fail "$tag under $mode: vmlab died with status $status" \
-                                "($(tail -n 1 "$tmp/$tag.$mode.err"))"
-}
-
 # Workload lines of the suite, as "workload=W n=N"; holes is checked on its own below.
-mapfile -t workloads < <(awk '
-  /^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
-  /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$suite")
+mapfile -t workloads < <(it_workloads "$suite")
 [ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
 holes=""
 for i in "${!workloads[@]}"; do
@@ -55,39 +41,7 @@ for i in "${!workloads[@]}"; do
 done
 [ -n "$holes" ] || fail "no holes workload in $suite"
 
-# Runs go in pairs (each mode writes its own database, so the two of a pair run side by side).
-for i in "${!workloads[@]}"; do
-  run native "wl$i" "${workloads[$i]}" & a=$!
-  run trap-classic "wl$i" "${workloads[$i]}" & b=$!
-  wait $a || exit 1
-  wait $b || exit 1
-done
-
-q_run="SELECT exit_status, guest_exit, instructions, insn_user, insn_kernel FROM run
-       WHERE params = :params AND status = 'ok'"
-for i in "${!workloads[@]}"; do
-  w=${workloads[$i]}
-  n=$(cat "$tmp/wl$i.native.status")
-  t=$(cat "$tmp/wl$i.trap-classic.status")
-  [ "$n" = 33 ] || fail "$w: native exited $n, want 33 ($(tail -n 1 "$tmp/wl$i.native.err"))"
-  [ "$t" = "$n" ] || fail "$w: status $t under trap-classic, $n under native" \
-                          "($(tail -n 1 "$tmp/wl$i.trap-classic.err"))"
-  grep -v '^~' "$tmp/wl$i.native.console" > "$tmp/n.txt" || true
-  grep -v '^~' "$tmp/wl$i.trap-classic.console" > "$tmp/t.txt" || true
-  [ -s "$tmp/n.txt" ] || fail "$w: native printed nothing"
-  if ! diff "$tmp/n.txt" "$tmp/t.txt" > "$tmp/diff"; then
-    echo "classic_matches_native: console of $w, native (<) vs trap-classic (>):" >&2
-    head -n 20 "$tmp/diff" >&2
-    fail "$w: trap-classic prints a different console"
-  fi
-  q=${q_run//:params/\'$w\'}
-  n=$(sqlite3 "$tmp/native.db" "$q")
-  t=$(sqlite3 "$tmp/trap-classic.db" "$q")
-  [ -n "$n" ] || fail "$w: no ok run row in the native database"
-  [ "$n" = "$t" ] || fail "$w: run totals (exit_status|guest_exit|instructions|user|kernel)" \
-                          "native $n, trap-classic ${t:-(no ok row)}"
-done
-echo "classic_matches_native: ${#workloads[@]} workloads: same console, status and instructions"
+it_workloads_match_native trap-classic
 
 # hole_list MODE EQUAL: the names on MODE's `hole` lines that end with equal=EQUAL, sorted.
 hole_list() {
@@ -101,7 +55,7 @@ sorted() {
 
 all_holes=$(sorted $holes_differ)
 for m in native trap trap-classic; do
-  run "$m" holes "$holes"
+  it_run_tagged "$m" holes "$kernel" "$holes"
   status=$(cat "$tmp/holes.$m.status")
   [ "$status" = 33 ] || fail "holes under $m: status $status, want 33" \
                              "($(tail -n 1 "$tmp/holes.$m.err"))"

@@ -26,69 +26,9 @@ src=$(cd "$here/../.." && pwd)
 suite=$src/models/suites/default.yaml
 it_need "$vmlab" "$kernel" "$suite"
 
-# run MODE TAG GUEST CMDLINE: one run into $tmp/MODE.db; console in $tmp/TAG.MODE.console,
-# stderr in $tmp/TAG.MODE.err, vmlab's status in $tmp/TAG.MODE.status.
-run() {
-  local mode=$1 tag=$2 guest=$3 cmdline=$4 status=0
-  timeout 120 "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" \
-    --db "$tmp/$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
-    </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
-  echo "$status" > "$tmp/$tag.$mode.status"
-  [ "$status" -lt 128 ] || fail "$tag under $mode: vmlab died with status $status" \
-                                "($(tail -n 1 "$tmp/$tag.$mode.err"))"
-}
-
-# same_console TAG: the consoles of native and trap agree, `~` lines dropped.
-same_console() {
-  grep -v '^~' "$tmp/$1.native.console" > "$tmp/n.txt" || true
-  grep -v '^~' "$tmp/$1.trap.console" > "$tmp/t.txt" || true
-  [ -s "$tmp/n.txt" ] || fail "$1: native printed nothing"
-  if ! diff "$tmp/n.txt" "$tmp/t.txt" > "$tmp/diff"; then
-    echo "trap_matches_native: console of $1, native (<) vs trap (>):" >&2
-    head -n 20 "$tmp/diff" >&2
-    fail "$1: trap prints a different console"
-  fi
-}
-
-# same_status TAG: vmlab's exit status agrees.
-same_status() {
-  local n t
-  n=$(cat "$tmp/$1.native.status")
-  t=$(cat "$tmp/$1.trap.status")
-  [ "$n" = "$t" ] || fail "$1: status $t under trap, $n under native" \
-                          "(trap: $(tail -n 1 "$tmp/$1.trap.err"))"
-}
-
-# Workload lines of the suite, as "workload=W n=N".
-mapfile -t workloads < <(awk '
-  /^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
-  /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$suite")
+mapfile -t workloads < <(it_workloads "$suite")
 [ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
-
-for i in "${!workloads[@]}"; do
-  run native "wl$i" "$kernel" "${workloads[$i]}" & a=$!
-  run trap "wl$i" "$kernel" "${workloads[$i]}" & b=$!
-  wait $a || exit 1
-  wait $b || exit 1
-done
-
-q_run="SELECT exit_status, guest_exit, instructions, insn_user, insn_kernel FROM run
-       WHERE params = :params AND status = 'ok'"
-for i in "${!workloads[@]}"; do
-  w=${workloads[$i]}
-  [ "$(cat "$tmp/wl$i.native.status")" = 33 ] ||
-    fail "$w: native exited $(cat "$tmp/wl$i.native.status"), want 33" \
-         "($(tail -n 1 "$tmp/wl$i.native.err"))"
-  same_status "wl$i"
-  same_console "wl$i"
-  q=${q_run//:params/\'$w\'}
-  n=$(sqlite3 "$tmp/native.db" "$q")
-  t=$(sqlite3 "$tmp/trap.db" "$q")
-  [ -n "$n" ] || fail "$w: no ok run row in the native database"
-  [ "$n" = "$t" ] || fail "$w: run totals (exit_status|guest_exit|instructions|user|kernel)" \
-                          "native $n, trap ${t:-(no ok row)}"
-done
-echo "trap_matches_native: ${#workloads[@]} workloads: same console, status and instructions"
+it_workloads_match_native trap
 
 # The tiny guests: names from the set(VMLAB_TEST_GUESTS ...) list and vmlab_guest(NAME ...)
 # lines of tests/guests/CMakeLists.txt.
@@ -105,10 +45,10 @@ for g in "${guests[@]}"; do
   [ -e "$elf" ] || fail "$elf is not built"
   args=""
   [ "$g" = hello ] && args="hello-arg 42 foo=bar"
-  run native "$g" "$elf" "$args"
-  run trap "$g" "$elf" "$args"
-  same_status "$g"
-  same_console "$g"
+  it_run_tagged native "$g" "$elf" "$args"
+  it_run_tagged trap "$g" "$elf" "$args"
+  it_same_status "$g" trap
+  it_same_console "$g" trap
   if [ "$g" = triplefault ]; then
     for m in native trap; do
       [ "$(cat "$tmp/$g.$m.status")" = 4 ] ||
