@@ -70,6 +70,8 @@
 #include "traces/tdb_internal.h"
 #include "vmlab_sql.h"
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 const struct tdb_class_desc tdb_classes[] = {
 #define EV_CLASS(id, name, reason, qual, desc) { name, reason, qual, desc },
 #include "emu/event_classes.def"
@@ -371,75 +373,90 @@ static int check_classes(sqlite3 *db, char *err, unsigned errlen)
     return rc;
 }
 
+/* A row of a lookup table: its integer key, then its text columns. */
+struct lookup_row {
+    int key;
+    const char *text[4];
+};
+
+static void class_row(unsigned i, struct lookup_row *r)
+{
+    const struct tdb_class_desc *c = &tdb_classes[i];
+    *r = (struct lookup_row){ (int)i,
+                              { c->name, c->reason_doc, c->qualifier_doc, c->description } };
+}
+
+static void vmx_row(unsigned i, struct lookup_row *r)
+{
+    *r = (struct lookup_row){ vmx_exits[i].nr, { vmx_exits[i].name } };
+}
+
+static void xen_row(unsigned i, struct lookup_row *r)
+{
+    *r = (struct lookup_row){ xen_hypercalls[i].nr, { xen_hypercalls[i].name } };
+}
+
+static void vector_row(unsigned i, struct lookup_row *r)
+{
+    *r = (struct lookup_row){ vectors[i].nr, { vectors[i].mnemonic, vectors[i].name } };
+}
+
+static void phase_row(unsigned i, struct lookup_row *r)
+{
+    *r = (struct lookup_row){ (int)i, { phases[i] } };
+}
+
+static void insn_class_row(unsigned i, struct lookup_row *r)
+{
+    *r = (struct lookup_row){ (int)i, { insn_classes[i].name, insn_classes[i].kind } };
+}
+
+/* The lookup tables: each has `rows` rows of an integer key and `texts` text columns. */
+static const struct lookup {
+    const char *table;
+    unsigned texts;
+    unsigned rows;
+    void (*row)(unsigned i, struct lookup_row *r);
+} lookups[] = {
+    { "event_class", 4, ARRAY_SIZE(tdb_classes), class_row },
+    { "vmx_exit_reason", 1, ARRAY_SIZE(vmx_exits), vmx_row },
+    { "xen_hypercall", 1, ARRAY_SIZE(xen_hypercalls), xen_row },
+    { "exception_vector", 2, ARRAY_SIZE(vectors), vector_row },
+    { "phase_name", 1, ARRAY_SIZE(phases), phase_row },
+    { "insn_class", 2, ARRAY_SIZE(insn_classes), insn_class_row },
+};
+
+/* Write (or replace) every row of lookup table `l`. */
+static int insert_lookup(sqlite3 *db, const struct lookup *l, char *err, unsigned errlen)
+{
+    char sql[96], what[48];
+    sqlite3_stmt *st;
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO %s VALUES (?%.*s)", l->table,
+             (int)(3 * l->texts), ", ?, ?, ?, ?");
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+        return fail(err, errlen, db, "preparing lookup inserts");
+    int rc = 0;
+    for (unsigned i = 0; i < l->rows && rc == 0; i++) {
+        struct lookup_row r;
+        l->row(i, &r);
+        sqlite3_bind_int(st, 1, r.key);
+        for (unsigned c = 0; c < l->texts; c++)
+            sqlite3_bind_text(st, 2 + (int)c, r.text[c], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            snprintf(what, sizeof what, "writing %s", l->table);
+            rc = fail(err, errlen, db, what);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int insert_lookups(sqlite3 *db, char *err, unsigned errlen)
 {
-    sqlite3_stmt *cls, *vmx, *xen, *vec, *ph, *ins;
     int rc = 0;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO event_class VALUES (?, ?, ?, ?, ?)", -1,
-                           &cls, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO vmx_exit_reason VALUES (?, ?)", -1, &vmx,
-                           NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO xen_hypercall VALUES (?, ?)", -1, &xen,
-                           NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO exception_vector VALUES (?, ?, ?)", -1,
-                           &vec, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO phase_name VALUES (?, ?)", -1, &ph, NULL) ||
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO insn_class VALUES (?, ?, ?)", -1, &ins,
-                           NULL))
-        return fail(err, errlen, db, "preparing lookup inserts");
-    for (unsigned i = 0; i < tdb_class_count && rc == 0; i++) {
-        sqlite3_bind_int(cls, 1, (int)i);
-        sqlite3_bind_text(cls, 2, tdb_classes[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(cls, 3, tdb_classes[i].reason_doc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(cls, 4, tdb_classes[i].qualifier_doc, -1, SQLITE_STATIC);
-        sqlite3_bind_text(cls, 5, tdb_classes[i].description, -1, SQLITE_STATIC);
-        if (sqlite3_step(cls) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing event_class");
-        sqlite3_reset(cls);
-    }
-    for (unsigned i = 0; i < sizeof vmx_exits / sizeof vmx_exits[0] && rc == 0; i++) {
-        sqlite3_bind_int(vmx, 1, vmx_exits[i].nr);
-        sqlite3_bind_text(vmx, 2, vmx_exits[i].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(vmx) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing vmx_exit_reason");
-        sqlite3_reset(vmx);
-    }
-    for (unsigned i = 0; i < sizeof xen_hypercalls / sizeof xen_hypercalls[0] && rc == 0; i++) {
-        sqlite3_bind_int(xen, 1, xen_hypercalls[i].nr);
-        sqlite3_bind_text(xen, 2, xen_hypercalls[i].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(xen) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing xen_hypercall");
-        sqlite3_reset(xen);
-    }
-    for (unsigned i = 0; i < sizeof vectors / sizeof vectors[0] && rc == 0; i++) {
-        sqlite3_bind_int(vec, 1, vectors[i].nr);
-        sqlite3_bind_text(vec, 2, vectors[i].mnemonic, -1, SQLITE_STATIC);
-        sqlite3_bind_text(vec, 3, vectors[i].name, -1, SQLITE_STATIC);
-        if (sqlite3_step(vec) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing exception_vector");
-        sqlite3_reset(vec);
-    }
-    for (unsigned i = 0; i < sizeof phases / sizeof phases[0] && rc == 0; i++) {
-        sqlite3_bind_int(ph, 1, (int)i);
-        sqlite3_bind_text(ph, 2, phases[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(ph) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing phase_name");
-        sqlite3_reset(ph);
-    }
-    for (unsigned i = 0; i < sizeof insn_classes / sizeof insn_classes[0] && rc == 0; i++) {
-        sqlite3_bind_int(ins, 1, (int)i);
-        sqlite3_bind_text(ins, 2, insn_classes[i].name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(ins, 3, insn_classes[i].kind, -1, SQLITE_STATIC);
-        if (sqlite3_step(ins) != SQLITE_DONE)
-            rc = fail(err, errlen, db, "writing insn_class");
-        sqlite3_reset(ins);
-    }
-    sqlite3_finalize(cls);
-    sqlite3_finalize(vmx);
-    sqlite3_finalize(xen);
-    sqlite3_finalize(vec);
-    sqlite3_finalize(ph);
-    sqlite3_finalize(ins);
+    for (unsigned i = 0; i < ARRAY_SIZE(lookups) && rc == 0; i++)
+        rc = insert_lookup(db, &lookups[i], err, errlen);
     return rc;
 }
 
