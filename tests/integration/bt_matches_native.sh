@@ -49,9 +49,7 @@ run() {
   echo "$status" > "$tmp/$tag.$mode.status"
 }
 
-mapfile -t workloads < <(awk '
-  /^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
-  /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$suite")
+mapfile -t workloads < <(it_workloads "$suite")
 [ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
 
 for i in "${!workloads[@]}"; do
@@ -65,20 +63,13 @@ for i in "${!workloads[@]}"; do
   b=$(cat "$tmp/wl$i.bt.status")
   [ "$n" = 33 ] || fail "$w: native exited $n, want 33 ($(tail -n 1 "$tmp/wl$i.native.err"))"
   [ "$b" = 33 ] || fail "$w: bt exited $b, want 33 ($(tail -n 1 "$tmp/wl$i.bt.err"))"
-  grep -v '^~' "$tmp/wl$i.native.console" > "$tmp/n.txt" || true
-  grep -v '^~' "$tmp/wl$i.bt.console" > "$tmp/b.txt" || true
-  [ -s "$tmp/n.txt" ] || fail "$w: native printed nothing"
-  if ! diff "$tmp/n.txt" "$tmp/b.txt" > "$tmp/diff"; then
-    echo "bt_matches_native: console of $w, native (<) vs bt (>):" >&2
-    head -n 20 "$tmp/diff" >&2
-    fail "$w: bt prints a different console"
-  fi
+  it_same_console "wl$i" bt "$w"
   case $w in
     "workload=holes "*)
-      grep -q '^result .* ok=1 .*differ=0\b' "$tmp/b.txt" ||
-        fail "holes under bt: $(grep '^result' "$tmp/b.txt"); want ok=1 and differ=0"
-      ! grep -q '^hole .* equal=0$' "$tmp/b.txt" ||
-        fail "holes under bt: equal=0 for $(awk '$NF == "equal=0" { print $2 }' "$tmp/b.txt")" ;;
+      grep -q '^result .* ok=1 .*differ=0\b' "$tmp/t.txt" ||
+        fail "holes under bt: $(grep '^result' "$tmp/t.txt"); want ok=1 and differ=0"
+      ! grep -q '^hole .* equal=0$' "$tmp/t.txt" ||
+        fail "holes under bt: equal=0 for $(awk '$NF == "equal=0" { print $2 }' "$tmp/t.txt")" ;;
   esac
 done
 for i in "${!workloads[@]}"; do
@@ -88,11 +79,6 @@ for i in "${!workloads[@]}"; do
 done
 echo "bt_matches_native: ${#workloads[@]} workloads: same console and status as native"
 
-# count DB CLASS WHERE: sum of phase-1 counts of CLASS in the run in DB whose rows match WHERE.
-count() {
-  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
-                JOIN event_class c ON c.id = e.class WHERE e.phase = 1 AND c.name = '$2' AND ($3)"
-}
 
 run bt cli "workload=cli n=$N" & a=$!
 run bt fw1 "workload=forkwait n=100" & b=$!
@@ -111,29 +97,29 @@ for t in cli fw1 fw2 in callret sys; do
   expect "$t under bt: status" "$(cat "$tmp/$t.bt.status")" 33
 done
 db=$tmp/cli.bt.db
-expect "cli: incache cli" "$(count "$db" incache "e.qualifier = 'cli'")" "$N"
-expect "cli: incache sti" "$(count "$db" incache "e.qualifier = 'sti'")" "$N"
-expect "cli: incache in all" "$(count "$db" incache "1")" "$((2 * N))"
-expect "cli: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
+expect "cli: incache cli" "$(it_count "$db" incache "e.qualifier = 'cli'")" "$N"
+expect "cli: incache sti" "$(it_count "$db" incache "e.qualifier = 'sti'")" "$N"
+expect "cli: incache in all" "$(it_count "$db" incache "1")" "$((2 * N))"
+expect "cli: callouts" "$(it_count "$db" callout "e.qualifier <> 'out'")" 0
 db=$tmp/in.bt.db
-expect "in: callouts 'in'" "$(count "$db" callout "e.qualifier = 'in'")" "$N"
-expect "in: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" "$N"
+expect "in: callouts 'in'" "$(it_count "$db" callout "e.qualifier = 'in'")" "$N"
+expect "in: callouts" "$(it_count "$db" callout "e.qualifier <> 'out'")" "$N"
 db=$tmp/callret.bt.db
-ret=$(count "$db" iblookup "e.qualifier = 'ret'")
+ret=$(it_count "$db" iblookup "e.qualifier = 'ret'")
 [ "$ret" -ge "$N" ] || fail "callret: $ret return lookups, want at least $N"
-miss=$(count "$db" iblookup "e.reason = 1")
+miss=$(it_count "$db" iblookup "e.reason = 1")
 [ "$miss" -le 5 ] || fail "callret: $miss lookups missed the cache, want at most 5 (first uses)"
-expect "callret: callouts" "$(count "$db" callout "e.qualifier <> 'out'")" 0
+expect "callret: callouts" "$(it_count "$db" callout "e.qualifier <> 'out'")" 0
 db=$tmp/sys.bt.db
-iretd=$(count "$db" callout "e.qualifier = 'iretd'")
-expect "syscall: callouts other than iretd" "$(count "$db" callout "e.qualifier NOT IN ('out', 'iretd')")" 0
+iretd=$(it_count "$db" callout "e.qualifier = 'iretd'")
+expect "syscall: callouts other than iretd" "$(it_count "$db" callout "e.qualifier NOT IN ('out', 'iretd')")" 0
 [ "$iretd" -ge "$N" ] && [ "$iretd" -le $((N + 1)) ] ||
   fail "syscall: $iretd iretd callouts, want $N (+1: the return from the phase-marking call)"
-segs=$(count "$db" incache "e.qualifier IN ('pop_seg', 'mov_to_seg')")
+segs=$(it_count "$db" incache "e.qualifier IN ('pop_seg', 'mov_to_seg')")
 [ "$segs" -ge "$N" ] || fail "syscall: $segs segment loads in the cache, want at least $N"
 for t in cli in callret; do
   expect "$t: exits other than #PF and the marker" \
-         "$(count "$tmp/$t.bt.db" exit "e.qualifier NOT IN ('#PF', 'out4 0xe0')")" 0
+         "$(it_count "$tmp/$t.bt.db" exit "e.qualifier NOT IN ('#PF', 'out4 0xe0')")" 0
 done
 q="SELECT c.name, e.phase, e.reason, e.qualifier, e.count FROM event_count e
    JOIN event_class c ON c.id = e.class ORDER BY 1, 2, 3, 4"
