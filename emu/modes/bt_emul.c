@@ -30,13 +30,9 @@ static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_
     uint32_t fl, pf;
     *v = 0;
     if (op->type == X86_OP_REG) {
-        int u = classic_gpr32(op->reg);
-        if (u < 0) {
-            u = op->reg == X86_REG_AX ? UC_X86_REG_AX : op->reg == X86_REG_CX ? UC_X86_REG_CX
-              : op->reg == X86_REG_DX ? UC_X86_REG_DX : op->reg == X86_REG_BX ? UC_X86_REG_BX : -1;
-            if (u < 0)
-                return -1;
-        }
+        int u = classic_gpr(op->reg);
+        if (u < 0)
+            return -1;
         *v = reg(m, u);
         return 0;
     }
@@ -104,7 +100,7 @@ int bt_emul_descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
     }
     set_zf(m, ok);
     if (!verify && ok) {
-        int u = classic_gpr32(x->operands[0].reg);
+        int u = classic_gpr(x->operands[0].reg);
         if (u < 0)
             return -1;
         uc_reg_write(m->uc, u, &v);

@@ -278,7 +278,7 @@ void classic_delivered(struct machine *m, int cpl, uint32_t eflags)
 
 /* ---- privileged instructions: #GP in ring 1, emulated ------------------------------------ */
 
-int classic_gpr32(x86_reg r)
+int classic_gpr(x86_reg r)
 {
     switch (r) {
     case X86_REG_EAX: return UC_X86_REG_EAX;
@@ -289,21 +289,12 @@ int classic_gpr32(x86_reg r)
     case X86_REG_EBP: return UC_X86_REG_EBP;
     case X86_REG_ESI: return UC_X86_REG_ESI;
     case X86_REG_EDI: return UC_X86_REG_EDI;
-    default: return -1;
-    }
-}
-
-/* A 32-bit general register, or the 16-bit AX, CX, DX, BX, SI or DI: its Unicorn id, else -1. */
-static int gpr_uc(x86_reg r)
-{
-    int u = classic_gpr32(r);
-    if (u >= 0)
-        return u;
-    switch (r) {
     case X86_REG_AX: return UC_X86_REG_AX;
     case X86_REG_CX: return UC_X86_REG_CX;
     case X86_REG_DX: return UC_X86_REG_DX;
     case X86_REG_BX: return UC_X86_REG_BX;
+    case X86_REG_SP: return UC_X86_REG_SP;
+    case X86_REG_BP: return UC_X86_REG_BP;
     case X86_REG_SI: return UC_X86_REG_SI;
     case X86_REG_DI: return UC_X86_REG_DI;
     default: return -1;
@@ -315,7 +306,7 @@ static int src_value(struct machine *m, const cs_x86_op *op, uint32_t eip, uint3
 {
     *v = 0;
     if (op->type == X86_OP_REG) {
-        int u = gpr_uc(op->reg);
+        int u = classic_gpr(op->reg);
         return u >= 0 && uc_reg_read(m->uc, u, v) == UC_ERR_OK ? 0 : -1;
     }
     if (op->type == X86_OP_MEM) {
@@ -360,7 +351,7 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
         uint32_t v = cr == 0 ? t->mon.v.cr0 : cr == 2 ? t->mon.v.cr2 : cr == 3 ? t->mon.v.cr3 : t->mon.v.cr4;
         if (cr == 3)
             exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip);
-        int u = gpr_uc(x->operands[0].reg);
+        int u = classic_gpr(x->operands[0].reg);
         return u >= 0 && uc_reg_write(m->uc, u, &v) == UC_ERR_OK ? 0 : -1;
     }
     uint32_t v;

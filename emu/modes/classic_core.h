@@ -84,9 +84,9 @@ struct desc;
 int classic_guest_desc(struct machine *m, uint16_t sel, struct desc *d, bool set_busy);
 
 /* The Unicorn register id of Capstone register `r` if it is one of the eight 32-bit general
- * registers (EAX..EDI), else -1 (16-bit and other registers included). Both monitors decode the
- * guest's operands with it. */
-int classic_gpr32(x86_reg r);
+ * registers (EAX..EDI) or their 16-bit halves (AX..DI), else -1. Both monitors decode the
+ * guest's register operands with it (reads and writes of a 16-bit one touch only those bits). */
+int classic_gpr(x86_reg r);
 
 /* Emulate the privileged instruction at guest `eip` (the CPU's EIP may be elsewhere, e.g. in a
  * translation cache): 0 emulated and EIP set (past it, or its target); 1 not one the monitor
