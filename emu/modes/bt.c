@@ -46,7 +46,8 @@
  * read-only); the first guest write to one that changes its bytes drops every translation (the
  * write itself is emulated, as the writer may share the page) and everything retranslates on use;
  * a store of the bytes already there drops nothing (shadow `code_same`). Guest state never holds
- * a TC address, so a flush is safe at any exit. Only with guest paging on: the paging-off
+ * a TC address (a lookup hit leaves one only in a dead slot below ESP), so a flush is safe at
+ * any exit. Only with guest paging on: the paging-off
  * identity map uses 4 MiB pages, which the tracing does not split.
  *
  * Adaptive BT (bt_adapt.c): a kernel store whose copy keeps faulting on traced page tables

@@ -4,8 +4,12 @@
  *
  *   window page 3          the virtual CPU block (struct bt_vcpu), supervisor read-write: the TC
  *                          reads and writes the guest's IF there (cli/sti/pushf/popf in cache)
- *                          and reads the guest's CRs, table registers and selectors, which the
- *                          monitor keeps current (sync) whenever it resumes the guest
+ *                          and its selectors (segment loads), and reads the guest's CRs and
+ *                          table registers, which the monitor keeps current (sync) whenever it
+ *                          resumes the guest. Being writable at ring 1, it is writable by guest
+ *                          kernel code that addresses the window (Unicorn ignores the segment
+ *                          limits VMware protected it with); the monitor only ever takes the
+ *                          guest's own IF from it, so that reaches nothing but the guest.
  *   window pages 4..131    the indirect-branch lookup table (bt_xlate.h), supervisor read-only:
  *                          guest EIP -> TC address of every unit made, direct-mapped; emptied at
  *                          a TC flush
