@@ -14,9 +14,12 @@
  * cycles per measured operation (phase 1 cycles / n) and that relative to native.
  *
  * --csv prints one table: one line per event, then per mode an "(instructions)" and a "(total)"
- * line. --json prints the runs, and per mode its events and totals.
+ * line. --json prints the runs, and per mode its events, totals and what a binary translator
+ * translated ("translation", null for the other modes); the text output ends such a mode with a
+ * "Translated:" line.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,13 +305,15 @@ static void print_group_footer(const struct group *g, const struct opts *o, doub
             printf("null");
         printf(", \"relative_to_native\": ");
         if (rel > 0)
-            printf("%.4f}}", rel);
+            printf("%.4f}", rel);
         else
-            printf("null}}");
+            printf("null}");
     }
 }
 
-/* Text only: what a binary translator translated in the group's runs (table translation). */
+/* What a binary translator translated in the group's runs (table translation): a text line, or
+ * in JSON the group's "translation" member (null without translations), which closes the group
+ * object print_group_footer left open. */
 static void print_translation(sqlite3 *db, const struct group *g, const struct opts *o)
 {
     sqlite3_stmt *st;
@@ -316,19 +321,28 @@ static void print_translation(sqlite3 *db, const struct group *g, const struct o
         "SELECT sum(kind = 'unit'), sum(kind = 'trampoline'), sum(insns), sum(guest_bytes),"
         " sum(tc_bytes) FROM translation WHERE run_id IN (SELECT value FROM json_each(?1))"
         " AND (?2 < 0 OR phase = ?2)";
-    if (o->out != OUT_TEXT || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, g->ids, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, o->phase);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-        long long v[5];
-        for (int i = 0; i < 5; i++)
+    long long v[5];
+    bool have = false;
+    if (o->out != OUT_CSV && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, g->ids, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, o->phase);
+        have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+        for (int i = 0; have && i < 5; i++)
             v[i] = sqlite3_column_int64(st, i);
-        printf("Translated: %lld units and %lld trampolines, %lld guest instructions, %lld guest "
-               "bytes in, %lld TC bytes out (%.2fx)\n", v[0], v[1], v[2], v[3], v[4],
-               v[3] > 0 ? (double)v[4] / (double)v[3] : 0);
+        sqlite3_finalize(st);
     }
-    sqlite3_finalize(st);
+    double ratio = have && v[3] > 0 ? (double)v[4] / (double)v[3] : 0;
+    if (o->out == OUT_TEXT && have)
+        printf("Translated: %lld units and %lld trampolines, %lld guest instructions, %lld guest "
+               "bytes in, %lld TC bytes out (%.2fx)\n", v[0], v[1], v[2], v[3], v[4], ratio);
+    if (o->out != OUT_JSON)
+        return;
+    if (have)
+        printf(", \"translation\": {\"units\": %lld, \"trampolines\": %lld, \"insns\": %lld,"
+               " \"guest_bytes\": %lld, \"tc_bytes\": %lld, \"expansion\": %.4f}}", v[0], v[1],
+               v[2], v[3], v[4], ratio);
+    else
+        printf(", \"translation\": null}");
 }
 
 static void print_mode_totals(const struct group *g, int n, double native_op, const char *model)

@@ -24,7 +24,8 @@
 #            --trace full too, and it has a row per in-cache execution (those are counted with
 #            their blocks; a row per attempt, so an emulation retried after a fault may have two)
 # Translation table: as many rows and guest instructions as the translate counters (units and
-#   trampolines); every row read at least a byte per instruction and wrote TC bytes.
+#   trampolines); every row read at least a byte per instruction and wrote TC bytes; `vmlab stat
+#   --json` reports its units.
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
 # bytes in between) passes under bt, with 2 shadow `code_write` events, 2 TC flushes (translate
 # reason 3) and 1 `code_same` (the identical store, which flushes nothing).
@@ -141,6 +142,10 @@ expect "callret: translation rows vs counters" \
   "$(sqlite3 "$db" "SELECT sum(e.count) || '/' || sum(e.count2) FROM event_count e
                     JOIN event_class c ON c.id = e.class
                     WHERE c.name = 'translate' AND e.reason IN (0, 4)")"
+units=$("$vmlab" stat --db "$db" --json |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["modes"][0]["translation"]["units"])')
+expect "callret: units in vmlab stat --json" "$units" \
+  "$(sqlite3 "$db" "SELECT count(*) FROM translation WHERE kind = 'unit'")"
 expect "callret: units without bytes" \
   "$(sqlite3 "$db" "SELECT count(*) FROM translation WHERE guest_bytes < insns OR tc_bytes < 2")" 0
 echo "bt_matches_native: cli $((2 * N)) in-cache, 0 callouts; in $N callouts;" \
