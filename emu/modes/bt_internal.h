@@ -31,6 +31,7 @@
 #define BT_IBTC_PER_PAGE (0x1000u / sizeof(struct bt_ibtc_entry))
 #define BT_SELMAP_PAGE (BT_IBTC_PAGE + BT_IBTC_PAGES)
 #define BT_SELMAP_PAGES (BT_SELMAP_ENTRIES * sizeof(uint16_t) / 0x1000u)
+#define BT_SELMAP_PER_PAGE (0x1000u / sizeof(uint16_t))
 #define BT_TC_PAGE (BT_SELMAP_PAGE + BT_SELMAP_PAGES)
 #define BT_HASH_BITS 12
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */

@@ -62,7 +62,7 @@ void bt_selmap_build(struct machine *m)
     for (uint32_t sel = 0; sel < BT_SELMAP_ENTRIES; sel++) {
         uint16_t real;
         uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
-        t->selmap[sel / 2048][sel % 2048] = v;
+        t->selmap[sel / BT_SELMAP_PER_PAGE][sel % BT_SELMAP_PER_PAGE] = v;
     }
 }
 

@@ -610,7 +610,6 @@ static enum step indirect(struct xl *x, const struct gi *g)
     mark(x, false, sp);
     if (!x->full)
         u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
-    u->lookup = (uint8_t)ib;
     count_at(x, off(x), true, (uint8_t)ib);
     PUT(x, 0x8b, 0x04, 0xd5);                          /* hit: movl tbl+4(,%edx,8), %eax */
     put32(x, tbl + 4);

@@ -207,7 +207,6 @@ struct bt_unit {
     struct bt_map map[BT_MAP_MAX];
     unsigned nexits;
     struct bt_exit exits[BT_EXITS_MAX]; /* in the order their branches appear in the TC */
-    uint8_t lookup;               /* enum bt_ib: the unit ends in an in-cache lookup of this */
     unsigned ncounts;
     struct bt_count counts[BT_UNIT_INSNS]; /* in TC order */
 };

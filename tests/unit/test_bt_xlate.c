@@ -581,13 +581,20 @@ Test(bt_xlate, too_small_a_buffer_gives_enospc)
 
 static const struct bt_env ib_env = {.vcpu_state = V, .callout_vector = VEC, .ibtc = I};
 
-/* The TC offset of the unit's lookup hit path (its counted place), 0 if none. */
-static uint16_t lookup_hit(void)
+/* The unit's in-cache lookup (its counted hit path), NULL if it has none. */
+static const struct bt_count *lookup_count(void)
 {
     for (unsigned i = 0; i < u.ncounts; i++)
         if (u.counts[i].lookup)
-            return u.counts[i].tc_off;
-    return 0;
+            return &u.counts[i];
+    return NULL;
+}
+
+static uint16_t lookup_hit(void) { return lookup_count() ? lookup_count()->tc_off : 0; }
+
+static enum bt_ib lookup_kind(void)
+{
+    return lookup_count() ? (enum bt_ib)lookup_count()->cls : BT_IB_NONE;
 }
 
 static void xlate_ib(const uint8_t *code, size_t len)
@@ -660,7 +667,7 @@ Test(bt_xlate, ret_hit_jumps_to_the_translation_with_the_guest_stack_as_after_re
     for (unsigned k = 0; k < 3; k++)
         for (unsigned i = 0; i < sizeof flag_patterns / sizeof flag_patterns[0]; i++) {
             xlate_ib(rets[k].code, rets[k].len);
-            cr_expect_eq(u.lookup, BT_IB_RET);
+            cr_expect_eq(lookup_kind(), BT_IB_RET);
             cr_expect_gt(lookup_hit(), 0);
             ib_engine(R, R);
             struct regs r = ib_regs(flag_patterns[i]);
@@ -696,7 +703,7 @@ Test(bt_xlate, indirect_call_pushes_the_guest_return_address_and_jumps_to_the_tr
     const uint32_t F = G + 0x777;
     /* call [esp+4]: the operand is read before anything is pushed, as natively */
     xlate_ib(B(0xff, 0x54, 0x24, 0x04));
-    cr_expect_eq(u.lookup, BT_IB_CALL);
+    cr_expect_eq(lookup_kind(), BT_IB_CALL);
     ib_engine(F, 0x1111);
     wr(S, &F, 4);                             /* [esp + 4] with ESP = S - 4 */
     struct regs r = ib_regs(0x0002 | 0x0041);
@@ -719,7 +726,7 @@ Test(bt_xlate, indirect_jmp_through_register_and_memory_reaches_the_translation)
     ib_engine(0, 0);
     /* jmp edx: EDX is the target */
     xlate_ib(B(0xff, 0xe2));
-    cr_expect_eq(u.lookup, BT_IB_JMP);
+    cr_expect_eq(lookup_kind(), BT_IB_JMP);
     ib_set(0xdddd0004, P);
     struct regs r = ib_regs(0x0002 | 0x0884);
     expect_hit(run_on(&(struct bt_vcpu){0}, &r), "jmp edx");
@@ -765,7 +772,7 @@ Test(bt_xlate, far_and_16_bit_indirect_transfers_stay_callouts)
         {B(0x66, 0xc3)}, {B(0xff, 0xe4)}, {B(0xff, 0x28)}, {B(0x67, 0xff, 0x27)}};
     for (unsigned i = 0; i < 4; i++) {
         xlate_ib(rows[i].code, rows[i].len);
-        cr_expect_eq(u.lookup, BT_IB_NONE, "form %u", i);
+        cr_expect_eq(lookup_kind(), BT_IB_NONE, "form %u", i);
         cr_expect_eq(u.tc_len, 2, "form %u: %zu TC bytes, want the callout alone", i, u.tc_len);
     }
 }
