@@ -90,21 +90,22 @@ int bt_emul_descriptor_query(struct machine *m, const cs_insn *in, uint32_t eip)
     struct desc d;
     if (operand(m, src, eip, &sel) < 0)
         return -1;
+    int dst = verify ? 0 : classic_gpr(x->operands[0].reg);
+    if (dst < 0)
+        return -1;
     bool ok = (sel & 0xfffcu) && classic_guest_desc(m, (uint16_t)sel, &d, false) == 0;
     uint32_t v = 0;
+    /* System types LAR accepts (SDM: LDT, TSSs, call and task gates) and LSL (no gates). */
+    const uint16_t lar_sys = 0x1a3eu, lsl_sys = 0x0a0eu;
     switch (in->id) {
-    case X86_INS_LAR: ok = ok && (d.s || d.type != 0); v = d.hi & 0x00f0ff00u; break;
-    case X86_INS_LSL: ok = ok && (d.s || d.type != 0); v = d.limit; break;
+    case X86_INS_LAR: ok = ok && (d.s || (lar_sys >> d.type & 1)); v = d.hi & 0x00f0ff00u; break;
+    case X86_INS_LSL: ok = ok && (d.s || (lsl_sys >> d.type & 1)); v = d.limit; break;
     case X86_INS_VERR: ok = ok && d.s && (!(d.type & 8) || (d.type & 2)); break;
     default: ok = ok && desc_is_writable_data(&d); break;
     }
     set_zf(m, ok);
-    if (!verify && ok) {
-        int u = classic_gpr(x->operands[0].reg);
-        if (u < 0)
-            return -1;
-        uc_reg_write(m->uc, u, &v);
-    }
+    if (!verify && ok)
+        uc_reg_write(m->uc, dst, &v);
     set_eip(m, eip + in->size);
     machine_retire_emulated(m, -1);
     return 0;
