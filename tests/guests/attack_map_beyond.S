@@ -69,19 +69,7 @@ want_pde:
 /* trap: a #PF ends the guest here (pass if it is the probe's), anything else is unexpected. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $14, F_VEC(%ebx)
-	jne trap_default
-	movl %cr2, %esi
-	print "#PF cr2="
-	printx %esi
-	print " err="
-	printx F_ERR(%ebx)
-	print " eip=at+"
-	movl F_EIP(%ebx), %eax
-	subl pf_at, %eax
-	printd %eax
-	print "\n"
+	pf_trap pf_at
 	check %esi, $PROBE, "cr2 = the probe"
 	check %eax, $0, "saved eip = the read"
 	call guest_pass

@@ -35,19 +35,7 @@ main:
 /* trap: a #PF ends the guest here (pass if it is the write's), anything else is unexpected. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $14, F_VEC(%ebx)
-	jne trap_default
-	movl %cr2, %esi
-	print "#PF cr2="
-	printx %esi
-	print " err="
-	printx F_ERR(%ebx)
-	print " eip=at+"
-	movl F_EIP(%ebx), %eax
-	subl pf_at, %eax
-	printd %eax
-	print "\n"
+	pf_trap pf_at
 	check %esi, $WINDOW, "cr2 = the address written"
 	check %eax, $0, "saved eip = the write"
 	check FRAME + 0x10, $0, "frame 0x200000 untouched"

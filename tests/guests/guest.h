@@ -213,6 +213,26 @@
 	jne fault_missed
 .endm
 
+/* pf_trap at: the start of a guest's own trap(): a vector other than #PF goes on to trap_default;
+ * a #PF prints "#PF cr2=C err=E eip=at+D", D being the saved EIP minus the address held in the
+ * memory word `at` (0 when the instruction expected to fault is the one that did). Leaves
+ * EBX = the frame, ESI = CR2 and EAX = D for the checks that follow. */
+.macro pf_trap at
+	movl 4(%esp), %ebx
+	cmpl $14, F_VEC(%ebx)
+	jne trap_default
+	movl %cr2, %esi
+	print "#PF cr2="
+	printx %esi
+	print " err="
+	printx F_ERR(%ebx)
+	print " eip=at+"
+	movl F_EIP(%ebx), %eax
+	subl \at, %eax
+	printd %eax
+	print "\n"
+.endm
+
 /* From ring 3: print a string through SYS_PUTS. */
 .macro uprint s
 	.pushsection .rodata

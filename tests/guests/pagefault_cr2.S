@@ -75,23 +75,11 @@ main:
 /* trap: #PF is handled here, anything else by the default handler. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $14, F_VEC(%ebx)
-	jne trap_default
-	movl %cr2, %esi
+	pf_trap pf_at
 	movl %esi, pf_cr2
-	movl F_ERR(%ebx), %eax
-	movl %eax, pf_err
+	movl F_ERR(%ebx), %edx
+	movl %edx, pf_err
 	incl pf_count
-	print "#PF cr2="
-	printx %esi
-	print " err="
-	printx F_ERR(%ebx)
-	print " eip=at+"
-	movl F_EIP(%ebx), %eax
-	subl pf_at, %eax
-	printd %eax
-	print "\n"
 	testl %eax, %eax
 	jnz guest_fail
 	shrl $12, %esi
