@@ -142,6 +142,7 @@ static int parse_workload(yaml_document_t *d, yaml_node_t *n, struct workload *w
 
 static int suite_parse(const char *file, struct suite *s, char *err, unsigned len)
 {
+    memset(s, 0, sizeof *s);                 /* the caller frees it, whatever this returns */
     FILE *f = fopen(file, "rb");
     if (!f) {
         snprintf(err, len, "%s: %s", file, strerror(errno));
@@ -151,7 +152,6 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
     yaml_document_t d;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_file(&parser, f);
-    memset(s, 0, sizeof *s);
     int rc = 0;
     if (!yaml_parser_load(&parser, &d)) {
         snprintf(err, len, "%s:%lu: %s", file, (unsigned long)parser.problem_mark.line + 1,
