@@ -209,45 +209,32 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
 void machine_fold_counters(struct machine *m)
 {
     /* While an I/O instruction (the phase-marker write) executes mid-block, the rest of the block
-     * has been counted already but belongs to what comes after: hold it back. */
-    uint64_t held[4] = {0, 0, 0, 0};
-    uint64_t held_priv[IC_COUNT], held_mc[MACHINE_MCOUNTS];
-    memset(held_priv, 0, sizeof held_priv);
-    memset(held_mc, 0, sizeof held_mc);
-    if (m->io_idx >= 0 && m->cur) {
-        held[m->cur->cpl] = (uint64_t)(m->cur->n - (m->io_idx + 1));
-        for (unsigned i = 0; i < m->cur->nsites; i++) {
-            const struct site *s = &m->cur->sites[i];
-            if (s->idx <= m->io_idx)
-                continue;
-            if (s->mc)
-                held_mc[s->mc - 1]++;
-            else
-                held_priv[s->cls]++;
-        }
-    }
+     * has been counted already but belongs to what comes after: hold it back during the fold. */
+    const struct block *held = m->io_idx >= 0 ? m->cur : NULL;
+    unsigned from = (unsigned)m->io_idx + 1;
+    if (held)
+        machine_count_block(m, held, from, (uint64_t)-1);
     uint32_t ph = m->ev.phase < 16 ? m->ev.phase : 15;
     for (int c = 0; c < 4; c++) {
-        uint64_t now = m->insn_cpl[c] - held[c];
-        uint64_t d = now - m->phase_mark_cpl[c];
+        uint64_t d = m->insn_cpl[c] - m->phase_mark_cpl[c];
         ev_add(&m->ev, EV_INSN, c, "", d, 0);
         m->phase_insn[ph][c == 3 ? 0 : 1] += d;
-        m->phase_mark_cpl[c] = now;
+        m->phase_mark_cpl[c] = m->insn_cpl[c];
     }
     for (int i = 0; i < IC_COUNT; i++) {
-        uint64_t now = m->priv[i] - held_priv[i];
-        uint64_t d = now - m->priv_folded[i];
+        uint64_t d = m->priv[i] - m->priv_folded[i];
         if (d)
             ev_add(&m->ev, EV_PRIV, i, insn_class_name[i], d, 0);
-        m->priv_folded[i] = now;
+        m->priv_folded[i] = m->priv[i];
     }
     for (unsigned i = 0; i < m->nmcounts; i++) {
         struct mcount *c = &m->mcounts[i];
-        uint64_t now = c->n - held_mc[i], d = now - c->folded;
-        if (d)
-            ev_add(&m->ev, c->cls, c->reason, c->qual, d, 0);
-        c->folded = now;
+        if (c->n != c->folded)
+            ev_add(&m->ev, c->cls, c->reason, c->qual, c->n - c->folded, 0);
+        c->folded = c->n;
     }
+    if (held)
+        machine_count_block(m, held, from, 1);
 }
 
 int machine_mcount(struct machine *m, enum ev_class cls, int64_t reason, const char *qual)

@@ -243,4 +243,25 @@ void machine_fold_counters(struct machine *m);
  * MACHINE_MCOUNTS are taken. */
 int machine_mcount(struct machine *m, enum ev_class cls, int64_t reason, const char *qual);
 
+/* Count the instructions of block b from index `from` on, with the counters of its sites there:
+ * dir 1 when they run, (uint64_t)-1 to take them back (an exception or a stop cut the block
+ * short, or a fold must leave them out). The one place the hot counters move by blocks. */
+static inline void machine_count_block(struct machine *m, const struct block *b, unsigned from,
+                                       uint64_t dir)
+{
+    if (from >= b->n)
+        return;
+    m->time += dir * (b->n - from);
+    m->insn_cpl[b->cpl] += dir * (b->n - from);
+    for (unsigned i = 0; i < b->nsites; i++) {
+        const struct site *s = &b->sites[i];
+        if (s->idx < from)
+            continue;
+        if (s->mc)
+            m->mcounts[s->mc - 1].n += dir;
+        else
+            m->priv[s->cls] += dir;
+    }
+}
+
 #endif

@@ -56,34 +56,14 @@ static uint32_t reg32(struct machine *m, int reg)
 
 static inline void account(struct machine *m, const struct block *b)
 {
-    m->time += b->n;
-    m->insn_cpl[b->cpl] += b->n;
+    machine_count_block(m, b, 0, 1);
     m->cur = b;
-    for (unsigned i = 0; i < b->nsites; i++) {
-        const struct site *s = &b->sites[i];
-        if (s->mc)
-            m->mcounts[s->mc - 1].n++;
-        else
-            m->priv[s->cls]++;
-    }
 }
 
 /* The block b was counted whole but stopped before instruction `idx`: take the rest back. */
 static void uncount_from(struct machine *m, const struct block *b, unsigned idx)
 {
-    if (idx >= b->n)
-        return;
-    m->time -= b->n - idx;
-    m->insn_cpl[b->cpl] -= b->n - idx;
-    for (unsigned i = 0; i < b->nsites; i++) {
-        const struct site *s = &b->sites[i];
-        if (s->idx < idx)
-            continue;
-        if (s->mc)
-            m->mcounts[s->mc - 1].n--;
-        else
-            m->priv[s->cls]--;
-    }
+    machine_count_block(m, b, idx, (uint64_t)-1);
 }
 
 static uint64_t due_time(const struct machine *m)
