@@ -548,7 +548,7 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) < 0)
             return -1;
-        shadow_invlpg(t->mon.sh, &t->mon.v, va);
+        shadow_invlpg(t->mon.sh, va);
         uc_ctl_flush_tlb(m->uc);
         return 0;
     }

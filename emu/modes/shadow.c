@@ -67,7 +67,6 @@ struct shadow {
     uint32_t *free_pages;    /* stack of free page indices */
     uint32_t nfree;
     struct sl1 *l1_hash[1024];
-    unsigned nl1;
     struct root roots[NROOTS];
     int cur;                 /* index of the active root, -1 while paging is off */
     uint32_t ident;          /* pool page of the identity map */
@@ -183,10 +182,9 @@ static void trace(struct shadow *s, uint32_t frame, uint8_t type)
         write_protect(s, frame);
 }
 
-static struct sl1 *l1_get(struct shadow *s, uint32_t key, bool *created)
+static struct sl1 *l1_get(struct shadow *s, uint32_t key)
 {
     struct sl1 *e = l1_find(s, key);
-    *created = false;
     if (e)
         return e;
     uint32_t page;
@@ -202,8 +200,6 @@ static struct sl1 *l1_get(struct shadow *s, uint32_t key, bool *created)
     unsigned h = l1_hash(key);
     e->next = s->l1_hash[h];
     s->l1_hash[h] = e;
-    s->nl1++;
-    *created = true;
     if (!(key & KEY_PSE))
         trace(s, key & 0xfffff000u, PTYPE_L1);
     return e;
@@ -233,7 +229,6 @@ static void l1_drop_frame(struct shadow *s, uint32_t frame)
         }
         page_free(s, e->page);
         free(e);
-        s->nl1--;
     }
 }
 
@@ -266,7 +261,6 @@ static void flush_all(struct shadow *s)
         }
         s->l1_hash[h] = NULL;
     }
-    s->nl1 = 0;
     for (uint32_t f = 0; f < s->nframes; f++)
         s->ptype[f] &= PTYPE_CODE;
     count(s, SHEV_FLUSH, 0);
@@ -349,14 +343,10 @@ static int fill(struct shadow *s, const struct vcpu *v, uint32_t va, bool write,
     if ((pde & PTE_PS) && (v->cr4 & CR4_PSE)) {
         key = (pde & 0xffc00000u) | KEY_PSE | (pde & (PTE_W | PTE_U));
         frame = (pde & 0xffc00000u) + (va & 0x003ff000u);
-        pte = pde | (frame & 0);
-        pte = (pde & ~0xfffff000u);
+        pte = pde & ~0xfffff000u;
     } else {
+        /* shadow_page_fault has refused a directory naming a table outside guest RAM. */
         uint32_t gl1 = pde & 0xfffff000u;
-        if ((uint64_t)gl1 + 4096 > s->m->ram_size) {
-            refuse(s, REFUSE_FRAME_OUTSIDE_RAM, eip);
-            return -1;
-        }
         key = gl1 | (pde & (PTE_W | PTE_U));
         pte = guest32(s, gl1 + ((va >> 12) & 0x3ff) * 4);
         frame = pte & 0xfffff000u;
@@ -365,8 +355,7 @@ static int fill(struct shadow *s, const struct vcpu *v, uint32_t va, bool write,
         refuse(s, REFUSE_FRAME_OUTSIDE_RAM, eip);
         return -1;
     }
-    bool created;
-    struct sl1 *l1 = l1_get(s, key, &created);
+    struct sl1 *l1 = l1_get(s, key);
     if (!l1) {
         flush_all(s);
         if (shadow_activate(s, v) < 0)
@@ -684,7 +673,7 @@ void shadow_flush(struct shadow *s)
     flush_tlb(s);
 }
 
-void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va)
+void shadow_invlpg(struct shadow *s, uint32_t va)
 {
     count(s, SHEV_INVLPG, 0);
     s->last_eip = s->last_fault = 0xffffffffu;     /* a refill of what it drops is no repeat */

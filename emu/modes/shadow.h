@@ -130,6 +130,6 @@ int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev);
 int shadow_deliver_recorded(struct machine *m, const struct xevent *ev);
 
 /* The guest executed INVLPG `va`: drop the shadow entry for it. */
-void shadow_invlpg(struct shadow *s, const struct vcpu *v, uint32_t va);
+void shadow_invlpg(struct shadow *s, uint32_t va);
 
 #endif

@@ -152,7 +152,7 @@ static enum site_action trap_site(struct machine *m, const struct block *b, cons
         uint32_t va;
         exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) == 0)
-            shadow_invlpg(st(m)->mon.sh, &st(m)->mon.v, va);
+            shadow_invlpg(st(m)->mon.sh, va);
         return SITE_RUN;
     }
     case IC_HLT:
