@@ -18,6 +18,27 @@
 #define RO_PAGE  0x302000
 #define PTE(addr) (pt0 + 4 * ((addr) >> 12))
 
+/* write_retried "title", addr, value, err, "why": print the title; a write of value to addr
+ * faults once with error code err (checked, with "why"), the handler mends the PTE, and the
+ * retried write lands there; CR2 is checked to be addr. */
+.macro write_retried title, addr, value, err, why
+	print "\title"
+	movl $.Lwrite\@, pf_at
+.Lwrite\@:
+	movl $\value, \addr
+	movl \addr, %eax
+	check %eax, $\value, "retried write landed"
+	check pf_cr2, $\addr, "cr2 = address written"
+	check pf_err, $\err, "\why"
+.endm
+
+/* pte_ad addr, bits, "what": the accessed and dirty bits (0x60) of addr's PTE are `bits`. */
+.macro pte_ad addr, bits, what
+	movl PTE(\addr), %eax
+	andl $0x60, %eax
+	check %eax, $\bits, "\what"
+.endm
+
 	.text
 	.globl main
 main:
@@ -47,28 +68,14 @@ main:
 	check %eax, $0x11111111, "retried read sees the page"
 	check pf_cr2, $NP_READ + 0x123, "cr2 = address read"
 	check pf_err, $0, "error code 0x0 (not present, read)"
-	movl PTE(NP_READ), %eax
-	andl $0x60, %eax
-	check %eax, $0x20, "pte accessed, not dirty"
+	pte_ad NP_READ, 0x20, "pte accessed, not dirty"
 
-	print "write to a not-present page\n"
-	movl $1f, pf_at
-1:	movl $0x44444444, NP_WRITE + 0x456
-	movl NP_WRITE + 0x456, %eax
-	check %eax, $0x44444444, "retried write landed"
-	check pf_cr2, $NP_WRITE + 0x456, "cr2 = address written"
-	check pf_err, $2, "error code 0x2 (not present, write)"
-	movl PTE(NP_WRITE), %eax
-	andl $0x60, %eax
-	check %eax, $0x60, "pte accessed and dirty"
+	write_retried "write to a not-present page\n", NP_WRITE + 0x456, 0x44444444, 2, \
+		"error code 0x2 (not present, write)"
+	pte_ad NP_WRITE, 0x60, "pte accessed and dirty"
 
-	print "write to a read-only page with cr0.wp set\n"
-	movl $1f, pf_at
-1:	movl $0x55555555, RO_PAGE + 0x10
-	movl RO_PAGE + 0x10, %eax
-	check %eax, $0x55555555, "retried write landed"
-	check pf_cr2, $RO_PAGE + 0x10, "cr2 = address written"
-	check pf_err, $3, "error code 0x3 (protection, write)"
+	write_retried "write to a read-only page with cr0.wp set\n", RO_PAGE + 0x10, 0x55555555, 3, \
+		"error code 0x3 (protection, write)"
 	check pf_count, $3, "three page faults in all"
 	ret
 
