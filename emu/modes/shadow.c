@@ -268,22 +268,17 @@ static void flush_all(struct shadow *s)
 
 static int root_for(struct shadow *s, uint32_t gl2)
 {
-    int victim = 0;
+    int victim = 0;          /* the first free root, else the least recently used */
     for (int r = 0; r < NROOTS; r++) {
         if (s->roots[r].valid && s->roots[r].gl2 == gl2) {
             s->roots[r].lru = ++s->tick;
             count(s, SHEV_REUSE, 0);
             return r;
         }
-        if (!s->roots[r].valid || s->roots[r].lru < s->roots[victim].lru ||
-            (!s->roots[r].valid && s->roots[victim].valid))
-            victim = s->roots[victim].valid ? r : victim;
-    }
-    for (int r = 0; r < NROOTS; r++)
-        if (!s->roots[r].valid) {
+        if (s->roots[victim].valid &&
+            (!s->roots[r].valid || s->roots[r].lru < s->roots[victim].lru))
             victim = r;
-            break;
-        }
+    }
     root_drop(s, victim);
     uint32_t page;
     if (page_alloc(s, &page) < 0) {
