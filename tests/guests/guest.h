@@ -213,14 +213,20 @@
 	jne fault_missed
 .endm
 
+/* trap_only vec: the start of a guest's own trap(): EBX = the frame; a vector other than `vec`
+ * goes on to trap_default. */
+.macro trap_only vec
+	movl 4(%esp), %ebx
+	cmpl $\vec, F_VEC(%ebx)
+	jne trap_default
+.endm
+
 /* pf_trap at: the start of a guest's own trap(): a vector other than #PF goes on to trap_default;
  * a #PF prints "#PF cr2=C err=E eip=at+D", D being the saved EIP minus the address held in the
  * memory word `at` (0 when the instruction expected to fault is the one that did). Leaves
  * EBX = the frame, ESI = CR2 and EAX = D for the checks that follow. */
 .macro pf_trap at
-	movl 4(%esp), %ebx
-	cmpl $14, F_VEC(%ebx)
-	jne trap_default
+	trap_only 14
 	movl %cr2, %esi
 	print "#PF cr2="
 	printx %esi
@@ -231,6 +237,24 @@
 	subl \at, %eax
 	printd %eax
 	print "\n"
+.endm
+
+/* iret_to_ring3 entry, stack: leave ring 0 for ring-3 code at `entry` (CS = SEL_UCODE) with
+ * ESP = `stack` (SS = SEL_UDATA) and EFLAGS 0x002 (IF = 0, IOPL = 0). */
+.macro iret_to_ring3 entry, stack
+	pushl $SEL_UDATA
+	pushl $\stack
+	pushl $0x002
+	pushl $SEL_UCODE
+	pushl $\entry
+	iret
+.endm
+
+/* From ring 3: load DS and ES with SEL_UDATA (the first thing ring-3 code does). Clobbers eax. */
+.macro user_data_segments
+	movl $SEL_UDATA, %eax
+	movw %ax, %ds
+	movw %ax, %es
 .endm
 
 /* From ring 3: print a string through SYS_PUTS. */

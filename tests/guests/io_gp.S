@@ -20,17 +20,10 @@ main:
 	movb $GATE_TRAP3, idt + 8 * 0x80 + 5
 	andb $0xfe, tss + TSS_BITMAP + 0x80 / 8  /* allow port 0x80 */
 	print "io_gp: iret to ring 3 with iopl 0\n"
-	pushl $SEL_UDATA
-	pushl $ustack_top
-	pushl $0x002
-	pushl $SEL_UCODE
-	pushl $user
-	iret
+	iret_to_ring3 user, ustack_top
 
 user:
-	movl $SEL_UDATA, %eax
-	movw %ax, %ds
-	movw %ax, %es
+	user_data_segments
 	uprint "iopl 0, no bitmap: in 0x80\n"
 	faulting "inb $0x80, %al", 13, 0
 	uprint "iopl 0, no bitmap: out 0x80\n"
@@ -83,9 +76,7 @@ user:
 /* trap: the two I/O system calls; the rest goes to the default handler. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $0x80, F_VEC(%ebx)
-	jne trap_default
+	trap_only 0x80
 	cmpl $SYS_IOPL, F_EAX(%ebx)
 	je 1f
 	cmpl $SYS_BITMAP, F_EAX(%ebx)

@@ -18,17 +18,10 @@ main:
 	call cpu_init
 	movb $GATE_TRAP3, idt + 8 * 0x80 + 5
 	print "ring3: iret to ring 3\n"
-	pushl $SEL_UDATA
-	pushl $ustack_top
-	pushl $0x002                             /* EFLAGS: IF = 0, IOPL = 0 */
-	pushl $SEL_UCODE
-	pushl $user
-	iret
+	iret_to_ring3 user, ustack_top
 
 user:
-	movl $SEL_UDATA, %eax
-	movw %ax, %ds
-	movw %ax, %es
+	user_data_segments
 	uprint "ring 3: running\n"
 	xorl %eax, %eax
 	movw %cs, %ax
@@ -65,9 +58,7 @@ probe_ret:
 /* trap: the probe call is checked here, everything else goes to the default handler. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $0x80, F_VEC(%ebx)
-	jne trap_default
+	trap_only 0x80
 	cmpl $SYS_PROBE, F_EAX(%ebx)
 	jne trap_default
 	print "ring 0: probe call from ring 3\n"

@@ -85,9 +85,7 @@ pit_latch:
 /* trap: IRQ0 counts ticks; every other vector is unexpected. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $0x20, F_VEC(%ebx)
-	jne trap_default
+	trap_only 0x20
 	incl ticks
 	cmpl $1, ticks
 	jne 1f

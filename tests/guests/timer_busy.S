@@ -53,9 +53,7 @@ busy_end:
 /* trap: IRQ0 counts ticks and checks where it interrupted; every other vector is unexpected. */
 	.globl trap
 trap:
-	movl 4(%esp), %ebx
-	cmpl $0x20, F_VEC(%ebx)
-	jne trap_default
+	trap_only 0x20
 	movl F_EIP(%ebx), %eax
 	cmpl $busy_loop, %eax
 	jb 1f
