@@ -359,17 +359,12 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
         return -1;
     snprintf(q, sizeof q, "cr%d/write", cr);
     exit_rec(m, VMX_CR_ACCESS, q, eip);
-    uint32_t old0 = t->mon.v.cr0, old4 = t->mon.v.cr4;
-    switch (cr) {
-    case 0: t->mon.v.cr0 = v | CR0_PE; break;
-    case 2: t->mon.v.cr2 = v; return uq_exception_done(&m->quirks, m->uc, &t->mon.v.cr2);
-    case 3: t->mon.v.cr3 = v; break;
-    case 4: t->mon.v.cr4 = v; break;
-    default: return -1;
+    if (cr == 2) {
+        t->mon.v.cr2 = v;
+        return uq_exception_done(&m->quirks, m->uc, &t->mon.v.cr2);
     }
-    if (((old0 ^ t->mon.v.cr0) & CR0_WP) || ((old4 ^ t->mon.v.cr4) & CR4_PSE))
-        shadow_flush(t->mon.sh);
-    return shadow_activate(t->mon.sh, &t->mon.v) < 0 ? -2 : 0;
+    int r = shadow_load_cr(t->mon.sh, &t->mon.v, cr, v);
+    return r > 0 ? -1 : r < 0 ? -2 : 0;
 }
 
 static int emulate_io(struct machine *m, const cs_insn *in, uint32_t eip)

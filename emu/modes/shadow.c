@@ -326,6 +326,20 @@ int shadow_activate(struct shadow *s, const struct vcpu *v)
     return 0;
 }
 
+int shadow_load_cr(struct shadow *s, struct vcpu *v, int cr, uint32_t val)
+{
+    uint32_t old0 = v->cr0, old4 = v->cr4;
+    switch (cr) {
+    case 0: v->cr0 = val | CR0_PE; break;
+    case 3: v->cr3 = val; break;
+    case 4: v->cr4 = val; break;
+    default: return 1;
+    }
+    if (((old0 ^ v->cr0) & CR0_WP) || ((old4 ^ v->cr4) & CR4_PSE))
+        shadow_flush(s);
+    return shadow_activate(s, v);
+}
+
 /* ---- faults --------------------------------------------------------------------------------- */
 
 /* Fill the shadow entries for `va` from the guest's tables (which allow the access). */

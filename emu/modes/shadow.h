@@ -81,6 +81,12 @@ void shadow_destroy(struct shadow *s);
  * paging is off). 0, or -1 when the run ended. */
 int shadow_activate(struct shadow *s, const struct vcpu *v);
 
+/* The guest loaded control register `cr` with `val`: CR0 (PE stays set: the monitor runs the
+ * guest in protected mode), CR3 or CR4 kept in v; every shadow dropped if CR0.WP or CR4.PSE changed
+ * how the guest's tables read; then shadow_activate. 0, -1 when the run ended, 1 (nothing done)
+ * for another register. */
+int shadow_load_cr(struct shadow *s, struct vcpu *v, int cr, uint32_t val);
+
 /* Extra bits the monitor keeps set in the real CR0 (e.g. MP/NE), beyond PE, PG, WP, ET. */
 void shadow_set_cr0_extra(struct shadow *s, uint32_t bits);
 

@@ -102,20 +102,10 @@ static enum site_action mov_to_cr(struct machine *m, const struct site *s, uint3
     char q[16];
     snprintf(q, sizeof q, "cr%d/write", s->cr);
     exit_rec(m, VMX_CR_ACCESS, q, eip);
-    uint32_t old0 = t->mon.v.cr0, old4 = t->mon.v.cr4;
-    switch (s->cr) {
-    case 0: t->mon.v.cr0 = val | CR0_PE; break;
-    case 3: t->mon.v.cr3 = val; break;
-    case 4: t->mon.v.cr4 = val; break;
-    default:
+    int r = shadow_load_cr(t->mon.sh, &t->mon.v, s->cr, val);
+    if (r > 0)
         run_raise_fault(m, 13, 0, eip);
-        return SITE_STOPPED;
-    }
-    if (((old0 ^ t->mon.v.cr0) & CR0_WP) || ((old4 ^ t->mon.v.cr4) & CR4_PSE))
-        shadow_flush(t->mon.sh);
-    if (shadow_activate(t->mon.sh, &t->mon.v) < 0)
-        return SITE_STOPPED;
-    return SITE_SKIP;
+    return r == 0 ? SITE_SKIP : SITE_STOPPED;
 }
 
 static enum site_action mov_from_cr(struct machine *m, const struct site *s, uint32_t eip)
