@@ -147,17 +147,19 @@ Test(machine, exit_guest_records_one_4_byte_write_to_port_0xf4)
     machine_destroy(m);
 }
 
-/* mov ecx, 1000; l: cli; dec ecx; jnz l; mov eax, 0x10; out 0xf4, eax; jmp $
- * = 1 + 3 * 1000 + 2 instructions retired, 1000 cli. */
-static const uint8_t loop_guest[] = {0xb9, 0xe8, 0x03, 0x00, 0x00, 0xfa, 0x49, 0x75, 0xfc,
-                                     0xb8, 0x10, 0x00, 0x00, 0x00, 0xe7, 0xf4, 0xeb, 0xfe};
+/* mov ecx, LOOPS; l: cli; dec ecx; jnz l; mov eax, 0x10; out 0xf4, eax; jmp $
+ * = 1 + 3 * LOOPS + 2 instructions retired, LOOPS cli. */
+#define LOOPS 1000
+static const uint8_t loop_guest[] = {0xb9, LOOPS & 0xff, LOOPS >> 8, 0x00, 0x00, 0xfa, 0x49,
+                                     0x75, 0xfc, 0xb8, 0x10, 0x00, 0x00, 0x00, 0xe7, 0xf4,
+                                     0xeb, 0xfe};
 
 Test(machine, loop_guest_retires_exactly_its_instructions_and_counts_each_cli)
 {
     struct machine *m = boot(write_guest("loop.elf", loop_guest, sizeof loop_guest), 0);
     cr_assert_eq(m->end, END_GUEST_EXIT, "%s", m->message);
-    cr_assert_eq(machine_retired(m), 3003);
-    cr_assert_eq(ev_count(&m->ev, 0, EV_PRIV, IC_CLI, "cli"), 1000);
+    cr_assert_eq(machine_retired(m), 1 + 3 * LOOPS + 2);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_PRIV, IC_CLI, "cli"), LOOPS);
     cr_assert_eq(ev_count(&m->ev, 0, EV_PRIV, IC_OUT, "out"), 1);
     machine_destroy(m);
 }
