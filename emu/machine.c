@@ -214,11 +214,8 @@ void machine_fold_counters(struct machine *m)
     unsigned from = (unsigned)m->io_idx + 1;
     if (held)
         machine_count_block(m, held, from, (uint64_t)-1);
-    uint32_t ph = m->ev.phase < 16 ? m->ev.phase : 15;
     for (int c = 0; c < 4; c++) {
-        uint64_t d = m->insn_cpl[c] - m->phase_mark_cpl[c];
-        ev_add(&m->ev, EV_INSN, c, "", d, 0);
-        m->phase_insn[ph][c == 3 ? 0 : 1] += d;
+        ev_add(&m->ev, EV_INSN, c, "", m->insn_cpl[c] - m->phase_mark_cpl[c], 0);
         m->phase_mark_cpl[c] = m->insn_cpl[c];
     }
     for (int i = 0; i < IC_COUNT; i++) {

@@ -40,6 +40,7 @@ struct mode_ops;
 
 #define L1_ENTRIES 1024
 #define MACHINE_MCOUNTS 64       /* distinct events the mode's own code may count per block */
+#define MACHINE_PHASES 16        /* phases the guest can mark (PHASE_PORT); the last takes more */
 #define L1_INDEX(addr, size) ((((addr) >> 1) ^ (size)) & (L1_ENTRIES - 1))
 
 /* How a run ended. The process exit status of `vmlab run` follows from it. */
@@ -170,8 +171,7 @@ struct machine {
 
     /* Counting */
     struct ev_store ev;
-    uint64_t phase_start[16];    /* guest time when each phase was entered */
-    uint64_t phase_insn[16][2];  /* retired instructions per phase: [user, kernel] */
+    uint64_t phase_start[MACHINE_PHASES]; /* guest time when each phase was entered */
     uint64_t phase_mark_cpl[4];  /* insn_cpl at the last phase change */
     uint32_t phase_seen;         /* bitmask of phases entered */
 

@@ -22,8 +22,8 @@ static void on_debug_exit(void *opaque, int status)
 static void on_phase(void *opaque, uint32_t phase)
 {
     struct machine *m = opaque;
-    if (phase > 15)
-        phase = 15;
+    if (phase >= MACHINE_PHASES)
+        phase = MACHINE_PHASES - 1;
     machine_fold_counters(m);
     ev_set_phase(&m->ev, phase);
     if (!(m->phase_seen & (1u << phase)))

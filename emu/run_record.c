@@ -145,15 +145,19 @@ static int write_machine(struct run_record *r, struct machine *m)
     flush_counts(&b);
     if (b.err)
         return b.err;
-    for (uint32_t p = 0; p < 16; p++) {
+    for (uint32_t p = 0; p < MACHINE_PHASES; p++) {
         if (!(m->phase_seen & (1u << p)))
             continue;
         uint64_t end = m->time;
-        for (uint32_t q = p + 1; q < 16; q++)
+        for (uint32_t q = p + 1; q < MACHINE_PHASES; q++)
             if ((m->phase_seen & (1u << q)) && m->phase_start[q] > m->phase_start[p] &&
                 m->phase_start[q] < end)
                 end = m->phase_start[q];
-        int e = tdb_add_phase(r->db, r->run_id, p, m->phase_insn[p][0], m->phase_insn[p][1],
+        /* The phase's instructions are its insn counts, folded per CPL at each phase change. */
+        uint64_t kernel = 0;
+        for (int cpl = 0; cpl < 3; cpl++)
+            kernel += ev_count(&m->ev, p, EV_INSN, cpl, "");
+        int e = tdb_add_phase(r->db, r->run_id, p, ev_count(&m->ev, p, EV_INSN, 3, ""), kernel,
                               m->phase_start[p], end);
         if (e)
             return e;
