@@ -61,11 +61,11 @@ static void put_desc(uint8_t *tab, unsigned i, uint32_t base, uint32_t limit, ui
     memcpy(tab + i * 8, &d, 8);
 }
 
-static int seg(struct machine *m, uint16_t sel, struct uq_seg *out)
+int pv_seg(struct machine *m, uint16_t sel, struct uq_seg *out)
 {
     struct pv *p = pv_of(m);
     unsigned i = sel >> 3;
-    if (i == 0 || i > 4)
+    if (i == 0 || i >= PV_GDT_ENTRIES)
         return -1;
     uint64_t d;
     memcpy(&d, m->ram + p->gdt_pa + i * 8, 8);
@@ -167,16 +167,16 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
     uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
     uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
-    uc_x86_mmr gdtr = {.base = p->gdt_va, .limit = 5 * 8 - 1};
+    uc_x86_mmr gdtr = {.base = p->gdt_va, .limit = PV_GDT_ENTRIES * 8 - 1};
     uc_x86_mmr idtr = {.base = p->idt_va, .limit = 256 * 8 - 1};
-    uc_x86_mmr tr = {.selector = 0x28, .base = p->tss_va, .limit = 0x68 + 8192 / 8,
+    uc_x86_mmr tr = {.selector = PV_SEL_TSS, .base = p->tss_va, .limit = PV_TSS_LIMIT,
                      .flags = 0x8b00};
     uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
     uc_reg_write(m->uc, UC_X86_REG_IDTR, &idtr);
     uc_reg_write(m->uc, UC_X86_REG_TR, &tr);
     struct uq_seg cs, ds;
-    seg(m, PV_SEL_CS1, &cs);
-    seg(m, PV_SEL_DS1, &ds);
+    pv_seg(m, PV_SEL_CS1, &cs);
+    pv_seg(m, PV_SEL_DS1, &ds);
     const struct uq_seg *segs[UQ_NSEG] = {&ds, &cs, &ds, &ds, &ds, &ds};
     if (uq_load_segs(&m->quirks, m->uc, segs, 1, NULL) < 0) {
         snprintf(errbuf, errlen, "unicorn refused the ring-1 start state");
@@ -359,10 +359,10 @@ static void pv_cpu_view(struct machine *m, struct cpu_view *v)
     v->idt_base = p->idt_va;
     v->idt_limit = 256 * 8 - 1;
     v->gdt_base = p->gdt_va;
-    v->gdt_limit = 5 * 8 - 1;
-    v->tr_sel = 0x28;
+    v->gdt_limit = PV_GDT_ENTRIES * 8 - 1;
+    v->tr_sel = PV_SEL_TSS;
     v->tr_base = p->tss_va;
-    v->tr_limit = 0x68 + 8192 / 8;
+    v->tr_limit = PV_TSS_LIMIT;
     v->kernel_ring = 1;
 }
 

@@ -22,6 +22,9 @@
 #define PV_SEL_DS1 FLAT_RING1_DS
 #define PV_SEL_CS3 FLAT_RING3_CS
 #define PV_SEL_DS3 FLAT_RING3_DS
+#define PV_GDT_ENTRIES 5             /* null + the four flat segments above */
+#define PV_SEL_TSS 0x28              /* TR (loaded directly: no GDT entry) */
+#define PV_TSS_LIMIT (0x68 + 8192 / 8)   /* the TSS and its full I/O bitmap */
 
 struct pv {
     struct pvmm mm;
@@ -43,6 +46,10 @@ static inline struct pv_shared_info *pv_shared(struct machine *m)
 {
     return (struct pv_shared_info *)(m->ram + pv_of(m)->shared_info_pa);
 }
+
+/* The real segment of the hypervisor's GDT for selector `sel` (one of PV_SEL_*): flat, its limit
+ * and attributes from the descriptor. 0, or -1 for a selector the GDT does not have. */
+int pv_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
 
 /* Handle the hypercall in EAX/EBX.. of the stopped CPU (int 0x82 from ring 1). Sets EAX.
  * 0 to continue, -1 when the run ended. */

@@ -276,13 +276,8 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
     pv_shared(m)->vcpu_info.evtchn_upcall_mask = (c.eflags & (1u << 9)) ? 0 : 1;
     int ring = (c.cs & 3) == 3 ? 3 : 1;
     struct uq_seg cs, ss;
-    uint32_t csel = ring == 3 ? PV_SEL_CS3 : PV_SEL_CS1, ssel = ring == 3 ? PV_SEL_DS3 : PV_SEL_DS1;
-    const struct pv *p = pv_of(m);
-    uint64_t dc, dd;
-    memcpy(&dc, m->ram + p->gdt_pa + (csel >> 3) * 8, 8);
-    memcpy(&dd, m->ram + p->gdt_pa + (ssel >> 3) * 8, 8);
-    cs = (struct uq_seg){(uint16_t)csel, 0, (HYPERVISOR_VIRT_START - 1) | 0xfff, (uint32_t)(dc >> 32)};
-    ss = (struct uq_seg){(uint16_t)ssel, 0, (HYPERVISOR_VIRT_START - 1) | 0xfff, (uint32_t)(dd >> 32)};
+    pv_seg(m, ring == 3 ? PV_SEL_CS3 : PV_SEL_CS1, &cs);
+    pv_seg(m, ring == 3 ? PV_SEL_DS3 : PV_SEL_DS1, &ss);
     if (uq_load_cs_ss(&m->quirks, m->uc, &cs, &ss, ring, NULL) < 0)
         return -EINVAL;
     /* Returning to ring 1, esp and ss are not part of the frame (Xen's x86_32 iret). */
