@@ -89,11 +89,17 @@ static bool in_shadow(const struct machine *m, uint32_t eip)
 
 /* ---- site hooks --------------------------------------------------------------------------- */
 
+/* Whether the mode intercepts site s (asked only about classified instructions: a site of the
+ * mode's own counted code has none). */
+static bool mode_wants(struct machine *m, const struct site *s)
+{
+    return s->cls != IC_NONE && m->mode && m->mode->site && m->mode->site_wanted &&
+           m->mode->site_wanted(m, s);
+}
+
 static bool site_needs_hook(struct machine *m, const struct site *s)
 {
-    if (m->mode && m->mode->site_wanted && m->mode->site_wanted(m, s))
-        return true;
-    return insn_class_hooked(s->cls, s->cr);
+    return mode_wants(m, s) || insn_class_hooked(s->cls, s->cr);
 }
 
 static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
@@ -181,6 +187,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     const struct site *s = find_site(b, (uint32_t)addr);
     if (!s)
         return;
+    bool wanted = mode_wants(m, s);
     switch (s->cls) {
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
         uint16_t port = s->port_imm ? s->port : (uint16_t)reg32(m, UC_X86_REG_EDX);
@@ -198,7 +205,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
         m->epoch++;
         break;
     case IC_RDTSC: {
-        if (m->mode->site && m->mode->site_wanted && m->mode->site_wanted(m, s))
+        if (wanted)
             break;
         /* Deterministic time stamp counter: guest time in instructions at this instruction. */
         uint64_t cr4 = 0;
@@ -219,7 +226,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     default:
         break;
     }
-    if (m->mode->site && m->mode->site_wanted && m->mode->site_wanted(m, s)) {
+    if (wanted) {
         switch (m->mode->site(m, b, s, (uint32_t)addr)) {
         case SITE_SKIP:
             run_skip_site(m, b, s, (uint32_t)addr);
