@@ -246,24 +246,33 @@ Test(machine, int3_with_an_empty_idt_is_a_triple_fault)
     machine_destroy(m);
 }
 
-Test(machine, divide_error_handled_by_the_guest_is_not_retired_and_the_rest_counts_exactly)
+/* A guest whose handler for `vector` steps over the 2-byte instruction op0 op1 that raised it:
+ * lidt; mov esp, 0x90000; op0 op1 (ECX = 0 at entry); mov eax, 0x10; out 0xf4, eax; jmp $
+ * handler (gate `vector`): add dword [esp], 2; iretd.  It must end with the debug exit, count
+ * one fault of that vector and retire 2 + 2 (handler) + 2 = 6 instructions: not the fault. */
+static void assert_handled_fault_not_retired(const char *name, uint8_t op0, uint8_t op1,
+                                             unsigned vector)
 {
-    /* lidt; mov esp, 0x90000; div ecx (ecx = 0 at entry); mov eax, 0x10; out 0xf4, eax; jmp $
-     * handler (gate 0): add dword [esp], 2; iretd.  Retired: 2 + 2 (handler) + 2 = 6. */
-    uint8_t code[96] = {0x0f, 0x01, 0x1d, 0, 0, 0, 0, 0xbc, 0x00, 0x00, 0x09, 0x00, 0xf7, 0xf1,
+    uint8_t code[96] = {0x0f, 0x01, 0x1d, 0, 0, 0, 0, 0xbc, 0x00, 0x00, 0x09, 0x00, op0, op1,
                         0xb8, 0x10, 0x00, 0x00, 0x00, 0xe7, 0xf4, 0xeb, 0xfe,
                         0x83, 0x04, 0x24, 0x02, 0xcf};
     uint32_t handler = ENTRY + 23, idtr = ENTRY + 32, idt = ENTRY + 40;
+    cr_assert_lt(vector, 7u, "the IDT has gates 0..6");
     put32(code + 3, idtr);
     code[32] = 7 * 8 - 1;
     put32(code + 34, idt);
-    put32(code + 40, (0x08u << 16) | (handler & 0xffff));
-    put32(code + 40 + 4, (handler & 0xffff0000u) | 0x8e00u);
-    struct machine *m = boot(write_guest("de.elf", code, sizeof code), 0);
+    put32(code + 40 + vector * 8, (0x08u << 16) | (handler & 0xffff));
+    put32(code + 40 + vector * 8 + 4, (handler & 0xffff0000u) | 0x8e00u);
+    struct machine *m = boot(write_guest(name, code, sizeof code), 0);
     cr_assert_eq(m->end, END_GUEST_EXIT, "%s", m->message);
-    cr_assert_eq(ev_count(&m->ev, 0, EV_FAULT, 0, NULL), 1);
+    cr_assert_eq(ev_count(&m->ev, 0, EV_FAULT, vector, NULL), 1);
     cr_assert_eq(machine_retired(m), 6, "got %llu", (unsigned long long)machine_retired(m));
     machine_destroy(m);
+}
+
+Test(machine, divide_error_handled_by_the_guest_is_not_retired_and_the_rest_counts_exactly)
+{
+    assert_handled_fault_not_retired("de.elf", 0xf7, 0xf1, 0);   /* div ecx */
 }
 
 Test(machine, undefined_instruction_with_an_empty_idt_is_a_triple_fault)
@@ -274,13 +283,15 @@ Test(machine, undefined_instruction_with_an_empty_idt_is_a_triple_fault)
     struct machine *m = boot(write_guest("ud2.elf", code, sizeof code), 0);
     cr_assert_eq(m->end, END_GUEST_FAILURE, "ended with %d: %s", m->end, m->message);
     cr_assert(strstr(m->message, "triple fault"), "%s", m->message);
-    cr_assert_eq(machine_retired(m), 1, "ud2 faults: only lidt retires, got %llu: %s", (unsigned long long)machine_retired(m), m->message);
+    cr_assert_eq(machine_retired(m), 1, "ud2 faults: only lidt retires, got %llu: %s",
+                 (unsigned long long)machine_retired(m), m->message);
     machine_destroy(m);
 }
 
 Test(machine, ud2_as_the_first_instruction_retires_nothing)
 {
-    static const uint8_t code[] = {0x0f, 0x0b, 0xeb, 0xfe};   /* ud2; jmp $ (IDT limit 0xffff at 0) */
+    /* ud2; jmp $ (IDT limit 0xffff at 0) */
+    static const uint8_t code[] = {0x0f, 0x0b, 0xeb, 0xfe};
     struct machine *m = boot(write_guest("ud2first.elf", code, sizeof code), 0);
     cr_assert_eq(machine_retired(m), 0, "got %llu: %s", (unsigned long long)machine_retired(m),
                  m->message);
@@ -291,20 +302,5 @@ Test(machine, ud2_as_the_first_instruction_retires_nothing)
 
 Test(machine, ud2_handled_by_the_guest_is_not_retired_and_the_rest_counts_exactly)
 {
-    /* lidt; mov esp, 0x90000; ud2; mov eax, 0x10; out 0xf4, eax; jmp $
-     * handler (gate 6): add dword [esp], 2; iretd.  Retired: 2 + 2 (handler) + 2 = 6. */
-    uint8_t code[96] = {0x0f, 0x01, 0x1d, 0, 0, 0, 0, 0xbc, 0x00, 0x00, 0x09, 0x00, 0x0f, 0x0b,
-                        0xb8, 0x10, 0x00, 0x00, 0x00, 0xe7, 0xf4, 0xeb, 0xfe,
-                        0x83, 0x04, 0x24, 0x02, 0xcf};
-    uint32_t handler = ENTRY + 23, idtr = ENTRY + 32, idt = ENTRY + 40;
-    put32(code + 3, idtr);
-    code[32] = 7 * 8 - 1;
-    put32(code + 34, idt);
-    put32(code + 40 + 6 * 8, (0x08u << 16) | (handler & 0xffff));
-    put32(code + 40 + 6 * 8 + 4, (handler & 0xffff0000u) | 0x8e00u);
-    struct machine *m = boot(write_guest("ud2h.elf", code, sizeof code), 0);
-    cr_assert_eq(m->end, END_GUEST_EXIT, "%s", m->message);
-    cr_assert_eq(ev_count(&m->ev, 0, EV_FAULT, 6, NULL), 1);
-    cr_assert_eq(machine_retired(m), 6, "got %llu", (unsigned long long)machine_retired(m));
-    machine_destroy(m);
+    assert_handled_fault_not_retired("ud2h.elf", 0x0f, 0x0b, 6);   /* ud2 */
 }
