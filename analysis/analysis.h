@@ -13,6 +13,12 @@ struct sqlite3;
 /* The model used when none is named: the CPU of Adams & Agesen's comparison. */
 #define AN_DEFAULT_MODEL "p4-prescott"
 
+/* SQL ORDER BY terms that list modes of column `col` in the order every table and chart shows
+ * them (native, trap, trap-classic, bt, pv, then any other by name). */
+#define AN_MODE_ORDER(col)                                                                     \
+    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"         \
+    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
+
 /* Open an existing trace database (a missing file is an error, not a new database). Prints
  * "vmlab CMD: message" to stderr and returns NULL on failure. */
 struct tdb *an_open_existing(const char *path, const char *cmd);

@@ -189,9 +189,6 @@ struct chart {
 };
 
 #define LATEST_ORDER " ORDER BY (SELECT min(l.run_id) FROM latest_run l WHERE l.workload = o.workload)"
-#define MODE_ORDER(col)                                                                        \
-    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"         \
-    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
 
 static const struct chart charts[] = {
     { "overhead", "Modeled time per operation relative to native",
@@ -199,21 +196,21 @@ static const struct chart charts[] = {
       "workload", "no workload has both a native run and a run in another mode", CLUSTERED, 1, 0,
       "SELECT o.workload, o.mode, o.relative_to_native FROM op_cost o"
       " WHERE o.model = ?1 AND o.relative_to_native IS NOT NULL"
-      LATEST_ORDER ", " MODE_ORDER("o.mode") },
+      LATEST_ORDER ", " AN_MODE_ORDER("o.mode") },
     { "monitor", "Monitor entries per measured operation, by reason", "entries per operation",
       "workload/mode", "no exits, hypercalls or callouts in the measured phase of any run",
       STACKED, 0, 1,
       "SELECT o.workload || '/' || o.mode, o.event, o.per_op FROM monitor_per_op o"
-      " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " MODE_ORDER("o.mode") ", o.event" },
+      " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") ", o.event" },
     { "nanobench", "Modeled cycles per operation", "cycles per operation (log scale)",
       "workload", "no run has a measured phase and n", CLUSTERED, 1, 0,
       "SELECT o.workload, o.mode, o.cycles_per_op FROM op_cost o"
-      " WHERE o.model = ?1 AND o.cycles_per_op > 0" LATEST_ORDER ", " MODE_ORDER("o.mode") },
+      " WHERE o.model = ?1 AND o.cycles_per_op > 0" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") },
     { "generations", "Does the hardware catch up? Overhead per mode under each CPU model",
       "geometric mean of time relative to native", "model",
       "no workload has both a native run and a run in another mode", LINES, 0, 0,
       "SELECT g.model, g.mode, g.geomean_relative FROM generation_overhead g"
-      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " MODE_ORDER("g.mode") },
+      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " AN_MODE_ORDER("g.mode") },
     { "pv", "Paravirtual guest: hypercalls and validations per operation", "per operation",
       "workload", "no pv runs", CLUSTERED, 0, 1,
       "SELECT workload, 'hypercalls', hypercalls_per_op FROM pv_per_op"

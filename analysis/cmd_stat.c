@@ -114,10 +114,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-#define MODE_ORDER                                                                             \
-    " CASE mode WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"            \
-    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END"
-
 /* The selected runs, in mode order; prints the run list in text mode. */
 static int select_groups(sqlite3 *db, const struct opts *o, struct group **out, int *ngroups)
 {
@@ -126,7 +122,7 @@ static int select_groups(sqlite3 *db, const struct opts *o, struct group **out, 
         "SELECT id, mode, n, workload, status, coalesce(instructions, 0) FROM run"
         " WHERE (?1 IS NULL OR id = ?1) AND (?2 IS NULL OR workload = ?2)"
         " AND (?1 IS NOT NULL OR status = 'ok')"
-        " ORDER BY" MODE_ORDER ", mode, id";
+        " ORDER BY" AN_MODE_ORDER("mode") ", id";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
         return -EIO;
