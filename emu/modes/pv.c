@@ -265,6 +265,17 @@ void pv_arm_timer(struct machine *m)
     pio_write(&m->bus, 0x40, 1, (ticks >> 8) & 0xff);
 }
 
+void pv_evtchn_set_pending(struct machine *m, uint32_t port)
+{
+    struct pv_shared_info *s = pv_shared(m);
+    uint32_t bit = 1u << (port % 32);
+    s->evtchn_pending[port / 32] |= bit;
+    if (s->evtchn_mask[port / 32] & bit)
+        return;
+    s->vcpu_info.evtchn_pending_sel |= 1u << (port / 32);
+    s->vcpu_info.evtchn_upcall_pending = 1;
+}
+
 int pv_deliver_events(struct machine *m)
 {
     struct pv *p = pv_of(m);
@@ -331,12 +342,8 @@ static int pv_interrupt(struct machine *m, const struct xevent *ev)
     if (ev->irq == 0 && p->timer_deadline) {
         if (machine_now(m) >= p->timer_deadline) {
             p->timer_deadline = 0;
-            if (p->timer_bound) {
-                struct pv_shared_info *s = pv_shared(m);
-                s->evtchn_pending[0] |= 1u << 1;
-                s->vcpu_info.evtchn_pending_sel |= 1;
-                s->vcpu_info.evtchn_upcall_pending = 1;
-            }
+            if (p->timer_bound)
+                pv_evtchn_set_pending(m, PV_TIMER_PORT);
         } else {
             pv_arm_timer(m);
         }

@@ -18,6 +18,8 @@
 #include "guests/include/pv_abi.h"
 
 #define PV_UPCALL_VECTOR 0xf0        /* IDT slot of the event callback in the hypervisor's IDT */
+#define PV_TIMER_PORT 1              /* the event channel VIRQ_TIMER is bound to */
+#define PV_EVTCHN_PORTS 1024         /* ports 0 .. 1023 (port 0 is never bound) */
 #define PV_SEL_CS1 FLAT_RING1_CS     /* the hypervisor's GDT: ring-1 code, ring-1 data, ... */
 #define PV_SEL_DS1 FLAT_RING1_DS
 #define PV_SEL_CS3 FLAT_RING3_CS
@@ -57,6 +59,11 @@ int pv_hypercall(struct machine *m, uint32_t eip_after);
 
 /* Rebuild the hypervisor's IDT from the trap table and the event callback. */
 void pv_build_idt(struct machine *m);
+
+/* Mark event-channel `port` pending in the shared info (Xen's evtchn_set_pending): its pending
+ * bit, and, unless the guest masked the port (evtchn_mask), its word in evtchn_pending_sel and
+ * evtchn_upcall_pending, so the next way back to the guest delivers an upcall. */
+void pv_evtchn_set_pending(struct machine *m, uint32_t port);
 
 /* Deliver pending, unmasked events to the guest's event callback (called on every way back to
  * the guest, as Xen does). 0 or -1. */

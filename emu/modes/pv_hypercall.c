@@ -188,7 +188,6 @@ static int32_t do_set_timer_op(struct machine *m, const uint32_t *a, uint64_t *b
 static int32_t do_event_channel_op(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
     struct pv *p = pv_of(m);
-    struct pv_shared_info *s = pv_shared(m);
     if (a[0] == EVTCHNOP_bind_virq) {
         struct pv_evtchn_bind_virq b;
         if (get(m, a[1], &b, sizeof b) < 0)
@@ -196,18 +195,16 @@ static int32_t do_event_channel_op(struct machine *m, const uint32_t *a, uint64_
         if (b.virq != VIRQ_TIMER || b.vcpu != 0)
             return -EINVAL;
         p->timer_bound = true;
-        b.port = 1;
+        b.port = PV_TIMER_PORT;
         return put(m, a[1], &b, sizeof b);
     }
     if (a[0] == EVTCHNOP_send) {
         uint32_t port;
         if (get(m, a[1], &port, 4) < 0)
             return -EFAULT;
-        if (port == 0 || port >= 1024)
+        if (port == 0 || port >= PV_EVTCHN_PORTS)
             return -EINVAL;
-        s->evtchn_pending[port / 32] |= 1u << (port % 32);
-        s->vcpu_info.evtchn_pending_sel |= 1u << (port / 32);
-        s->vcpu_info.evtchn_upcall_pending = 1;
+        pv_evtchn_set_pending(m, port);
         return 0;
     }
     return -ENOSYS;

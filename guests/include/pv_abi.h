@@ -142,7 +142,7 @@ struct pv_vcpu_info {
 struct pv_shared_info {
     struct pv_vcpu_info vcpu_info;
     uint32_t evtchn_pending[32];     /* one bit per event-channel port */
-    uint32_t evtchn_mask[32];
+    uint32_t evtchn_mask[32];        /* 1: port masked (pending, but no upcall) */
     uint64_t system_time;            /* guest time, in instructions, at the last return from the
                                       * hypervisor (RDTSC reads it exactly at any time) */
     uint64_t ips;                    /* instructions per simulated second */
