@@ -46,7 +46,11 @@ static void record(void *opaque, uint32_t frame, int level, unsigned checked, in
     seen[nseen++] = (struct validation){frame, level, checked, outcome};
 }
 
-static void put(uint32_t frame, unsigned index, uint32_t v) { memcpy(ram + MA(frame, index), &v, 4); }
+static void put(uint32_t frame, unsigned index, uint32_t v)
+{
+    memcpy(ram + MA(frame, index), &v, 4);
+}
+
 static uint32_t get(uint32_t frame, unsigned index)
 {
     uint32_t v;
@@ -115,6 +119,46 @@ static void assert_frame(uint32_t f, int type, uint32_t count, int pinned, int v
     cr_assert_eq(fr->validated, validated, "frame %u validated = %u", f, fr->validated);
 }
 
+/* One frame's expected state: type, type references, pinned, validated (as assert_frame). */
+struct frame_want {
+    uint32_t frame;
+    int type;
+    uint32_t count;
+    int pinned;
+    int validated;
+};
+
+static void assert_frame_table(const struct frame_want *w, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        assert_frame(w[i].frame, w[i].type, w[i].count, w[i].pinned, w[i].validated);
+}
+
+/* assert_frames({frame, type, count, pinned, validated}, ...): each frame is in that state. */
+#define assert_frames(...)                                                                     \
+    assert_frame_table((const struct frame_want[]){__VA_ARGS__},                               \
+                       sizeof((const struct frame_want[]){__VA_ARGS__}) /                      \
+                           sizeof(struct frame_want))
+
+static void assert_validation_table(const struct validation *w, unsigned n)
+{
+    cr_assert_eq(nseen, n, "%u validations reported, expected %u", nseen, n);
+    for (unsigned i = 0; i < n; i++)
+        cr_assert(seen[i].frame == w[i].frame && seen[i].level == w[i].level &&
+                      seen[i].checked == w[i].checked && seen[i].outcome == w[i].outcome,
+                  "validation %u: frame %u level %d checked %u outcome %d, expected frame %u "
+                  "level %d checked %u outcome %d", i, seen[i].frame, seen[i].level,
+                  seen[i].checked, seen[i].outcome, w[i].frame, w[i].level, w[i].checked,
+                  w[i].outcome);
+}
+
+/* assert_validations({frame, level, checked, outcome}, ...): exactly these were reported, in
+ * this order. */
+#define assert_validations(...)                                                                \
+    assert_validation_table((const struct validation[]){__VA_ARGS__},                          \
+                            sizeof((const struct validation[]){__VA_ARGS__}) /                 \
+                                sizeof(struct validation))
+
 static void pin_default_l2(void)
 {
     cr_assert_eq(pvmm_pin(&pm, 1, 2), 0, "%s", pm.last_error);
@@ -125,28 +169,13 @@ static void pin_default_l2(void)
 Test(pv_mm, pinning_an_l2_validates_it_and_each_of_its_l1s_exactly_once)
 {
     pin_default_l2();
-    cr_assert_eq(nseen, 3u);
-    cr_assert_eq(seen[0].frame, 2u);
-    cr_assert_eq(seen[0].level, 1);
-    cr_assert_eq(seen[0].checked, 3u);
-    cr_assert_eq(seen[1].frame, 3u);
-    cr_assert_eq(seen[1].level, 1);
-    cr_assert_eq(seen[1].checked, 2u);
-    cr_assert_eq(seen[2].frame, 1u);
-    cr_assert_eq(seen[2].level, 2);
-    cr_assert_eq(seen[2].checked, 3u);
-    for (unsigned i = 0; i < nseen; i++)
-        cr_assert_eq(seen[i].outcome, 0);
+    assert_validations({2, 1, 3, 0}, {3, 1, 2, 0}, {1, 2, 3, 0});
     cr_assert_eq(pm.counters.validations, 3u);
     cr_assert_eq(pm.counters.entries_checked, 8u);
     cr_assert_eq(pm.counters.refusals, 0u);
-    assert_frame(1, PVMM_L2, 1, 1, 1);
-    assert_frame(2, PVMM_L1, 2, 0, 1);
-    assert_frame(3, PVMM_L1, 1, 0, 1);
-    assert_frame(10, PVMM_WRITABLE, 2, 0, 1);
-    assert_frame(11, PVMM_WRITABLE, 1, 0, 1);
-    assert_frame(12, PVMM_NONE, 0, 0, 0);
-    assert_frame(13, PVMM_NONE, 0, 0, 0);
+    assert_frames({1, PVMM_L2, 1, 1, 1}, {2, PVMM_L1, 2, 0, 1}, {3, PVMM_L1, 1, 0, 1},
+                  {10, PVMM_WRITABLE, 2, 0, 1}, {11, PVMM_WRITABLE, 1, 0, 1},
+                  {12, PVMM_NONE, 0, 0, 0}, {13, PVMM_NONE, 0, 0, 0});
 }
 
 Test(pv_mm, pinning_an_l1_alone_validates_only_that_table)
@@ -175,15 +204,9 @@ Test(pv_mm, a_pte_naming_a_frame_beyond_the_domain_is_refused_and_changes_nothin
     cr_assert_eq(pvmm_pin(&pm, 1, 2), -EINVAL);
     assert_unchanged();
     cr_assert(strstr(pm.last_error, "beyond") != NULL, "reason: %s", pm.last_error);
-    /* L1 2 passed, then L1 3 and so the L2 failed: all reported, all undone. */
-    cr_assert_eq(nseen, 3u);
-    cr_assert_eq(seen[0].outcome, 0);
-    cr_assert_eq(seen[1].frame, 3u);
-    cr_assert_eq(seen[1].checked, 3u);
-    cr_assert_eq(seen[1].outcome, -EINVAL);
-    cr_assert_eq(seen[2].frame, 1u);
-    cr_assert_eq(seen[2].checked, 2u, "the L2 stopped at its refused PDE");
-    cr_assert_eq(seen[2].outcome, -EINVAL);
+    /* L1 2 passed, then L1 3 and so the L2 failed: all reported, all undone; the L2 stopped at
+     * its refused PDE (the second). */
+    assert_validations({2, 1, 3, 0}, {3, 1, 3, -EINVAL}, {1, 2, 2, -EINVAL});
 }
 
 Test(pv_mm, a_refused_pin_leaves_no_trace_so_a_fixed_table_then_pins)
@@ -423,12 +446,9 @@ Test(pv_mm, new_baseptr_to_an_unvalidated_frame_validates_it_and_moves_l2_refere
     cr_assert_eq(pvmm_new_baseptr(&pm, 5, &base), 0, "%s", pm.last_error);
     cr_assert_eq(base, 5u);
     cr_assert_eq(nseen, 4u, "only the new L2 is validated: its L1 was in use");
-    assert_frame(5, PVMM_L2, 1, 0, 1);
-    assert_frame(1, PVMM_L2, 0, 0, 0);
-    assert_frame(2, PVMM_L1, 0, 0, 0);
-    assert_frame(3, PVMM_L1, 1, 0, 1);
-    assert_frame(10, PVMM_WRITABLE, 1, 0, 1);
-    assert_frame(11, PVMM_WRITABLE, 0, 0, 1);
+    assert_frames({5, PVMM_L2, 1, 0, 1}, {1, PVMM_L2, 0, 0, 0}, {2, PVMM_L1, 0, 0, 0},
+                  {3, PVMM_L1, 1, 0, 1}, {10, PVMM_WRITABLE, 1, 0, 1},
+                  {11, PVMM_WRITABLE, 0, 0, 1});
 }
 
 Test(pv_mm, new_baseptr_to_a_pinned_l2_does_not_validate_it_again)
