@@ -152,7 +152,6 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
     b->size = (uint16_t)size;
     b->cpl = (uint8_t)cpl;
     b->offs = malloc(sizeof *b->offs * (size + 1));
-    b->sites = NULL;
     const uint8_t *code = buf;
     size_t left = span;
     uint64_t pc = addr;
@@ -228,8 +227,10 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         b->epoch = m->epoch;
     }
     if (stale) {
-        /* The front cache may point at the block being replaced. */
-        memset(m->l1, 0, sizeof m->l1);
+        /* The front cache may point at the block being replaced, in the one entry of its key. */
+        struct l1_entry *e = &m->l1[L1_INDEX(addr, size)];
+        if (e->b == stale)
+            memset(e, 0, sizeof *e);
         unlink_block(&m->bc, stale);
         if (m->cur == stale)
             m->cur = NULL;
