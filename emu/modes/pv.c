@@ -182,8 +182,8 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
         snprintf(errbuf, errlen, "unicorn refused the ring-1 start state");
         return -1;
     }
-    uint32_t esp = p->virt_base + ((stack + BOOT_STACK_PAGES) << 12), esi = s->pt_base - 0;
-    esi = p->virt_base + p->start_info_pa;
+    uint32_t esp = p->virt_base + ((stack + BOOT_STACK_PAGES) << 12);
+    uint32_t esi = p->virt_base + p->start_info_pa;
     uint32_t eflags = 0x202, zero = 0;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     uc_reg_write(m->uc, UC_X86_REG_ESI, &esi);

@@ -37,7 +37,7 @@ struct pv {
     uint32_t start_info_pa, shared_info_pa, gdt_pa, idt_pa, tss_pa;
     uint32_t gdt_va, idt_va, tss_va;
     struct pv_trap_info traps[256];  /* the guest's trap table, by vector (address 0: none) */
-    uint32_t event_cs, event_eip;    /* set_callbacks */
+    uint32_t event_eip;              /* set_callbacks (its CS is always FLAT_RING1_CS) */
     bool timer_bound;                /* VIRQ_TIMER bound to port 1 */
     uint64_t timer_deadline;         /* set_timer_op, guest time; 0 = none */
 };

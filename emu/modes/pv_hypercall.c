@@ -96,7 +96,7 @@ static int32_t do_mmuext_op(struct machine *m, const uint32_t *a, uint64_t *batc
         return -EINVAL;
     uint32_t done = 0;
     int32_t rc = 0;
-    for (; done < count && rc == 0; done++) {
+    for (; done < count; done++) {
         struct pv_mmuext_op op;
         if ((rc = get(m, ops + done * sizeof op, &op, sizeof op)) < 0)
             break;
@@ -169,7 +169,6 @@ static int32_t do_set_callbacks(struct machine *m, const uint32_t *a, uint64_t *
     struct pv *p = pv_of(m);
     if (a[0] != FLAT_RING1_CS)
         return -EPERM;
-    p->event_cs = a[0];
     p->event_eip = a[1];
     pv_build_idt(m);
     return 0;
@@ -312,9 +311,9 @@ static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t 
 {
     uint64_t batch = 0;
     hc_fn fn = nr < 64 ? handlers[nr] : NULL;
-    char qual[48];
-    snprintf(qual, sizeof qual, "%s%s", fn ? hc_name[nr] : "unknown", inner ? " (in multicall)" : "");
-    const char *name = qual;
+    char name[48];
+    snprintf(name, sizeof name, "%s%s", fn ? hc_name[nr] : "unknown",
+             inner ? " (in multicall)" : "");
     int32_t rc = fn ? fn(m, a, &batch) : -ENOSYS;
     ev_hypercall(&m->ev, machine_now(m), (int)nr, name, (unsigned)batch, rc, eip);
     /* Every refused request is counted, by hypercall (nothing changed: see pv_mm.h). */
