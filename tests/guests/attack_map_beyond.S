@@ -24,8 +24,7 @@
 	.globl main
 main:
 	call cpu_init
-	identity_map pt0
-	movl $pt0 + 3, pd
+	identity_map pt0, pd
 	call want_pde
 	testl %eax, %eax
 	jnz 2f

@@ -19,8 +19,7 @@
 	.globl main
 main:
 	call cpu_init
-	identity_map pt0
-	movl $pt0 + 3, pd
+	identity_map pt0, pd
 	movl $pt1 + 3, pd + 4 * (WINDOW >> 22)
 	movl $FRAME | 3, pt1
 	paging_on pd

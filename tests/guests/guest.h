@@ -70,9 +70,10 @@
 	.section .note.GNU-stack, "", @progbits   /* no executable stack */
 	.previous
 
-/* identity_map pt: fill page table `pt` (1024 entries) to map the first 4 MiB onto themselves,
- * present and writable, ring 0. Clobbers eax and ecx. */
-.macro identity_map pt
+/* identity_map pt[, dir]: fill page table `pt` (1024 entries) to map the first 4 MiB onto
+ * themselves, present and writable, ring 0; with `dir`, make `pt` the (present, writable) table
+ * of PDE 0 of page directory `dir`. Clobbers eax and ecx. */
+.macro identity_map pt, dir
 	xorl %ecx, %ecx
 1:	movl %ecx, %eax
 	shll $12, %eax
@@ -81,6 +82,9 @@
 	incl %ecx
 	cmpl $1024, %ecx
 	jne 1b
+.ifnb \dir
+	movl $\pt + 3, \dir
+.endif
 .endm
 
 /* paging_on dir: load CR3 with page directory `dir` (a symbol or number, loaded as $dir), then

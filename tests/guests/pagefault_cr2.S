@@ -46,11 +46,10 @@ main:
 	print "pagefault_cr2: identity map with three test pages\n"
 	movl $0x11111111, NP_READ + 0x123          /* paging is still off: physical writes */
 	movl $0x22222222, RO_PAGE + 0x10
-	identity_map pt0
+	identity_map pt0, pd
 	movl $0, PTE(NP_READ)
 	movl $0, PTE(NP_WRITE)
 	movl $RO_PAGE | 1, PTE(RO_PAGE)
-	movl $pt0 + 3, pd
 	paging_on pd
 	print "paging on, cr0.wp clear\n"
 	movl RO_PAGE + 0x10, %eax

@@ -19,8 +19,7 @@
 	.globl main
 main:
 	call cpu_init
-	identity_map pt0
-	movl $pt0 + 3, pd
+	identity_map pt0, pd
 	movl $pt1 + 3, pd + 4
 	movl $0x11111111, frame_a
 	movl $0x22222222, frame_b

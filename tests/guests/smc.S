@@ -13,8 +13,7 @@
 	.globl main
 main:
 	call cpu_init
-	identity_map pt0
-	movl $pt0 + 3, pd
+	identity_map pt0, pd
 	paging_on pd
 	print "smc: paging on\n"
 	call patched
