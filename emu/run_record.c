@@ -9,26 +9,6 @@
 #include "emu/machine.h"
 #include "traces/tdb.h"
 
-static void workload_of(const char *cmdline, char *out, size_t len)
-{
-    out[0] = 0;
-    const char *p = cmdline;
-    while (p && *p) {
-        while (*p == ' ')
-            p++;
-        if (!strncmp(p, "workload=", 9)) {
-            p += 9;
-            size_t n = strcspn(p, " ");
-            if (n >= len)
-                n = len - 1;
-            memcpy(out, p, n);
-            out[n] = 0;
-            return;
-        }
-        p += strcspn(p, " ");
-    }
-}
-
 int run_record_open(struct run_record *r, const char *path, const struct run_record_info *info,
                     char *errbuf, unsigned errlen)
 {
@@ -41,7 +21,7 @@ int run_record_open(struct run_record *r, const char *path, const struct run_rec
     r->full = info->full;
     r->bucket = info->bucket;
     char workload[64], config[256];
-    workload_of(info->cmdline, workload, sizeof workload);
+    tdb_param(info->cmdline, "workload", workload, sizeof workload);
     snprintf(config, sizeof config,
              "ram_mib=%llu ips=%llu max_instructions=%llu timeout=%g bucket=%llu trace=%s "
              "monitor_window=0x%llx",

@@ -436,20 +436,35 @@ void tdb_close(struct tdb *t)
     free(t);
 }
 
-/* The value of `n=` among the space-separated words of a guest command line, -1 if none. */
-static long long param_n(const char *params)
+int tdb_param(const char *params, const char *key, char *buf, size_t len)
 {
+    size_t klen = strlen(key);
+    buf[0] = 0;
     for (const char *p = params; p && *p;) {
         while (*p == ' ')
             p++;
-        if (strncmp(p, "n=", 2) == 0) {
-            char *endp;
-            long long v = strtoll(p + 2, &endp, 0);
-            return endp > p + 2 && (*endp == 0 || *endp == ' ') ? v : -1;
+        if (strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            p += klen + 1;
+            size_t n = strcspn(p, " ");
+            if (n >= len)
+                n = len - 1;
+            memcpy(buf, p, n);
+            buf[n] = 0;
+            return 0;
         }
         p += strcspn(p, " ");
     }
     return -1;
+}
+
+/* The number `n=` of a guest command line, -1 if none. */
+static long long param_n(const char *params)
+{
+    char v[32], *endp;
+    if (tdb_param(params, "n", v, sizeof v) < 0)
+        return -1;
+    long long n = strtoll(v, &endp, 0);
+    return endp > v && *endp == 0 ? n : -1;
 }
 
 static void bind_text_or_null(sqlite3_stmt *st, int col, const char *s)

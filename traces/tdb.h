@@ -20,6 +20,7 @@
 #define VMLAB_TDB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct tdb;
@@ -76,6 +77,10 @@ const char *tdb_error(const struct tdb *db);
 
 /* Insert a run row with status `running`, start time, vmlab version and this process's pid. */
 int tdb_run_begin(struct tdb *db, const struct tdb_run_info *info, int64_t *run_id);
+
+/* The value of `key=` among the space-separated words of a guest command line (params may be
+ * NULL), copied into buf (cut to its len bytes); 0, or -1 with buf "" when no word has the key. */
+int tdb_param(const char *params, const char *key, char *buf, size_t len);
 
 /* Append aggregated counters (one transaction). */
 int tdb_add_counts(struct tdb *db, int64_t run_id, const struct tdb_count *c, unsigned n);
