@@ -50,8 +50,7 @@ run() {
   echo "$status" > "$tmp/$tag.$mode.status"
 }
 
-mapfile -t workloads < <(it_workloads "$suite")
-[ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
+it_suite_workloads "$suite"
 
 for i in "${!workloads[@]}"; do
   run native "wl$i" "${workloads[$i]}" & a=$!

@@ -31,8 +31,7 @@ holes_differ="sgdt sidt sldt smsw str pushf popf lar lsl verr verw pop_seg push_
               call_far jmp_far ret_far int_n"
 
 # Workload lines of the suite, as "workload=W n=N"; holes is checked on its own below.
-mapfile -t workloads < <(it_workloads "$suite")
-[ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
+it_suite_workloads "$suite"
 holes=""
 for i in "${!workloads[@]}"; do
   case ${workloads[$i]} in

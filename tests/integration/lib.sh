@@ -15,7 +15,7 @@
 #   it_same_counts WHAT MODE DB_A DB_B      # two runs' event_count rows are identical
 #   it_exit_runs MODE TAG N W...            # the runs of an exits test, side by side
 #   it_shadow_exits TAG N                   # in, cr3, ptemod exit as under VT-x without EPT
-#   it_workloads SUITE                      # a suite's workloads as "workload=W n=N" lines
+#   it_suite_workloads SUITE                # array workloads: SUITE's "workload=W n=N" lines
 #   it_same_status TAG MODE [WHAT]          # native and MODE ended alike (it_run_tagged runs)
 #   it_same_console TAG MODE [WHAT]         # native and MODE printed alike (`~` lines aside)
 #   it_workloads_match_native MODE          # each of `workloads` ran and matched native
@@ -171,9 +171,15 @@ it_shadow_exits() {
          "precedes tracing)"
 }
 
-it_workloads() {
-  awk '/^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
-       /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$1"
+# it_suite_workloads SUITE: the array `workloads` gets one "workload=W n=N" line per entry of
+# SUITE; the script fails if SUITE has no entry or an entry gave no line (no n:, say), the count
+# of entries being that of SUITE's `- workload:` lines.
+it_suite_workloads() {
+  local entries
+  mapfile -t workloads < <(awk '/^[[:space:]]*-[[:space:]]*workload:/ { w = $3 }
+       /^[[:space:]]*n:/ { if (w != "") print "workload=" w " n=" $2; w = "" }' "$1")
+  entries=$(grep -c '^[[:space:]]*-[[:space:]]*workload:' "$1") || fail "no workload in $1"
+  expect "workloads read from $1" "${#workloads[@]}" "$entries"
 }
 
 # it_same_status TAG MODE [WHAT]: after it_run_tagged runs of TAG under native and MODE, vmlab's

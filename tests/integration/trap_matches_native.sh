@@ -26,8 +26,7 @@ src=$(cd "$here/../.." && pwd)
 suite=$src/models/suites/default.yaml
 it_need "$vmlab" "$kernel" "$suite"
 
-mapfile -t workloads < <(it_workloads "$suite")
-[ "${#workloads[@]}" -ge 10 ] || fail "found only ${#workloads[@]} workloads in $suite"
+it_suite_workloads "$suite"
 it_workloads_match_native trap
 
 # The tiny guests: names from the set(VMLAB_TEST_GUESTS ...) list and vmlab_guest(NAME ...)
