@@ -203,7 +203,6 @@ static int load_cs_ss(struct machine *m, uint16_t cs, uint16_t ss, int ring)
 int classic_init(struct machine *m, struct classic *t, const struct boot_info *bi, char *errbuf,
                  unsigned errlen)
 {
-    t->mon.v.cr0 = CR0_PE | (1u << 4);
     t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
     if (!t->mon.sh || !(t->mgdt = shadow_window_page(t->mon.sh, 0)) ||
         !(t->mtss = shadow_window_page(t->mon.sh, 1))) {
@@ -213,6 +212,7 @@ int classic_init(struct machine *m, struct classic *t, const struct boot_info *b
     }
     if (loader_enter(m, bi, errbuf, errlen) < 0)
         return -1;
+    shadow_monitor_enter(m);
     uc_x86_mmr g;
     memset(&g, 0, sizeof g);
     uc_reg_read(m->uc, UC_X86_REG_GDTR, &g);

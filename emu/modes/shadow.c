@@ -790,6 +790,16 @@ void shadow_monitor_paging_regs(struct machine *m, struct paging_regs *r)
     r->cr4 = sm->v.cr4;
 }
 
+void shadow_monitor_enter(struct machine *m)
+{
+    struct shadow_monitor *sm = m->mode_state;
+    struct paging_regs r;
+    machine_cpu_paging_regs(m, &r);
+    sm->v.cr0 = r.cr0;
+    sm->v.cr3 = r.cr3;
+    sm->v.cr4 = r.cr4;
+}
+
 void shadow_monitor_teardown(struct machine *m)
 {
     struct shadow_monitor *sm = m->mode_state;

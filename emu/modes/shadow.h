@@ -48,6 +48,9 @@ struct shadow_monitor {
  * machine's walks, and freeing the state (which must begin with struct shadow_monitor). */
 void shadow_monitor_paging_regs(struct machine *m, struct paging_regs *r);
 void shadow_monitor_teardown(struct machine *m);
+/* The loader has put the CPU in the guest's entry state: take the guest's control registers from
+ * it into the monitor's vcpu (before the first shadow_activate makes the real ones the monitor's). */
+void shadow_monitor_enter(struct machine *m);
 
 enum shadow_ev {
 #define SHADOW_EV(id, n, name) SHEV_##id = n,

@@ -67,12 +67,12 @@ static int trap_setup(struct machine *m, const struct boot_info *bi, char *errbu
         return -1;
     }
     m->mode_state = t;
-    t->mon.v.cr0 = CR0_PE | (1u << 4);
     t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
     if (!t->mon.sh)
         return -1;
     if (loader_enter(m, bi, errbuf, errlen) < 0)
         return -1;
+    shadow_monitor_enter(m);
     if (shadow_activate(t->mon.sh, &t->mon.v) < 0) {
         snprintf(errbuf, errlen, "%s", m->message);
         return -1;

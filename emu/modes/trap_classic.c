@@ -119,10 +119,13 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
     case IC_SLDT:
         snprintf(detail, sizeof detail, "observed=%04x native=%04x", MON_LDT_IDX * 8, t->ldt_sel);
         break;
-    case IC_SMSW:
-        snprintf(detail, sizeof detail, "observed=%04x native=%04x",
-                 (CR0_PE | CR0_MP | CR0_NE | (1u << 4)) & 0xffff, t->mon.v.cr0 & 0xffff);
+    case IC_SMSW: {
+        struct paging_regs real;
+        machine_cpu_paging_regs(m, &real);
+        snprintf(detail, sizeof detail, "observed=%04x native=%04x", real.cr0 & 0xffff,
+                 t->mon.v.cr0 & 0xffff);
         break;
+    }
     case IC_PUSH_SEG: case IC_MOV_FROM_SEG:
         snprintf(detail, sizeof detail, "kernel selectors: the monitor's ring-1 copies");
         break;
