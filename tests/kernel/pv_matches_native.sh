@@ -59,16 +59,19 @@ entries() {   # hypervisor entries: hypercalls that are not inside a multicall, 
          $1 == "count" && $2 == "hypercall" && $3 == 13 { n -= $6 } END { print n + 0 }' "$1"
 }
 
-measure syscall 1000
-[ "$(entries "$logdir/syscall.counts")" = 0 ] && echo "ok   syscall: no hypervisor entry in 1000 calls" ||
-    fail "syscall: $(entries "$logdir/syscall.counts") hypervisor entries in 1000 calls"
-measure cli 1000
-[ "$(entries "$logdir/cli.counts")" = 0 ] && echo "ok   cli: no hypervisor entry in 1000 pairs" ||
-    fail "cli: $(entries "$logdir/cli.counts") hypervisor entries in 1000 pairs"
-measure cr3 1000
+N=1000   # operations in the measured phase of syscall, cli and cr3
+measure syscall $N
+e=$(entries "$logdir/syscall.counts")
+[ "$e" = 0 ] && echo "ok   syscall: no hypervisor entry in $N calls" ||
+    fail "syscall: $e hypervisor entries in $N calls"
+measure cli $N
+e=$(entries "$logdir/cli.counts")
+[ "$e" = 0 ] && echo "ok   cli: no hypervisor entry in $N pairs" ||
+    fail "cli: $e hypervisor entries in $N pairs"
+measure cr3 $N
 e=$(entries "$logdir/cr3.counts"); v=$(count "$logdir/cr3.counts" validation 2)
-[ "$e" = 1000 ] && [ "$v" = 0 ] && echo "ok   cr3: 1 hypercall per switch, no revalidation" ||
-    fail "cr3: $e hypervisor entries, $v directory validations for 1000 switches"
+[ "$e" = $N ] && [ "$v" = 0 ] && echo "ok   cr3: 1 hypercall per switch, no revalidation" ||
+    fail "cr3: $e hypervisor entries, $v directory validations for $N switches"
 measure forkproc 10
 calls=$(count "$logdir/forkproc.counts" hypercall 1); updates=$(count2 "$logdir/forkproc.counts" hypercall 1)
 [ "$calls" -gt 0 ] && [ "$updates" -gt $((4 * calls)) ] &&
