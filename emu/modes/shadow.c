@@ -33,6 +33,7 @@
 #define PTYPE_L1 1u
 #define PTYPE_L2 2u
 #define PTYPE_CODE 4u            /* guest code a translator has read (shadow_trace_code) */
+#define NO_FRAME 1u              /* no frame (frames are page-aligned) */
 
 const char *const shadow_ev_name[] = {
 #define SHADOW_EV(id, n, name) [n] = name,
@@ -469,6 +470,41 @@ static uint8_t code_frame_written(struct shadow *s, uint32_t frame, uint8_t type
     return type;
 }
 
+/* A guest write of [lin, lin + len), done, applied to the shadows frame by frame: a frame of
+ * translated code reported to its translator, a frame that is no longer a page table unshadowed,
+ * a page table's written entries dropped. `known` is a frame the caller has already found to be a
+ * page table still in use (only its entries are dropped), or NO_FRAME. Returns the page-table
+ * frames written. */
+static unsigned apply_write(struct shadow *s, const struct vcpu *v, uint32_t lin, uint32_t len,
+                            uint32_t eip, uint32_t known)
+{
+    unsigned tables = 0;
+    uint64_t end = (uint64_t)lin + len;
+    for (uint64_t a = lin & ~0xfffu; a < end; a += 4096) {
+        uint64_t lo = a < lin ? lin : a, hi = a + 4096 < end ? a + 4096 : end;
+        uint32_t pa;
+        if (guest_pa(s, v, (uint32_t)lo, &pa) < 0)
+            continue;
+        uint32_t frame = pa & ~0xfffu;
+        if (!traced(s, frame))
+            continue;
+        if (frame != known) {
+            uint8_t type = s->ptype[frame >> 12];
+            if (type & PTYPE_CODE)
+                type = code_frame_written(s, frame, type, eip);
+            if (!type)
+                continue;
+            if (!still_page_table(s, frame, type)) {
+                unshadow(s, frame, eip);
+                continue;
+            }
+        }
+        propagate(s, frame, pa & 0xfffu, (uint32_t)(hi - lo));
+        tables++;
+    }
+    return tables;
+}
+
 static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, uint32_t cr2,
                                        uint32_t frame, uint32_t eip)
 {
@@ -517,13 +553,8 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
         return SHADOW_FAILED;
     }
     count(s, SHEV_TRACED_WRITE, eip);
-    /* The written range may cover several traced frames (a REP STOS over a table). */
-    for (uint32_t a = w.lin & ~0xfffu; a < w.lin + w.len; a += 4096) {
-        uint32_t lo = a < w.lin ? w.lin : a, hi = a + 4096 < w.lin + w.len ? a + 4096 : w.lin + w.len;
-        uint32_t pa;
-        if (guest_pa(s, v, lo, &pa) == 0 && traced(s, pa & ~0xfffu))
-            propagate(s, pa & ~0xfffu, pa & 0xfffu, hi - lo);
-    }
+    /* The written range may cover other traced frames too (a REP STOS over a table). */
+    apply_write(s, v, w.lin, w.len, eip, frame);
     /* The instruction retired (the fault had taken it back). */
     machine_retire_emulated(m, -1);
     return SHADOW_FIXED;
@@ -649,31 +680,10 @@ bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)
 unsigned shadow_wrote(struct shadow *s, const struct vcpu *v, uint32_t lin, uint32_t len,
                       uint32_t eip)
 {
-    unsigned tables = 0;
-    uint64_t end = (uint64_t)lin + len;
     if (s->cur < 0)
         return 0;
     s->last_eip = s->last_fault = 0xffffffffu;     /* a refill of what it drops is no repeat */
-    for (uint64_t a = lin & ~0xfffu; a < end; a += 4096) {
-        uint64_t lo = a < lin ? lin : a, hi = a + 4096 < end ? a + 4096 : end;
-        uint32_t pa;
-        if (guest_pa(s, v, (uint32_t)lo, &pa) < 0)
-            continue;
-        uint32_t frame = pa & ~0xfffu;
-        if (!traced(s, frame))
-            continue;
-        uint8_t type = s->ptype[frame >> 12];
-        if ((type & PTYPE_CODE) && !code_frame_written(s, frame, type, eip))
-            continue;
-        type &= (uint8_t)~PTYPE_CODE;
-        if (!still_page_table(s, frame, type)) {
-            unshadow(s, frame, eip);
-            continue;
-        }
-        propagate(s, frame, pa & 0xfffu, (uint32_t)(hi - lo));
-        tables++;
-    }
-    return tables;
+    return apply_write(s, v, lin, len, eip, NO_FRAME);
 }
 
 void shadow_flush(struct shadow *s)
