@@ -563,10 +563,10 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         t->gdt_base = base;
         t->gdt_limit = limit;
         if (rebuild_gdt(m) < 0)
-        return -2;
-    if (t->gdt_rebuilt)
-        t->gdt_rebuilt(m);
-    return 0;
+            return -2;
+        if (t->gdt_rebuilt)
+            t->gdt_rebuilt(m);
+        return 0;
     }
     case X86_INS_LTR: case X86_INS_LLDT: {
         uint32_t sel;
@@ -645,12 +645,13 @@ static int do_halt(struct machine *m, uint32_t eip)
 int classic_emulate_at(struct machine *m, uint32_t eip)
 {
     cs_insn *in = cs_malloc(m->cs);
-    int r = -1, cr;
-    enum insn_class cls = IC_NONE;
-    if (emul_decode(m, eip, in) == 0) {
-        cls = insn_classify(in, &cr);
-        r = emulate(m, in, eip);
+    if (emul_decode(m, eip, in) < 0) {
+        cs_free(in, 1);
+        return 1;
     }
+    int cr;
+    enum insn_class cls = insn_classify(in, &cr);
+    int r = emulate(m, in, eip);
     uint32_t next = eip + in->size;
     bool is_hlt = in->id == X86_INS_HLT;
     cs_free(in, 1);
