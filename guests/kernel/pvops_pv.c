@@ -145,10 +145,16 @@ void pv_lazy_flush(void)
         hyp_batch(NULL, 0, "flush");
 }
 
+/* The mmuext_op call that runs the `n` operations at `ops`. */
+static struct hcall mmuext_call(const struct pv_mmuext_op *ops, uint32_t n)
+{
+    return (struct hcall){ __HYPERVISOR_mmuext_op, { (uint32_t)(uintptr_t)ops, n, 0, DOMID_SELF } };
+}
+
 static void mmuext(uint32_t cmd, uint32_t arg1, const char *what)
 {
     struct pv_mmuext_op op = { cmd, arg1, 0 };
-    struct hcall c = { __HYPERVISOR_mmuext_op, { (uint32_t)(uintptr_t)&op, 1, 0, DOMID_SELF } };
+    struct hcall c = mmuext_call(&op, 1);
     hyp_batch(&c, 1, what);
 }
 
@@ -286,7 +292,7 @@ static void pv_load_cr3(uint32_t pa)
         { MMUEXT_UNPIN_TABLE, V2P(pv_start_info->pt_base) >> PAGE_SHIFT, 0 },
     };
     uint32_t n = builder_tables_released ? 1 : 2;
-    struct hcall c = { __HYPERVISOR_mmuext_op, { (uint32_t)(uintptr_t)ops, n, 0, DOMID_SELF } };
+    struct hcall c = mmuext_call(ops, n);
     hyp_batch(&c, 1, "new_baseptr");
     builder_tables_released = true;
 }
@@ -362,8 +368,7 @@ static void boot_pin_tree(uint32_t l2)
     struct hcall c = alias_call(l2, false);
     hyp_batch(&c, 1, "alias read-only");
     pins[boot_nl1] = (struct pv_mmuext_op){ MMUEXT_PIN_L2_TABLE, l2 >> PAGE_SHIFT, 0 };
-    c = (struct hcall){ __HYPERVISOR_mmuext_op,
-                        { (uint32_t)(uintptr_t)pins, boot_nl1 + 1, 0, DOMID_SELF } };
+    c = mmuext_call(pins, boot_nl1 + 1);
     hyp_batch(&c, 1, "pin the kernel page tables");
     tables_live = true;
 }
@@ -384,18 +389,14 @@ static void pv_pt_alloc(uint32_t pa, int level)
     }
     struct pv_mmuext_op pin = { level == 1 ? MMUEXT_PIN_L1_TABLE : MMUEXT_PIN_L2_TABLE,
                                 pa >> PAGE_SHIFT, 0 };
-    struct hcall c[2] = { alias_call(pa, false),
-                          { __HYPERVISOR_mmuext_op,
-                            { (uint32_t)(uintptr_t)&pin, 1, 0, DOMID_SELF } } };
+    struct hcall c[2] = { alias_call(pa, false), mmuext_call(&pin, 1) };
     hyp_batch(c, 2, "pt_alloc");
 }
 
 static void pv_pt_release(uint32_t pa, int level)
 {
     struct pv_mmuext_op unpin = { MMUEXT_UNPIN_TABLE, pa >> PAGE_SHIFT, 0 };
-    struct hcall c[2] = { { __HYPERVISOR_mmuext_op,
-                            { (uint32_t)(uintptr_t)&unpin, 1, 0, DOMID_SELF } },
-                          alias_call(pa, true) };
+    struct hcall c[2] = { mmuext_call(&unpin, 1), alias_call(pa, true) };
     hyp_batch(c, 2, "pt_release");
     if (level == 2)
         mark_l2(pa, false);
