@@ -1,5 +1,5 @@
 #!/bin/bash
-# cli_bad_input.sh — `vmlab run` refuses bad input cleanly.
+# cli_bad_input.sh — `vmlab run` (and `vmlab compare` with a bad suite) refuses bad input cleanly.
 #
 #   cli_bad_input.sh VMLAB_EXECUTABLE
 #
@@ -139,6 +139,11 @@ expect "--db in a missing directory" 2 "$work/nodir/runs.db" -- \
 expect "--console in a missing directory" 2 "cannot write console file $work/nodir/console" -- \
   run --guest "$work/ok.elf" --console "$work/nodir/console"
 expect "unknown command" 2 "unknown command 'nosuchcommand'" -- nosuchcommand
+expect "compare: missing suite file" 2 "$work/nosuite.yaml: No such file or directory" -- \
+  compare --suite "$work/nosuite.yaml" --db "$work/suite.db"
+printf 'name: broken\nworkloads: [\n' > "$work/broken.yaml"
+expect "compare: malformed suite" 2 "$work/broken.yaml:3: did not find expected node content" -- \
+  compare --suite "$work/broken.yaml" --db "$work/suite.db"
 expect "triple fault" 4 "triple fault" -- run --guest "$work/triple.elf"
 expect "halt with interrupts disabled" 4 "interrupts disabled" -- run --guest "$work/clihlt.elf"
 expect "instruction limit" 6 "instruction limit reached" -- \
