@@ -29,6 +29,10 @@ struct tdb *an_open_existing(const char *path, const char *cmd);
 int an_pick_model(struct sqlite3 *db, const char *spec, char *name, unsigned namelen,
                   const char *cmd);
 
+/* Put in `name` the model used when none is named among those already in the database:
+ * AN_DEFAULT_MODEL, else the oldest. Returns -ENOENT (and leaves `name`) when there is none. */
+int an_default_model(struct sqlite3 *db, char *name, unsigned namelen);
+
 /* Write `s` as a JSON string (with quotes) / as a CSV field (quoted when needed). */
 void an_json_str(FILE *f, const char *s);
 void an_csv_str(FILE *f, const char *s);

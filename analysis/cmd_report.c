@@ -10,15 +10,22 @@
  * "-" for missing), a gnuplot script NAME.gp beside it, and gnuplot run on the script in DIR to
  * draw NAME.svg (and NAME.png with --png). index.html shows each chart with its table and links.
  *
+ *   summary       the per-mode aggregate under the chosen model: the geometric mean over
+ *                 workloads of each workload's ratio to native, how many workloads it is over and
+ *                 how many were left out (a table, no chart)
  *   overhead      modeled time per operation relative to native, per workload and mode (bars)
  *   monitor       monitor entries (exits, hypercalls, callouts) per operation by reason (stacked)
  *   nanobench     modeled cycles per operation, per workload and mode (log scale)
- *   generations   geometric-mean overhead per mode under every CPU-generation model (lines)
+ *   generations   the per-mode aggregate under every CPU-generation model (lines)
  *   pv            hypercalls, batch elements, validations, entries validated per operation (pv)
  *   bt            callouts, in-cache emulations, lookup hits and misses, instructions translated
  *                 per operation (bt; log scale, zeros left out)
  *
  * All models in the models directory are loaded first, so the generations chart has every CPU.
+ * The per-workload ratios (overhead) and the aggregate (summary, generations) are read from the
+ * views workload_ratio and mode_aggregate, the same rows `vmlab stat` and `vmlab compare` print;
+ * the aggregate is named, with its workload count, above each table that shows it
+ * (analysis/aggregate.c).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +38,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "analysis/model.h"
 #include "emu/commands.h"
@@ -179,44 +187,62 @@ static void pivot_html(const struct pivot *p, FILE *f, const char *corner, int z
 
 /* --- charts ------------------------------------------------------------------------------- */
 
-enum style { CLUSTERED, STACKED, LINES };
+enum style { CLUSTERED, STACKED, LINES, TABLE /* no chart: the table and its data file */ };
+
+/* Whose aggregate a chart shows, named in a caption above it. */
+enum caption { NO_CAPTION, CAPTION_MODEL, CAPTION_EVERY_MODEL };
 
 struct chart {
     const char *name, *title, *ylabel, *corner, *empty_note;
     enum style style;
     int logscale, zero_missing;
     const char *sql; /* (row, column, value); ?1 = the model */
+    enum caption caption;
 };
 
 #define LATEST_ORDER " ORDER BY (SELECT min(l.run_id) FROM latest_run l WHERE l.workload = o.workload)"
 
 static const struct chart charts[] = {
+    { "summary", "Summary: " AN_AGGREGATE_NAME ", per mode", NULL, "mode",
+      "no workload has both a native run and a run in another mode", TABLE, 0, 0,
+      "WITH a AS MATERIALIZED (SELECT * FROM mode_aggregate WHERE model = ?1)"
+      " SELECT mode, k, v FROM ("
+      " SELECT mode, 1 AS o, 'vs native' AS k, geomean_ratio AS v FROM a"
+      " UNION ALL SELECT mode, 2, 'workloads', workloads FROM a"
+      " UNION ALL SELECT mode, 3, 'left out', excluded FROM a"
+      " UNION ALL SELECT mode, 4, 'of which without a native run', without_native FROM a)"
+      " ORDER BY" AN_MODE_ORDER("mode") ", o", CAPTION_MODEL },
     { "overhead", "Modeled time per operation relative to native",
       "time relative to native (log scale)",
       "workload", "no workload has both a native run and a run in another mode", CLUSTERED, 1, 0,
-      "SELECT o.workload, o.mode, o.relative_to_native FROM op_cost o"
-      " WHERE o.model = ?1 AND o.relative_to_native IS NOT NULL"
-      LATEST_ORDER ", " AN_MODE_ORDER("o.mode") },
+      "SELECT o.workload, o.mode, o.ratio FROM workload_ratio o"
+      " WHERE o.model = ?1 AND o.ratio IS NOT NULL"
+      LATEST_ORDER ", " AN_MODE_ORDER("o.mode"),
+      NO_CAPTION },
     { "monitor", "Monitor entries per measured operation, by reason", "entries per operation",
       "workload/mode", "no exits, hypercalls or callouts in the measured phase of any run",
       STACKED, 0, 1,
       "SELECT o.workload || '/' || o.mode, o.event, o.per_op FROM monitor_per_op o"
-      " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") ", o.event" },
+      " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") ", o.event",
+      NO_CAPTION },
     { "nanobench", "Modeled cycles per operation", "cycles per operation (log scale)",
       "workload", "no run has a measured phase and n", CLUSTERED, 1, 0,
       "SELECT o.workload, o.mode, o.cycles_per_op FROM op_cost o"
-      " WHERE o.model = ?1 AND o.cycles_per_op > 0" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") },
+      " WHERE o.model = ?1 AND o.cycles_per_op > 0" LATEST_ORDER ", " AN_MODE_ORDER("o.mode"),
+      NO_CAPTION },
     { "generations", "Does the hardware catch up? Overhead per mode under each CPU model",
-      "geometric mean of time relative to native", "model",
+      AN_AGGREGATE_NAME, "model",
       "no workload has both a native run and a run in another mode", LINES, 0, 0,
-      "SELECT g.model, g.mode, g.geomean_relative FROM generation_overhead g"
-      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " AN_MODE_ORDER("g.mode") },
+      "SELECT g.model, g.mode, g.geomean_ratio FROM mode_aggregate g"
+      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " AN_MODE_ORDER("g.mode"),
+      CAPTION_EVERY_MODEL },
     { "pv", "Paravirtual guest: hypercalls and validations per operation", "per operation",
       "workload", "no pv runs", CLUSTERED, 0, 1,
       "SELECT workload, 'hypercalls', hypercalls_per_op FROM pv_per_op"
       " UNION ALL SELECT workload, 'batch elements', batch_elements_per_op FROM pv_per_op"
       " UNION ALL SELECT workload, 'validations', validations_per_op FROM pv_per_op"
-      " UNION ALL SELECT workload, 'entries validated', entries_per_op FROM pv_per_op" },
+      " UNION ALL SELECT workload, 'entries validated', entries_per_op FROM pv_per_op",
+      NO_CAPTION },
     { "bt", "Binary translation: what leaves the translation cache and what stays, per operation",
       "per operation (log scale)", "workload", "no bt runs", CLUSTERED, 1, 0,
       "SELECT workload, k, v FROM ("
@@ -225,7 +251,8 @@ static const struct chart charts[] = {
       " UNION ALL SELECT run_id, workload, 3, 'lookup hits', lookup_hits_per_op FROM bt_per_op"
       " UNION ALL SELECT run_id, workload, 4, 'lookup misses', lookup_misses_per_op FROM bt_per_op"
       " UNION ALL SELECT run_id, workload, 5, 'instructions translated', insns_translated_per_op"
-      " FROM bt_per_op) WHERE v > 0 ORDER BY run_id, o" },
+      " FROM bt_per_op) WHERE v > 0 ORDER BY run_id, o",
+      NO_CAPTION },
 };
 
 static int write_script(const struct chart *c, const struct pivot *p, const char *dir,
@@ -287,6 +314,33 @@ static int run_gnuplot(const char *dir, const char *name)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
+/* Name the aggregate a chart shows, with how many workloads it is over and which were left
+ * out, in a paragraph: the chosen model's (CAPTION_MODEL) or every model's. */
+static int html_caption(const struct chart *c, sqlite3 *db, const char *model, FILE *html)
+{
+    struct an_aggregate *a;
+    char label[160], left[1024];
+    int n = an_aggregate_load(db, c->caption == CAPTION_MODEL ? model : NULL, &a, "report");
+    if (n < 0)
+        return n;
+    an_aggregate_label(a, n, label, sizeof label);
+    an_aggregate_left_out(a, n, left, sizeof left);
+    fputs("<p class=\"aggregate\">", html);
+    html_text(html, label);
+    fprintf(html, "%s%s", c->caption == CAPTION_MODEL ? ", model " : ", under every model",
+            c->caption == CAPTION_MODEL ? model : "");
+    fputs(". Each workload's ratio: modeled cycles per operation of the mode's newest ok run, "
+          "measured phase, over native's.", html);
+    if (*left) {
+        fputs(" Left out: ", html);
+        html_text(html, left);
+        fputs(".", html);
+    }
+    fputs("</p>\n", html);
+    free(a);
+    return 0;
+}
+
 static int make_chart(const struct chart *c, sqlite3 *db, const char *dir, const char *model,
                       int png, FILE *html)
 {
@@ -300,7 +354,13 @@ static int make_chart(const struct chart *c, sqlite3 *db, const char *dir, const
             fprintf(stderr, "vmlab report: %s: %s\n", path, strerror(-rc));
     }
     fprintf(html, "<h2>%s</h2>\n", c->title);
-    if (rc == 0 && p.nr > 0 && p.nc > 0) {
+    if (rc == 0 && c->caption != NO_CAPTION)
+        rc = html_caption(c, db, model, html);
+    if (rc == 0 && p.nr > 0 && p.nc > 0 && c->style == TABLE) {
+        pivot_html(&p, html, c->corner, c->zero_missing);
+        fprintf(html, "<p class=\"files\">data: <a href=\"%s.dat\">%s.dat</a></p>\n", c->name,
+                c->name);
+    } else if (rc == 0 && p.nr > 0 && p.nc > 0) {
         rc = write_script(c, &p, dir, model, png);
         if (rc == 0 && (rc = run_gnuplot(dir, c->name)) != 0)
             fprintf(stderr, "vmlab report: gnuplot failed on %s/%s.gp\n", dir, c->name);
@@ -310,9 +370,9 @@ static int make_chart(const struct chart *c, sqlite3 *db, const char *dir, const
                       "<a href=\"%s.gp\">%s.gp</a>%s</p>\n",
                 c->name, c->name, c->name, c->name, png ? ", PNG beside the SVG" : "");
     } else if (rc == 0) {
-        fprintf(html, "<p class=\"empty\">No chart: %s (empty data file <a href=\"%s.dat\">"
+        fprintf(html, "<p class=\"empty\">No %s: %s (empty data file <a href=\"%s.dat\">"
                       "%s.dat</a>).</p>\n",
-                c->empty_note, c->name, c->name);
+                c->style == TABLE ? "table" : "chart", c->empty_note, c->name, c->name);
     }
     pivot_free(&p);
     return rc;

@@ -10,22 +10,33 @@
  * Samples (events counted), Samples% (of the group's events), Time% (of the group's modeled
  * cycles, instructions included), and Min/Avg/Max modeled cycles per event. Avg is the group's
  * cycles / samples; Min and Max range over the counter rows that make up the line (phases, runs,
- * qualifiers), which differ when count2 adds per-unit costs. The per-mode totals give modeled
- * cycles per measured operation (phase 1 cycles / n) and that relative to native.
+ * qualifiers), which differ when count2 adds per-unit costs. A group's totals are those of its
+ * event table (the Time% denominators), not a verdict on the mode: summed over workloads they
+ * would weigh a mode by its costliest workloads.
+ *
+ * How the modes compare is read from the views (analysis/views.sql), never summed here: without
+ * --run or --workload the text ends with the per-mode aggregate (mode_aggregate: the geometric
+ * mean over workloads of each workload's ratio to native, printed by analysis/aggregate.c exactly
+ * as `vmlab compare` and `vmlab report` show it); with one, with that workload's ratio to native
+ * per mode (workload_ratio). Both use the measured phase of the newest ok run of each workload and
+ * mode, whatever --phase says.
  *
  * --csv prints one table: one line per event, then per mode an "(instructions)" and a "(total)"
  * line. --json prints the runs, and per mode its events, totals and what a binary translator
  * translated ("translation", null for the other modes); the text output ends such a mode with a
- * "Translated:" line.
+ * "Translated:" line. It then carries the named per-mode aggregate ("aggregate") and, with --run
+ * or --workload, that workload's ratios ("ratios").
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
+#include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
@@ -44,8 +55,7 @@ struct group {
     char mode[64];
     char ids[4096];  /* JSON array of run ids, for json_each */
     int nruns;
-    long long n;     /* sum of the runs' n; 0 if any run lacks n */
-    double instructions, insn_cycles, samples, event_cycles, measured_cycles;
+    double instructions, insn_cycles, samples, event_cycles;
 };
 
 static void usage(FILE *f)
@@ -151,11 +161,6 @@ static int select_groups(sqlite3 *db, const struct opts *o, struct group **out, 
         size_t len = strlen(cur->ids);
         snprintf(cur->ids + len, sizeof cur->ids - len, "%s%lld", cur->nruns ? "," : "",
                  (long long)sqlite3_column_int64(st, 0));
-        if (cur->nruns == 0)
-            cur->n = sqlite3_column_int64(st, 2);
-        else if (cur->n > 0)
-            cur->n = sqlite3_column_type(st, 2) == SQLITE_NULL ? 0
-                                                               : cur->n + sqlite3_column_int64(st, 2);
         cur->nruns++;
         if (o->out == OUT_TEXT)
             printf("  run %-4lld %-12s n=%-8s %-12s %-8s %llu instructions\n",
@@ -180,8 +185,7 @@ static int group_totals(sqlite3 *db, const char *model, int phase, struct group 
         "SELECT coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN instructions END), 0),"
         " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN insn_cycles END), 0),"
         " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN events END), 0),"
-        " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN event_cycles END), 0),"
-        " coalesce(sum(CASE WHEN phase = 1 THEN cycles END), 0)"
+        " coalesce(sum(CASE WHEN ?3 < 0 OR phase = ?3 THEN event_cycles END), 0)"
         " FROM phase_cost WHERE model = ?1 AND run_id IN (SELECT value FROM json_each(?2))";
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
         return -EIO;
@@ -194,15 +198,9 @@ static int group_totals(sqlite3 *db, const char *model, int phase, struct group 
         g->insn_cycles = sqlite3_column_double(st, 1);
         g->samples = sqlite3_column_double(st, 2);
         g->event_cycles = sqlite3_column_double(st, 3);
-        g->measured_cycles = sqlite3_column_double(st, 4);
     }
     sqlite3_finalize(st);
     return rc;
-}
-
-static double per_op(const struct group *g)
-{
-    return g->n > 0 ? g->measured_cycles / (double)g->n : -1;
 }
 
 static void print_events_header(const struct group *g, const struct opts *o, const char *model)
@@ -272,11 +270,9 @@ static int print_events(sqlite3 *db, const struct group *g, const struct opts *o
     return 0;
 }
 
-static void print_group_footer(const struct group *g, const struct opts *o, double native_op)
+static void print_group_footer(const struct group *g, const struct opts *o)
 {
     double total = g->insn_cycles + g->event_cycles;
-    double op = per_op(g);
-    double rel = op > 0 && native_op > 0 ? op / native_op : -1;
     if (o->out == OUT_TEXT) {
         printf("\nTotal Samples:%.0f, Total modeled cycles:%.0f (events %.2f%%, instructions "
                "%.2f%%, %.0f instructions)\n",
@@ -291,19 +287,8 @@ static void print_group_footer(const struct group *g, const struct opts *o, doub
         printf(",(total),%.0f,100.0000,100.0000,,,,%.1f\n", g->samples, total);
     } else {
         printf("\n    ], \"totals\": {\"instructions\": %.0f, \"instruction_cycles\": %.1f,"
-               " \"samples\": %.0f, \"event_cycles\": %.1f, \"cycles\": %.1f,"
-               " \"measured_cycles\": %.1f, \"n\": %lld, \"cycles_per_op\": ",
-               g->instructions, g->insn_cycles, g->samples, g->event_cycles, total,
-               g->measured_cycles, g->n);
-        if (op > 0)
-            printf("%.4f", op);
-        else
-            printf("null");
-        printf(", \"relative_to_native\": ");
-        if (rel > 0)
-            printf("%.4f}", rel);
-        else
-            printf("null}");
+               " \"samples\": %.0f, \"event_cycles\": %.1f, \"cycles\": %.1f}",
+               g->instructions, g->insn_cycles, g->samples, g->event_cycles, total);
     }
 }
 
@@ -341,21 +326,142 @@ static void print_translation(sqlite3 *db, const struct group *g, const struct o
         printf(", \"translation\": null}");
 }
 
-static void print_mode_totals(const struct group *g, int n, double native_op, const char *model)
+/* The workload --run or --workload selects, into buf; false when neither is given. */
+static bool selected_workload(sqlite3 *db, const struct opts *o, char *buf, size_t len)
 {
-    printf("\nPer-mode totals, model %s (cycles/op: measured phase cycles / n):\n\n", model);
-    printf("%14s %5s %14s %12s %16s %12s %10s\n", "Mode", "Runs", "Instructions", "Samples",
-           "Modeled cycles", "Cycles/op", "vs native");
-    for (int i = 0; i < n; i++) {
-        double op = per_op(&g[i]);
-        char ops[32] = "-", rel[32] = "-";
-        if (op > 0)
-            snprintf(ops, sizeof ops, "%.1f", op);
-        if (op > 0 && native_op > 0)
-            snprintf(rel, sizeof rel, "%.2fx", op / native_op);
-        printf("%14s %5d %14.0f %12.0f %16.0f %12s %10s\n", g[i].mode, g[i].nruns,
-               g[i].instructions, g[i].samples, g[i].insn_cycles + g[i].event_cycles, ops, rel);
+    sqlite3_stmt *st;
+    *buf = 0;
+    if (o->workload)
+        snprintf(buf, len, "%s", o->workload);
+    else if (o->run >= 0 &&
+             sqlite3_prepare_v2(db, "SELECT workload FROM run WHERE id = ?", -1, &st, NULL) ==
+                 SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, o->run);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+            snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+        sqlite3_finalize(st);
     }
+    return *buf != 0;
+}
+
+static void json_number(double v)
+{
+    if (isnan(v))
+        printf("null");
+    else
+        printf("%.6f", v);
+}
+
+static double column_or_nan(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* One workload's ratio to native per mode (view workload_ratio): a text table, or the JSON
+ * member "ratios". */
+static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, const char *wl)
+{
+    static const char sql[] =
+        "SELECT mode, run_id, cycles_per_op, ratio, excluded FROM workload_ratio"
+        " WHERE model = ?1 AND workload = ?2 ORDER BY" AN_MODE_ORDER("mode");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
+        return -EIO;
+    }
+    sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, wl, -1, SQLITE_STATIC);
+    if (o->out == OUT_TEXT)
+        printf("\nRatio to native, workload %s, model %s (modeled cycles per operation of the "
+               "newest ok run, measured phase):\n\n%14s %6s %14s %10s\n", wl, model, "Mode", "Run",
+               "Cycles/op", "vs native");
+    else
+        printf(", \"ratios\": [");
+    int i = 0;
+    for (; sqlite3_step(st) == SQLITE_ROW; i++) {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        const char *why = (const char *)sqlite3_column_text(st, 4);
+        double op = column_or_nan(st, 2), ratio = column_or_nan(st, 3);
+        long long run = sqlite3_column_int64(st, 1);
+        if (o->out == OUT_TEXT) {
+            char ops[32] = "-", rel[32] = "-";
+            if (!isnan(op))
+                snprintf(ops, sizeof ops, "%.1f", op);
+            if (!isnan(ratio))
+                snprintf(rel, sizeof rel, "%.2fx", ratio);
+            printf("%14s %6lld %14s %10s%s%s%s\n", mode, run, ops, rel, why ? " (" : "",
+                   why ? why : "", why ? ")" : "");
+            continue;
+        }
+        printf("%s\n  {\"mode\": ", i ? "," : "");
+        an_json_str(stdout, mode);
+        printf(", \"run\": %lld, \"cycles_per_op\": ", run);
+        json_number(op);
+        printf(", \"ratio\": ");
+        json_number(ratio);
+        printf(", \"excluded\": ");
+        if (why)
+            an_json_str(stdout, why);
+        else
+            printf("null");
+        printf("}");
+    }
+    if (o->out == OUT_JSON)
+        printf("]");
+    else if (i == 0)
+        printf("%14s (no ok run of workload %s)\n", "-", wl);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* The JSON member "aggregate": the rows of mode_aggregate for the model, with their name. */
+static void print_aggregate_json(const struct an_aggregate *a, int n, const char *model)
+{
+    char label[160], left[1024];
+    an_aggregate_label(a, n, label, sizeof label);
+    an_aggregate_left_out(a, n, left, sizeof left);
+    printf(",\n\"aggregate\": {\"name\": ");
+    an_json_str(stdout, AN_AGGREGATE_NAME);
+    printf(", \"label\": ");
+    an_json_str(stdout, label);
+    printf(", \"model\": ");
+    an_json_str(stdout, model);
+    printf(", \"left_out\": ");
+    an_json_str(stdout, left);
+    printf(", \"modes\": [");
+    for (int i = 0; i < n; i++) {
+        printf("%s\n  {\"mode\": ", i ? "," : "");
+        an_json_str(stdout, a[i].mode);
+        printf(", \"workloads\": %d, \"geomean_ratio\": ", a[i].workloads);
+        json_number(a[i].geomean);
+        printf(", \"excluded\": %d, \"without_native\": %d}", a[i].excluded,
+               a[i].without_native);
+    }
+    printf("]}");
+}
+
+/* How the modes compare (text and JSON; nothing for CSV): the selected workload's ratios, and in
+ * JSON or without a selection, the per-mode aggregate. */
+static int print_comparison(sqlite3 *db, const struct opts *o, const char *model)
+{
+    char wl[256];
+    bool one = selected_workload(db, o, wl, sizeof wl);
+    if (o->out == OUT_CSV)
+        return 0;
+    if (one && print_ratios(db, o, model, wl))
+        return -EIO;
+    if (one && o->out == OUT_TEXT)
+        return 0;
+    struct an_aggregate *a;
+    int n = an_aggregate_load(db, model, &a, "stat");
+    if (n >= 0 && o->out == OUT_TEXT) {
+        putchar('\n');
+        an_aggregate_print(stdout, a, n, model);
+    } else if (n >= 0) {
+        print_aggregate_json(a, n, model);
+    }
+    free(a);
+    return n < 0 ? -EIO : 0;
 }
 
 int cmd_stat(int argc, char **argv)
@@ -381,14 +487,11 @@ int cmd_stat(int argc, char **argv)
         tdb_close(t);
         return 1;
     }
-    double native_op = -1;
     for (int i = 0; i < ng; i++) {
         if (group_totals(db, model, o.phase, &g[i])) {
             fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
             rc = 1;
         }
-        if (strcmp(g[i].mode, "native") == 0)
-            native_op = per_op(&g[i]);
     }
     if (o.out == OUT_CSV)
         printf("mode,event,samples,samples_pct,time_pct,min_cycles,avg_cycles,max_cycles,"
@@ -404,13 +507,15 @@ int cmd_stat(int argc, char **argv)
         if (o.out == OUT_JSON && i)
             putchar(',');
         rc = print_events(db, &g[i], &o, model);
-        print_group_footer(&g[i], &o, native_op);
+        print_group_footer(&g[i], &o);
         print_translation(db, &g[i], &o);
     }
     if (o.out == OUT_JSON)
-        printf("\n]}\n");
-    else if (o.out == OUT_TEXT)
-        print_mode_totals(g, ng, native_op, model);
+        printf("\n]");
+    if (rc == 0 && print_comparison(db, &o, model))
+        rc = 1;
+    if (o.out == OUT_JSON)
+        printf("}\n");
     free(g);
     tdb_close(t);
     return rc ? 1 : 0;

@@ -41,6 +41,25 @@ static int model_exists(sqlite3 *db, const char *name)
     return found;
 }
 
+int an_default_model(sqlite3 *db, char *name, unsigned namelen)
+{
+    if (model_exists(db, AN_DEFAULT_MODEL)) {
+        snprintf(name, namelen, "%s", AN_DEFAULT_MODEL);
+        return 0;
+    }
+    sqlite3_stmt *st;
+    int rc = -ENOENT;
+    if (sqlite3_prepare_v2(db, "SELECT name FROM model ORDER BY year, name LIMIT 1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(name, namelen, "%s", (const char *)sqlite3_column_text(st, 0));
+            rc = 0;
+        }
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
 int an_pick_model(sqlite3 *db, const char *spec, char *name, unsigned namelen, const char *cmd)
 {
     char err[512];
@@ -56,20 +75,7 @@ int an_pick_model(sqlite3 *db, const char *spec, char *name, unsigned namelen, c
         fprintf(stderr, "vmlab %s: %s\n", cmd, err);
         return rc;
     }
-    if (model_exists(db, AN_DEFAULT_MODEL)) {
-        snprintf(name, namelen, "%s", AN_DEFAULT_MODEL);
-        return 0;
-    }
-    sqlite3_stmt *st;
-    rc = -ENOENT;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM model ORDER BY year, name LIMIT 1", -1, &st,
-                           NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(name, namelen, "%s", (const char *)sqlite3_column_text(st, 0));
-            rc = 0;
-        }
-        sqlite3_finalize(st);
-    }
+    rc = an_default_model(db, name, namelen);
     if (rc)
         fprintf(stderr, "vmlab %s: no cost model in the database and none in %s (use --model FILE)\n",
                 cmd, model_dir());

@@ -25,7 +25,10 @@
 --   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
 --   bt_per_op           latest bt runs: callouts, in-cache emulations, lookup hits and misses,
 --                       guest instructions translated, per operation
---   generation_overhead per model (ordered by year) and mode: geometric mean of relative-to-native
+--   workload_ratio      latest runs: each workload's ratio to native per model and mode, or why
+--                       it has none
+--   mode_aggregate      per model and mode: the geometric mean of workload_ratio over the
+--                       workloads that have one, and how many have one / were left out
 --   bucket_named        the time series with class names
 --   translation_summary per run and phase (bt): units, trampolines, guest instructions and bytes
 --                       read, TC bytes written, expansion (TC bytes / guest bytes)
@@ -177,14 +180,37 @@ LEFT JOIN event_count_named n ON n.run_id = r.id AND n.phase = 1
 WHERE r.mode = 'bt'
 GROUP BY r.id;
 
-CREATE VIEW generation_overhead AS
-SELECT o.model, m.cpu, m.year, o.mode,
-       exp(avg(ln(o.relative_to_native))) AS geomean_relative,
-       count(*) AS workloads
-FROM op_cost o
-JOIN model m ON m.id = o.model_id
-WHERE o.relative_to_native > 0
-GROUP BY o.model_id, o.mode;
+-- The aggregate across workloads: one definition, read by `vmlab stat`, `vmlab compare`'s summary
+-- and `vmlab report` alike. Each workload's ratio to native is op_cost.relative_to_native (modeled
+-- cycles per operation of the mode's newest ok run, measured phase, over native's, same workload,
+-- same model: the ratio of the measured phases' modeled cycles, as a workload's runs in a suite
+-- measure the same n). A mode's aggregate is the geometric mean of those ratios over the
+-- workloads that have one (SPEC's convention). A workload is left out of a mode, with the reason
+-- in workload_ratio.excluded, when it has no native run, when native's run has no positive
+-- modeled cycles per operation (zero cycles, or no n), or when the mode's own run has none.
+-- A mode missing for some workloads simply has fewer of them: mode_aggregate.workloads says how
+-- many. ln and exp are SQLite's built-in math functions (SQLITE_ENABLE_MATH_FUNCTIONS, on in
+-- the libsqlite3 vmlab links; tests/unit/test_aggregate.c fails without them).
+CREATE VIEW workload_ratio AS
+SELECT o.model_id, o.model, o.workload, o.mode, o.run_id, o.cycles_per_op,
+       CASE WHEN o.relative_to_native > 0 THEN o.relative_to_native END AS ratio,
+       CASE WHEN o.relative_to_native > 0 THEN NULL
+            WHEN NOT EXISTS (SELECT 1 FROM latest_run l WHERE l.workload = o.workload
+                             AND l.mode = 'native') THEN 'no native run'
+            WHEN NOT coalesce(o.cycles_per_op, 0) > 0 THEN 'no modeled cycles per operation'
+            ELSE 'native run has no modeled cycles per operation'
+       END AS excluded
+FROM op_cost o;
+
+CREATE VIEW mode_aggregate AS
+SELECT w.model_id, w.model, m.cpu, m.year, w.mode,
+       count(w.ratio) AS workloads,
+       exp(avg(ln(w.ratio))) AS geomean_ratio,
+       count(w.excluded) AS excluded,
+       count(CASE WHEN w.excluded = 'no native run' THEN 1 END) AS without_native
+FROM workload_ratio w
+JOIN model m ON m.id = w.model_id
+GROUP BY w.model_id, w.mode;
 
 CREATE VIEW translation_summary AS
 SELECT t.run_id, t.phase,

@@ -16,8 +16,11 @@
  * While runs go on, one line on stderr shows run i/n and, per running child, workload/mode and
  * the instructions it has retired so far (from its `progress N` lines); each finished run prints
  * one line. At the end the failed runs are listed with the last line of their log, the cost
- * models are loaded into the database, and the exit status is 0 if every run succeeded (guest
- * status 33), 1 if any failed, 2 for bad usage or a bad suite file.
+ * models are loaded into the database, the per-mode aggregate under the default cost model is
+ * printed on stdout (the table `vmlab stat` ends with: the geometric mean over workloads of each
+ * workload's ratio to native, view mode_aggregate, analysis/aggregate.c), and the exit status is 0
+ * if every run succeeded (guest status 33), 1 if any failed or the summary could not be read, 2
+ * for bad usage or a bad suite file.
  *
  * Suite file (models/suites/NAME.yaml):
  *   name: default
@@ -43,6 +46,8 @@
 #include <sqlite3.h>
 #include <yaml.h>
 
+#include "analysis/aggregate.h"
+#include "analysis/analysis.h"
 #include "analysis/model.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
@@ -527,6 +532,25 @@ static void load_models(struct tdb *t)
         fprintf(stderr, "compare: %d cost models loaded from %s\n", n, model_dir());
 }
 
+/* Print the per-mode aggregate under the default model (none loaded: nothing to price, no
+ * table). Returns 0, or -EIO when the view could not be read. */
+static int print_summary(struct tdb *t, const char *dbpath)
+{
+    sqlite3 *db = tdb_sqlite(t);
+    char model[128];
+    struct an_aggregate *a;
+    if (an_default_model(db, model, sizeof model))
+        return 0;
+    int n = an_aggregate_load(db, model, &a, "compare");
+    if (n >= 0) {
+        printf("\n");
+        an_aggregate_print(stdout, a, n, model);
+        printf("(other models: vmlab stat --db %s --model NAME)\n", dbpath);
+    }
+    free(a);
+    return n < 0 ? -EIO : 0;
+}
+
 static int make_jobs(const struct suite *s, const char *modes, const char *available,
                      struct job **out, const struct opts *o)
 {
@@ -632,6 +656,8 @@ int cmd_compare(int argc, char **argv)
                 o.db, o.db);
     }
     load_models(t);
+    if (print_summary(t, o.db))
+        rc = 1;
     tdb_close(t);
     for (int i = 0; i < njobs; i++)
         free((char *)jobs[i].mode);

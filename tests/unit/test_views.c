@@ -229,7 +229,7 @@ Test(views, one_run_is_priced_under_every_loaded_model)
                                  " AND mode = 'trap'"), 388);
     assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE model = 'test'"
                                  " AND mode = 'trap'"), 1182);
-    assert_near(query_double(db, "SELECT count(*) FROM generation_overhead"
+    assert_near(query_double(db, "SELECT count(*) FROM mode_aggregate"
                                  " WHERE mode = 'trap'"), 2);
     sqlite3_close(db);
 }
