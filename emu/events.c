@@ -6,7 +6,7 @@
  * Both tables double when half full. Everything here is O(1) per event; nothing allocates once
  * the tables have grown to the run's working set.
  */
-#include "emu/events.h"
+#include "emu/events_record.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -231,13 +231,8 @@ void ev_translation(struct ev_store *s, uint64_t now, const struct ev_unit *u)
         s->translation_sink(s->sink_opaque, now, s->phase, u);
 }
 
-void ev_hypercall(struct ev_store *s, uint64_t now, int nr, const char *name, unsigned batch,
-                  int result, uint32_t eip)
+void ev_hypercall_row(struct ev_store *s, uint64_t now, int nr, unsigned batch, int result)
 {
-    char detail[48] = "";
-    if (s->sink)
-        snprintf(detail, sizeof detail, "batch=%u result=%d", batch, result);
-    ev_record_detail(s, now, EV_HYPERCALL, nr, name, batch, eip, 1, s->sink ? detail : NULL);
     if (s->hypercall_sink)
         s->hypercall_sink(s->sink_opaque, now, nr, batch, result);
 }

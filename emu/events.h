@@ -2,8 +2,10 @@
  * events.h — the one funnel through which every counted event passes.
  *
  * Whatever a mode intercepts — a VM exit, a hypercall, a BT callout, a page-table validation, an
- * exception or interrupt delivered to the guest, a port access — is recorded with ev_record()
- * exactly once, before it is handled. The store aggregates counts per
+ * exception or interrupt delivered to the guest, a port access — is recorded exactly once, by
+ * the funnel (emu/funnel.h), before it is handled. This header is the store's types and readers;
+ * its recording calls are in emu/events_record.h, which only the funnel and the machine include
+ * (modes cannot reach them). The store aggregates counts per
  * (phase, class, reason, qualifier), keeps a time series per fixed instruction-count bucket and
  * per class, and, when full tracing is on, hands every event to a sink (the trace database).
  *
@@ -88,41 +90,6 @@ struct ev_store {
 /* Empty store. bucket_width 0 disables the time series. Returns 0 or -ENOMEM. */
 int ev_init(struct ev_store *s, uint64_t bucket_width);
 void ev_free(struct ev_store *s);
-
-/* THE funnel: count one event at time `now` (instructions), with guest EIP and CPL for full
- * traces. `count2` adds to the entry's second quantity. */
-void ev_record(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
-               const char *qual, uint64_t count2, uint32_t eip, int cpl);
-
-/* The same with a free-text detail kept only in full traces (e.g. observed vs native value). */
-void ev_record_detail(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
-                      const char *qual, uint64_t count2, uint32_t eip, int cpl,
-                      const char *detail);
-
-/* Full traces only: the row of one execution of an event counted elsewhere (a mode's in-cache
- * emulation, counted with its block: mode op counted); nothing is added to the counters. */
-void ev_trace_row(struct ev_store *s, uint64_t now, enum ev_class cls, int64_t reason,
-                  const char *qual, uint32_t eip, int cpl);
-
-/* The funnel for a page-table validation (class validation, reason = level, qualifier "ok" or
- * "refused", count2 = entries checked) and its row in the validation table. */
-void ev_validation(struct ev_store *s, uint64_t now, uint32_t frame, int level, unsigned entries,
-                   int outcome);
-
-/* The funnel for a translation (class translate, reason 0 for a unit and 4 for a trampoline,
- * count2 = guest instructions translated) and its row in the translation table (bytes in and
- * out). */
-void ev_translation(struct ev_store *s, uint64_t now, const struct ev_unit *u);
-
-/* The funnel for a hypercall (class hypercall, reason = number, qualifier = name, count2 = batch
- * elements) and its row in the hypercall table. */
-void ev_hypercall(struct ev_store *s, uint64_t now, int nr, const char *name, unsigned batch,
-                  int result, uint32_t eip);
-
-/* Fold an aggregate (n events at once) into the current phase, without time series or sink:
- * used for counts kept on the hot path and folded in at phase boundaries. */
-void ev_add(struct ev_store *s, enum ev_class cls, int64_t reason, const char *qual, uint64_t n,
-            uint64_t count2);
 
 /* Switch phase. */
 void ev_set_phase(struct ev_store *s, uint32_t phase);

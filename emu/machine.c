@@ -17,6 +17,7 @@
 #include "emu/modes/mode.h"
 #include "emu/pc.h"
 #include "emu/run.h"
+#include "emu/events_record.h"
 
 static void stdout_sink(void *opaque, uint8_t byte)
 {
@@ -204,6 +205,16 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
     machine_paging_regs(m, &r);
     struct paging_access acc = {.write = true, .user = user, .set_ad = true};
     return paging_write(&r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+}
+
+bool machine_probe_lin(struct machine *m, uint32_t lin, uint32_t len, bool write)
+{
+    struct paging_regs r;
+    machine_paging_regs(m, &r);
+    struct paging_access acc = {.write = write, .user = false, .set_ad = false};
+    uint8_t buf[16];
+    uint32_t fl, pf;
+    return len <= sizeof buf && paging_read(&r, &m->pm, lin, buf, len, &acc, &fl, &pf) == 0;
 }
 
 void machine_fold_counters(struct machine *m)

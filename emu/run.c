@@ -12,13 +12,13 @@
  *                 they execute (I/O for privilege checks and exact EIPs, CR3 loads and INVLPG for
  *                 the block cache, RDTSC for deterministic time); installed when a block is first
  *                 decoded, they cost nothing anywhere else.
- *   in/out hooks  port I/O onto the bus, recorded through the funnel.
+ *   in/out hooks  port I/O onto the bus, recorded through the funnel (emu/funnel.h).
  *
  * The exit loop (machine_run) is the one place where stops are handled:
  *
  *     +--> deliver a pending interrupt if the guest accepts it --> run CPU --+
  *     |                                                                     |
- *     +-- exception -> mode | deadline -> PIT, limits | tail -> run exactly-+
+ *     +-- exception -> funnel | deadline -> PIT, limits | tail -> run exactly+
  *         N instructions | halt -> skip time to the next event | end -> out
  *
  * Time is exact: a timer deadline inside a block is reached by stopping at the block's start
@@ -26,6 +26,8 @@
  * interrupts land on the same instruction in every run.
  */
 #include "emu/run.h"
+#include "emu/events_record.h"
+#include "emu/funnel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -227,7 +229,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
         break;
     }
     if (wanted) {
-        switch (m->mode->site(m, b, s, (uint32_t)addr)) {
+        switch ((enum site_action)funnel_site(m, b, s, (uint32_t)addr)) {
         case SITE_SKIP:
             run_skip_site(m, b, s, (uint32_t)addr);
             break;
@@ -414,21 +416,13 @@ static bool hook_invalid(uc_engine *uc, void *opaque)
 
 /* ---- port I/O ------------------------------------------------------------------------------ */
 
-static const char *io_qual(bool in, int size)
-{
-    static const char *const q[2][5] = {{"", "out1", "out2", "", "out4"},
-                                        {"", "in1", "in2", "", "in4"}};
-    return (size == 1 || size == 2 || size == 4) ? q[in][size] : (in ? "in" : "out");
-}
-
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
 {
     struct machine *m = opaque;
     if (m->end)
         return 0xffffffffu;
-    uint32_t v = pio_read(&m->bus, (uint16_t)port, size);
-    ev_record(&m->ev, machine_now(m), EV_IO, port, io_qual(true, size), 0, m->io_eip,
-              m->cur ? m->cur->cpl : 0);
+    uint32_t v = 0;
+    funnel_port(m, (uint16_t)port, size, true, &v, m->io_eip, m->cur ? m->cur->cpl : 0);
     update_deadline(m);
     m->io_idx = -1;
     return v;
@@ -439,9 +433,7 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
     struct machine *m = opaque;
     if (m->end)
         return;
-    ev_record(&m->ev, machine_now(m), EV_IO, port, io_qual(false, size), 0, m->io_eip,
-              m->cur ? m->cur->cpl : 0);
-    pio_write(&m->bus, (uint16_t)port, size, value);
+    funnel_port(m, (uint16_t)port, size, false, &value, m->io_eip, m->cur ? m->cur->cpl : 0);
     if (m->end && m->io_idx >= 0 && m->cur) {
         /* The run ended on this instruction: what follows in the block is not retired. */
         uncount_from(m, m->cur, (unsigned)m->io_idx + 1);
@@ -501,7 +493,7 @@ static void take_interrupt_if_any(struct machine *m, bool window)
     x.vector = pic_ack(&m->pic, &x.irq);
     x.eip = x.insn_eip = eip;
     x.after_window = window;
-    m->mode->interrupt(m, &x);
+    funnel_interrupt(m, &x);
 }
 
 static void hook_tail(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
@@ -626,7 +618,7 @@ int machine_run(struct machine *m)
         }
         switch (m->stop) {
         case STOP_EXCEPTION:
-            m->mode->exception(m, &m->pending_exc);
+            funnel_exception(m, &m->pending_exc);
             break;
         case STOP_DEADLINE:
             pit_update(&m->pit, m->time);
@@ -637,7 +629,7 @@ int machine_run(struct machine *m)
             if (e != UC_ERR_OK && !m->end)
                 handle_uc_error(m, e);
             else if (m->stop == STOP_EXCEPTION && !m->end)
-                m->mode->exception(m, &m->pending_exc);
+                funnel_exception(m, &m->pending_exc);
             break;
         case STOP_IRQ:
             window = true;

@@ -76,7 +76,6 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/run.h"
-#include "emu/vmx.h"
 
 static uint32_t reg(struct machine *m, int r)
 {
@@ -138,7 +137,7 @@ static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e
             continue;
         bt_chain(tu->host, tu->u.tc_addr, x, dest);
         uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
-        ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 2, "chain", 0, e->guest_eip, 0);
+        funnel_work(m, WK_TRANSLATE, 2, "chain", 0, e->guest_eip, 0, NULL);
     }
     set_eip(m, dest);
     return 0;
@@ -146,9 +145,8 @@ static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e
 
 static int callout(struct machine *m, const struct bt_map *e)
 {
-    cs_insn *in = cs_malloc(m->cs);
-    if (emul_decode(m, e->guest_eip, in) < 0) {
-        cs_free(in, 1);
+    const cs_insn *in = classic_decoded(m, e->guest_eip);
+    if (!in) {
         machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
                     "bt: undecodable guest kernel instruction at 0x%08x", e->guest_eip);
         return -1;
@@ -161,17 +159,13 @@ static int callout(struct machine *m, const struct bt_map *e)
         uint32_t dest = bt_enter(m, target, false, &hit);
         if (dest)
             bt_ibtc_set(bt_of(m), target, dest);
-        ev_record(&m->ev, machine_now(m), EV_IBLOOKUP, hit ? 0 : 1, in->mnemonic, 0,
-                  e->guest_eip, 0);
+        funnel_work(m, WK_IBLOOKUP, hit ? 0 : 1, in->mnemonic, 0, e->guest_eip, 0, NULL);
         machine_retire_emulated(m, -1);
         if (!dest)
-            r = -1;
-        else
-            set_eip(m, dest);
-        cs_free(in, 1);
-        return r;
+            return -1;
+        set_eip(m, dest);
+        return 0;
     }
-    ev_record(&m->ev, machine_now(m), EV_CALLOUT, e->cls, in->mnemonic, 0, e->guest_eip, 0);
     if (e->kind == BT_ADAPTED)
         r = bt_adapted_write(m, e->guest_eip);
     else if (bt_emul_descriptor_query(m, in, e->guest_eip) < 0)
@@ -182,7 +176,6 @@ static int callout(struct machine *m, const struct bt_map *e)
         if (tramp)
             set_eip(m, tramp);
     }
-    cs_free(in, 1);
     return r < 0 ? -1 : 0;
 }
 
@@ -206,7 +199,6 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
 {
     struct bt *t = bt_of(m);
     bool seq = e->kind != BT_IDENT;
-    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, "#PF", 0, e->guest_eip, 1);
     if (seq && ev->cr2 >= m->cfg.monitor_window) {
         rewind_sequence(m, e);
         if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
@@ -243,7 +235,7 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
         t->c.mon.v.cr2 = ev->cr2;
         rewind_sequence(m, e);
         set_eip(m, e->guest_eip);
-        return shadow_deliver_recorded(m, &pf);
+        return funnel_deliver(m, &pf, DLV_MODE);
     }
     default:
         return -1;
@@ -280,9 +272,6 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
     }
     if (!soft && ev->vector == 14)
         return tc_page_fault(m, tu, e, ev);
-    if (!soft)   /* translated code faulting on its own (a #GP here would be a translator bug) */
-        ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, vector_name(ev->vector), 0,
-                  e->guest_eip, 1);
     rewind_sequence(m, e);
     set_eip(m, g.eip);
     if (!soft && ev->vector == 13) {
@@ -290,7 +279,55 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
         if (r != 1)
             return r;
     }
-    return shadow_deliver_recorded(m, &g);
+    return funnel_deliver(m, &g, DLV_MODE);
+}
+
+/* ---- what entered the monitor ------------------------------------------------------------- */
+
+static uint32_t boundary(struct machine *m, uint32_t eip);
+
+/* A software interrupt from the TC at `at` that leaves it for the monitor (BT_CALLOUT_VECTOR):
+ * an exit stub or a lookup that will find its target records its own work (translate chain,
+ * iblookup); anything else is a callout, by the guest instruction's class and mnemonic. */
+static void classify_tc_exit(struct machine *m, const struct bt_map *e, struct exit_decl *d)
+{
+    if (e->kind == BT_EXIT)
+        return;
+    const cs_insn *in = classic_decoded(m, e->guest_eip);
+    uint32_t target;
+    if (!in || (e->kind == BT_INDIRECT && bt_emul_indirect_target(m, in, e->guest_eip,
+                                                                  &target) == 0))
+        return;
+    d->cls = EV_CALLOUT;
+    d->reason = e->cls;
+    snprintf(d->qual, sizeof d->qual, "%s", in->mnemonic);
+}
+
+/* In the TC: callouts (above), and faults or int n of translated code, which are monitor traps
+ * like trap-classic's, recorded at the guest instruction. Elsewhere (user code, entry points):
+ * the ring-compression monitor's traps. */
+static void bt_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
+{
+    const struct xevent *ev = x->ev;
+    struct bt *t = bt_of(m);
+    if (x->kind != VX_EXCEPTION || machine_cpl(m) != 1 || !in_tc(t, x->eip)) {
+        if (x->kind == VX_INTERRUPT && machine_cpl(m) == 1 && in_tc(t, x->eip))
+            d->eip = boundary(m, x->eip);
+        classic_classify(m, x, d);
+        return;
+    }
+    const struct bt_map *e = bt_map_at(t, x->eip, NULL);
+    if (!e)
+        return;    /* the handler ends the run: no guest instruction there */
+    d->eip = e->guest_eip;
+    if (ev->kind == XK_SOFTINT && ev->vector == BT_CALLOUT_VECTOR) {
+        classify_tc_exit(m, e, d);
+        return;
+    }
+    const char *n = vector_name(ev->vector);
+    d->cls = EV_MONTRAP;
+    d->reason = ev->vector;
+    snprintf(d->qual, sizeof d->qual, "%s", ev->kind == XK_SOFTINT ? "int" : n ? n : "");
 }
 
 /* ---- mode operations ---------------------------------------------------------------------- */
@@ -305,7 +342,6 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
     m->mode_state = t;
     t->c.vifp = &t->c.vif;
     t->c.guest_sels = true;
-    t->c.callouts = true;
     if (classic_init(m, &t->c, bi, errbuf, errlen) < 0)
         return -1;
     uint32_t win = m->cfg.monitor_window;
@@ -355,7 +391,7 @@ static void bt_teardown(struct machine *m)
             free(t->units[i]);
         free(t->units);
     }
-    shadow_monitor_teardown(m);
+    classic_teardown(m);
 }
 
 static uint32_t bt_redirect(struct machine *m, uint32_t addr)
@@ -415,6 +451,12 @@ const struct mode_ops mode_bt = {
     .name = "bt",
     .summary = "binary translation, VMware style: guest kernel code runs only from a translation "
                "cache in ring 1; shadow paging",
+    .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(MONTRAP) | EV_BIT(REFLECT) | EV_BIT(IOEMUL) |
+               EV_BIT(HALT) | EV_BIT(SHADOW) | EV_BIT(REFUSAL) | EV_BIT(CALLOUT) |
+               EV_BIT(INCACHE) | EV_BIT(TRANSLATE) | EV_BIT(IBLOOKUP),
+    .deliver_class = EV_REFLECT,
+    .io_emulated = true,
+    .classify = bt_classify,
     .setup = bt_setup,
     .exception = bt_exception,
     .interrupt = bt_interrupt,

@@ -72,8 +72,7 @@ static void unit_adapt(struct machine *m, struct tunit *tu, const struct adapt *
     uint64_t end = (uint64_t)tu->u.tc_addr + tu->u.tc_len;
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, end);
     blocks_forget(m, tu->u.tc_addr, end);
-    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 1, a->callout ? "adaptive" : "ident", n,
-              a->eip, 0);
+    funnel_work(m, WK_TRANSLATE, 1, a->callout ? "adaptive" : "ident", n, a->eip, 0, NULL);
 }
 
 /* Turn a's instruction into a callout everywhere it is translated (to_callout), or back. */

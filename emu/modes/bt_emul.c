@@ -42,7 +42,10 @@ static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_
     return machine_read_lin(m, lin, v, op->size == 2 ? 2 : 4, false, &fl, &pf) == 0 ? 0 : -1;
 }
 
-int bt_emul_indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target)
+/* The target of the indirect branch `in` at eip; with commit, the guest state is left as after
+ * it except EIP. 0 or -1 (nothing changed). */
+static int indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target,
+                    bool commit)
 {
     const cs_x86 *x = &in->detail->x86;
     uint32_t esp = reg(m, UC_X86_REG_ESP), fl, pf;
@@ -61,6 +64,8 @@ int bt_emul_indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_
         if (in->id == X86_INS_CALL) {
             uint32_t next = eip + in->size;
             esp -= 4;
+            if (!commit)
+                return machine_probe_lin(m, esp, 4, true) ? 0 : -1;
             if (machine_write_lin(m, esp, &next, 4, false, &fl, &pf) != 0)
                 return -1;
         }
@@ -68,8 +73,20 @@ int bt_emul_indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_
     default:
         return -1;
     }
-    uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
+    if (commit)
+        uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     return 0;
+}
+
+int bt_emul_indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target)
+{
+    return indirect(m, in, eip, target, true);
+}
+
+int bt_emul_indirect_target(struct machine *m, const cs_insn *in, uint32_t eip,
+                            uint32_t *target)
+{
+    return indirect(m, in, eip, target, false);
 }
 
 static void set_zf(struct machine *m, bool z)

@@ -20,6 +20,11 @@
  * cannot be read; then nothing has changed. */
 int bt_emul_indirect(struct machine *m, const cs_insn *in, uint32_t eip, uint32_t *target);
 
+/* The same without changing anything: 0 with the target bt_emul_indirect would reach and take,
+ * or -1 when it would fail. */
+int bt_emul_indirect_target(struct machine *m, const cs_insn *in, uint32_t eip,
+                            uint32_t *target);
+
 /* lar, lsl, verr, verw at guest eip, answered from the guest's GDT: sets ZF, the destination
  * register (lar, lsl) and EIP past the instruction, and retires it. Returns 0, or -1 when `in`
  * is not one of these or its operand cannot be read. */

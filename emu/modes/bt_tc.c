@@ -100,7 +100,7 @@ const struct bt_map *bt_map_at(const struct bt *t, uint32_t lin, struct tunit **
 static void tc_flush(struct machine *m, uint32_t frame)
 {
     struct bt *t = bt_of(m);
-    ev_record(&m->ev, machine_now(m), EV_TRANSLATE, 3, "flush", 0, frame, 0);
+    funnel_work(m, WK_TRANSLATE, 3, "flush", 0, frame, 0, NULL);
     for (unsigned i = 0; i < t->nunits; i++) {
         for (unsigned k = 0; k < t->units[i]->nhooks; k++)
             uc_hook_del(m->uc, t->units[i]->hooks[k]);
@@ -184,7 +184,7 @@ static void count_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
     int64_t reason;
     const char *qual;
     if (e && counted_at(tu, (uint32_t)addr, &cls, &reason, &qual) == 0)
-        ev_trace_row(&m->ev, machine_now(m), cls, reason, qual, e->guest_eip, 1);
+        funnel_counted_row(m, cls, reason, qual, e->guest_eip, 1);
 }
 
 /* Map entry e begins a guest instruction at which the TC may be entered or interrupted: nothing
@@ -234,7 +234,7 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
     struct ev_unit made = {tu->u.guest_eip, tu->u.guest_len, tu->u.ninsns, tu->u.tc_addr,
                            (uint32_t)tu->u.tc_len, tu->tramp};
-    ev_translation(&m->ev, machine_now(m), &made);
+    funnel_translation(m, &made);
     if (!tu->tramp)
         bt_ibtc_set(t, tu->u.guest_eip, tu->u.tc_addr);
     bt_adapt_new_unit(m, tu);

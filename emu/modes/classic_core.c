@@ -28,13 +28,6 @@ static uint32_t reg(struct machine *m, int r)
     return v;
 }
 
-static void exit_rec(struct machine *m, enum vmx_exit reason, const char *qual, uint32_t eip)
-{
-    if (st(m)->callouts)
-        return;
-    ev_record(&m->ev, machine_now(m), EV_EXIT, reason, qual, 0, eip, machine_cpl(m));
-}
-
 static int guest_read(struct machine *m, uint32_t lin, void *buf, uint32_t len)
 {
     uint32_t fl, pf;
@@ -346,19 +339,14 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
     const cs_x86 *x = &in->detail->x86;
     int cr;
     enum insn_class c = insn_classify(in, &cr);
-    char q[16];
     if (c == IC_MOV_FROM_CR) {
         uint32_t v = cr == 0 ? t->mon.v.cr0 : cr == 2 ? t->mon.v.cr2 : cr == 3 ? t->mon.v.cr3 : t->mon.v.cr4;
-        if (cr == 3)
-            exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip);
         int u = classic_gpr(x->operands[0].reg);
         return u >= 0 && uc_reg_write(m->uc, u, &v) == UC_ERR_OK ? 0 : -1;
     }
     uint32_t v;
     if (src_value(m, &x->operands[1], eip, &v) < 0)
         return -1;
-    snprintf(q, sizeof q, "cr%d/write", cr);
-    exit_rec(m, VMX_CR_ACCESS, q, eip);
     if (cr == 2) {
         t->mon.v.cr2 = v;
         return uq_exception_done(&m->quirks, m->uc, &t->mon.v.cr2);
@@ -384,19 +372,11 @@ static int emulate_io(struct machine *m, const cs_insn *in, uint32_t eip)
     }
     if (!size)
         return -1;
-    char q[24];
-    snprintf(q, sizeof q, "%s%u 0x%x", is_in ? "in" : "out", size, port);
-    exit_rec(m, VMX_IO_INSTRUCTION, q, eip);
-    static const char *const io_q[2][5] = {{"", "out1", "out2", "", "out4"},
-                                           {"", "in1", "in2", "", "in4"}};
-    ev_record(&m->ev, machine_now(m), EV_IO, port, io_q[is_in][size], 0, eip, 0);
     int areg = size == 1 ? UC_X86_REG_AL : size == 2 ? UC_X86_REG_AX : UC_X86_REG_EAX;
-    if (is_in) {
-        uint32_t v = pio_read(&m->bus, (uint16_t)port, (int)size);
+    uint32_t v = is_in ? 0 : reg(m, areg);
+    funnel_port(m, (uint16_t)port, (int)size, is_in, &v, eip, 0);
+    if (is_in)
         uc_reg_write(m->uc, areg, &v);
-    } else {
-        pio_write(&m->bus, (uint16_t)port, (int)size, reg(m, areg));
-    }
     return 0;
 }
 
@@ -496,15 +476,11 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
 {
     struct classic *t = st(m);
     const cs_x86 *x = &in->detail->x86;
-    char q[24];
-    snprintf(q, sizeof q, "#GP %.19s", in->mnemonic);
     switch (in->id) {
     case X86_INS_CLI:
-        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
         classic_set_vif(t, 0);
         return 0;
     case X86_INS_STI:
-        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
         classic_set_vif(t, EFLAGS_IF);
         return 0;
     case X86_INS_MOV: {
@@ -516,7 +492,6 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
             uint32_t sel;
             if (src_value(m, &x->operands[1], eip, &sel) < 0)
                 return -1;
-            exit_rec(m, VMX_EXCEPTION_NMI, "#GP mov seg", eip);
             return emulate_seg_load(m, x->operands[0].reg, sel & 0xffff);
         }
         return -1;
@@ -525,7 +500,6 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         if (x->op_count == 1 && x->operands[0].type == X86_OP_REG &&
             segreg_of(x->operands[0].reg) != UQ_NSEG) {
             uint32_t sel, esp0 = reg(m, UC_X86_REG_ESP);
-            exit_rec(m, VMX_EXCEPTION_NMI, "#GP pop seg", eip);
             if (pop(m, &sel, 1) < 0)
                 return -1;
             if (emulate_seg_load(m, x->operands[0].reg, sel & 0xffff) < 0) {
@@ -536,11 +510,9 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         }
         return -1;
     case X86_INS_LJMP: case X86_INS_LCALL:
-        exit_rec(m, VMX_EXCEPTION_NMI, q, eip);
         return emulate_far(m, in, eip);
     case X86_INS_INVLPG: {
         uint32_t va;
-        exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) < 0)
             return -1;
         shadow_invlpg(t->mon.sh, va);
@@ -550,7 +522,6 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     case X86_INS_LGDT: case X86_INS_LIDT: {
         uint32_t lin;
         uint8_t d[6];
-        exit_rec(m, VMX_GDTR_IDTR, in->mnemonic, eip);
         if (emul_mem_operand(m, eip, &lin) < 0 || guest_read(m, lin, d, 6) < 0)
             return -1;
         uint32_t base, limit = (uint32_t)(d[0] | (d[1] << 8));
@@ -571,7 +542,6 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     case X86_INS_LTR: case X86_INS_LLDT: {
         uint32_t sel;
         struct desc d = {0};
-        exit_rec(m, VMX_LDTR_TR, in->mnemonic, eip);
         if (src_value(m, &x->operands[0], eip, &sel) < 0)
             return -1;
         sel &= 0xffff;
@@ -592,28 +562,22 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     case X86_INS_IN: case X86_INS_OUT:
         return emulate_io(m, in, eip);
     case X86_INS_HLT:
-        exit_rec(m, VMX_HLT, "", eip);
         return 0;
     case X86_INS_CLTS:
-        exit_rec(m, VMX_CR_ACCESS, "clts", eip);
         t->mon.v.cr0 &= ~CR0_TS;
         return 0;
     case X86_INS_LMSW: {
         uint32_t v;
-        exit_rec(m, VMX_CR_ACCESS, "lmsw", eip);
         if (src_value(m, &x->operands[0], eip, &v) < 0)
             return -1;
         t->mon.v.cr0 = (t->mon.v.cr0 & ~0xeu) | (v & 0xf) | CR0_PE;
         return 0;
     }
     case X86_INS_WBINVD: case X86_INS_INVD:
-        exit_rec(m, in->id == X86_INS_WBINVD ? VMX_WBINVD : VMX_INVD, "", eip);
         return 0;
     case X86_INS_IRET: case X86_INS_IRETD:
-        exit_rec(m, VMX_EXCEPTION_NMI, "#GP iret", eip);
         return emulate_return(m, true, eip);
     case X86_INS_RETF:
-        exit_rec(m, VMX_EXCEPTION_NMI, "#GP retf", eip);
         return emulate_return(m, false, eip);
     default:
         return -1;
@@ -640,21 +604,29 @@ static int do_halt(struct machine *m, uint32_t eip)
     return m->end ? -1 : 0;
 }
 
-/* Emulate the instruction at guest `eip` if the monitor emulates it: 0 (EIP set), 1 (not
- * ours), -1 (the run ended). */
+const cs_insn *classic_decoded(struct machine *m, uint32_t eip)
+{
+    struct classic *t = st(m);
+    if (!t->dec && !(t->dec = cs_malloc(m->cs)))
+        return NULL;
+    if (t->dec_ok && t->dec_eip == eip)
+        return t->dec;
+    t->dec_ok = emul_decode(m, eip, t->dec) == 0;
+    t->dec_eip = eip;
+    return t->dec_ok ? t->dec : NULL;
+}
+
 int classic_emulate_at(struct machine *m, uint32_t eip)
 {
-    cs_insn *in = cs_malloc(m->cs);
-    if (emul_decode(m, eip, in) < 0) {
-        cs_free(in, 1);
+    const cs_insn *in = classic_decoded(m, eip);
+    st(m)->dec_ok = false;    /* emulation may change the guest's code: decode afresh next time */
+    if (!in)
         return 1;
-    }
     int cr;
     enum insn_class cls = insn_classify(in, &cr);
     int r = emulate(m, in, eip);
     uint32_t next = eip + in->size;
     bool is_hlt = in->id == X86_INS_HLT;
-    cs_free(in, 1);
     if (r == -2)
         return -1;
     if (r < 0)
@@ -667,23 +639,75 @@ int classic_emulate_at(struct machine *m, uint32_t eip)
     return is_hlt ? do_halt(m, eip) : 0;
 }
 
+void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
+{
+    const cs_insn *in = classic_decoded(m, eip);
+    if (!in) {
+        snprintf(q, len, "#GP");
+        return;
+    }
+    int cr;
+    enum insn_class c = insn_classify(in, &cr);
+    if (c == IC_MOV_TO_CR || c == IC_MOV_FROM_CR) {
+        snprintf(q, len, "cr%d/%s", cr, c == IC_MOV_TO_CR ? "write" : "read");
+    } else if (c == IC_IN || c == IC_OUT) {
+        const cs_x86 *x = &in->detail->x86;
+        uint32_t port = 0, size = 0;
+        for (int k = 0; k < x->op_count; k++) {
+            const cs_x86_op *op = &x->operands[k];
+            if (op->type == X86_OP_IMM)
+                port = (uint32_t)op->imm & 0xff;
+            else if (op->type == X86_OP_REG && op->reg == X86_REG_DX)
+                port = reg(m, UC_X86_REG_EDX) & 0xffff;
+            if (op->type == X86_OP_REG && op->reg != X86_REG_DX)
+                size = op->size;
+        }
+        snprintf(q, len, "%s%u 0x%x", c == IC_IN ? "in" : "out", size, port);
+    } else if (c == IC_MOV_TO_SEG || c == IC_POP_SEG) {
+        snprintf(q, len, "%s seg", c == IC_MOV_TO_SEG ? "mov" : "pop");
+    } else {
+        snprintf(q, len, "%s", in->mnemonic);
+    }
+}
+
+void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
+{
+    if (x->kind == VX_SITE)
+        return;    /* a hole: no trap, recorded as what it is by the site handler */
+    const struct xevent *ev = x->ev;
+    d->cls = EV_MONTRAP;
+    d->reason = ev->vector;
+    const char *n = vector_name(ev->vector);
+    if (x->kind == VX_INTERRUPT)
+        snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
+    else if (ev->kind == XK_SOFTINT)
+        snprintf(d->qual, sizeof d->qual, "int");
+    else if (ev->vector == 13 && machine_cpl(m) == 1)
+        classic_cause(m, ev->eip, d->qual, sizeof d->qual);
+    else
+        snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
+}
+
 int classic_exception(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
         return shadow_exception(t->mon.sh, &t->mon.v, ev);
     if (ev->kind != XK_FAULT || ev->vector != 13 || machine_cpl(m) != 1)
-        return shadow_deliver_recorded(m, ev);
+        return funnel_deliver(m, ev, DLV_MODE);
     int r = classic_emulate_at(m, ev->eip);
-    return r == 1 ? shadow_deliver_recorded(m, ev) : r;
+    return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
+}
+
+void classic_teardown(struct machine *m)
+{
+    struct classic *t = st(m);
+    if (t && t->dec)
+        cs_free(t->dec, 1);
+    shadow_monitor_teardown(m);
 }
 
 int classic_interrupt(struct machine *m, const struct xevent *ev)
 {
-    char q[16];
-    snprintf(q, sizeof q, "irq%d", ev->irq);
-    exit_rec(m, VMX_EXTERNAL_INTERRUPT, q, ev->eip);
-    ev_record(&m->ev, m->time, EV_INTERRUPT, ev->vector, q, 0, ev->eip, vcpl(m));
-    return deliver_event(m, ev);
+    return funnel_deliver(m, ev, DLV_MODE);
 }
-

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "emu/deliver.h"
+#include "emu/funnel.h"
 #include "emu/loader.h"
 #include "emu/modes/shadow.h"
 
@@ -45,8 +46,10 @@ struct classic {
     uint32_t vif;                            /* trap-classic's virtual IF word */
     uint32_t *vifp;                          /* where the virtual IF lives (its EFLAGS_IF bit) */
     bool guest_sels;                         /* show the guest its own selectors (bt) */
-    bool callouts;                           /* entered by callouts the mode records (bt): the
-                                                emulation records no #GP/CR/I/O exits */
+    cs_insn *dec;                            /* the instruction that trapped, decoded once for
+                                                classify and handler (classic_core.c) */
+    uint32_t dec_eip;
+    bool dec_ok;                             /* dec holds the instruction at dec_eip */
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
     uint16_t ldt_sel, tr_sel;
     uint32_t ldt_base, ldt_limit, tr_base, tr_limit;
@@ -93,11 +96,25 @@ int classic_gpr(x86_reg r);
  * emulates (nothing changed); -1 the run ended. A hlt waits here. */
 int classic_emulate_at(struct machine *m, uint32_t eip);
 
+/* The guest instruction at `eip`, decoded into the monitor's one buffer: the classify op decodes
+ * what trapped, the handler that follows finds it there (until an emulation). NULL if
+ * undecodable. The buffer belongs to the monitor: never freed by the caller. */
+const cs_insn *classic_decoded(struct machine *m, uint32_t eip);
+
+/* The cause of a #GP the guest kernel took at `eip` in ring 1, as a qualifier: the mnemonic,
+ * "crN/write" or "crN/read", "in1 0x80", "mov seg", or "#GP" if undecodable. */
+void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len);
+
+/* Classify an exception or interrupt that entered the monitor: a monitor trap (montrap), by
+ * vector, with the cause. */
+void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl *d);
+
 /* Mode operations both monitors use as they are. */
 void classic_cpu_view(struct machine *m, struct cpu_view *v);
 void classic_delivered(struct machine *m, int cpl, uint32_t eflags);
 int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
 int classic_interrupt(struct machine *m, const struct xevent *ev);
 int classic_exception(struct machine *m, const struct xevent *ev);
+void classic_teardown(struct machine *m);
 
 #endif

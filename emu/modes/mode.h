@@ -5,6 +5,22 @@
  * (emu/run.c) calls a mode only through this table; common code never asks which mode it runs.
  * Each mode lives in its own file(s) under emu/modes/ with private state in m->mode_state.
  *
+ * What a mode records is declared here, not done by it (emu/funnel.h): the classes it can
+ * produce (`classes`), how it enters the guest's handlers (`deliver_class`), whether the ports
+ * the guest touches are emulated by its monitor (`io_emulated`), and, per exit, the mechanism
+ * that took the guest into the monitor (`classify`). The funnel records; the handlers handle.
+ *
+ *   classes       every event class the mode can produce (EV_BIT(x) | ...); a class outside the
+ *                 set ends the run with an internal error
+ *   deliver_class how a guest event reaches the guest's handler when the mode delivers it:
+ *                 EV_FAULT for the CPU (fault, interrupt or softint by kind: native, VT-x),
+ *                 EV_REFLECT (a ring-compression monitor's software delivery), EV_BOUNCE (a
+ *                 hypervisor's bounce frame)
+ *   io_emulated   the guest's port accesses are answered by the monitor's device models
+ *                 (ioemul) rather than reaching devices (io)
+ *   classify()    name the mechanism of one exit (funnel.h: struct vexit -> struct exit_decl),
+ *                 before its handler runs; NULL: nothing enters a monitor (native)
+ *
  *   setup()      after the kernel image is loaded: native puts the CPU in the Multiboot entry
  *                state; a monitor builds its own structures first.
  *   exception()  a CPU exception stopped the guest (m->pending_exc): record it through the
@@ -51,6 +67,7 @@
 #include <stdbool.h>
 
 #include "emu/deliver.h"
+#include "emu/funnel.h"
 #include "emu/loader.h"
 #include "emu/machine.h"
 
@@ -59,6 +76,10 @@ enum site_action { SITE_RUN, SITE_SKIP, SITE_STOPPED };
 struct mode_ops {
     const char *name;
     const char *summary;
+    uint64_t classes;
+    unsigned deliver_class;
+    bool io_emulated;
+    void (*classify)(struct machine *m, const struct vexit *x, struct exit_decl *d);
     int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
     int (*exception)(struct machine *m, const struct xevent *ev);
     int (*interrupt)(struct machine *m, const struct xevent *ev);

@@ -14,13 +14,15 @@
  * The directory is pinned (every entry validated once) and made the base pointer; the kernel starts
  * at the PV header's entry in ring 1 with ESI pointing at the start info.
  *
- * Where the hypervisor is entered, and what is counted:
- *   hypercall (int 0x82)     class hypercall, reason = number, qualifier = name/sub-command,
- *                            count2 = batch elements; validations (class validation) per table
- *   fault bounce             class exit, reason 0 (EXCEPTION_NMI), qualifier "#PF bounce" ...:
- *                            the hypervisor forwards the fault through the trap table
- *   hardware interrupt       class exit, reason 1: the hypervisor's own timer; it becomes an
- *                            event, delivered as an upcall (class interrupt, qualifier "upcall")
+ * Where the hypervisor is entered, and what is counted (the funnel records, emu/funnel.h):
+ *   hypercall (int 0x82)     class hypercall, reason = number, qualifier = Xen's name, count2 =
+ *                            batch elements (calls inside a multicall are rows of the hypercall
+ *                            table, not entries); validations (class validation) per table
+ *   fault or int n           class hvtrap, reason = vector: a trap into the hypervisor, which
+ *                            forwards it through the trap table on a bounce frame (class bounce)
+ *   hardware interrupt       class hvtrap, qualifier irqN: the hypervisor's own timer (its EOI and
+ *                            PIT programming are device accesses, class io); it becomes an event,
+ *                            delivered as an upcall (class upcall)
  *   fast system call         class softint only: the CPU reaches the guest's handler directly
  */
 #include <stdio.h>
@@ -31,15 +33,21 @@
 #include "emu/modes/mode.h"
 #include "emu/modes/pv.h"
 #include "emu/run.h"
-#include "emu/vmx.h"
 
 #define MAX_SCAN 8192
 #define BOOT_STACK_PAGES 4
 
 static void on_validate(void *opaque, uint32_t frame, int level, unsigned entries, int outcome)
 {
-    struct machine *m = opaque;
-    ev_validation(&m->ev, m->time, frame, level, entries, outcome);
+    funnel_validation(opaque, frame, level, entries, outcome);
+}
+
+/* A byte the hypervisor writes to a device port itself (the PIC and the PIT are Xen's): a real
+ * device access, recorded as the guest's would be. */
+static void hv_outb(struct machine *m, uint16_t port, uint8_t v)
+{
+    uint32_t val = v;
+    funnel_port(m, port, 1, false, &val, 0, 0);
 }
 
 static const struct pv_header *find_header(struct machine *m, uint32_t lo, uint32_t hi)
@@ -201,7 +209,7 @@ static void hw_init(struct machine *m)
                                      {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01},
                                      {0x21, 0xfe}, {0xa1, 0xff}, {0x43, 0x30}};
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
-        pio_write(&m->bus, seq[i][0], 1, seq[i][1]);
+        hv_outb(m, seq[i][0], seq[i][1]);
 }
 
 static int pv_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
@@ -260,9 +268,9 @@ void pv_arm_timer(struct machine *m)
         ticks = 1;
     if (ticks > 0xffff)
         ticks = 0xffff;   /* longer waits re-arm on the way */
-    pio_write(&m->bus, 0x43, 1, 0x30);           /* channel 0, lobyte/hibyte, mode 0 */
-    pio_write(&m->bus, 0x40, 1, ticks & 0xff);
-    pio_write(&m->bus, 0x40, 1, (ticks >> 8) & 0xff);
+    hv_outb(m, 0x43, 0x30);                      /* channel 0, lobyte/hibyte, mode 0 */
+    hv_outb(m, 0x40, ticks & 0xff);
+    hv_outb(m, 0x40, (ticks >> 8) & 0xff);
 }
 
 void pv_evtchn_set_pending(struct machine *m, uint32_t port)
@@ -289,56 +297,72 @@ int pv_deliver_events(struct machine *m)
     uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
     struct xevent x = {.kind = XK_EXTINT, .vector = PV_UPCALL_VECTOR, .eip = eip, .insn_eip = eip,
                        .irq = -1};
-    ev_record(&m->ev, m->time, EV_INTERRUPT, PV_UPCALL_VECTOR, "upcall", 0, eip,
-              machine_cpl(m));
-    return deliver_event(m, &x);
+    return funnel_deliver(m, &x, DLV_UPCALL);
 }
 
-static int bounce(struct machine *m, const struct xevent *ev, const char *what)
+/* A fault or int n the hypervisor forwards through the trap table (a bounce frame), or a fast
+ * system-call trap the CPU delivers itself. */
+static int bounce(struct machine *m, const struct xevent *ev)
 {
     struct pv *p = pv_of(m);
     const struct pv_trap_info *t = &p->traps[ev->vector];
     bool fast = ev->kind == XK_SOFTINT && (t->flags & PV_TRAP_FAST);
-    if (!fast) {
-        char q[32];
-        const char *n = vector_name(ev->vector);
-        snprintf(q, sizeof q, "%s bounce", n ? n : what);
-        ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, q, 0, ev->eip,
-                  machine_cpl(m));
-    }
-    if (ev->kind == XK_SOFTINT)
-        ev_record(&m->ev, m->time, EV_SOFTINT, ev->vector, fast ? "fast" : "", 0, ev->insn_eip,
-                  machine_cpl(m));
-    else
-        ev_record(&m->ev, m->time, EV_FAULT, ev->vector, vector_name(ev->vector), 0, ev->eip,
-                  machine_cpl(m));
     if (ev->kind == XK_FAULT && ev->vector == 14)
         pv_shared(m)->vcpu_info.cr2 = ev->cr2;
-    if (deliver_event(m, ev) < 0)
+    if (funnel_deliver(m, ev, fast ? DLV_CPU : DLV_MODE) < 0)
         return -1;
     if (t->flags & PV_TRAP_MASK_EVENTS)
         pv_shared(m)->vcpu_info.evtchn_upcall_mask = 1;
     return pv_deliver_events(m);
 }
 
+static bool is_hypercall(struct machine *m, const struct xevent *ev)
+{
+    return ev->kind == XK_SOFTINT && ev->vector == HYPERCALL_VECTOR && machine_cpl(m) == 1;
+}
+
+/* A hypercall (by number and Xen's name), a trap into the hypervisor (by vector: faults, int n
+ * without a fast trap gate, the hypervisor's own interrupts), or nothing (a fast trap: the CPU
+ * enters the guest's handler itself). */
+static void pv_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
+{
+    const struct xevent *ev = x->ev;
+    if (x->kind == VX_SITE)
+        return;
+    if (x->kind == VX_EXCEPTION && is_hypercall(m, ev)) {
+        uint32_t nr = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EAX, &nr);
+        d->cls = EV_HYPERCALL;
+        d->reason = nr;
+        snprintf(d->qual, sizeof d->qual, "%s", pv_hypercall_name(nr));
+        return;
+    }
+    if (x->kind == VX_EXCEPTION && ev->kind == XK_SOFTINT &&
+        (pv_of(m)->traps[ev->vector].flags & PV_TRAP_FAST))
+        return;
+    const char *n = vector_name(ev->vector);
+    d->cls = EV_HVTRAP;
+    d->reason = ev->vector;
+    if (x->kind == VX_INTERRUPT)
+        snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
+    else
+        snprintf(d->qual, sizeof d->qual, "%s", ev->kind == XK_SOFTINT ? "int" : n ? n : "");
+}
+
 static int pv_exception(struct machine *m, const struct xevent *ev)
 {
-    if (ev->kind == XK_SOFTINT && ev->vector == HYPERCALL_VECTOR && machine_cpl(m) == 1) {
+    if (is_hypercall(m, ev)) {
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0)
             return -1;
         return m->end ? -1 : pv_deliver_events(m);
     }
-    return bounce(m, ev, "int");
+    return bounce(m, ev);
 }
 
 static int pv_interrupt(struct machine *m, const struct xevent *ev)
 {
     struct pv *p = pv_of(m);
-    char q[16];
-    snprintf(q, sizeof q, "irq%d", ev->irq);
-    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXTERNAL_INTERRUPT, q, 0, ev->eip,
-              machine_cpl(m));
-    pio_write(&m->bus, 0x20, 1, 0x20);           /* the hypervisor's EOI */
+    hv_outb(m, 0x20, 0x20);                      /* the hypervisor's EOI */
     if (ev->irq == 0 && p->timer_deadline) {
         if (machine_now(m) >= p->timer_deadline) {
             p->timer_deadline = 0;
@@ -376,6 +400,11 @@ static void pv_cpu_view(struct machine *m, struct cpu_view *v)
 const struct mode_ops mode_pv = {
     .name = "pv",
     .summary = "paravirtualization, Xen style: hypercalls, validated direct paging, event upcalls",
+    .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(SOFTINT) | EV_BIT(IO) | EV_BIT(HALT) |
+               EV_BIT(HYPERCALL) | EV_BIT(HVTRAP) | EV_BIT(BOUNCE) | EV_BIT(UPCALL) |
+               EV_BIT(VALIDATION) | EV_BIT(REFUSAL),
+    .deliver_class = EV_BOUNCE,
+    .classify = pv_classify,
     .setup = pv_setup,
     .exception = pv_exception,
     .interrupt = pv_interrupt,

@@ -57,6 +57,9 @@ int pv_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
  * 0 to continue, -1 when the run ended. */
 int pv_hypercall(struct machine *m, uint32_t eip_after);
 
+/* Xen's name of hypercall `nr` ("mmu_update"), or "unknown" for one vmlab does not implement. */
+const char *pv_hypercall_name(uint32_t nr);
+
 /* Rebuild the hypervisor's IDT from the trap table and the event callback. */
 void pv_build_idt(struct machine *m);
 

@@ -15,10 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu/funnel.h"
 #include "emu/modes/pv.h"
 #include "emu/run.h"
 
 #define MAX_BATCH 2048   /* updates per mmu_update / mmuext_op / multicall, as Xen's limit */
+
+typedef int32_t (*hc_fn)(struct machine *m, const uint32_t *a, uint64_t *batch);
+static const hc_fn handlers[64];
 
 static const char *const hc_name[64] = {
 #define XEN_HYPERCALL(n, name) [n] = #name,
@@ -40,7 +44,12 @@ static int put(struct machine *m, uint32_t lin, const void *buf, uint32_t len)
 
 static void refuse(struct machine *m, const char *hypercall)
 {
-    ev_record(&m->ev, m->time, EV_REFUSAL, 10, hypercall, 0, 0, 1);
+    funnel_work(m, WK_REFUSAL, 10, hypercall, 0, 0, 1, NULL);
+}
+
+const char *pv_hypercall_name(uint32_t nr)
+{
+    return nr < 64 && handlers[nr] ? hc_name[nr] : "unknown";
 }
 
 static void flush(struct machine *m) { uc_ctl_flush_tlb(m->uc); }
@@ -285,8 +294,6 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
     return (int32_t)c.eax;
 }
 
-typedef int32_t (*hc_fn)(struct machine *m, const uint32_t *a, uint64_t *batch);
-
 static int32_t do_multicall(struct machine *m, const uint32_t *a, uint64_t *batch);
 
 static const hc_fn handlers[64] = {
@@ -305,17 +312,16 @@ static const hc_fn handlers[64] = {
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
 };
 
-/* One hypercall: record it, run it. Calls made inside a multicall are recorded with the qualifier
- * "<name> (in multicall)": they are not hypervisor entries of their own. */
-static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, uint32_t eip, bool inner)
+/* One hypercall: run it, then give the funnel its batch size and result (the entry itself was
+ * recorded before, by pv's classify). Calls made inside a multicall are rows of the hypercall
+ * table only: they are not hypervisor entries of their own. */
+static int32_t call(struct machine *m, uint32_t nr, const uint32_t *a, bool inner)
 {
     uint64_t batch = 0;
     hc_fn fn = nr < 64 ? handlers[nr] : NULL;
-    char name[48];
-    snprintf(name, sizeof name, "%s%s", fn ? hc_name[nr] : "unknown",
-             inner ? " (in multicall)" : "");
+    const char *name = pv_hypercall_name(nr);
     int32_t rc = fn ? fn(m, a, &batch) : -ENOSYS;
-    ev_hypercall(&m->ev, machine_now(m), (int)nr, name, (unsigned)batch, rc, eip);
+    funnel_hypercall_done(m, (int)nr, name, (unsigned)batch, rc, inner);
     /* Every refused request is counted, by hypercall (nothing changed: see pv_mm.h). */
     if (rc < 0 && !(nr == __HYPERVISOR_sched_op && m->end))
         refuse(m, name);
@@ -335,7 +341,7 @@ static int32_t do_multicall(struct machine *m, const uint32_t *a, uint64_t *batc
         if (e.op == __HYPERVISOR_multicall || e.op == __HYPERVISOR_iret)
             e.result = (uint32_t)-EINVAL;
         else
-            e.result = (uint32_t)call(m, e.op, e.args, 0, true);
+            e.result = (uint32_t)call(m, e.op, e.args, true);
         if (put(m, at + offsetof(struct pv_multicall_entry, result), &e.result, 4) < 0)
             return -EFAULT;
         if (m->end)
@@ -354,7 +360,7 @@ int pv_hypercall(struct machine *m, uint32_t eip_after)
         uc_reg_read(m->uc, regs[i], &r[i]);
     /* The hypercall instruction retired; execution goes on after it unless iret moved it. */
     uc_reg_write(m->uc, UC_X86_REG_EIP, &eip_after);
-    int32_t rc = call(m, r[0], r + 1, eip_after - 2, false);
+    int32_t rc = call(m, r[0], r + 1, false);
     if (m->end)
         return -1;
     uint32_t v = (uint32_t)rc;

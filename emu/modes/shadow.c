@@ -24,8 +24,8 @@
 
 #include "emu/deliver.h"
 #include "emu/machine.h"
+#include "emu/funnel.h"
 #include "emu/run.h"
-#include "emu/vmx.h"
 #include "emu/modes/emul_write.h"
 
 #define NROOTS 8
@@ -85,12 +85,12 @@ struct shadow {
 
 static void count(struct shadow *s, enum shadow_ev e, uint32_t eip)
 {
-    ev_record(&s->m->ev, s->m->time, EV_SHADOW, e, shadow_ev_name[e], 0, eip, 0);
+    funnel_work(s->m, WK_SHADOW, e, shadow_ev_name[e], 0, eip, 0, NULL);
 }
 
 static void refuse(struct shadow *s, enum refusal_kind k, uint32_t eip)
 {
-    ev_record(&s->m->ev, s->m->time, EV_REFUSAL, k, refusal_name[k], 0, eip, 0);
+    funnel_work(s->m, WK_REFUSAL, k, refusal_name[k], 0, eip, 0, NULL);
 }
 
 static uint32_t *page_ptr(struct shadow *s, uint32_t page)
@@ -759,21 +759,9 @@ void shadow_destroy(struct shadow *s)
     free(s);
 }
 
-int shadow_deliver_recorded(struct machine *m, const struct xevent *ev)
-{
-    if (ev->kind == XK_SOFTINT)
-        ev_record(&m->ev, m->time, EV_SOFTINT, ev->vector, "", 0, ev->insn_eip, machine_cpl(m));
-    else
-        ev_record(&m->ev, m->time, EV_FAULT, ev->vector, vector_name(ev->vector), 0, ev->eip,
-                  machine_cpl(m));
-    return deliver_event(m, ev);
-}
-
 int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev)
 {
     struct machine *m = s->m;
-    ev_record(&m->ev, machine_now(m), EV_EXIT, VMX_EXCEPTION_NMI, "#PF", 0, ev->eip,
-              machine_cpl(m));
     uint32_t eip = ev->eip, gerr = 0;
     uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
     switch (shadow_page_fault(s, v, ev->cr2, ev->error, ev->eip, &gerr)) {
@@ -784,7 +772,7 @@ int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev)
         struct xevent pf = *ev;
         pf.error = gerr;
         v->cr2 = ev->cr2;
-        return shadow_deliver_recorded(m, &pf);
+        return funnel_deliver(m, &pf, DLV_MODE);
     }
     case SHADOW_FAILED:
     default:

@@ -129,14 +129,11 @@ unsigned shadow_wrote(struct shadow *s, const struct vcpu *v, uint32_t lin, uint
 /* Drop every shadow (the guest changed how its tables are read: CR0.WP, CR4.PSE). */
 void shadow_flush(struct shadow *s);
 
-/* The whole #PF exit of a shadow-paging monitor: record the exit (EXCEPTION_NMI "#PF"), let the
- * shadow MMU classify the fault, then resume the guest (hidden fault, traced write: the guest's
- * CR2 is put back) or reflect the fault into the guest with its own error code (v->cr2 updated).
- * 0 to continue, -1 when the run ended. */
+/* The handling of a #PF that entered a shadow-paging monitor (the funnel recorded the entry: a
+ * VT-x exit or a monitor trap): let the shadow MMU classify the fault, then resume the guest
+ * (hidden fault, traced write: the guest's CR2 is put back) or deliver the fault to the guest the
+ * mode's way with its own error code (v->cr2 updated). 0 to continue, -1 when the run ended. */
 int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev);
-
-/* Record a fault or software interrupt delivered to the guest, and deliver it. */
-int shadow_deliver_recorded(struct machine *m, const struct xevent *ev);
 
 /* The guest executed INVLPG `va`: drop the shadow entry for it. */
 void shadow_invlpg(struct shadow *s, uint32_t va);

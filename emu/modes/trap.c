@@ -41,11 +41,6 @@ struct trap_state {
 
 static struct trap_state *st(struct machine *m) { return m->mode_state; }
 
-static void exit_rec(struct machine *m, enum vmx_exit reason, const char *qual, uint32_t eip)
-{
-    ev_record(&m->ev, machine_now(m), EV_EXIT, reason, qual, 0, eip, machine_cpl(m));
-}
-
 /* The general-purpose register in the r/m field of a mov to/from CRn (0f 20 /r, 0f 22 /r). */
 static int cr_gpr(struct machine *m, uint32_t eip)
 {
@@ -99,9 +94,6 @@ static enum site_action mov_to_cr(struct machine *m, const struct site *s, uint3
         return SITE_RUN;    /* CR2 writes do not exit; the real CR2 is the guest's */
     uint32_t val = 0;
     uc_reg_read(m->uc, reg, &val);
-    char q[16];
-    snprintf(q, sizeof q, "cr%d/write", s->cr);
-    exit_rec(m, VMX_CR_ACCESS, q, eip);
     int r = shadow_load_cr(t->mon.sh, &t->mon.v, s->cr, val);
     if (r > 0)
         run_raise_fault(m, 13, 0, eip);
@@ -115,7 +107,7 @@ static enum site_action mov_from_cr(struct machine *m, const struct site *s, uin
     uint32_t val;
     switch (s->cr) {
     case 0: val = t->mon.v.cr0; break;
-    case 3: val = t->mon.v.cr3; exit_rec(m, VMX_CR_ACCESS, "cr3/read", eip); break;
+    case 3: val = t->mon.v.cr3; break;
     case 4: val = t->mon.v.cr4; break;
     default: return SITE_RUN;
     }
@@ -125,10 +117,71 @@ static enum site_action mov_from_cr(struct machine *m, const struct site *s, uin
     return SITE_SKIP;
 }
 
+/* The VT-x exit an intercepted instruction makes, if any (trap_site then emulates it). */
+static void site_exit(struct machine *m, const struct site *s, uint32_t eip, struct exit_decl *d)
+{
+    /* A privileged instruction at CPL > 0 raises #GP before VT-x would look at it. */
+    if (insn_class_kind[s->cls] == IK_PRIV && machine_cpl(m) > 0)
+        return;
+    switch (s->cls) {
+    case IC_MOV_TO_CR:
+        if (cr_gpr(m, eip) < 0 || s->cr == 2)
+            return;    /* CR2 writes do not exit; the real CR2 is the guest's */
+        d->reason = VMX_CR_ACCESS;
+        snprintf(d->qual, sizeof d->qual, "cr%d/write", s->cr);
+        break;
+    case IC_MOV_FROM_CR:
+        if (s->cr != 3)
+            return;    /* CR0/CR4 reads are served from read shadows */
+        d->reason = VMX_CR_ACCESS;
+        snprintf(d->qual, sizeof d->qual, "cr3/read");
+        break;
+    case IC_INVLPG: d->reason = VMX_INVLPG; break;
+    case IC_HLT: d->reason = VMX_HLT; break;
+    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
+        uint32_t port = s->port_imm ? s->port : 0;
+        if (!s->port_imm)
+            uc_reg_read(m->uc, UC_X86_REG_DX, &port);
+        bool in = s->cls == IC_IN || s->cls == IC_INS;
+        d->reason = VMX_IO_INSTRUCTION;
+        snprintf(d->qual, sizeof d->qual, "%s%u 0x%x", in ? "in" : "out", s->io_size,
+                 port & 0xffff);
+        break;
+    }
+    case IC_CPUID: d->reason = VMX_CPUID; break;
+    case IC_RDMSR: d->reason = VMX_MSR_READ; break;
+    case IC_WRMSR: d->reason = VMX_MSR_WRITE; break;
+    default: return;
+    }
+    d->cls = EV_EXIT;
+}
+
+/* Every entry into the monitor is a VT-x exit: #PF (the exception bitmap of a shadow-paging
+ * VMM), external interrupts (and the interrupt window), the intercepted instructions. */
+static void trap_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
+{
+    switch (x->kind) {
+    case VX_EXCEPTION:
+        if (x->ev->kind == XK_FAULT && x->ev->vector == 14) {
+            d->cls = EV_EXIT;
+            d->reason = VMX_EXCEPTION_NMI;
+            snprintf(d->qual, sizeof d->qual, "#PF");
+        }
+        break;
+    case VX_INTERRUPT:
+        d->cls = EV_EXIT;
+        d->reason = x->ev->after_window ? VMX_INTERRUPT_WINDOW : VMX_EXTERNAL_INTERRUPT;
+        snprintf(d->qual, sizeof d->qual, "irq%d", x->ev->irq);
+        break;
+    case VX_SITE:
+        site_exit(m, x->s, x->eip, d);
+        break;
+    }
+}
+
 static enum site_action trap_site(struct machine *m, const struct block *b, const struct site *s,
                                   uint32_t eip)
 {
-    char q[24];
     /* A privileged instruction at CPL > 0 raises #GP before VT-x would look at it: let the CPU
      * do that. (I/O permission was already checked by the machine.) */
     if (insn_class_kind[s->cls] == IK_PRIV && machine_cpl(m) > 0)
@@ -140,33 +193,13 @@ static enum site_action trap_site(struct machine *m, const struct block *b, cons
         return mov_from_cr(m, s, eip);
     case IC_INVLPG: {
         uint32_t va;
-        exit_rec(m, VMX_INVLPG, "", eip);
         if (emul_mem_operand(m, eip, &va) == 0)
             shadow_invlpg(st(m)->mon.sh, va);
         return SITE_RUN;
     }
-    case IC_HLT:
-        exit_rec(m, VMX_HLT, "", eip);
-        return SITE_RUN;
-    case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
-        uint32_t port = s->port_imm ? s->port : 0;
-        if (!s->port_imm)
-            uc_reg_read(m->uc, UC_X86_REG_DX, &port);
-        bool in = s->cls == IC_IN || s->cls == IC_INS;
-        snprintf(q, sizeof q, "%s%u 0x%x", in ? "in" : "out", s->io_size, port & 0xffff);
-        exit_rec(m, VMX_IO_INSTRUCTION, q, eip);
-        return SITE_RUN;
-    }
-    case IC_CPUID:
-        exit_rec(m, VMX_CPUID, "", eip);
-        return SITE_RUN;
-    case IC_RDMSR:
-        exit_rec(m, VMX_MSR_READ, "", eip);
-        return SITE_RUN;
-    case IC_WRMSR:
-        exit_rec(m, VMX_MSR_WRITE, "", eip);
-        return SITE_RUN;
     default:
+        /* HLT, I/O, CPUID, MSR: the exit is recorded; the CPU executes the instruction as the
+         * monitor's emulation would (the machine's port path serves the emulated devices). */
         return SITE_RUN;
     }
 }
@@ -175,23 +208,25 @@ static int trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
     if (ev->kind != XK_FAULT || ev->vector != 14)
-        return shadow_deliver_recorded(m, ev);
+        return funnel_deliver(m, ev, DLV_MODE);
     return shadow_exception(t->mon.sh, &t->mon.v, ev);
 }
 
+/* The interrupt is injected by VM entry: the CPU delivers it through the guest's IDT. */
 static int trap_interrupt(struct machine *m, const struct xevent *ev)
 {
-    char q[16];
-    snprintf(q, sizeof q, "irq%d", ev->irq);
-    exit_rec(m, ev->after_window ? VMX_INTERRUPT_WINDOW : VMX_EXTERNAL_INTERRUPT, q, ev->eip);
-    ev_record(&m->ev, m->time, EV_INTERRUPT, ev->vector, q, 0, ev->eip, machine_cpl(m));
-    return deliver_event(m, ev);
+    return funnel_deliver(m, ev, DLV_MODE);
 }
 
 
 const struct mode_ops mode_trap = {
     .name = "trap",
     .summary = "hardware-assisted trap-and-emulate (VT-x semantics, no EPT) with shadow paging",
+    .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(FAULT) | EV_BIT(INTERRUPT) | EV_BIT(SOFTINT) |
+               EV_BIT(IOEMUL) | EV_BIT(HALT) | EV_BIT(EXIT) | EV_BIT(SHADOW) | EV_BIT(REFUSAL),
+    .deliver_class = EV_FAULT,
+    .io_emulated = true,
+    .classify = trap_classify,
     .setup = trap_setup,
     .exception = trap_exception,
     .interrupt = trap_interrupt,

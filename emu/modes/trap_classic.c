@@ -15,9 +15,14 @@
  * flag is the guest's).
  *
  * Privileged instructions fault (#GP) in ring 1 and are emulated on the virtual CPU, each counted
- * as an exit: cli/sti, hlt, mov to/from CRn, invlpg, lgdt/lidt/ltr/lldt, in/out, clts/lmsw,
+ * as a monitor trap (class `montrap`, reason 13, qualifier the cause: "cli", "cr3/write",
+ * "in1 0x80" ...): cli/sti, hlt, mov to/from CRn, invlpg, lgdt/lidt/ltr/lldt, in/out, clts/lmsw,
  * wbinvd/invd, and what ring compression itself makes fault (loading SS with an RPL-0 selector,
- * iret/far ret to an RPL-0 selector). Page faults go to the shadow MMU shared with `trap`.
+ * iret/far ret to an RPL-0 selector). The monitor owns the real IDT, so every other exception,
+ * int n and external interrupt is a monitor trap too (reason = vector), which the monitor
+ * reflects into the guest's IDT in software (class `reflect`). Page faults go to the shadow MMU
+ * shared with `trap` (class `shadow`); ports are answered by the monitor's device models
+ * (`ioemul`).
  *
  * The 17 sensitive-but-unprivileged instructions do not fault: they behave as the hardware does
  * in ring 1 (popf and iret silently keep the real IF, pushf shows it, sgdt/sidt/sldt/str/smsw
@@ -132,19 +137,24 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
     default:
         break;
     }
-    ev_record_detail(&m->ev, machine_now(m), EV_HOLE, s->cls, insn_class_name[s->cls], 0, eip, 0,
-                     detail[0] ? detail : NULL);
+    funnel_work(m, WK_HOLE, s->cls, insn_class_name[s->cls], 0, eip, 0,
+                detail[0] ? detail : NULL);
     return SITE_RUN;
 }
 
 const struct mode_ops mode_trap_classic = {
     .name = "trap-classic",
     .summary = "pre-VT trap-and-emulate by ring compression (guest kernel in ring 1), shadow paging",
+    .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(MONTRAP) | EV_BIT(REFLECT) | EV_BIT(IOEMUL) |
+               EV_BIT(HALT) | EV_BIT(SHADOW) | EV_BIT(REFUSAL) | EV_BIT(HOLE),
+    .deliver_class = EV_REFLECT,
+    .io_emulated = true,
+    .classify = classic_classify,
     .setup = classic_setup,
     .exception = classic_exception,
     .interrupt = classic_interrupt,
     .irq_open = classic_irq_open,
-    .teardown = shadow_monitor_teardown,
+    .teardown = classic_teardown,
     .paging_regs = shadow_monitor_paging_regs,
     .cpu_view = classic_cpu_view,
     .delivered = classic_delivered,

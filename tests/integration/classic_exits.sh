@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# classic_exits.sh — under `trap-classic` (guest kernel in ring 1) each measured operation exits
-# exactly when a privileged instruction faults, the sensitive-unprivileged ones it runs are
-# recorded as holes instead, natively nothing exits, and two runs count the same.
+# classic_exits.sh — under `trap-classic` (guest kernel in ring 1) each measured operation enters
+# the monitor (a monitor trap, class montrap) exactly when a privileged instruction faults or the
+# monitor's IDT takes an interrupt or int n, which it then reflects (class reflect); the
+# sensitive-unprivileged instructions it runs are recorded as holes instead; no VT-x exit is ever
+# recorded; natively nothing enters a monitor; and two runs count the same.
 #
 #   tests/integration/classic_exits.sh BUILD_DIR
 #
 # Counts are phase 1 (the measured loop) of the guest kernel's workloads, against the run's
-# n (run.n, here 500). The kernel's phase marker (a 32-bit write to port 0xe0) is itself an exit
-# and is left out of "exits" below.
+# n (run.n, here 500). The kernel's phase marker (a 32-bit write to port 0xe0) is itself a trap
+# and is left out of "traps" below.
 #
-#   cli      cli and sti are privileged in ring 1, each a #GP:        n EXCEPTION_NMI '#GP cli'
-#                                                                     and n '#GP sti', no other exit
-#   syscall  int 0x80 and iret stay in the guest:                     0 exits; but the kernel's
-#            entry and exit path runs sensitive instructions:         >= n `hole` iret and
-#                                                                     >= n `hole` push_seg
-#   in       one port read of 0x80:                                   n IO_INSTRUCTION 'in1 0x80',
-#                                                                     no other exit
-#   cr3      one mov to CR3 between two address spaces:               n CR_ACCESS 'cr3/write';
+#   cli      cli and sti are privileged in ring 1, each a #GP:        n montrap 13 'cli' and n
+#                                                                     'sti', no other trap
+#   syscall  int 0x80 is taken by the monitor's IDT and reflected:    montrap 128 'int' and
+#            (the iret back to ring 3 stays in the guest)             reflect 128 as often as
+#                                                                     int 0x80 natively (>= n),
+#                                                                     no other trap;
+#            the kernel's entry and exit path runs sensitive          >= n `hole` iret and
+#            instructions:                                            >= n `hole` push_seg
+#   in       one port read of 0x80, emulated by the monitor:          n montrap 13 'in1 0x80', no
+#                                                                     other trap; n ioemul 0x80
+#   cr3      one mov to CR3 between two address spaces:               n montrap 13 'cr3/write';
 #            both shadows are cached after set-up:                    >= n shadow_reuse,
 #                                                                     0 shadow_build
-#   ptemod   one PTE write + INVLPG + touch per operation:            n INVLPG exits; 1 traced_write
+#   ptemod   one PTE write + INVLPG + touch per operation:            n montrap 13 'invlpg'
+#                                                                     (and n #PF); 1 traced_write
 #            more per extra operation (runs with n and n/2 compared); the very first write may
 #            precede the tracing of its page table, so the absolute count is n or n - 1
 #   native   the same runs natively:                                  no `exit` rows in any phase
+#   any      no run under trap-classic records a VT-x exit
 #   holes    with --trace full, the sgdt and sidt `hole` events of phase 1 carry what the guest
 #            saw and would have seen at ring 0, and they are what the guest itself printed:
 #            detail "base observed=B native=E" where the console line
@@ -42,21 +49,31 @@ pids=()                                  # the holes run goes side by side with 
 it_run_pass "$tmp/holes.classic.db" trap-classic "workload=holes n=1" --trace full & pids+=($!)
 it_exit_runs trap-classic classic "$N" "${workloads[@]}"
 
+for w in "${workloads[@]}"; do
+  expect "$w: VT-x exits under trap-classic" "$(it_exit_rows "$tmp/$w.classic.db")" 0
+done
 db=$tmp/cli.classic.db
-expect "cli: EXCEPTION_NMI '#GP cli' exits" \
-       "$(it_count "$db" exit "e.reason = 0 AND e.qualifier = '#GP cli'")" "$N"
-expect "cli: EXCEPTION_NMI '#GP sti' exits" \
-       "$(it_count "$db" exit "e.reason = 0 AND e.qualifier = '#GP sti'")" "$N"
-expect "cli: exits in phase 1" "$(it_count "$db" exit "$not_marker")" "$((2 * N))"
+expect "cli: montrap 13 'cli'" "$(it_count "$db" montrap "e.reason = 13 AND e.qualifier = 'cli'")" \
+       "$N"
+expect "cli: montrap 13 'sti'" "$(it_count "$db" montrap "e.reason = 13 AND e.qualifier = 'sti'")" \
+       "$N"
+expect "cli: traps in phase 1" "$(it_count "$db" montrap "$not_marker")" "$((2 * N))"
 
 db=$tmp/syscall.classic.db
-expect "syscall: exits in phase 1" "$(it_count "$db" exit "$not_marker")" 0
+calls=$(it_count "$tmp/syscall.native.db" softint "e.reason = 128")
+at_least "syscall: int 0x80 natively" "$calls" "$N"
+expect "syscall: montrap 128 (native int 0x80)" "$(it_count "$db" montrap "e.reason = 128")" \
+       "$calls"
+expect "syscall: reflect 128" "$(it_count "$db" reflect "e.reason = 128")" "$calls"
+expect "syscall: traps in phase 1" "$(it_count "$db" montrap "$not_marker")" "$calls"
 iret=$(it_count "$db" hole "e.qualifier = 'iret'")
 push_seg=$(it_count "$db" hole "e.qualifier = 'push_seg'")
 at_least "syscall: hole iret in phase 1" "$iret" "$N"
 at_least "syscall: hole push_seg in phase 1" "$push_seg" "$N"
 
-it_shadow_exits classic "$N"
+it_shadow_exits classic "$N" montrap
+expect "in: ioemul 0x80 'in1'" \
+       "$(it_count "$tmp/in.classic.db" ioemul "e.reason = 128 AND e.qualifier = 'in1'")" "$N"
 
 db=$tmp/holes.classic.db
 for h in sgdt sidt; do
@@ -78,9 +95,10 @@ esac
 
 it_same_counts "forkwait n=200" trap-classic "$tmp/forkwait.A.db" "$tmp/forkwait.B.db"
 
-echo "classic_exits: per operation: cli 1 '#GP cli' + 1 '#GP sti', syscall 0 exits" \
-     "($iret iret and $push_seg push_seg holes in $N), in 1 'in1 0x80', cr3 1 'cr3/write'" \
-     "($reuse reuses, 0 builds), ptemod 1 INVLPG + 1 traced write ($traced of $N);" \
+echo "classic_exits: per operation: cli 1 montrap 'cli' + 1 'sti', syscall 1 montrap + 1" \
+     "reflect of int 0x80 ($iret iret and $push_seg push_seg holes in $N), in 1 'in1 0x80'," \
+     "cr3 1 'cr3/write' ($reuse reuses, 0 builds), ptemod 1 invlpg + 1 traced write" \
+     "($traced of $N); no VT-x exit;" \
      "native: no exits; holes: sgdt/sidt detail matches the guest's view;" \
      "forkwait: $(wc -l < "$tmp/A.txt") identical count rows"
 echo "classic_exits: ok"

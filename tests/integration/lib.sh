@@ -14,7 +14,7 @@
 #   it_exit_rows DB                         # event_count rows of class exit, any phase
 #   it_same_counts WHAT MODE DB_A DB_B      # two runs' event_count rows are identical
 #   it_exit_runs MODE TAG N W...            # the runs of an exits test, side by side
-#   it_shadow_exits TAG N                   # in, cr3, ptemod exit as under VT-x without EPT
+#   it_shadow_exits TAG N [CLASS]           # in, cr3, ptemod enter the monitor once each
 #   it_suite_workloads SUITE                # array workloads: SUITE's "workload=W n=N" lines
 #   it_same_status TAG MODE [WHAT]          # native and MODE ended alike (it_run_tagged runs)
 #   it_same_console TAG MODE [WHAT]         # native and MODE printed alike (`~` lines aside)
@@ -97,14 +97,15 @@ it_exit_rows() {
 }
 
 # it_same_counts WHAT MODE DB_A DB_B: two MODE runs of WHAT recorded identical event_count rows
-# (and run A some of class exit), or the script fails showing the first differing rows. Run A's
-# rows stay in $tmp/A.txt.
+# (and run A some of a class that enters a monitor: exit, montrap, callout, hvtrap, hypercall),
+# or the script fails showing the first differing rows. Run A's rows stay in $tmp/A.txt.
 it_same_counts() {
   local q="SELECT e.phase, c.name, e.reason, e.qualifier, e.count, e.count2 FROM event_count e
            JOIN event_class c ON c.id = e.class ORDER BY e.phase, c.name, e.reason, e.qualifier"
   sqlite3 "$3" "$q" > "$tmp/A.txt"
   sqlite3 "$4" "$q" > "$tmp/B.txt"
-  grep -q '|exit|' "$tmp/A.txt" || fail "$1 under $2: no exit rows"
+  grep -qE '\|(exit|montrap|callout|hvtrap|hypercall)\|' "$tmp/A.txt" ||
+    fail "$1 under $2: no rows of a class that enters the monitor"
   if ! diff "$tmp/A.txt" "$tmp/B.txt" > "$tmp/diff"; then
     echo "$IT_NAME: event_count of $1 under $2, run A (<) vs run B (>):" >&2
     head -n 20 "$tmp/diff" >&2
@@ -137,31 +138,39 @@ it_exit_runs() {
   done
 }
 
-# it_shadow_exits TAG N: the phase-1 counts of a monitor with a shadow MMU that exits on port I/O
-# (trap, trap-classic), from it_run_pass runs of workload=W n=N into $tmp/W.TAG.db (W = in, cr3,
-# ptemod) and of workload=ptemod n=N/2 into $tmp/ptemod_half.TAG.db. The kernel's phase marker
-# (a 32-bit write to port 0xe0, itself an exit) is left out.
-#   in      N IO_INSTRUCTION 'in1 0x80' exits and no other exit
-#   cr3     N CR_ACCESS 'cr3/write' exits; at least N shadow_reuse (left in $reuse), 0 shadow_build
-#   ptemod  N INVLPG exits; N traced_write (left in $traced), or N - 1 if the very first write
-#           precedes the tracing of its page table; exactly N - N/2 more than the run with N/2
+# it_shadow_exits TAG N [CLASS]: the phase-1 counts of a monitor with a shadow MMU that is
+# entered on port I/O (trap, trap-classic), from it_run_pass runs of workload=W n=N into
+# $tmp/W.TAG.db (W = in, cr3, ptemod) and of workload=ptemod n=N/2 into $tmp/ptemod_half.TAG.db.
+# CLASS is how the monitor is entered: exit (default; VT-x: by basic exit reason) or montrap (a
+# ring-compression monitor's #GP, reason 13, by cause). The kernel's phase marker (a 32-bit write
+# to port 0xe0, itself an entry) is left out.
+#   in      N entries for 'in1 0x80' (IO_INSTRUCTION) and no other entry
+#   cr3     N entries for 'cr3/write' (CR_ACCESS); at least N shadow_reuse (left in $reuse), 0
+#           shadow_build
+#   ptemod  N entries for invlpg (INVLPG); N traced_write (left in $traced), or N - 1 if the very
+#           first write precedes the tracing of its page table; exactly N - N/2 more than the run
+#           with N/2
 it_shadow_exits() {
-  local tag=$1 N=$2 db traced_half not_marker="e.qualifier <> 'out4 0xe0'"
+  local tag=$1 N=$2 cls=${3:-exit} db traced_half not_marker="e.qualifier <> 'out4 0xe0'"
+  local io="e.reason = 30" cr="e.reason = 28" inv="e.reason = 14"
+  if [ "$cls" = montrap ]; then
+    io="e.reason = 13" cr="e.reason = 13" inv="e.reason = 13 AND e.qualifier = 'invlpg'"
+  fi
   db=$tmp/in.$tag.db
-  expect "in: IO_INSTRUCTION 'in1 0x80' exits" \
-         "$(it_count "$db" exit "e.reason = 30 AND e.qualifier = 'in1 0x80'")" "$N"
-  expect "in: exits in phase 1" "$(it_count "$db" exit "$not_marker")" "$N"
+  expect "in: $cls 'in1 0x80'" \
+         "$(it_count "$db" "$cls" "$io AND e.qualifier = 'in1 0x80'")" "$N"
+  expect "in: $cls in phase 1" "$(it_count "$db" "$cls" "$not_marker")" "$N"
 
   db=$tmp/cr3.$tag.db
-  expect "cr3: CR_ACCESS 'cr3/write' exits" \
-         "$(it_count "$db" exit "e.reason = 28 AND e.qualifier = 'cr3/write'")" "$N"
+  expect "cr3: $cls 'cr3/write'" \
+         "$(it_count "$db" "$cls" "$cr AND e.qualifier = 'cr3/write'")" "$N"
   reuse=$(it_count "$db" shadow "e.qualifier = 'shadow_reuse'")
   at_least "cr3: shadow_reuse in phase 1" "$reuse" "$N"
   expect "cr3: shadow_build in phase 1" \
          "$(it_count "$db" shadow "e.qualifier = 'shadow_build'")" 0
 
   db=$tmp/ptemod.$tag.db
-  expect "ptemod: INVLPG exits" "$(it_count "$db" exit "e.reason = 14")" "$N"
+  expect "ptemod: $cls for invlpg" "$(it_count "$db" "$cls" "$inv")" "$N"
   traced=$(it_count "$db" shadow "e.qualifier = 'traced_write'")
   traced_half=$(it_count "$tmp/ptemod_half.$tag.db" shadow "e.qualifier = 'traced_write'")
   expect "ptemod: traced_write, n=$N minus n=$((N / 2))" "$((traced - traced_half))" \

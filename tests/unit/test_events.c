@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu/events.h"
+#include "emu/events_record.h"
 
 static struct ev_store s;
 
