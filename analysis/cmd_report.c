@@ -41,6 +41,7 @@
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "analysis/model.h"
+#include "analysis/provenance.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
 
@@ -505,6 +506,10 @@ int cmd_report(int argc, char **argv)
             rc = 1;
     html_runs(db, html);
     html_models(db, html, model);
+    if (prov_html(db, model, html, html_text, err, sizeof err)) {
+        fprintf(stderr, "vmlab report: %s\n", err);
+        rc = 1;
+    }
     fputs("</body></html>\n", html);
     if (fclose(html)) {
         fprintf(stderr, "vmlab report: %s: %s\n", path, strerror(errno));

@@ -38,6 +38,7 @@
 
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
+#include "analysis/provenance.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
 
@@ -464,6 +465,27 @@ static int print_comparison(sqlite3 *db, const struct opts *o, const char *model
     return n < 0 ? -EIO : 0;
 }
 
+/* After the text output: one line naming the carried and estimated numbers of the model that
+ * priced the selected runs (analysis/provenance.h). */
+static int print_unsourced(sqlite3 *db, const struct group *g, int n, const struct opts *o,
+                           const char *model)
+{
+    char *ids = NULL, err[256];
+    size_t len = 0;
+    FILE *f = open_memstream(&ids, &len);
+    if (!f)
+        return -ENOMEM;
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s%s", i ? "," : "[", g[i].ids);
+    fputc(']', f);
+    int rc = fclose(f) ? -ENOMEM : 0;
+    putchar('\n');
+    if (rc == 0 && (rc = prov_print_line(db, model, ids, o->phase, stdout, err, sizeof err)))
+        fprintf(stderr, "vmlab stat: %s\n", err);
+    free(ids);
+    return rc;
+}
+
 int cmd_stat(int argc, char **argv)
 {
     struct opts o;
@@ -513,6 +535,8 @@ int cmd_stat(int argc, char **argv)
     if (o.out == OUT_JSON)
         printf("\n]");
     if (rc == 0 && print_comparison(db, &o, model))
+        rc = 1;
+    if (rc == 0 && o.out == OUT_TEXT && print_unsourced(db, g, ng, &o, model))
         rc = 1;
     if (o.out == OUT_JSON)
         printf("}\n");

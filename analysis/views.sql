@@ -15,7 +15,8 @@
 --
 --   event_count_named   counters with a readable event label: exit(CR_ACCESS), hypercall(mmu_update),
 --                       fault(#PF), io(0x3f8), priv(cli), ...
---   priced_count        every counter row under every model, with its modeled cycles
+--   priced_count        every counter row under every model, with its modeled cycles and the
+--                       params of the cost that priced it (JSON array)
 --   phase_cost          per run, phase and model: instructions, events, modeled cycles
 --   run_cost            per run and model: totals, measured-phase cycles, cycles per operation
 --   kvm_stat            per run, model and event: the columns of `perf kvm stat report`
@@ -32,6 +33,13 @@
 --   bucket_named        the time series with class names
 --   translation_summary per run and phase (bt): units, trampolines, guest instructions and bytes
 --                       read, TC bytes written, expansion (TC bytes / guest bytes)
+--   model_provenance    per model and param: value and where it comes from (kind source, carried,
+--                       estimate or derived; the reference key and where in it, the model it is
+--                       carried from, why it is estimated, what it is derived from)
+--   model_unsourced     the params each model carries from another generation or estimates
+--   param_use           per run, phase and model: the (non-derived) params that priced its events
+--                       and instructions
+--   run_unsourced       per run, phase and model: the carried and estimated params its pricing used
 
 CREATE VIEW event_count_named AS
 SELECT c.run_id, c.phase, c.class, k.name AS class_name, c.reason, c.qualifier, c.count, c.count2,
@@ -61,7 +69,8 @@ CREATE VIEW priced_count AS
 SELECT n.*, run.mode, m.id AS model_id, m.name AS model,
        n.count * coalesce(mr.cycles, md.cycles, r.cycles, d.cycles, 0)
          + n.count2 * coalesce(mr.per_unit, md.per_unit, r.per_unit, d.per_unit, 0) AS cycles,
-       coalesce(mr.model_id, md.model_id, r.model_id, d.model_id) IS NULL AS unpriced
+       coalesce(mr.model_id, md.model_id, r.model_id, d.model_id) IS NULL AS unpriced,
+       coalesce(mr.params, md.params, r.params, d.params, '[]') AS params
 FROM event_count_named n
 JOIN run ON run.id = n.run_id
 CROSS JOIN model m
@@ -224,3 +233,43 @@ GROUP BY t.run_id, t.phase;
 CREATE VIEW bucket_named AS
 SELECT b.run_id, b.bucket, k.name AS class_name, b.count
 FROM bucket b JOIN event_class k ON k.id = b.class;
+
+-- Where the numbers come from (model_param's provenance columns, schema version 5). A carried
+-- param keeps the source of the model it was carried from; a derived one (a sum of other params)
+-- has the provenance of its parts, which is why param_use lists non-derived params only.
+CREATE VIEW model_provenance AS
+SELECT m.id AS model_id, m.name AS model, m.year, p.name AS param, p.value,
+       CASE WHEN p.estimate IS NOT NULL THEN 'estimate'
+            WHEN p.carried_from IS NOT NULL THEN 'carried'
+            WHEN p.derived_from IS NOT NULL THEN 'derived'
+            WHEN p.source IS NOT NULL THEN 'source'
+       END AS kind,
+       p.source, p.source_where, p.carried_from, p.estimate, p.derived_from
+FROM model_param p
+JOIN model m ON m.id = p.model_id;
+
+CREATE VIEW model_unsourced AS
+SELECT * FROM model_provenance WHERE kind IN ('carried', 'estimate');
+
+CREATE VIEW param_use AS
+SELECT pc.run_id, pc.phase, pc.model_id, j.value AS param
+FROM priced_count pc, json_each(pc.params) j
+WHERE pc.count > 0 OR pc.count2 > 0
+UNION
+SELECT p.run_id, p.phase, m.id, j.value
+FROM run_phase p
+JOIN run ON run.id = p.run_id
+CROSS JOIN model m
+JOIN model_cost c ON c.model_id = m.id AND c.reason IS NULL
+     AND c.class = (SELECT id FROM event_class WHERE name = 'insn')
+     AND (c.mode = run.mode OR (c.mode IS NULL AND NOT EXISTS (
+          SELECT 1 FROM model_cost o WHERE o.model_id = m.id AND o.mode = run.mode
+          AND o.class = c.class AND o.reason IS NULL))),
+     json_each(c.params) j
+WHERE p.insn_user + p.insn_kernel > 0;
+
+CREATE VIEW run_unsourced AS
+SELECT u.run_id, u.phase, v.model_id, v.model, v.param, v.value, v.kind, v.source,
+       v.carried_from, v.estimate
+FROM param_use u
+JOIN model_unsourced v ON v.model_id = u.model_id AND v.param = u.param;

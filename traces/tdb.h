@@ -122,7 +122,7 @@ int tdb_flush(struct tdb *db);
  * Readers open the database with tdb_open too (it creates or migrates the schema, refreshes the
  * lookup tables and views, and marks the runs of dead writers failed) and then query it through
  * the SQLite handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
-#define TDB_SCHEMA_VERSION 4
+#define TDB_SCHEMA_VERSION 5
 
 struct sqlite3;
 struct sqlite3 *tdb_sqlite(struct tdb *db);

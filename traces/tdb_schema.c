@@ -41,9 +41,14 @@
  *
  * Cost models (schema version 2), loaded by `stat`, `report` and `compare` from models/<cpu>.yaml:
  *   model        id, name, cpu, year, ghz, file, loaded_at, description
- *   model_param  model_id, name, value: the named numbers of the file (each with its source there)
+ *   model_param  model_id, name, value: the named numbers of the file; with schema version 5 where
+ *                each comes from: source (a key of models/REFERENCES.md) and source_where (its
+ *                table or figure), carried_from (the model whose published value it repeats; source
+ *                and source_where are then that model's), estimate (why there is no published
+ *                number), derived_from (the sum of other params it is, e.g. "a - b").
  *   model_cost   model_id, mode (NULL = every mode), class, reason (NULL = every reason of the
- *                class), cycles per event, per_unit cycles per unit of count2. Class insn's
+ *                class), cycles per event, per_unit cycles per unit of count2; params (version 5),
+ *                a JSON array of the non-derived params the cost is made of. Class insn's
  *                `cycles` is the CPI. The most specific row applies: (mode, reason), (mode, any
  *                reason), (any mode, reason), (any mode, any reason).
  *
@@ -56,6 +61,8 @@
  *   2  cost models
  *   3  insn_class lookup table
  *   4  translation table
+ *   5  provenance of the cost models' numbers (model_param.source, source_where, carried_from,
+ *      estimate, derived_from; model_cost.params)
  *
  * Concurrency. Several `vmlab run` processes may write one database (compare -j N): it is opened in
  * WAL mode with a busy timeout, every write is one short IMMEDIATE transaction, and schema changes
@@ -234,6 +241,14 @@ static const char *const migrations[] = {
     "  tc_addr INTEGER NOT NULL,"
     "  tc_bytes INTEGER NOT NULL,"
     "  kind TEXT NOT NULL);",
+
+    /* 4 -> 5 */
+    "ALTER TABLE model_param ADD COLUMN source TEXT;"
+    "ALTER TABLE model_param ADD COLUMN source_where TEXT;"
+    "ALTER TABLE model_param ADD COLUMN carried_from TEXT;"
+    "ALTER TABLE model_param ADD COLUMN estimate TEXT;"
+    "ALTER TABLE model_param ADD COLUMN derived_from TEXT;"
+    "ALTER TABLE model_cost ADD COLUMN params TEXT NOT NULL DEFAULT '[]';",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TDB_SCHEMA_VERSION,

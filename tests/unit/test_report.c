@@ -58,12 +58,19 @@ static void fixture(void)
     cr_assert_eq(mkdir(path, 0777), 0);
     setenv("VMLAB_MODELS", path, 1);
     snprintf(path, sizeof path, "%s/models/old.yaml", dir);
-    write_file(path, "name: old\ncpu: old CPU\nyear: 2000\ncosts:\n  insn: 1\n  softint: 242\n"
-                     "  exit: { cycles: 1000, reasons: { IO_INSTRUCTION: 3000 } }\n"
-                     "  hypercall: 300\n  validation: { cycles: 200, per_unit: 20 }\n");
+    write_file(path, "name: old\ncpu: old CPU\nyear: 2000\nparams:\n"
+                     "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
+                     "  ex: { cycles: 1000, estimate: t }\n  io: { cycles: 3000, estimate: t }\n"
+                     "  hc: { cycles: 300, estimate: t }\n  vc: { cycles: 200, estimate: t }\n"
+                     "  ve: { cycles: 20, estimate: t }\n"
+                     "costs:\n  insn: cpi\n  softint: sc\n"
+                     "  exit: { cycles: ex, reasons: { IO_INSTRUCTION: io } }\n"
+                     "  hypercall: hc\n  validation: { cycles: vc, per_unit: ve }\n");
     snprintf(path, sizeof path, "%s/models/new.yaml", dir);
-    write_file(path, "name: new\ncpu: new CPU\nyear: 2010\ncosts:\n  insn: 1\n  softint: 242\n"
-                     "  exit: 100\n");
+    write_file(path, "name: new\ncpu: new CPU\nyear: 2010\nparams:\n"
+                     "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
+                     "  ex: { cycles: 100, estimate: t }\n"
+                     "costs:\n  insn: cpi\n  softint: sc\n  exit: ex\n");
 
     char err[512];
     struct tdb *db = tdb_open(dbpath, err, sizeof err);

@@ -142,6 +142,32 @@ Test(tdb, version_1_database_migrates_keeping_its_rows)
     cr_assert_str_eq(query_text("SELECT guest FROM run", buf, sizeof buf), "old.elf");
 }
 
+Test(tdb, version_4_models_gain_provenance_columns_keeping_their_rows)
+{
+    sqlite3 *raw;
+    char err[256];
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(tdb_schema_migrate(raw, 4, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sqlite3_exec(raw,
+                              "INSERT INTO model(name, cpu, loaded_at) VALUES ('old', 'c', 'then');"
+                              "INSERT INTO model_param VALUES (1, 'exit', 4340);"
+                              "INSERT INTO model_cost(model_id, class, cycles) VALUES (1, 7, 4340);",
+                              NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(raw));
+    sqlite3_close(raw);
+    cr_assert_eq(query_int("SELECT count(*) FROM pragma_table_info('model_param')"
+                           " WHERE name = 'carried_from'"), 0);
+
+    tdb_close(open_db());
+    cr_assert_eq(query_int("SELECT count(*) FROM pragma_table_info('model_param') WHERE name IN"
+                           " ('source', 'source_where', 'carried_from', 'estimate',"
+                           " 'derived_from')"), 5);
+    cr_assert_eq(query_int("SELECT value FROM model_param WHERE source IS NULL"
+                           " AND estimate IS NULL AND name = 'exit'"), 4340);
+    char buf[64];
+    cr_assert_str_eq(query_text("SELECT params FROM model_cost", buf, sizeof buf), "[]");
+    cr_assert_eq(query_int("SELECT count(*) FROM model_provenance WHERE kind IS NULL"), 1);
+}
+
 Test(tdb, newer_schema_is_refused_with_a_message)
 {
     sqlite3 *raw;

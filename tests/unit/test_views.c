@@ -38,16 +38,25 @@ static const char model_yaml[] =
     "cpu: test CPU\n"
     "year: 2000\n"
     "params:\n"
-    "  exit_base: 600\n"
+    "  cpi: { cycles: 1, estimate: fixture }\n"
+    "  syscall: { cycles: 242, estimate: fixture }\n"
+    "  pv_syscall: { cycles: 100, estimate: fixture }\n"
+    "  cli: { cycles: 60, estimate: fixture }\n"
+    "  exit_base: { cycles: 600, estimate: fixture }\n"
+    "  exit_rest: { cycles: 400, estimate: fixture }\n"
+    "  io_exit: { cycles: 3000, estimate: fixture }\n"
+    "  hcall: { cycles: 300, estimate: fixture }\n"
+    "  vcall: { cycles: 200, estimate: fixture }\n"
+    "  ventry: { cycles: 20, estimate: fixture }\n"
     "costs:\n"
-    "  insn: 1\n"
-    "  softint: 242\n"
-    "  priv: 60\n"
-    "  exit: { cycles: [exit_base, 400], reasons: { IO_INSTRUCTION: 3000 } }\n"
-    "  hypercall: 300\n"
-    "  validation: { cycles: 200, per_unit: 20 }\n"
+    "  insn: cpi\n"
+    "  softint: syscall\n"
+    "  priv: cli\n"
+    "  exit: { cycles: [exit_base, exit_rest], reasons: { IO_INSTRUCTION: io_exit } }\n"
+    "  hypercall: hcall\n"
+    "  validation: { cycles: vcall, per_unit: ventry }\n"
     "modes:\n"
-    "  pv: { softint: 100 }\n";
+    "  pv: { softint: pv_syscall }\n";
 
 static void write_file(const char *path, const char *text)
 {
@@ -216,8 +225,10 @@ Test(views, one_run_is_priced_under_every_loaded_model)
     char err[512];
     struct tdb *t = tdb_open(dbpath, err, sizeof err);
     cr_assert(t, "%s", err);
-    write_file(modelpath, "name: cheap-exits\ncpu: x\ncosts:\n  insn: 1\n  softint: 242\n"
-                          "  priv: 60\n  exit: 10\n");
+    write_file(modelpath, "name: cheap-exits\ncpu: x\nparams:\n"
+                          "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
+                          "  cli: { cycles: 60, estimate: t }\n  ex: { cycles: 10, estimate: t }\n"
+                          "costs:\n  insn: cpi\n  softint: sc\n  priv: cli\n  exit: ex\n");
     char name[64];
     cr_assert_eq(model_ensure(tdb_sqlite(t), modelpath, name, sizeof name, err, sizeof err), 0,
                  "%s", err);
@@ -267,30 +278,15 @@ static void expect_model_error(const char *text, const char *expect)
 
 Test(views, malformed_model_gives_file_line_and_key)
 {
-    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: 5\n  bogus: 3\n",
+    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: 0\n  bogus: 0\n",
                        ":5: costs.bogus: unknown event class");
-    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: [1, nope]\n",
+    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: [0, nope]\n",
                        ":4: costs.exit: 'nope' is neither a number nor a param");
-    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: { cycles: 1, reasons: { FOO: 2 } }\n",
+    expect_model_error("name: x\ncpu: y\ncosts:\n  exit: { cycles: 0, reasons: { FOO: 0 } }\n",
                        ":4: costs.exit.reasons.FOO: unknown reason 'FOO'");
     expect_model_error("name: x\ncpu: y\nyear: soon\ncosts: {}\n", ":3: year: expected a year");
     expect_model_error("name: x\ncosts: {}\n", "cpu: missing");
     expect_model_error("name: x\ncpu: y\ncosts:\n  exit: {cycles: 1\n", ":5:");
-}
-
-Test(views, shipped_models_load)
-{
-    char err[512];
-    struct tdb *t = tdb_open(dbpath, err, sizeof err);
-    cr_assert(t);
-    setenv("VMLAB_MODELS", VMLAB_SOURCE_DIR "/models", 1);
-    int n = model_load_all(tdb_sqlite(t), err, sizeof err);
-    cr_assert_geq(n, 5, "%s", n < 0 ? err : "fewer than 5 models");
-    tdb_close(t);
-    sqlite3 *db = open_ro();
-    assert_near(query_double(db, "SELECT count(DISTINCT year) FROM model WHERE name <> 'test'"),
-                5);
-    sqlite3_close(db);
 }
 
 /* Run a command with stdout captured in a file; returns its exit status. */
