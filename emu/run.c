@@ -24,6 +24,10 @@
  * Time is exact: a timer deadline inside a block is reached by stopping at the block's start
  * and running exactly the remaining instructions with Unicorn's instruction count, so timer
  * interrupts land on the same instruction in every run.
+ *
+ * The Unicorn behaviours this file is built around (stale EIPs after stops and in I/O hooks,
+ * hlt, invalid opcodes, stale translations, exit addresses, hook costs) are listed, each with
+ * the test that checks it, in emu/UNICORN.md.
  */
 #include "emu/run.h"
 #include "emu/events_record.h"

@@ -2,7 +2,7 @@
  * uc_quirks.h — the Unicorn workarounds, all in one place.
  *
  * Unicorn 2.1 is used as a bare x86 CPU, and three things a full-system machine needs are not in
- * its API (measured; see ../shared/UNICORN.md):
+ * its API (measured; each behaviour with the test that checks it: emu/UNICORN.md):
  *
  *  1. After an exception is reported to UC_HOOK_INTR, QEMU's "exception in flight" field
  *     (env->old_exception) is never reset, so the next fault is promoted to #DF and the third

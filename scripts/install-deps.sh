@@ -7,7 +7,7 @@
 #      the checker in tests/integration/timer_exact.sh);
 #   2. makes sure Unicorn >= 2.1 is present. Where the system's own libunicorn-dev is >= 2.1 (Debian
 #      13 and later) it is installed from the system's sources. On Debian 12, which ships only 2.0.1
-#      (no address translation, see ../shared/UNICORN.md), Debian 13's libunicorn2t64 and
+#      (no address translation, see emu/UNICORN.md), Debian 13's libunicorn2t64 and
 #      libunicorn-dev 2.1.1 are fetched with `apt-get download` through a project-local apt
 #      configuration (.deps/apt/, never the system's sources.list) and installed with dpkg.
 #

@@ -1,6 +1,7 @@
 /*
  * bt_xlate.h — the binary translator of the `bt` mode: one guest kernel basic block in, x86-32
- * code for the translation cache (TC) out, as VMware's BT did (FACTS.md §2, issue 7).
+ * code for the translation cache (TC) out, as VMware's BT did ([AA06], models/REFERENCES.md;
+ * issue 7).
  *
  * bt_translate() is a pure function: guest code bytes at guest address G and the TC address T where
  * the result will sit go in; out come the TC bytes, a map from every TC offset to the guest

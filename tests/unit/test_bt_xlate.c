@@ -7,7 +7,8 @@
  * vcpu block at V = 0x8000, data at D = 0x20000, the stack below S = 0x30000, the indirect-branch
  * lookup table at I = 0x40000 (512 KiB) and a landing pad `int $0x82` at P = 0xd0000. An
  * interrupt hook notes the `int n` that ends the run (a callout or an exit stub) and stops the
- * CPU; each run gets a fresh engine, since Unicorn mishandles a second exception (UNICORN.md).
+ * CPU; each run gets a fresh engine, since Unicorn mishandles a second exception
+ * (emu/UNICORN.md).
  */
 #include <criterion/criterion.h>
 #include <errno.h>

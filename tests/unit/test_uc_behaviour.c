@@ -5,7 +5,7 @@
  * emu/UNICORN.md lists the behaviours and names the test of each (the workarounds themselves,
  * emu/uc_quirks.h, are tested in test_uc_quirks.c). A test here asserts what Unicorn 2.1.1 does,
  * even where that is a bug: if an assertion starts failing after an upgrade, the behaviour
- * changed, and the code that relies on it (named in UNICORN.md) must be looked at before the
+ * changed, and the code that relies on it (named in emu/UNICORN.md) must be looked at before the
  * assertion is.
  *
  * Each test opens a fresh 32-bit engine and hands it 4 MiB of host memory at physical 0 with
