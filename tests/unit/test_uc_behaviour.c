@@ -469,7 +469,8 @@ Test(uc_behaviour, data_segment_limit_is_not_enforced)
     put32(0x200000, 0x12345678);
     wr32(UC_X86_REG_EBX, 0xcafe);
     /* mov eax, [0x200000]; mov [0x200004], ebx */
-    static const uint8_t code[] = {0xa1, 0x00, 0x00, 0x20, 0x00, 0x89, 0x1d, 0x04, 0x00, 0x20, 0x00};
+    static const uint8_t code[] = {0xa1, 0x00, 0x00, 0x20, 0x00,
+                                   0x89, 0x1d, 0x04, 0x00, 0x20, 0x00};
     load_code(code, sizeof code);
     cr_assert_eq(run(CODE, CODE + sizeof code), UC_ERR_OK);
     cr_assert_eq(nseen, 0, "an access beyond the limit faulted (vector %u): limits enforced now?",
@@ -529,7 +530,8 @@ Test(uc_behaviour, paging_maps_guest_linear_addresses_to_physical_memory)
     cr_assert_eq(uc_reg_write(uc, UC_X86_REG_CR3, &cr3), UC_ERR_OK);
     wr32(UC_X86_REG_EBX, 0x600dcafe);
     /* mov [LIN+4], ebx; mov eax, [0x400000+FRAME_B] */
-    static const uint8_t code[] = {0x89, 0x1d, 0x04, 0x00, 0x01, 0x00, 0xa1, 0x00, 0x60, 0x40, 0x00};
+    static const uint8_t code[] = {0x89, 0x1d, 0x04, 0x00, 0x01, 0x00,
+                                   0xa1, 0x00, 0x60, 0x40, 0x00};
     load_code(code, sizeof code);
     cr_assert_eq(run(CODE, CODE + sizeof code), UC_ERR_OK);
     cr_assert_eq(nseen, 0);
@@ -599,7 +601,8 @@ Test(uc_behaviour, iretd_at_cpl1_keeps_the_interrupt_flag)
     enter_ring(1);
     wr32(UC_X86_REG_EFLAGS, 0x2 | EFL_IF);
     /* push 0x2 (eflags); push 0x29 (cs); push CODE+10; iretd; then at CODE+10: nop */
-    static const uint8_t code[] = {0x6a, 0x02, 0x6a, 0x29, 0x68, 0x0a, 0x20, 0x00, 0x00, 0xcf, 0x90};
+    static const uint8_t code[] = {0x6a, 0x02, 0x6a, 0x29, 0x68, 0x0a, 0x20, 0x00, 0x00,
+                                   0xcf, 0x90};
     load_code(code, sizeof code);
     cr_assert_eq(run(CODE, CODE + sizeof code), UC_ERR_OK);
     cr_assert_eq(nseen, 0, "iretd faulted");
