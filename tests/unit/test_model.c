@@ -9,7 +9,7 @@
  *   native        fault (#DE, #PF), interrupt, softint, io, priv(cli), halt
  *   trap          exit (CR_ACCESS, IO_INSTRUCTION, EXCEPTION_NMI), the CPU's deliveries (fault
  *                 #DE and #PF, interrupt, softint), shadow, ioemul
- *   trap-classic  montrap (#GP, #PF, irq), reflect, shadow, ioemul, hole
+ *   trap-classic  montrap (#GP, #PF, irq, int 0x80), reflect, shadow, ioemul, hole, priv(cli)
  *   bt            callout, incache, translate, iblookup (hit, miss), montrap (#PF, irq), reflect,
  *                 shadow, ioemul
  *   pv            hypercall, hvtrap (#GP, #PF, irq), bounce, upcall, validation, io, softint
@@ -112,7 +112,8 @@ static void add_runs(struct tdb *db)
         { 1, EV_MONTRAP, 13, "cli", 5, 0 }, { 1, EV_MONTRAP, 14, "#PF", 5, 0 },
         { 1, EV_MONTRAP, 32, "irq0", 5, 0 }, { 1, EV_REFLECT, 14, "#PF", 5, 0 },
         { 1, EV_REFLECT, 0x80, "", 5, 0 },  { 1, EV_SHADOW, 0, "traced_write", 5, 0 },
-        { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 }, { 1, EV_HOLE, IC_PUSHF, "pushf", 5, 0 } };
+        { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 }, { 1, EV_HOLE, IC_PUSHF, "pushf", 5, 0 },
+        { 1, EV_PRIV, IC_CLI, "cli", 5, 0 }, { 1, EV_MONTRAP, 0x80, "int", 5, 0 } };
     const struct tdb_count bt[] = {
         { 1, EV_CALLOUT, IC_IRET, "iretd", 5, 0 }, { 1, EV_INCACHE, IC_CLI, "cli", 5, 0 },
         { 1, EV_INCACHE, IC_PUSHF, "pushf", 5, 0 }, { 1, EV_TRANSLATE, 0, "", 2, 20 },
@@ -251,6 +252,19 @@ Test(mechanisms, a_page_fault_and_a_trapped_privileged_instruction_keep_their_pu
                                 " AND mode = 'trap-classic' AND class_name = ?2 AND reason = 13",
                             *m, "montrap"), 2030);
     }
+    sqlite3_close(db);
+}
+
+Test(mechanisms, a_trapped_cli_is_priced_once_and_int_0x80_as_a_software_interrupt)
+{
+    sqlite3 *db = open_ro();
+    cr_assert_eq(query2(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
+                            " AND event = 'priv(cli)'", "base", "native"), 5 * 60.0);
+    cr_assert_eq(query2(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
+                            " AND event = 'priv(cli)'", "base", "trap-classic"), 0);
+    cr_assert_eq(query2(db, "SELECT cycles / count FROM priced_count WHERE model = ?1"
+                            " AND mode = ?2 AND class_name = 'montrap' AND reason = 128",
+                        "base", "trap-classic"), 242 + 300);
     sqlite3_close(db);
 }
 
