@@ -11,6 +11,7 @@
 #include "emu/deliver.h"
 #include "emu/desc.h"
 #include "emu/modes/classic_core.h"
+#include "emu/modes/emul_io.h"
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
@@ -355,31 +356,6 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
     return r > 0 ? -1 : r < 0 ? -2 : 0;
 }
 
-static int emulate_io(struct machine *m, const cs_insn *in, uint32_t eip)
-{
-    const cs_x86 *x = &in->detail->x86;
-    bool is_in = in->id == X86_INS_IN;
-    uint32_t port = 0, size = 0;
-    for (int k = 0; k < x->op_count; k++) {
-        const cs_x86_op *op = &x->operands[k];
-        if (op->type == X86_OP_IMM)
-            port = (uint32_t)op->imm & 0xff;
-        else if (op->type == X86_OP_REG && op->reg == X86_REG_DX && x->op_count == 2 &&
-                 (is_in ? k == 1 : k == 0))
-            port = reg(m, UC_X86_REG_EDX) & 0xffff;
-        else if (op->type == X86_OP_REG)
-            size = op->size;
-    }
-    if (!size)
-        return -1;
-    int areg = size == 1 ? UC_X86_REG_AL : size == 2 ? UC_X86_REG_AX : UC_X86_REG_EAX;
-    uint32_t v = is_in ? 0 : reg(m, areg);
-    funnel_port(m, (uint16_t)port, (int)size, is_in, &v, eip, 0);
-    if (is_in)
-        uc_reg_write(m->uc, areg, &v);
-    return 0;
-}
-
 /* Pop `n` dwords of the guest's stack. */
 static int pop(struct machine *m, uint32_t *w, unsigned n)
 {
@@ -560,7 +536,7 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         return 0;
     }
     case X86_INS_IN: case X86_INS_OUT:
-        return emulate_io(m, in, eip);
+        return emul_io(m, in, eip, 0);
     case X86_INS_HLT:
         return 0;
     case X86_INS_CLTS:
@@ -651,18 +627,13 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
     if (c == IC_MOV_TO_CR || c == IC_MOV_FROM_CR) {
         snprintf(q, len, "cr%d/%s", cr, c == IC_MOV_TO_CR ? "write" : "read");
     } else if (c == IC_IN || c == IC_OUT) {
-        const cs_x86 *x = &in->detail->x86;
-        uint32_t port = 0, size = 0;
-        for (int k = 0; k < x->op_count; k++) {
-            const cs_x86_op *op = &x->operands[k];
-            if (op->type == X86_OP_IMM)
-                port = (uint32_t)op->imm & 0xff;
-            else if (op->type == X86_OP_REG && op->reg == X86_REG_DX)
-                port = reg(m, UC_X86_REG_EDX) & 0xffff;
-            if (op->type == X86_OP_REG && op->reg != X86_REG_DX)
-                size = op->size;
-        }
-        snprintf(q, len, "%s%u 0x%x", c == IC_IN ? "in" : "out", size, port);
+        uint16_t port;
+        unsigned size;
+        bool is_in;
+        if (emul_io_decode(m, in, &port, &size, &is_in) == 0)
+            emul_io_cause(port, size, is_in, q, (unsigned)len);
+        else
+            snprintf(q, len, "%s", in->mnemonic);
     } else if (c == IC_MOV_TO_SEG || c == IC_POP_SEG) {
         snprintf(q, len, "%s seg", c == IC_MOV_TO_SEG ? "mov" : "pop");
     } else {

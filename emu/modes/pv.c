@@ -20,6 +20,12 @@
  *                            table, not entries); validations (class validation) per table
  *   fault or int n           class hvtrap, reason = vector: a trap into the hypervisor, which
  *                            forwards it through the trap table on a bounce frame (class bounce)
+ *   port I/O                 class hvtrap, reason 13, qualifier "in1 0x80": the guest's IN/OUT
+ *                            faults (real IOPL 0) and, within the virtual IOPL the kernel set
+ *                            with physdev_op, the hypervisor performs it (class io: the device
+ *                            is touched), as Xen's emulate_privileged_op; the console's bytes
+ *                            go through console_io to the UART, which the hypervisor drives
+ *                            (class io per register access, as the native driver's)
  *   hardware interrupt       class hvtrap, qualifier irqN: the hypervisor's own timer (its EOI and
  *                            PIT programming are device accesses, class io); it becomes an event,
  *                            delivered as an upcall (class upcall)
@@ -30,6 +36,8 @@
 #include <string.h>
 
 #include "emu/deliver.h"
+#include "emu/modes/emul_io.h"
+#include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/pv.h"
 #include "emu/run.h"
@@ -42,12 +50,17 @@ static void on_validate(void *opaque, uint32_t frame, int level, unsigned entrie
     funnel_validation(opaque, frame, level, entries, outcome);
 }
 
-/* A byte the hypervisor writes to a device port itself (the PIC and the PIT are Xen's): a real
- * device access, recorded as the guest's would be. */
-static void hv_outb(struct machine *m, uint16_t port, uint8_t v)
+void pv_hv_outb(struct machine *m, uint16_t port, uint8_t v)
 {
     uint32_t val = v;
     funnel_port(m, port, 1, false, &val, 0, 0);
+}
+
+uint8_t pv_hv_inb(struct machine *m, uint16_t port)
+{
+    uint32_t val = 0;
+    funnel_port(m, port, 1, true, &val, 0, 0);
+    return (uint8_t)val;
 }
 
 static const struct pv_header *find_header(struct machine *m, uint32_t lo, uint32_t hi)
@@ -202,14 +215,18 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     return 0;
 }
 
-/* The hypervisor owns the PIC and PIT: IRQ 0 only, edge, vector 0x20. */
+/* The hypervisor owns the PIC, the PIT and the console UART: IRQ 0 only, edge, vector 0x20; the
+ * UART programmed as the native kernel programs it (115200 8N1, FIFO, no interrupts), since the
+ * console's bytes reach it through the hypervisor (console_io). */
 static void hw_init(struct machine *m)
 {
-    static const uint8_t seq[][2] = {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01},
-                                     {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01},
-                                     {0x21, 0xfe}, {0xa1, 0xff}, {0x43, 0x30}};
+    static const uint16_t seq[][2] = {{0x20, 0x11}, {0x21, 0x20}, {0x21, 0x04}, {0x21, 0x01},
+                                      {0xa0, 0x11}, {0xa1, 0x28}, {0xa1, 0x02}, {0xa1, 0x01},
+                                      {0x21, 0xfe}, {0xa1, 0xff}, {0x43, 0x30},
+                                      {0x3f9, 0x00}, {0x3fb, 0x80}, {0x3f8, 0x01}, {0x3f9, 0x00},
+                                      {0x3fb, 0x03}, {0x3fa, 0xc7}, {0x3fc, 0x03}};
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++)
-        hv_outb(m, seq[i][0], seq[i][1]);
+        pv_hv_outb(m, seq[i][0], (uint8_t)seq[i][1]);
 }
 
 static int pv_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
@@ -268,9 +285,9 @@ void pv_arm_timer(struct machine *m)
         ticks = 1;
     if (ticks > 0xffff)
         ticks = 0xffff;   /* longer waits re-arm on the way */
-    hv_outb(m, 0x43, 0x30);                      /* channel 0, lobyte/hibyte, mode 0 */
-    hv_outb(m, 0x40, ticks & 0xff);
-    hv_outb(m, 0x40, (ticks >> 8) & 0xff);
+    pv_hv_outb(m, 0x43, 0x30);                      /* channel 0, lobyte/hibyte, mode 0 */
+    pv_hv_outb(m, 0x40, ticks & 0xff);
+    pv_hv_outb(m, 0x40, (ticks >> 8) & 0xff);
 }
 
 void pv_evtchn_set_pending(struct machine *m, uint32_t port)
@@ -316,6 +333,23 @@ static int bounce(struct machine *m, const struct xevent *ev)
     return pv_deliver_events(m);
 }
 
+/* The qualifier of a #GP on a port instruction the hypervisor will perform ("in1 0x80"). */
+static bool io_cause(struct machine *m, const struct xevent *ev, char *q, unsigned len)
+{
+    if (ev->kind != XK_FAULT || ev->vector != 13 || (uint32_t)machine_cpl(m) > pv_of(m)->iopl)
+        return false;
+    cs_insn *in = cs_malloc(m->cs);
+    uint16_t port;
+    unsigned size;
+    bool is_in, ok = in && emul_decode(m, ev->eip, in) == 0 &&
+                     emul_io_decode(m, in, &port, &size, &is_in) == 0;
+    if (ok)
+        emul_io_cause(port, size, is_in, q, len);
+    if (in)
+        cs_free(in, 1);
+    return ok;
+}
+
 static bool is_hypercall(struct machine *m, const struct xevent *ev)
 {
     return ev->kind == XK_SOFTINT && ev->vector == HYPERCALL_VECTOR && machine_cpl(m) == 1;
@@ -345,12 +379,38 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
     d->reason = ev->vector;
     if (x->kind == VX_INTERRUPT)
         snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
-    else
+    else if (!io_cause(m, ev, d->qual, sizeof d->qual))
         snprintf(d->qual, sizeof d->qual, "%s", ev->kind == XK_SOFTINT ? "int" : n ? n : "");
+}
+
+/* The guest's IN/OUT at ev->eip, which faulted (#GP) because the real IOPL is 0: if the
+ * faulting ring is within the domain's virtual IOPL, the instruction is decoded here, the access
+ * performed on the device (class io) and EIP moved past it, and 1 is returned; 0 if the #GP is
+ * the guest's own. */
+static int guest_io(struct machine *m, const struct xevent *ev)
+{
+    int cpl = machine_cpl(m);
+    if (ev->kind != XK_FAULT || ev->vector != 13 || (uint32_t)cpl > pv_of(m)->iopl)
+        return 0;
+    cs_insn *in = cs_malloc(m->cs);
+    int r = in && emul_decode(m, ev->eip, in) == 0 && emul_io(m, in, ev->eip, cpl) == 0;
+    if (r) {
+        uint32_t next = ev->eip + in->size;
+        uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
+        machine_retire_emulated(m, in->id == X86_INS_IN ? IC_IN : IC_OUT);
+    }
+    if (in)
+        cs_free(in, 1);
+    return r;
 }
 
 static int pv_exception(struct machine *m, const struct xevent *ev)
 {
+    if (guest_io(m, ev)) {
+        if (m->end || uq_exception_done(&m->quirks, m->uc, NULL) < 0)
+            return -1;
+        return pv_deliver_events(m);
+    }
     if (is_hypercall(m, ev)) {
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0)
             return -1;
@@ -362,7 +422,7 @@ static int pv_exception(struct machine *m, const struct xevent *ev)
 static int pv_interrupt(struct machine *m, const struct xevent *ev)
 {
     struct pv *p = pv_of(m);
-    hv_outb(m, 0x20, 0x20);                      /* the hypervisor's EOI */
+    pv_hv_outb(m, 0x20, 0x20);                      /* the hypervisor's EOI */
     if (ev->irq == 0 && p->timer_deadline) {
         if (machine_now(m) >= p->timer_deadline) {
             p->timer_deadline = 0;

@@ -40,6 +40,8 @@ struct pv {
     uint32_t event_eip;              /* set_callbacks (its CS is always FLAT_RING1_CS) */
     bool timer_bound;                /* VIRQ_TIMER bound to port 1 */
     uint64_t timer_deadline;         /* set_timer_op, guest time; 0 = none */
+    uint32_t iopl;                   /* virtual IOPL (PHYSDEVOP_set_iopl): rings <= it may do
+                                      * port I/O, performed by the hypervisor on the #GP */
 };
 
 static inline struct pv *pv_of(struct machine *m) { return m->mode_state; }
@@ -56,6 +58,13 @@ int pv_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
 /* Handle the hypercall in EAX/EBX.. of the stopped CPU (int 0x82 from ring 1). Sets EAX.
  * 0 to continue, -1 when the run ended. */
 int pv_hypercall(struct machine *m, uint32_t eip_after);
+
+/* The hypervisor writes byte `v` to device port `port` itself (the PIC, the PIT and the UART
+ * are Xen's): a device access, recorded as the guest's would be (class io). */
+void pv_hv_outb(struct machine *m, uint16_t port, uint8_t v);
+
+/* The hypervisor reads device port `port` itself. */
+uint8_t pv_hv_inb(struct machine *m, uint16_t port);
 
 /* Xen's name of hypercall `nr` ("mmu_update"), or "unknown" for one vmlab does not implement. */
 const char *pv_hypercall_name(uint32_t nr);

@@ -20,6 +20,9 @@
 #include "emu/run.h"
 
 #define MAX_BATCH 2048   /* updates per mmu_update / mmuext_op / multicall, as Xen's limit */
+#define UART_THR_PORT 0x3f8   /* COM1 transmit holding register */
+#define UART_LSR_PORT 0x3fd   /* COM1 line status register */
+#define UART_LSR_THRE 0x20    /* transmit holding register empty */
 
 typedef int32_t (*hc_fn)(struct machine *m, const uint32_t *a, uint64_t *batch);
 static const hc_fn handlers[64];
@@ -245,6 +248,16 @@ static int32_t do_sched_op(struct machine *m, const uint32_t *a, uint64_t *batch
     }
 }
 
+/* One byte onto the console UART, the way the native kernel's driver puts it there: wait for the
+ * transmit holding register (LSR.THRE), then write it. */
+static void uart_putc(struct machine *m, uint8_t c)
+{
+    for (unsigned tries = 0; !(pv_hv_inb(m, UART_LSR_PORT) & UART_LSR_THRE) && tries < 1000;
+         tries++)
+        ;
+    pv_hv_outb(m, UART_THR_PORT, c);
+}
+
 static int32_t do_console_io(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
     if (a[0] != CONSOLEIO_write)
@@ -258,10 +271,24 @@ static int32_t do_console_io(struct machine *m, const uint32_t *a, uint64_t *bat
         if (get(m, a[2] + off, buf, k) < 0)
             return -EFAULT;
         for (uint32_t i = 0; i < k; i++)
-            m->cfg.console(m->cfg.console_opaque, (uint8_t)buf[i]);
+            uart_putc(m, (uint8_t)buf[i]);
     }
     *batch = n;
     return (int32_t)n;
+}
+
+/* physdev_op: PHYSDEVOP_set_iopl sets the domain's virtual IOPL (Xen's; the real one stays 0). */
+static int32_t do_physdev_op(struct machine *m, const uint32_t *a, uint64_t *batch)
+{
+    if (a[0] != PHYSDEVOP_set_iopl)
+        return -ENOSYS;
+    struct pv_physdev_set_iopl op;
+    if (get(m, a[1], &op, sizeof op) < 0)
+        return -EFAULT;
+    if (op.iopl > 3)
+        return -EINVAL;
+    pv_of(m)->iopl = op.iopl;
+    return 0;
 }
 
 static int32_t do_xen_version(struct machine *m, const uint32_t *a, uint64_t *batch)
@@ -310,6 +337,7 @@ static const hc_fn handlers[64] = {
     [__HYPERVISOR_mmuext_op] = do_mmuext_op,
     [__HYPERVISOR_sched_op] = do_sched_op,
     [__HYPERVISOR_event_channel_op] = do_event_channel_op,
+    [__HYPERVISOR_physdev_op] = do_physdev_op,
 };
 
 /* One hypercall: run it, then give the funnel its batch size and result (the entry itself was

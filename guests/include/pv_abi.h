@@ -2,8 +2,9 @@
  * pv_abi.h — vmlab's paravirtual interface, Xen x86_32 style: what a PV guest kernel and the `pv`
  * hypervisor (emu/modes/pv*.c) agree on. Shared by both sides (freestanding: stdint only).
  *
- * The names and numbers are Xen's (public xen.h, FACTS.md section 4) wherever Xen has one, so a
- * reader of the Xen paper or of xenalyze recognizes them; what vmlab simplifies is said below.
+ * The names and numbers are Xen's (its public xen.h: [XEN], models/REFERENCES.md) wherever Xen has
+ * one, so a reader of the Xen paper or of xenalyze recognizes them; what vmlab simplifies is said
+ * below.
  *
  *   Hypercall   int $0x82, number in EAX, arguments in EBX, ECX, EDX, ESI, EDI, result in EAX
  *               (0 or a negative errno).
@@ -49,8 +50,13 @@
 #define FLAT_RING3_CS 0x1b
 #define FLAT_RING3_DS 0x23
 
-/* I/O ports the hypervisor lets the guest use directly (its TSS I/O bitmap): vmlab's
- * instrumentation only — the phase marker (0xe0-0xe3) and isa-debug-exit (0xf4-0xf7). */
+/* Port I/O. The domain has I/O privilege the way Xen gives it: a virtual IOPL the kernel sets
+ * with physdev_op(PHYSDEVOP_set_iopl) — the real EFLAGS.IOPL stays 0, as it would also hand the
+ * ring-1 kernel the real interrupt flag — so its IN/OUT raise #GP and the hypervisor performs
+ * the access when the faulting ring is within the virtual IOPL (Xen: emulate_privileged_op,
+ * guest_io_okay; [XEN] in models/REFERENCES.md), else bounces the #GP. The only ports the TSS
+ * I/O bitmap opens directly are vmlab's instrumentation: the phase marker (0xe0-0xe3) and
+ * isa-debug-exit (0xf4-0xf7). */
 #define PV_PHASE_PORT 0xe0
 #define PV_DEBUG_EXIT_PORT 0xf4
 
@@ -68,6 +74,7 @@
 #define __HYPERVISOR_mmuext_op 26
 #define __HYPERVISOR_sched_op 29
 #define __HYPERVISOR_event_channel_op 32
+#define __HYPERVISOR_physdev_op 33
 
 /* mmu_update commands (low 2 bits of ptr). */
 #define MMU_NORMAL_PT_UPDATE 0
@@ -91,6 +98,9 @@
 #define SCHEDOP_shutdown 2
 #define SHUTDOWN_poweroff 0
 #define SHUTDOWN_crash 3
+
+/* physdev_op commands (Xen's public physdev.h); argument struct pv_physdev_set_iopl. */
+#define PHYSDEVOP_set_iopl 6
 
 /* console_io commands. */
 #define CONSOLEIO_write 0
@@ -153,6 +163,10 @@ struct pv_trap_info {
     uint8_t flags;                   /* PV_TRAP_* */
     uint16_t cs;
     uint32_t address;                /* 0 ends the table */
+};
+
+struct pv_physdev_set_iopl {
+    uint32_t iopl;           /* 0..3: the rings at or below it may do port I/O */
 };
 
 struct pv_mmu_update {

@@ -31,8 +31,11 @@
  *   timer, intr_*        VIRQ_TIMER bound once, set_timer_op for each next tick, pending bits
  *                        cleared at EOI
  *   halt                 sched_op block;  console: console_io
- *   port I/O             the phase marker and isa-debug-exit ports are open to ring 1 and used
- *                        directly; other ports are closed: reads give 0xff, writes are dropped
+ *   port I/O             the I/O instructions themselves: the kernel asks for I/O privilege at
+ *                        console_init (physdev_op PHYSDEVOP_set_iopl 1, as Linux's Xen start of
+ *                        day does); the real IOPL stays 0, so each access faults and the
+ *                        hypervisor performs it (the instrumentation ports, phase marker and
+ *                        isa-debug-exit, are open in the TSS I/O bitmap and run directly)
  *   iret                 the event mask restored from the frame's IF, then iret (HYPERVISOR_iret
  *                        when an event is pending on the way back to user mode)
  *
@@ -447,56 +450,30 @@ static void pv_set_kernel_stack(uint32_t esp0)
     pv_irq_restore(flags);
 }
 
-/* ---- port I/O: only the instrumentation ports are open to ring 1 ---------------------------- */
-
-static bool port_open(uint16_t port)
-{
-    return (port & ~3u) == PV_PHASE_PORT || (port & ~3u) == PV_DEBUG_EXIT_PORT;
-}
-
-static void closed_port(uint16_t port)
-{
-    static bool told;
-    if (!told)
-        kprintf("~ pv: port %x is not open to a PV kernel: reads give 0xff, writes are dropped\n",
-                port);
-    told = true;
-}
+/* ---- port I/O: the instructions, under the virtual IOPL the hypervisor keeps ---------------- */
 
 static uint8_t pv_inb(uint16_t port)
 {
-    uint8_t v = 0xFF;
-    if (port_open(port))
-        __asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port));
-    else
-        closed_port(port);
+    uint8_t v;
+    __asm__ volatile("inb %w1, %b0" : "=a"(v) : "Nd"(port));
     return v;
 }
 
 static void pv_outb(uint16_t port, uint8_t v)
 {
-    if (port_open(port))
-        __asm__ volatile("outb %b0, %w1" : : "a"(v), "Nd"(port));
-    else
-        closed_port(port);
+    __asm__ volatile("outb %b0, %w1" : : "a"(v), "Nd"(port));
 }
 
 static uint32_t pv_inl(uint16_t port)
 {
-    uint32_t v = 0xFFFFFFFFu;
-    if (port_open(port))
-        __asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"(port));
-    else
-        closed_port(port);
+    uint32_t v;
+    __asm__ volatile("inl %w1, %0" : "=a"(v) : "Nd"(port));
     return v;
 }
 
 static void pv_outl(uint16_t port, uint32_t v)
 {
-    if (port_open(port))
-        __asm__ volatile("outl %0, %w1" : : "a"(v), "Nd"(port));
-    else
-        closed_port(port);
+    __asm__ volatile("outl %0, %w1" : : "a"(v), "Nd"(port));
 }
 
 /* ---- events: the timer -------------------------------------------------------------------- */
@@ -554,7 +531,14 @@ static void pv_halt(void)
 
 /* ---- console ------------------------------------------------------------------------------ */
 
-static void pv_console_init(void) {}
+/* The console is the hypervisor's (console_io); what the kernel needs here is I/O privilege for
+ * its own port accesses. */
+static void pv_console_init(void)
+{
+    struct pv_physdev_set_iopl iopl = {1};
+    hyp_check(hypercall(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, (uint32_t)(uintptr_t)&iopl,
+                        0, 0), "set_iopl");
+}
 
 static void pv_console_write(const char *s, size_t n)
 {
