@@ -20,18 +20,17 @@
 static void read_row(sqlite3_stmt *st, struct an_aggregate *a)
 {
     memset(a, 0, sizeof *a);
-    snprintf(a->model, sizeof a->model, "%s", (const char *)sqlite3_column_text(st, 0));
-    snprintf(a->mode, sizeof a->mode, "%s", (const char *)sqlite3_column_text(st, 1));
-    a->workloads = sqlite3_column_int(st, 2);
-    a->geomean = sqlite3_column_type(st, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 3);
-    a->excluded = sqlite3_column_int(st, 4);
-    a->without_native = sqlite3_column_int(st, 5);
+    snprintf(a->mode, sizeof a->mode, "%s", (const char *)sqlite3_column_text(st, 0));
+    a->workloads = sqlite3_column_int(st, 1);
+    a->geomean = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
+    a->excluded = sqlite3_column_int(st, 3);
+    a->without_native = sqlite3_column_int(st, 4);
 }
 
 int an_aggregate_load(sqlite3 *db, const char *model, struct an_aggregate **out, const char *cmd)
 {
     static const char sql[] =
-        "SELECT model, mode, workloads, geomean_ratio, excluded, without_native"
+        "SELECT mode, workloads, geomean_ratio, excluded, without_native"
         " FROM mode_aggregate WHERE ?1 IS NULL OR model = ?1"
         " ORDER BY year, model," AN_MODE_ORDER("mode");
     sqlite3_stmt *st;
@@ -107,10 +106,7 @@ void an_aggregate_print(FILE *f, const struct an_aggregate *a, int n, const char
 {
     char label[160], left[1024];
     an_aggregate_label(a, n, label, sizeof label);
-    fprintf(f, "Per-mode aggregate, model %s: %s\n"
-               "(each workload's ratio: modeled cycles per operation of the mode's newest ok run,"
-               " measured phase, over native's)\n\n",
-            model, label);
+    fprintf(f, "Per-mode aggregate, model %s: %s\n(" AN_AGGREGATE_RATIO ")\n\n", model, label);
     fprintf(f, "%14s %10s %10s\n", "Mode", "Workloads", "vs native");
     for (int i = 0; i < n; i++) {
         char ratio[32] = "-";

@@ -13,12 +13,15 @@
 
 struct sqlite3;
 
-/* The aggregate's name, shown wherever its value is. */
+/* The aggregate's name, shown wherever its value is, and what each workload's ratio is. */
 #define AN_AGGREGATE_NAME "geomean of per-workload ratios to native"
+#define AN_AGGREGATE_RATIO                                                                     \
+    "each workload's ratio: modeled cycles per operation of the mode's newest ok run, measured " \
+    "phase, over native's"
 
 /* One row of mode_aggregate. */
 struct an_aggregate {
-    char model[64], mode[64];
+    char mode[64];
     int workloads;      /* workloads with a ratio: the mean is over these */
     int excluded;       /* workloads with a run of this mode but no ratio (left out) */
     int without_native; /* of those, the ones that have no native run */

@@ -315,8 +315,8 @@ static int run_gnuplot(const char *dir, const char *name)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -ECHILD;
 }
 
-/* Name the aggregate a chart shows, with how many workloads it is over and which were left
- * out, in a paragraph: the chosen model's (CAPTION_MODEL) or every model's. */
+/* Name the aggregate a chart shows and how many workloads it is over, in a paragraph: the chosen
+ * model's, with the workloads left out (CAPTION_MODEL), or every model's. */
 static int html_caption(const struct chart *c, sqlite3 *db, const char *model, FILE *html)
 {
     struct an_aggregate *a;
@@ -328,11 +328,10 @@ static int html_caption(const struct chart *c, sqlite3 *db, const char *model, F
     an_aggregate_left_out(a, n, left, sizeof left);
     fputs("<p class=\"aggregate\">", html);
     html_text(html, label);
-    fprintf(html, "%s%s", c->caption == CAPTION_MODEL ? ", model " : ", under every model",
-            c->caption == CAPTION_MODEL ? model : "");
-    fputs(". Each workload's ratio: modeled cycles per operation of the mode's newest ok run, "
-          "measured phase, over native's.", html);
-    if (*left) {
+    fputs(c->caption == CAPTION_MODEL ? ", model " : ", under every model", html);
+    html_text(html, c->caption == CAPTION_MODEL ? model : "");
+    fputs(" (" AN_AGGREGATE_RATIO ").", html);
+    if (*left && c->caption == CAPTION_MODEL) {
         fputs(" Left out: ", html);
         html_text(html, left);
         fputs(".", html);

@@ -152,6 +152,15 @@ static int capture(int (*cmd)(int, char **), char **argv, char *out, size_t len)
     return rc;
 }
 
+static void make_report(void)
+{
+    char out[160];
+    snprintf(out, sizeof out, "%s/report", dir);
+    char *argv[] = { "report", "--db", dbpath, "--model", "aggtest", "--out", out, NULL };
+    static char msg[4096];
+    cr_assert_eq(capture(cmd_report, argv, msg, sizeof msg), 0, "%s", msg);
+}
+
 static char *stat_output(const char *extra)
 {
     static char out[65536];
@@ -259,11 +268,7 @@ Test(aggregate, compare_summary_prints_the_same_table)
 
 Test(aggregate, report_data_shows_the_named_geomean)
 {
-    char out[160];
-    snprintf(out, sizeof out, "%s/report", dir);
-    char *argv[] = { "report", "--db", dbpath, "--model", "aggtest", "--out", out, NULL };
-    static char msg[4096];
-    cr_assert_eq(capture(cmd_report, argv, msg, sizeof msg), 0, "%s", msg);
+    make_report();
     char *d = slurp("summary.dat");
     assert_has(d, "\"mode\" \"vs native\" \"workloads\" \"left out\""
                   " \"of which without a native run\"\n");
@@ -271,8 +276,9 @@ Test(aggregate, report_data_shows_the_named_geomean)
     assert_has(slurp("generations.dat"), "\"model\" \"trap\" \"bt\"\n\"aggtest\" 1.81659 3.16228\n");
     assert_has(slurp("overhead.dat"), "\"small\" 1 1.1 5\n");
     char *html = slurp("index.html");
-    assert_has(html, LABEL2 ", model aggtest.");
-    assert_has(html, LABEL2 ", under every model.");
+    assert_has(html, LABEL2 ", model aggtest (each workload's ratio: ");
+    assert_has(html, LABEL2 ", under every model (");
+    assert_lacks(html, "Left out");
 }
 
 Test(aggregate, workload_without_native_is_left_out_and_counted)
@@ -293,6 +299,10 @@ Test(aggregate, workload_without_native_is_left_out_and_counted)
     out = stat_output("--json");
     assert_has(out, "{\"mode\": \"bt\", \"workloads\": 2, \"geomean_ratio\": 3.162278,"
                     " \"excluded\": 1, \"without_native\": 1}");
+    make_report();
+    assert_has(slurp("summary.dat"), "\"bt\" 3.16228 2 1 1\n");
+    assert_has(slurp("index.html"), "Left out: trap 1 workload without a native run;"
+                                    " bt 1 workload without a native run.");
 }
 
 Test(aggregate, missing_mode_is_averaged_over_the_workloads_it_has)
