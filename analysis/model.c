@@ -295,53 +295,71 @@ static int check_carried(struct ctx *c, yaml_node_t *n, const char *key, const c
 
 /* --- params ---------------------------------------------------------------------------------- */
 
-/* A known number: { cycles: N, source: KEY, where: TEXT | carried_from: MODEL | estimate: WHY }. */
-static int parse_known(struct ctx *c, yaml_node_t *n, const char *key, struct model_param *p)
+/* The keys of a known number, { cycles: N, source: KEY, where: TEXT | carried_from: MODEL |
+ * estimate: WHY }, each with its value (NULL when absent) and node. */
+enum { K_CYCLES, K_SOURCE, K_WHERE, K_CARRIED, K_ESTIMATE, K_COUNT };
+static const char *const known_keys[K_COUNT] = { "cycles", "source", "where", "carried_from",
+                                                 "estimate" };
+struct known {
+    const char *v[K_COUNT];
+    yaml_node_t *at[K_COUNT];
+};
+
+static int known_fields(struct ctx *c, yaml_node_t *n, const char *key, struct known *k)
 {
-    static const char *const names[] = { "cycles", "source", "where", "carried_from", "estimate" };
-    const char *v[5] = { 0 };
-    yaml_node_t *at[5] = { 0 };
-    char sub[128];
+    memset(k, 0, sizeof *k);
     for (yaml_node_pair_t *pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top;
          pr++) {
         const char *name = scalar(node(c, pr->key));
         unsigned i = 0;
-        while (i < 5 && !(name && strcmp(name, names[i]) == 0))
+        while (i < K_COUNT && !(name && strcmp(name, known_keys[i]) == 0))
             i++;
+        char sub[128];
         snprintf(sub, sizeof sub, "%.90s.%.30s", key, name ? name : "?");
-        if (i == 5)
+        if (i == K_COUNT)
             return errat(c, node(c, pr->key), sub,
                          "unknown key (cycles, source, where, carried_from, estimate)");
-        at[i] = node(c, pr->value);
-        if (!(v[i] = scalar(at[i])) || !*v[i])
-            return errat(c, at[i], sub, "expected %s", i == 0 ? "a number" : "a string");
+        k->at[i] = node(c, pr->value);
+        if (!(k->v[i] = scalar(k->at[i])) || !*k->v[i])
+            return errat(c, k->at[i], sub, "expected %s", i == K_CYCLES ? "a number" : "a string");
     }
-    if (!v[0] || !parse_number(v[0], &p->value) || p->value < 0)
-        return errat(c, v[0] ? at[0] : n, key, "cycles: expected a number, 0 or more");
-    int kinds = !!v[1] + !!v[3] + !!v[4];
+    return 0;
+}
+
+/* A known number: its cycles and exactly one provenance, checked. */
+static int parse_known(struct ctx *c, yaml_node_t *n, const char *key, struct model_param *p)
+{
+    struct known k;
+    int rc = known_fields(c, n, key, &k);
+    if (rc)
+        return rc;
+    if (!k.v[K_CYCLES] || !parse_number(k.v[K_CYCLES], &p->value) || p->value < 0)
+        return errat(c, k.v[K_CYCLES] ? k.at[K_CYCLES] : n, key,
+                     "cycles: expected a number, 0 or more");
+    int kinds = !!k.v[K_SOURCE] + !!k.v[K_CARRIED] + !!k.v[K_ESTIMATE];
     if (kinds != 1)
         return errat(c, n, key, kinds ? "give one provenance only: source, carried_from or "
                                         "estimate"
                                       : "no provenance: give source: KEY (with where:), "
                                         "carried_from: MODEL or estimate: \"why\"");
-    if (!v[1] != !v[2])
-        return errat(c, v[2] ? at[2] : at[1], key, v[2] ? "where: goes with source:"
-                                                        : "source: needs where: (the table, "
-                                                          "figure or section)");
-    int rc = 0;
-    if (v[1]) {
+    if (!k.v[K_SOURCE] != !k.v[K_WHERE])
+        return errat(c, k.v[K_WHERE] ? k.at[K_WHERE] : k.at[K_SOURCE], key,
+                     k.v[K_WHERE] ? "where: goes with source:"
+                                  : "source: needs where: (the table, figure or section)");
+    char sub[128];
+    if (k.v[K_SOURCE]) {
         snprintf(sub, sizeof sub, "%.90s.source", key);
-        rc = check_source(c, at[1], sub, v[1]);
-        p->source = dup(v[1]);
-        p->where = dup(v[2]);
-    } else if (v[3]) {
-        snprintf(sub, sizeof sub, "%.90s.carried_from", key);
-        rc = check_carried(c, at[3], sub, v[3], p);
-        p->carried_from = dup(v[3]);
-    } else {
-        p->estimate = dup(v[4]);
+        p->source = dup(k.v[K_SOURCE]);
+        p->where = dup(k.v[K_WHERE]);
+        return check_source(c, k.at[K_SOURCE], sub, k.v[K_SOURCE]);
     }
-    return rc;
+    if (k.v[K_CARRIED]) {
+        snprintf(sub, sizeof sub, "%.90s.carried_from", key);
+        p->carried_from = dup(k.v[K_CARRIED]);
+        return check_carried(c, k.at[K_CARRIED], sub, k.v[K_CARRIED], p);
+    }
+    p->estimate = dup(k.v[K_ESTIMATE]);
+    return 0;
 }
 
 static void param_clear(struct model_param *p)

@@ -8,8 +8,7 @@
  *   name: core2-merom              # the name --model takes
  *   cpu: "Intel Core 2 (Merom)"
  *   year: 2006
- *   ghz: 2.66                      # optional
- *   description: ...               # optional
+ *   description: ...               # optional; so is ghz: (the clock in GHz)
  *   params:                        # every number, each with its provenance
  *     exit_round_trip: { cycles: 1579, source: AMRS12, where: "Table 1, Merom" }
  *     exc_delivery:    { cycles: 889, carried_from: p4-prescott }
@@ -23,7 +22,7 @@
  *     fault: { cycles: exc_delivery, reasons: { PF: [exc_delivery, pf_extra] } }
  *     halt: 0                      # 0 is the only number allowed outside params
  *   modes:                         # optional per-mode overrides, same shape as costs
- *     pv: { softint: softint_delivery }
+ *     trap-classic: { priv: { cycles: 0, reasons: { popf: priv_flag } } }
  *
  * Provenance, checked by the parser: a param is either a number with exactly one of
  * `source: KEY` (a key of REFERENCES.md beside the file, else the repository's
