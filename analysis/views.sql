@@ -251,11 +251,13 @@ JOIN model m ON m.id = p.model_id;
 CREATE VIEW model_unsourced AS
 SELECT * FROM model_provenance WHERE kind IN ('carried', 'estimate');
 
+-- (UNION ALL of two duplicate-free arms, insn being priced in the second only, so that a filter
+-- on run_id or model_id reaches into both.)
 CREATE VIEW param_use AS
-SELECT pc.run_id, pc.phase, pc.model_id, j.value AS param
+SELECT DISTINCT pc.run_id, pc.phase, pc.model_id, j.value AS param
 FROM priced_count pc, json_each(pc.params) j
 WHERE pc.count > 0 OR pc.count2 > 0
-UNION
+UNION ALL
 SELECT p.run_id, p.phase, m.id, j.value
 FROM run_phase p
 JOIN run ON run.id = p.run_id
