@@ -40,32 +40,27 @@ static void record_entry(struct machine *m, const struct vexit *x)
               machine_cpl(m));
 }
 
-int funnel_exception(struct machine *m, const struct xevent *ev)
+struct action funnel_exception(struct machine *m, const struct xevent *ev)
 {
     struct vexit x = {.kind = VX_EXCEPTION, .ev = ev,
                       .eip = ev->kind == XK_SOFTINT ? ev->insn_eip : ev->eip};
     record_entry(m, &x);
-    if (m->end)
-        return -1;
-    return m->mode->exception(m, ev);
+    return m->end ? act(ACT_END) : m->mode->exception(m, ev);
 }
 
-int funnel_interrupt(struct machine *m, const struct xevent *ev)
+struct action funnel_interrupt(struct machine *m, const struct xevent *ev)
 {
     struct vexit x = {.kind = VX_INTERRUPT, .ev = ev, .eip = ev->eip};
     record_entry(m, &x);
-    if (m->end)
-        return -1;
-    return m->mode->interrupt(m, ev);
+    return m->end ? act(ACT_END) : m->mode->interrupt(m, ev);
 }
 
-int funnel_site(struct machine *m, const struct block *b, const struct site *s, uint32_t eip)
+struct action funnel_site(struct machine *m, const struct block *b, const struct site *s,
+                          uint32_t eip)
 {
     struct vexit x = {.kind = VX_SITE, .b = b, .s = s, .eip = eip};
     record_entry(m, &x);
-    if (m->end)
-        return SITE_STOPPED;
-    return m->mode->site(m, b, s, eip);
+    return m->end ? act(ACT_END) : m->mode->site(m, b, s, eip);
 }
 
 /* The qualifier of a delivery: the vector's mnemonic (with the page-fault kind for #PF), the IRQ

@@ -87,11 +87,12 @@ enum work_class {
     WK_HOLE = EV_HOLE,
 };
 
-/* The machine's entry points: classify and record the exit, then run the mode's handler. They
- * return what the handler returns (exception/interrupt: 0 or -1; site: enum site_action). */
-int funnel_exception(struct machine *m, const struct xevent *ev);
-int funnel_interrupt(struct machine *m, const struct xevent *ev);
-int funnel_site(struct machine *m, const struct block *b, const struct site *s, uint32_t eip);
+/* The machine's entry points: classify and record the exit, then run the mode's handler, and
+ * return the action it asks of the loop (struct action, emu/modes/mode.h). */
+struct action funnel_exception(struct machine *m, const struct xevent *ev);
+struct action funnel_interrupt(struct machine *m, const struct xevent *ev);
+struct action funnel_site(struct machine *m, const struct block *b, const struct site *s,
+                          uint32_t eip);
 
 /* Deliver ev to the guest (emu/deliver.c) and record the delivery by `how`. 0, or -1 when the
  * run ended (triple fault). */

@@ -278,3 +278,12 @@ int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8
     *host = p;
     return 0;
 }
+
+void machine_retire_emulated(struct machine *m, int cls)
+{
+    int cpl = machine_cpl(m);
+    m->time++;
+    m->insn_cpl[cpl]++;
+    if (cls >= 0 && cls < IC_COUNT)
+        m->priv[cls]++;
+}

@@ -235,6 +235,10 @@ int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, b
 int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
                       uint32_t *fault_lin, uint32_t *pf_err);
 
+/* A monitor emulated one faulting guest instruction of class `cls` (enum insn_class, or -1):
+ * count it as retired (the fault had taken it back). */
+void machine_retire_emulated(struct machine *m, int cls);
+
 /* Whether a supervisor access of len (<= 16) bytes at linear `lin` would succeed, reading or
  * writing, without touching memory or accessed/dirty bits. */
 bool machine_probe_lin(struct machine *m, uint32_t lin, uint32_t len, bool write);

@@ -9,9 +9,10 @@
  *   intr hook     a CPU exception: note it exactly (vector, error code, CR2, EIP, retired count
  *                 corrected to the faulting instruction) and stop; the loop hands it to the mode.
  *   site hooks    address-ranged code hooks on the few instructions the machine must see before
- *                 they execute (I/O for privilege checks and exact EIPs, CR3 loads and INVLPG for
- *                 the block cache, RDTSC for deterministic time); installed when a block is first
- *                 decoded, they cost nothing anywhere else.
+ *                 they execute (I/O for privilege checks — which the mode may waive for its own
+ *                 code, mode op io_allowed — and exact EIPs, CR3 loads and INVLPG for the block
+ *                 cache, RDTSC for deterministic time); installed when a block is first decoded,
+ *                 they cost nothing anywhere else.
  *   in/out hooks  port I/O onto the bus, recorded through the funnel (emu/funnel.h).
  *
  * The exit loop (machine_run) is the one place where stops are handled:
@@ -109,6 +110,8 @@ static bool site_needs_hook(struct machine *m, const struct site *s)
 }
 
 static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
+static void skip_site(struct machine *m, const struct block *b, const struct site *s,
+                      uint32_t eip);
 
 /* Install code hooks on b's sites that have none yet. Returns the number installed. */
 static int install_sites(struct machine *m, const struct block *b)
@@ -142,7 +145,9 @@ static const struct site *find_site(const struct block *b, uint32_t addr)
     return NULL;
 }
 
-void run_raise_fault(struct machine *m, uint8_t vector, uint32_t error, uint32_t eip)
+/* From a hook: raise exception `vector` (error code `error` where it has one) at `eip`, as a
+ * fault of the instruction there; the CPU stops and the exit loop hands it to the mode. */
+static void raise_fault(struct machine *m, uint8_t vector, uint32_t error, uint32_t eip)
 {
     struct xevent *x = &m->pending_exc;
     memset(x, 0, sizeof *x);
@@ -184,6 +189,13 @@ static bool io_permitted(struct machine *m, uint16_t port, unsigned size)
     return (w & mask) == 0;
 }
 
+/* Whether the mode lets its own code at addr access `port` whatever the CPU's I/O permission
+ * (mode op io_allowed: bt's in-cache IN/OUT); *eip then gets the guest EIP to record it at. */
+static bool mode_io_allowed(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip)
+{
+    return m->mode && m->mode->io_allowed && m->mode->io_allowed(m, addr, port, eip);
+}
+
 static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
     struct machine *m = opaque;
@@ -197,13 +209,15 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     switch (s->cls) {
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
         uint16_t port = s->port_imm ? s->port : (uint16_t)reg32(m, UC_X86_REG_EDX);
-        if (!io_permitted(m, port, s->io_size)) {
+        uint32_t eip = (uint32_t)addr;
+        if (!mode_io_allowed(m, (uint32_t)addr, port, &eip) &&
+            !io_permitted(m, port, s->io_size)) {
             uncount_from(m, b, s->idx);
-            run_raise_fault(m, 13, 0, (uint32_t)addr);
+            raise_fault(m, 13, 0, (uint32_t)addr);
             return;
         }
         m->io_idx = s->idx;
-        m->io_eip = (uint32_t)addr;
+        m->io_eip = eip;
         break;
     }
     case IC_MOV_TO_CR:
@@ -219,7 +233,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
         uncount_from(m, b, s->idx + 1u);
         if ((cr4 & (1u << 2)) && machine_cpl(m) > 0) {
             uncount_from(m, b, s->idx);
-            run_raise_fault(m, 13, 0, (uint32_t)addr);
+            raise_fault(m, 13, 0, (uint32_t)addr);
             return;
         }
         uint64_t tsc = m->time - 1;
@@ -233,17 +247,29 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
         break;
     }
     if (wanted) {
-        switch ((enum site_action)funnel_site(m, b, s, (uint32_t)addr)) {
-        case SITE_SKIP:
-            run_skip_site(m, b, s, (uint32_t)addr);
+        struct action a = funnel_site(m, b, s, (uint32_t)addr);
+        switch (a.kind) {
+        case ACT_SKIP:
+            skip_site(m, b, s, (uint32_t)addr);
             break;
-        case SITE_RUN: case SITE_STOPPED:
+        case ACT_RAISE:
+            uncount_from(m, b, s->idx);
+            raise_fault(m, a.vector, a.error, (uint32_t)addr);
+            break;
+        case ACT_HALT:
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "mode %s halted at an intercepted instruction (EIP 0x%08x); a halt is "
+                        "the CPU's or an exception handler's", m->mode->name, (uint32_t)addr);
+            break;
+        case ACT_RESUME: case ACT_END:
             break;
         }
     }
 }
 
-void run_skip_site(struct machine *m, const struct block *b, const struct site *s, uint32_t eip)
+/* The instruction of site s at eip was emulated: resume after it. */
+static void skip_site(struct machine *m, const struct block *b, const struct site *s,
+                      uint32_t eip)
 {
     /* The instruction retired (emulated); the CPU resumes after it in a new block that will be
      * counted when it runs, so the rest of this one is taken back. */
@@ -484,6 +510,8 @@ static void check_limits(struct machine *m)
     }
 }
 
+static void carry_out(struct machine *m, struct action a);
+
 static void take_interrupt_if_any(struct machine *m, bool window)
 {
     if (!pic_intr(&m->pic))
@@ -497,7 +525,7 @@ static void take_interrupt_if_any(struct machine *m, bool window)
     x.vector = pic_ack(&m->pic, &x.irq);
     x.eip = x.insn_eip = eip;
     x.after_window = window;
-    funnel_interrupt(m, &x);
+    carry_out(m, funnel_interrupt(m, &x));
 }
 
 static void hook_tail(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
@@ -552,14 +580,19 @@ static uc_err run_tail(struct machine *m)
     return e;
 }
 
-void run_halt(struct machine *m)
+/* The guest halted (EIP past its hlt, or its blocking call): let guest time pass until an
+ * interrupt can be taken and, if the mode asks, until the guest stops waiting; or end the run
+ * if nothing can wake the guest. */
+static void halt(struct machine *m)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
     ev_record(&m->ev, m->time, EV_HALT, 0, "", 0, eip - 1, machine_cpl(m));
     for (unsigned idle_edges = 0; !m->end; idle_edges++) {
         if (pic_intr(&m->pic) && m->mode->irq_open(m)) {
             take_interrupt_if_any(m, false);
-            return;
+            if (m->end || !m->mode->still_halted || !m->mode->still_halted(m))
+                return;
+            continue;
         }
         if (!m->mode->irq_open(m)) {
             machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
@@ -580,6 +613,39 @@ void run_halt(struct machine *m)
         }
         pit_update(&m->pit, m->time);
         check_limits(m);
+    }
+}
+
+/* Do what a handler asked (emu/modes/mode.h, struct action), at an exception or interrupt. A
+ * fault it raises goes through the funnel like one the CPU raised. */
+static void carry_out(struct machine *m, struct action a)
+{
+    for (unsigned depth = 0;; depth++) {
+        switch (a.kind) {
+        case ACT_RESUME: case ACT_END:
+            return;
+        case ACT_HALT:
+            halt(m);
+            return;
+        case ACT_SKIP:
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "mode %s asked to skip an instruction outside an intercepted one",
+                        m->mode->name);
+            return;
+        case ACT_RAISE: {
+            uint32_t eip = reg32(m, UC_X86_REG_EIP);
+            if (depth == 4) {
+                machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                            "mode %s raised faults in a loop at EIP 0x%08x", m->mode->name, eip);
+                return;
+            }
+            struct xevent x = {.kind = XK_FAULT, .vector = a.vector, .error = a.error,
+                               .has_error = vector_has_error_code(a.vector), .eip = eip,
+                               .insn_eip = eip};
+            a = funnel_exception(m, &x);
+            break;
+        }
+        }
     }
 }
 
@@ -622,7 +688,7 @@ int machine_run(struct machine *m)
         }
         switch (m->stop) {
         case STOP_EXCEPTION:
-            funnel_exception(m, &m->pending_exc);
+            carry_out(m, funnel_exception(m, &m->pending_exc));
             break;
         case STOP_DEADLINE:
             pit_update(&m->pit, m->time);
@@ -633,7 +699,7 @@ int machine_run(struct machine *m)
             if (e != UC_ERR_OK && !m->end)
                 handle_uc_error(m, e);
             else if (m->stop == STOP_EXCEPTION && !m->end)
-                funnel_exception(m, &m->pending_exc);
+                carry_out(m, funnel_exception(m, &m->pending_exc));
             break;
         case STOP_IRQ:
             window = true;
@@ -643,7 +709,7 @@ int machine_run(struct machine *m)
         case STOP_NONE: {
             uint32_t now_eip = reg32(m, UC_X86_REG_EIP);
             if (m->cur && m->cur->ends_hlt && now_eip == m->cur->addr + m->cur->size)
-                run_halt(m);
+                halt(m);
             else
                 machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                             "the CPU stopped for no known reason at EIP 0x%08x", now_eip);
@@ -654,13 +720,4 @@ int machine_run(struct machine *m)
     machine_fold_counters(m);
     ev_flush_series(&m->ev);
     return m->exit_status;
-}
-
-void machine_retire_emulated(struct machine *m, int cls)
-{
-    int cpl = machine_cpl(m);
-    m->time++;
-    m->insn_cpl[cpl]++;
-    if (cls >= 0 && cls < IC_COUNT)
-        m->priv[cls]++;
 }

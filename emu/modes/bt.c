@@ -75,7 +75,6 @@
 #include "emu/modes/classic_core.h"
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
-#include "emu/run.h"
 
 static uint32_t reg(struct machine *m, int r)
 {
@@ -176,7 +175,7 @@ static int callout(struct machine *m, const struct bt_map *e)
         if (tramp)
             set_eip(m, tramp);
     }
-    return r < 0 ? -1 : 0;
+    return r < 0 ? -1 : r;   /* 2: an emulated hlt, the guest waits */
 }
 
 static void rewind_sequence(struct machine *m, const struct bt_map *e)
@@ -428,23 +427,27 @@ static bool bt_irq_open(struct machine *m)
     return classic_vif(&bt_of(m)->c) && boundary(m, reg(m, UC_X86_REG_EIP)) != 0;
 }
 
-static int bt_interrupt(struct machine *m, const struct xevent *ev)
+static struct action bt_interrupt(struct machine *m, const struct xevent *ev)
 {
     struct xevent g = *ev;
     if (machine_cpl(m) == 1) {
         g.eip = g.insn_eip = boundary(m, ev->eip);
         set_eip(m, g.eip);
     }
-    int r = classic_interrupt(m, &g);
-    return r < 0 ? r : resume(m);
+    int r = funnel_deliver(m, &g, DLV_MODE);
+    return act_rc(r < 0 ? r : resume(m));
 }
 
-static int bt_exception(struct machine *m, const struct xevent *ev)
+/* A hlt the monitor emulated leaves the guest waiting at its guest EIP: the interrupt that wakes
+ * it enters the TC again through bt_interrupt. */
+static struct action bt_exception(struct machine *m, const struct xevent *ev)
 {
     uint32_t at = ev->kind == XK_SOFTINT ? ev->insn_eip : ev->eip;
     int r = machine_cpl(m) == 1 && in_tc(bt_of(m), at) ? tc_exception(m, ev)
-                                                     : classic_exception(m, ev);
-    return r < 0 ? r : resume(m);
+                                                     : classic_handle(m, ev);
+    if (r == 2)
+        return act(ACT_HALT);
+    return act_rc(r < 0 ? r : resume(m));
 }
 
 const struct mode_ops mode_bt = {

@@ -26,7 +26,6 @@
 
 #include "emu/modes/bt_internal.h"
 #include "emu/modes/emul_write.h"
-#include "emu/run.h"
 
 /* The slot of guest EIP eip, made if `create` and there is room; NULL otherwise. */
 static struct adapt *adapt_slot(struct bt *t, uint32_t eip, bool create)

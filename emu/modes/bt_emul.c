@@ -13,7 +13,6 @@
 #include "emu/desc.h"
 #include "emu/modes/classic_core.h"
 #include "emu/modes/emul_write.h"
-#include "emu/run.h"
 
 static uint32_t reg(struct machine *m, int r)
 {

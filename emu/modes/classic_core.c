@@ -15,7 +15,6 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
-#include "emu/run.h"
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
@@ -560,7 +559,8 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     }
 }
 
-/* After an emulated hlt: wait as the guest asked, or explain why it never wakes. */
+/* After an emulated hlt: 2 (the guest waits, as it asked), or -1 with the reason it would never
+ * wake. */
 static int do_halt(struct machine *m, uint32_t eip)
 {
     struct classic *t = st(m);
@@ -576,8 +576,7 @@ static int do_halt(struct machine *m, uint32_t eip)
                         eip);
         return -1;
     }
-    run_halt(m);
-    return m->end ? -1 : 0;
+    return 2;
 }
 
 const cs_insn *classic_decoded(struct machine *m, uint32_t eip)
@@ -659,7 +658,7 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
         snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
 }
 
-int classic_exception(struct machine *m, const struct xevent *ev)
+int classic_handle(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
@@ -670,6 +669,12 @@ int classic_exception(struct machine *m, const struct xevent *ev)
     return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
 }
 
+struct action classic_exception(struct machine *m, const struct xevent *ev)
+{
+    int r = classic_handle(m, ev);
+    return r == 2 ? act(ACT_HALT) : act_rc(r);
+}
+
 void classic_teardown(struct machine *m)
 {
     struct classic *t = st(m);
@@ -678,7 +683,7 @@ void classic_teardown(struct machine *m)
     shadow_monitor_teardown(m);
 }
 
-int classic_interrupt(struct machine *m, const struct xevent *ev)
+struct action classic_interrupt(struct machine *m, const struct xevent *ev)
 {
-    return funnel_deliver(m, ev, DLV_MODE);
+    return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }

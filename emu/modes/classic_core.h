@@ -23,6 +23,7 @@
 #include "emu/deliver.h"
 #include "emu/funnel.h"
 #include "emu/loader.h"
+#include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
 
 /* The monitor's window (m->cfg.monitor_window, default the top 4 MiB): page 0 its GDT, page 1 its
@@ -93,7 +94,8 @@ int classic_gpr(x86_reg r);
 
 /* Emulate the privileged instruction at guest `eip` (the CPU's EIP may be elsewhere, e.g. in a
  * translation cache): 0 emulated and EIP set (past it, or its target); 1 not one the monitor
- * emulates (nothing changed); -1 the run ended. A hlt waits here. */
+ * emulates (nothing changed); 2 a hlt emulated: the guest now waits (the caller's action is
+ * ACT_HALT); -1 the run ended. */
 int classic_emulate_at(struct machine *m, uint32_t eip);
 
 /* The guest instruction at `eip`, decoded into the monitor's one buffer: the classify op decodes
@@ -113,8 +115,12 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
 void classic_cpu_view(struct machine *m, struct cpu_view *v);
 void classic_delivered(struct machine *m, int cpl, uint32_t eflags);
 int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
-int classic_interrupt(struct machine *m, const struct xevent *ev);
-int classic_exception(struct machine *m, const struct xevent *ev);
+struct action classic_interrupt(struct machine *m, const struct xevent *ev);
+struct action classic_exception(struct machine *m, const struct xevent *ev);
+
+/* classic_exception's work for a caller that goes on afterwards (bt): 0 handled, 2 the guest
+ * halts, -1 the run ended. */
+int classic_handle(struct machine *m, const struct xevent *ev);
 void classic_teardown(struct machine *m);
 
 #endif

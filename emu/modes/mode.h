@@ -23,9 +23,12 @@
  *
  *   setup()      after the kernel image is loaded: native puts the CPU in the Multiboot entry
  *                state; a monitor builds its own structures first.
- *   exception()  a CPU exception stopped the guest (m->pending_exc): record it through the
- *                funnel, then handle it (native: deliver through the guest's IDT).
+ *   exception()  a CPU exception stopped the guest (the funnel has recorded what the mode's
+ *                classify said it was): handle it (native: deliver through the guest's IDT).
  *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
+ *
+ * Handlers return an action (struct action) that the exit loop carries out — resume, skip the
+ * emulated instruction, raise a fault, halt, end — and never call back into the loop.
  *   irq_open()   whether the guest accepts an external interrupt right now (native: EFLAGS.IF).
  *   teardown()   free the mode's state.
  *
@@ -53,13 +56,20 @@
  *                that lives as long as the run), else 0. Asked once per decoded block; the
  *                machine then counts it with the block, like a privileged instruction: an event
  *                count, no per-event row.
- *   site()       an intercepted instruction is about to execute at `eip`: record and handle it.
- *                Return SITE_RUN to let the CPU execute it, SITE_SKIP after emulating it (the
- *                machine moves EIP past it), SITE_STOPPED when the handler stopped the CPU
- *                (a fault raised, the run ended).
+ *   io_allowed() an IN/OUT of the mode's own code at `addr` (read_code's) is about to access
+ *                `port`: true if the mode lets it perform the access there whatever the CPU's
+ *                I/O permission says (bt: its in-cache IN/OUT of a register port, run in ring 1
+ *                with IOPL 0 and no I/O bitmap for a guest kernel that has I/O privilege), with
+ *                *eip the guest EIP to record the access at; false to apply the CPU's check (#GP
+ *                where it refuses). Asked at every execution of an IN/OUT, before that check.
+ *   site()       an intercepted instruction is about to execute at `eip`: handle it. ACT_RESUME
+ *                lets the CPU execute it, ACT_SKIP after emulating it (the machine moves EIP
+ *                past it and counts it), ACT_RAISE makes it fault, ACT_END.
+ *   still_halted() after a halt woke for an interrupt: whether the guest still waits (pv: a
+ *                blocked domain waits for an event, not any interrupt). NULL: it does not.
  *
- * Handlers return 0 to continue, -1 when the run ended (m->end set). setup() returns 0, -1 for a
- * host failure, or -2 when the guest cannot run in this mode (e.g. no PV header): bad input.
+ * setup() returns 0, -1 for a host failure, or -2 when the guest cannot run in this mode (e.g. no
+ * PV header): bad input.
  */
 #ifndef VMLAB_MODE_H
 #define VMLAB_MODE_H
@@ -71,7 +81,34 @@
 #include "emu/loader.h"
 #include "emu/machine.h"
 
-enum site_action { SITE_RUN, SITE_SKIP, SITE_STOPPED };
+/* What the loop does once a handler returns (handlers never call back into the loop). */
+enum action_kind {
+    ACT_RESUME,          /* run the guest on from the CPU's state (a site: let the CPU execute
+                          * the intercepted instruction) */
+    ACT_SKIP,            /* a site: the instruction was emulated; count it retired, resume after
+                          * it */
+    ACT_RAISE,           /* the instruction at the exit faults: deliver `vector` (`error`) as
+                          * the CPU would, through the funnel */
+    ACT_HALT,            /* the guest waits (EIP past its hlt or blocking call) until an
+                          * interrupt is taken and, if the mode has still_halted, it says so */
+    ACT_END,             /* the run ended (m->end is set) */
+};
+
+struct action {
+    enum action_kind kind;
+    uint8_t vector;      /* ACT_RAISE */
+    uint32_t error;      /* ACT_RAISE, where the vector has an error code */
+};
+
+static inline struct action act(enum action_kind k) { return (struct action){.kind = k}; }
+
+/* ACT_END when rc < 0 (a helper's "the run ended"), else ACT_RESUME. */
+static inline struct action act_rc(int rc) { return act(rc < 0 ? ACT_END : ACT_RESUME); }
+
+static inline struct action act_raise(uint8_t vector, uint32_t error)
+{
+    return (struct action){.kind = ACT_RAISE, .vector = vector, .error = error};
+}
 
 struct mode_ops {
     const char *name;
@@ -81,8 +118,8 @@ struct mode_ops {
     bool io_emulated;
     void (*classify)(struct machine *m, const struct vexit *x, struct exit_decl *d);
     int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
-    int (*exception)(struct machine *m, const struct xevent *ev);
-    int (*interrupt)(struct machine *m, const struct xevent *ev);
+    struct action (*exception)(struct machine *m, const struct xevent *ev);
+    struct action (*interrupt)(struct machine *m, const struct xevent *ev);
     bool (*irq_open)(struct machine *m);
     void (*teardown)(struct machine *m);
     void (*paging_regs)(struct machine *m, struct paging_regs *r);
@@ -94,8 +131,10 @@ struct mode_ops {
     int (*read_code)(struct machine *m, uint32_t lin, void *buf, uint32_t len);
     int (*counted)(struct machine *m, uint32_t addr, enum ev_class *cls, int64_t *reason,
                    const char **qual);
-    enum site_action (*site)(struct machine *m, const struct block *b, const struct site *s,
-                             uint32_t eip);
+    bool (*io_allowed)(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip);
+    struct action (*site)(struct machine *m, const struct block *b, const struct site *s,
+                          uint32_t eip);
+    bool (*still_halted)(struct machine *m);
 };
 
 /* All modes vmlab has, NULL-terminated (emu/modes/registry.c). */

@@ -19,14 +19,14 @@ static int native_setup(struct machine *m, const struct boot_info *bi, char *err
 }
 
 /* Nothing enters a monitor: every exception and interrupt goes through the guest's IDT. */
-static int native_exception(struct machine *m, const struct xevent *ev)
+static struct action native_exception(struct machine *m, const struct xevent *ev)
 {
-    return funnel_deliver(m, ev, DLV_MODE);
+    return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }
 
-static int native_interrupt(struct machine *m, const struct xevent *ev)
+static struct action native_interrupt(struct machine *m, const struct xevent *ev)
 {
-    return funnel_deliver(m, ev, DLV_MODE);
+    return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }
 
 static void native_teardown(struct machine *m) { (void)m; }

@@ -40,7 +40,6 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/pv.h"
-#include "emu/run.h"
 
 #define MAX_SCAN 8192
 #define BOOT_STACK_PAGES 4
@@ -404,22 +403,37 @@ static int guest_io(struct machine *m, const struct xevent *ev)
     return r;
 }
 
-static int pv_exception(struct machine *m, const struct xevent *ev)
+/* A hypercall that blocked the domain (SCHEDOP_block with no event pending) leaves it waiting
+ * until an event is: the loop halts, and still_halted keeps it halted across interrupts that
+ * bring none. */
+static struct action pv_exception(struct machine *m, const struct xevent *ev)
 {
     if (guest_io(m, ev)) {
         if (m->end || uq_exception_done(&m->quirks, m->uc, NULL) < 0)
-            return -1;
-        return pv_deliver_events(m);
+            return act(ACT_END);
+        return act_rc(pv_deliver_events(m));
     }
     if (is_hypercall(m, ev)) {
-        if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0)
-            return -1;
-        return m->end ? -1 : pv_deliver_events(m);
+        if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0 ||
+            m->end)
+            return act(ACT_END);
+        if (pv_of(m)->blocked)
+            return act(ACT_HALT);
+        return act_rc(pv_deliver_events(m));
     }
-    return bounce(m, ev);
+    return act_rc(bounce(m, ev));
 }
 
-static int pv_interrupt(struct machine *m, const struct xevent *ev)
+static bool pv_still_halted(struct machine *m)
+{
+    struct pv *p = pv_of(m);
+    if (p->blocked && !pv_shared(m)->vcpu_info.evtchn_upcall_pending)
+        return true;
+    p->blocked = false;
+    return false;
+}
+
+static struct action pv_interrupt(struct machine *m, const struct xevent *ev)
 {
     struct pv *p = pv_of(m);
     pv_hv_outb(m, 0x20, 0x20);                      /* the hypervisor's EOI */
@@ -432,7 +446,7 @@ static int pv_interrupt(struct machine *m, const struct xevent *ev)
             pv_arm_timer(m);
         }
     }
-    return pv_deliver_events(m);
+    return act_rc(pv_deliver_events(m));
 }
 
 static bool pv_irq_open(struct machine *m) { return true; }
@@ -469,6 +483,7 @@ const struct mode_ops mode_pv = {
     .exception = pv_exception,
     .interrupt = pv_interrupt,
     .irq_open = pv_irq_open,
+    .still_halted = pv_still_halted,
     .teardown = pv_teardown,
     .cpu_view = pv_cpu_view,
 };

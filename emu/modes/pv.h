@@ -40,6 +40,7 @@ struct pv {
     uint32_t event_eip;              /* set_callbacks (its CS is always FLAT_RING1_CS) */
     bool timer_bound;                /* VIRQ_TIMER bound to port 1 */
     uint64_t timer_deadline;         /* set_timer_op, guest time; 0 = none */
+    bool blocked;                    /* SCHEDOP_block: waiting for an event */
     uint32_t iopl;                   /* virtual IOPL (PHYSDEVOP_set_iopl): rings <= it may do
                                       * port I/O, performed by the hypervisor on the #GP */
 };

@@ -17,7 +17,6 @@
 
 #include "emu/funnel.h"
 #include "emu/modes/pv.h"
-#include "emu/run.h"
 
 #define MAX_BATCH 2048   /* updates per mmu_update / mmuext_op / multicall, as Xen's limit */
 #define UART_THR_PORT 0x3f8   /* COM1 transmit holding register */
@@ -228,11 +227,11 @@ static int32_t do_sched_op(struct machine *m, const uint32_t *a, uint64_t *batch
     case SCHEDOP_yield:
         return 0;
     case SCHEDOP_block:
-        /* Xen's block: events are unmasked; sleep until one is pending. */
+        /* Xen's block: events are unmasked; the domain sleeps until one is pending (the exit
+         * loop halts it after the call returns, see pv.c). */
         s->vcpu_info.evtchn_upcall_mask = 0;
-        while (!s->vcpu_info.evtchn_upcall_pending && !m->end)
-            run_halt(m);
-        return m->end ? -EINTR : 0;
+        pv_of(m)->blocked = !s->vcpu_info.evtchn_upcall_pending;
+        return 0;
     case SCHEDOP_shutdown: {
         struct pv_sched_shutdown sd;
         if (get(m, a[1], &sd, sizeof sd) < 0)

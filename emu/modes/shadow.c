@@ -25,7 +25,6 @@
 #include "emu/deliver.h"
 #include "emu/machine.h"
 #include "emu/funnel.h"
-#include "emu/run.h"
 #include "emu/modes/emul_write.h"
 
 #define NROOTS 8

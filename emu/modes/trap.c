@@ -30,7 +30,6 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
-#include "emu/run.h"
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
@@ -86,21 +85,19 @@ static bool trap_site_wanted(struct machine *m, const struct site *s)
     }
 }
 
-static enum site_action mov_to_cr(struct machine *m, const struct site *s, uint32_t eip)
+static struct action mov_to_cr(struct machine *m, const struct site *s, uint32_t eip)
 {
     struct trap_state *t = st(m);
     int reg = cr_gpr(m, eip);
     if (reg < 0 || s->cr == 2)
-        return SITE_RUN;    /* CR2 writes do not exit; the real CR2 is the guest's */
+        return act(ACT_RESUME);    /* CR2 writes do not exit; the real CR2 is the guest's */
     uint32_t val = 0;
     uc_reg_read(m->uc, reg, &val);
     int r = shadow_load_cr(t->mon.sh, &t->mon.v, s->cr, val);
-    if (r > 0)
-        run_raise_fault(m, 13, 0, eip);
-    return r == 0 ? SITE_SKIP : SITE_STOPPED;
+    return r > 0 ? act_raise(13, 0) : r == 0 ? act(ACT_SKIP) : act(ACT_END);
 }
 
-static enum site_action mov_from_cr(struct machine *m, const struct site *s, uint32_t eip)
+static struct action mov_from_cr(struct machine *m, const struct site *s, uint32_t eip)
 {
     struct trap_state *t = st(m);
     int reg = cr_gpr(m, eip);
@@ -109,12 +106,12 @@ static enum site_action mov_from_cr(struct machine *m, const struct site *s, uin
     case 0: val = t->mon.v.cr0; break;
     case 3: val = t->mon.v.cr3; break;
     case 4: val = t->mon.v.cr4; break;
-    default: return SITE_RUN;
+    default: return act(ACT_RESUME);
     }
     if (reg < 0)
-        return SITE_RUN;
+        return act(ACT_RESUME);
     uc_reg_write(m->uc, reg, &val);
-    return SITE_SKIP;
+    return act(ACT_SKIP);
 }
 
 /* The VT-x exit an intercepted instruction makes, if any (trap_site then emulates it). */
@@ -179,13 +176,13 @@ static void trap_classify(struct machine *m, const struct vexit *x, struct exit_
     }
 }
 
-static enum site_action trap_site(struct machine *m, const struct block *b, const struct site *s,
+static struct action trap_site(struct machine *m, const struct block *b, const struct site *s,
                                   uint32_t eip)
 {
     /* A privileged instruction at CPL > 0 raises #GP before VT-x would look at it: let the CPU
      * do that. (I/O permission was already checked by the machine.) */
     if (insn_class_kind[s->cls] == IK_PRIV && machine_cpl(m) > 0)
-        return SITE_RUN;
+        return act(ACT_RESUME);
     switch (s->cls) {
     case IC_MOV_TO_CR:
         return mov_to_cr(m, s, eip);
@@ -195,27 +192,27 @@ static enum site_action trap_site(struct machine *m, const struct block *b, cons
         uint32_t va;
         if (emul_mem_operand(m, eip, &va) == 0)
             shadow_invlpg(st(m)->mon.sh, va);
-        return SITE_RUN;
+        return act(ACT_RESUME);
     }
     default:
         /* HLT, I/O, CPUID, MSR: the exit is recorded; the CPU executes the instruction as the
          * monitor's emulation would (the machine's port path serves the emulated devices). */
-        return SITE_RUN;
+        return act(ACT_RESUME);
     }
 }
 
-static int trap_exception(struct machine *m, const struct xevent *ev)
+static struct action trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
     if (ev->kind != XK_FAULT || ev->vector != 14)
-        return funnel_deliver(m, ev, DLV_MODE);
-    return shadow_exception(t->mon.sh, &t->mon.v, ev);
+        return act_rc(funnel_deliver(m, ev, DLV_MODE));
+    return act_rc(shadow_exception(t->mon.sh, &t->mon.v, ev));
 }
 
 /* The interrupt is injected by VM entry: the CPU delivers it through the guest's IDT. */
-static int trap_interrupt(struct machine *m, const struct xevent *ev)
+static struct action trap_interrupt(struct machine *m, const struct xevent *ev)
 {
-    return funnel_deliver(m, ev, DLV_MODE);
+    return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }
 
 

@@ -86,12 +86,12 @@ static void lost_if(struct classic *t, uint32_t eip, const char *by)
     snprintf(t->lost_by, sizeof t->lost_by, "%s", by);
 }
 
-static enum site_action classic_site(struct machine *m, const struct block *b, const struct site *s,
+static struct action classic_site(struct machine *m, const struct block *b, const struct site *s,
                                      uint32_t eip)
 {
     struct classic *t = st(m);
     if (machine_cpl(m) != 1)
-        return SITE_RUN;      /* holes matter in the guest kernel, not in its user code */
+        return act(ACT_RESUME);      /* holes matter in the guest kernel, not in its user code */
     char detail[96] = "";
     uint32_t esp = reg(m, UC_X86_REG_ESP), word = 0;
     switch (s->cls) {
@@ -139,7 +139,7 @@ static enum site_action classic_site(struct machine *m, const struct block *b, c
     }
     funnel_work(m, WK_HOLE, s->cls, insn_class_name[s->cls], 0, eip, 0,
                 detail[0] ? detail : NULL);
-    return SITE_RUN;
+    return act(ACT_RESUME);
 }
 
 const struct mode_ops mode_trap_classic = {

@@ -36,7 +36,7 @@ struct log {
 
 static struct log *cur;   /* the run being logged (tests run one machine at a time) */
 
-static int logging_exception(struct machine *m, const struct xevent *ev)
+static struct action logging_exception(struct machine *m, const struct xevent *ev)
 {
     if (ev->kind == XK_SOFTINT && ev->vector == 0x80 && machine_cpl(m) == 3 && cur->n < MAX_CALLS) {
         static const int ids[10] = {UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX,
