@@ -221,7 +221,9 @@ static const struct chart charts[] = {
       LATEST_ORDER ", " AN_MODE_ORDER("o.mode"),
       NO_CAPTION },
     { "monitor", "Monitor entries per measured operation, by reason", "entries per operation",
-      "workload/mode", "no exits, hypercalls or callouts in the measured phase of any run",
+      "workload/mode",
+      "no VT-x exit, monitor trap, callout, hypervisor trap or hypercall in the measured phase of"
+      " any run",
       STACKED, 0, 1,
       "SELECT o.workload || '/' || o.mode, o.event, o.per_op FROM monitor_per_op o"
       " WHERE o.per_op IS NOT NULL" LATEST_ORDER ", " AN_MODE_ORDER("o.mode") ", o.event",

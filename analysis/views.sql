@@ -14,7 +14,8 @@
 -- again. "Per operation" figures use the measured phase (1) only, divided by the run's n.
 --
 --   event_count_named   counters with a readable event label: exit(CR_ACCESS), hypercall(mmu_update),
---                       fault(#PF), io(0x3f8), priv(cli), ...
+--                       fault(#PF), io(0x3f8), ioemul(0x80), priv(cli), montrap(#GP cli),
+--                       hvtrap(#GP in1 0x80), reflect(0x80), bounce(#PF), upcall(event) ...
 --   priced_count        every counter row under every model, with its modeled cycles and the
 --                       params of the cost that priced it (JSON array)
 --   phase_cost          per run, phase and model: instructions, events, modeled cycles
@@ -22,7 +23,8 @@
 --   kvm_stat            per run, model and event: the columns of `perf kvm stat report`
 --   latest_run          the newest successful run of each (workload, mode)
 --   op_cost             latest runs: cycles per operation and relative to native, per model
---   monitor_per_op      latest runs: monitor entries (exits, hypercalls, callouts) per operation
+--   monitor_per_op      latest runs: monitor entries per operation, by the mechanism that made
+--                       them (VT-x exits, monitor traps, callouts, hypervisor traps, hypercalls)
 --   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
 --   bt_per_op           latest bt runs: callouts, in-cache emulations, lookup hits and misses,
 --                       guest instructions translated, per operation
@@ -50,6 +52,16 @@ SELECT c.run_id, c.phase, c.class, k.name AS class_name, c.reason, c.qualifier, 
            WHEN 'interrupt' THEN printf('0x%02x', c.reason)
            WHEN 'softint' THEN printf('0x%02x', c.reason)
            WHEN 'io' THEN printf('0x%x', c.reason)
+           WHEN 'ioemul' THEN printf('0x%x', c.reason)
+           WHEN 'upcall' THEN 'event'
+           WHEN 'montrap' THEN coalesce(v.mnemonic, printf('0x%02x', c.reason))
+                               || CASE WHEN c.qualifier NOT IN ('', 'int', coalesce(v.mnemonic, ''))
+                                       THEN ' ' || c.qualifier ELSE '' END
+           WHEN 'hvtrap' THEN coalesce(v.mnemonic, printf('0x%02x', c.reason))
+                              || CASE WHEN c.qualifier NOT IN ('', 'int', coalesce(v.mnemonic, ''))
+                                      THEN ' ' || c.qualifier ELSE '' END
+           WHEN 'reflect' THEN coalesce(v.mnemonic, printf('0x%02x', c.reason))
+           WHEN 'bounce' THEN coalesce(v.mnemonic, printf('0x%02x', c.reason))
            WHEN 'translate' THEN CASE c.reason WHEN 0 THEN 'unit' WHEN 1 THEN 'retranslation'
                                  WHEN 2 THEN 'chain' WHEN 3 THEN 'flush'
                                  WHEN 4 THEN 'trampoline' ELSE c.reason END
@@ -63,7 +75,8 @@ FROM event_count c
 JOIN event_class k ON k.id = c.class
 LEFT JOIN vmx_exit_reason x ON k.name = 'exit' AND x.nr = c.reason
 LEFT JOIN xen_hypercall h ON k.name = 'hypercall' AND h.nr = c.reason
-LEFT JOIN exception_vector v ON k.name = 'fault' AND v.nr = c.reason;
+LEFT JOIN exception_vector v ON k.name IN ('fault', 'montrap', 'hvtrap', 'reflect', 'bounce')
+      AND v.nr = c.reason;
 
 CREATE VIEW priced_count AS
 SELECT n.*, run.mode, m.id AS model_id, m.name AS model,
@@ -151,7 +164,7 @@ SELECT r.id AS run_id, r.workload, r.mode, n.class_name, n.event,
 FROM latest_run l
 JOIN run r ON r.id = l.run_id
 JOIN event_count_named n ON n.run_id = r.id
-WHERE n.phase = 1 AND n.class_name IN ('exit', 'hypercall', 'callout')
+WHERE n.phase = 1 AND n.class_name IN ('exit', 'montrap', 'callout', 'hvtrap', 'hypercall')
 GROUP BY r.id, n.event;
 
 CREATE VIEW pv_per_op AS

@@ -352,3 +352,40 @@ Test(views, example_queries_run_on_a_database)
     }
     sqlite3_close(db);
 }
+
+/* The mechanisms of issue 11 get labels that say what entered the monitor and why. */
+Test(views, mechanism_events_are_labelled_by_vector_and_cause)
+{
+    char path[64], err[512];
+    snprintf(path, sizeof path, "/tmp/vmlab_labels.XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    struct tdb *db = tdb_open(path, err, sizeof err);
+    cr_assert(db, "%s", err);
+    int64_t r = add_run(db, "in", "trap-classic", "workload=in n=10");
+    struct tdb_count c[] = { { 1, EV_MONTRAP, 13, "in1 0x80", 10, 0 },
+                             { 1, EV_MONTRAP, 14, "#PF", 2, 0 },
+                             { 1, EV_MONTRAP, 0x80, "int", 3, 0 },
+                             { 1, EV_REFLECT, 0x80, "", 3, 0 },
+                             { 1, EV_IOEMUL, 0x80, "in1", 10, 0 },
+                             { 1, EV_HVTRAP, 13, "in1 0x80", 1, 0 },
+                             { 1, EV_BOUNCE, 14, "#PF write/user/np", 1, 0 },
+                             { 1, EV_UPCALL, 0, "", 1, 0 },
+                             { 1, EV_MONTRAP, 0x20, "irq0", 1, 0 } };
+    cr_assert_eq(tdb_add_counts(db, r, c, 9), 0);
+    finish(db, r, "ok");
+    sqlite3 *h = tdb_sqlite(db);
+    static const char *const want[] = {"montrap(#GP in1 0x80)", "montrap(#PF)", "montrap(0x80)",
+                                       "reflect(0x80)", "ioemul(0x80)", "hvtrap(#GP in1 0x80)",
+                                       "bounce(#PF)", "upcall(event)", "montrap(0x20 irq0)"};
+    for (unsigned i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char q[160];
+        snprintf(q, sizeof q, "SELECT count(*) FROM event_count_named WHERE event = '%s'", want[i]);
+        cr_assert_eq(query_double(h, q), 1.0, "no event labelled %s", want[i]);
+    }
+    assert_near(query_double(h, "SELECT count(*) FROM monitor_per_op WHERE class_name = 'montrap'"),
+                4);
+    tdb_close(db);
+    unlink(path);
+}
