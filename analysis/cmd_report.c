@@ -42,6 +42,7 @@
 #include "analysis/analysis.h"
 #include "analysis/model.h"
 #include "analysis/provenance.h"
+#include "analysis/report_modes.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
 
@@ -505,6 +506,10 @@ int cmd_report(int argc, char **argv)
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++)
         if (make_chart(&charts[i], db, dir, model, png, html))
             rc = 1;
+    if (report_modes_html(db, model, html, html_text, err, sizeof err)) {
+        fprintf(stderr, "vmlab report: %s\n", err);
+        rc = 1;
+    }
     html_runs(db, html);
     html_models(db, html, model);
     if (prov_html(db, model, html, html_text, err, sizeof err)) {

@@ -44,6 +44,14 @@ for chart in overhead nanobench; do
   grep -q '"syscall"' "$tmp/report/$chart.dat" || { echo "FAIL: $chart.dat"; exit 1; }
 done
 grep -q 'src="overhead.svg"' "$tmp/report/index.html" || { echo "FAIL: index.html"; exit 1; }
+# What each mode's numbers include: a VT-x exit only under trap, monitor traps under trap-classic
+# and bt, hypervisor traps and hypercalls under pv (one row per mode and class).
+sed -n "/What each mode's numbers include/,/<\/table>/p" "$tmp/report/index.html" > "$tmp/modes.html"
+for want in "exit 1" "montrap 2" "hvtrap 1" "hypercall 1" "ioemul 3" "io 2"; do
+  set -- $want
+  got=$(grep -c "<td>$1</td>" "$tmp/modes.html" || true)
+  [ "$got" = "$2" ] || { echo "FAIL: report: class $1 in $got modes' rows, want $2"; exit 1; }
+done
 
 # The aggregate: title and rows of compare's summary and of stat's table agree, and every row's
 # ratio and workload count are those of the report's summary.dat.
