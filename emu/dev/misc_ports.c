@@ -13,6 +13,9 @@
  * Port 0x80 is claimed with no callbacks at all: the bus then swallows writes and reads all ones,
  * 0xff for a byte, which is what QEMU answers there. It is claimed, rather than left unassigned, so
  * the exit counts show it by name.
+ *
+ * Behind none of the three is a state machine, so a monitor may let its own code access them in
+ * place rather than emulate the instruction (misc_port_register; bt's in-cache IN/OUT).
  */
 #include "emu/dev/misc_ports.h"
 
@@ -50,18 +53,31 @@ static void phase_write(void *opaque, uint16_t port, int size, uint32_t value)
 /* Claim 0xf4-0xf7 for isa-debug-exit; 0 or the pio_register() error. */
 int debug_exit_attach(struct debug_exit *d, struct pio_bus *bus)
 {
-    return pio_register(bus, DEBUG_EXIT_PORT, 4, "isa-debug-exit", debug_exit_read,
+    return pio_register(bus, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS, "isa-debug-exit", debug_exit_read,
                         debug_exit_write, d);
 }
 
 /* Claim 0xe0-0xe3 for the phase marker; 0 or the pio_register() error. */
 int phase_port_attach(struct phase_port *p, struct pio_bus *bus)
 {
-    return pio_register(bus, PHASE_PORT, 4, "phase", phase_read, phase_write, p);
+    return pio_register(bus, PHASE_PORT, PHASE_PORTS, "phase", phase_read, phase_write, p);
 }
 
 /* Claim 0x80 (POST code / I/O delay); 0 or the pio_register() error. */
 int post_port_attach(struct pio_bus *bus)
 {
-    return pio_register(bus, POST_PORT, 1, "post", NULL, NULL, NULL);
+    return pio_register(bus, POST_PORT, POST_PORTS, "post", NULL, NULL, NULL);
+}
+
+static bool within(uint16_t port, uint16_t base, uint16_t n)
+{
+    return port >= base && port - base < n;
+}
+
+/* Whether an access starting at `port` reaches one of the three (the bus dispatches by the first
+ * port). */
+bool misc_port_register(uint16_t port)
+{
+    return within(port, DEBUG_EXIT_PORT, DEBUG_EXIT_PORTS) ||
+           within(port, PHASE_PORT, PHASE_PORTS) || within(port, POST_PORT, POST_PORTS);
 }

@@ -8,16 +8,24 @@
  *    unassigned, so a guest that writes it boots unchanged there. Reads return the current phase.
  *  - port 0x80, the POST-code / I/O-delay port: writes are swallowed, reads return 0xff (what QEMU
  *    answers). The `in` nanobenchmark reads it.
+ *
+ * None of the three has a state machine behind it: an access is one register read or write, so a
+ * monitor may let its own code perform it where it stands instead of emulating the instruction
+ * (misc_port_register: bt's in-cache IN/OUT).
  */
 #ifndef VMLAB_MISC_PORTS_H
 #define VMLAB_MISC_PORTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include "../bus.h"
 
 #define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_PORTS 4
 #define PHASE_PORT      0xe0
+#define PHASE_PORTS     4
 #define POST_PORT       0x80
+#define POST_PORTS      1
 
 struct debug_exit {
     void (*request_exit)(void *opaque, int status);   /* status = (V << 1) | 1 */
@@ -33,5 +41,9 @@ struct phase_port {
 int debug_exit_attach(struct debug_exit *d, struct pio_bus *bus);
 int phase_port_attach(struct phase_port *p, struct pio_bus *bus);
 int post_port_attach(struct pio_bus *bus);
+
+/* Whether an access starting at `port` goes to one of these ports (the bus dispatches an access
+ * by its first port): a register with no state machine behind it. */
+bool misc_port_register(uint16_t port);
 
 #endif

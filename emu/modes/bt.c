@@ -8,9 +8,9 @@
  * translation instead. Guest user code (ring 3) runs directly.
  *
  * The monitor's window holds, after the shared monitor's pages, bt's virtual CPU block, the
- * indirect-branch lookup table, the selector map and the TC: bt_tc.c describes the layout and
- * holds the TC and its tables; bt_adapt.c holds adaptive BT; bt_internal.h the state they share.
- * This file enters the TC and handles everything that leaves it.
+ * indirect-branch lookup table, the selector map, the port map and the TC: bt_tc.c describes the
+ * layout and holds the TC and its tables; bt_adapt.c holds adaptive BT; bt_internal.h the state
+ * they share. This file enters the TC and handles everything that leaves it.
  *
  * How control reaches the TC: a block at a guest kernel address is never run. The machine asks
  * the mode (op redirect) for every block its fast path does not know; bt answers with the block's
@@ -21,6 +21,19 @@
  *
  * Indirect branches (ret, jmp/call through a register or memory) look their target up in the
  * table without leaving the TC; a hit is counted where its hit path starts (see Counted).
+ *
+ * Port I/O to a port whose emulation is a register (POST 0x80, the phase marker 0xe0,
+ * isa-debug-exit 0xf4: misc_port_register) stays in the TC too ([AA06]'s `in` nanobenchmark): the
+ * translation looks the port up in the port map and runs the guest's own IN/OUT (bt_xlate.h).
+ * The TC's ring 1 has IOPL 0 and the monitor's TSS no I/O bitmap, and both stay so (user code
+ * keeps the CPU's I/O permission, a #GP delivered as natively); instead the machine's site hook
+ * asks the mode before its permission check (op io_allowed), and bt lets exactly those copies
+ * through, to be recorded at their guest EIP. The access itself goes the machine's port path, as
+ * in every mode (funnel: ioemul), at that instruction: a phase-marker write folds the counters
+ * there and the rest of the block counts in the new phase, as natively. Its in-cache execution
+ * is counted where the sequence succeeded (Counted). Ports with state machines (UART, PIC, PIT,
+ * CMOS) are callouts, after which the unit goes on. No code hook is added: an IN/OUT already
+ * carries the machine's site hook in every mode.
  *
  * Leaving the TC: exit stubs, callouts and lookup misses are `int $BT_CALLOUT_VECTOR`, which
  * reaches the exception op as a software interrupt at a TC address. By the map entry there:
@@ -58,13 +71,14 @@
  * retranslations (reason 1, `adaptive` or `ident`, count2 = copies rewritten), chain patches
  * (translate reason 2) and TC flushes (reason 3), both with count2 0 since cost models price
  * count2 per translated instruction, callout by mnemonic (an ADAPTED store: class IC_NONE),
- * incache by mnemonic and iblookup hits by ret/jmp/call at the places the translator names
- * (struct bt_count: where a sequence succeeded, a lookup's hit path), which the machine counts
- * with the blocks that hold them, as it counts instructions (mode op counted: no code hooks,
- * whose dispatch in Unicorn scans every hook; with --trace full, hooks add a row per execution),
+ * incache by mnemonic (in/out: reason IC_IN/IC_OUT) and iblookup hits by ret/jmp/call at the
+ * places the translator names (struct bt_count: where a sequence succeeded, a lookup's hit
+ * path), which the machine counts with the blocks that hold them, as it counts instructions
+ * (mode op counted: no code hooks, whose dispatch in Unicorn scans every hook; with --trace
+ * full, hooks add a row per execution),
  * iblookup misses at the callout, trampolines (translate reason 4), and the shared monitor's
- * shadow events (with `code_write` and `code_same`). The emulation records no exits: a callout is bt's exit. A full
- * TC is flushed too (reason 3, frame 0).
+ * shadow events (with `code_write` and `code_same`). The emulation records no exits: a callout
+ * is bt's exit. A full TC is flushed too (reason 3, frame 0).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,10 +379,17 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
         }
     bt_selmap_build(m);
     t->c.gdt_rebuilt = bt_selmap_build;
+    for (unsigned i = 0; i < BT_PORTMAP_PAGES; i++)
+        if (!(t->portmap[i] = shadow_window_page(t->c.mon.sh, BT_PORTMAP_PAGE + i))) {
+            snprintf(errbuf, errlen, "cannot map bt's port map in the monitor's window");
+            return -1;
+        }
+    bt_portmap_build(t);
     t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
                              .callout_vector = BT_CALLOUT_VECTOR,
                              .ibtc = win + BT_IBTC_PAGE * 0x1000u,
-                             .selmap = win + BT_SELMAP_PAGE * 0x1000u};
+                             .selmap = win + BT_SELMAP_PAGE * 0x1000u,
+                             .portmap = win + BT_PORTMAP_PAGE * 0x1000u};
     uint64_t pages = (0x100000000ull - win) >> 12;
     if (pages > 1024)
         pages = 1024;
@@ -418,6 +439,23 @@ static uint32_t boundary(struct machine *m, uint32_t eip)
     if (e > tu->u.map && e[-1].cls == IC_STI)
         return 0;     /* the instruction after sti runs before any interrupt, as natively */
     return e->guest_eip;
+}
+
+/* Mode op io_allowed: an IN/OUT of the TC runs in the cache when it is the guest's own
+ * instruction in an in-cache sequence (its map entry INCACHE, class in or out) and the port map
+ * lets its port through; the guest kernel has I/O privilege at its ring 0, the TC's ring 1 with
+ * IOPL 0 and no I/O bitmap does not. Anything else (user code, a trampoline) meets the CPU's
+ * check. */
+static bool bt_io_allowed(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip)
+{
+    struct bt *t = bt_of(m);
+    if (!in_tc(t, addr) || !bt_port_incache(t, port) || machine_cpl(m) != 1)
+        return false;
+    const struct bt_map *e = bt_map_at(t, addr, NULL);
+    if (!e || e->kind != BT_INCACHE || (e->cls != IC_IN && e->cls != IC_OUT))
+        return false;
+    *eip = e->guest_eip;
+    return true;
 }
 
 static bool bt_irq_open(struct machine *m)
@@ -472,4 +510,5 @@ const struct mode_ops mode_bt = {
     .redirect = bt_redirect,
     .read_code = bt_read_code,
     .counted = bt_counted,
+    .io_allowed = bt_io_allowed,
 };

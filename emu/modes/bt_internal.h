@@ -5,8 +5,9 @@
  *                  callouts, lookup misses), faults and interrupts in TC code mapped back to the
  *                  guest, the mode operations
  *   bt_tc.c        the TC and the tables the TC reads (the indirect-branch lookup table, the
- *                  selector map): units made on first use, found by guest EIP, flushed when a
- *                  page they were read from is written; the TC's layout in the monitor's window
+ *                  selector map, the port map): units made on first use, found by guest EIP,
+ *                  flushed when a page they were read from is written; the TC's layout in the
+ *                  monitor's window
  *   bt_adapt.c     adaptive BT: IDENT copies that keep faulting on traced page tables become
  *                  callouts that emulate the store, and back
  *
@@ -32,7 +33,9 @@
 #define BT_SELMAP_PAGE (BT_IBTC_PAGE + BT_IBTC_PAGES)
 #define BT_SELMAP_PAGES (BT_SELMAP_ENTRIES * sizeof(uint16_t) / 0x1000u)
 #define BT_SELMAP_PER_PAGE (0x1000u / sizeof(uint16_t))
-#define BT_TC_PAGE (BT_SELMAP_PAGE + BT_SELMAP_PAGES)
+#define BT_PORTMAP_PAGE (BT_SELMAP_PAGE + BT_SELMAP_PAGES)
+#define BT_PORTMAP_PAGES (BT_PORTMAP_ENTRIES / 0x1000u)
+#define BT_TC_PAGE (BT_PORTMAP_PAGE + BT_PORTMAP_PAGES)
 #define BT_HASH_BITS 12
 #define BT_CODE_READ 256                     /* guest code bytes offered to one translation */
 #define BT_ADAPT_SLOTS 256                   /* guest EIPs adaptive BT watches (power of 2) */
@@ -73,6 +76,7 @@ struct bt {
     struct bt_env env;
     struct bt_ibtc_entry *ibtc[BT_IBTC_PAGES]; /* host pointers of the lookup table's pages */
     uint16_t *selmap[BT_SELMAP_PAGES];       /* host pointers of the selector map's pages */
+    uint8_t *portmap[BT_PORTMAP_PAGES];      /* host pointers of the port map's pages */
     uint32_t tc_base;                        /* linear: TC start */
     uint64_t tc_next;                        /* linear: next free byte (may be 4 GiB) */
     uint64_t tc_limit;                       /* linear: TC end (may be 4 GiB) */
@@ -107,6 +111,13 @@ void bt_ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr);
 
 /* Refill the selector map from the monitor's GDT (classic's gdt_rebuilt, after a guest lgdt). */
 void bt_selmap_build(struct machine *m);
+
+/* Fill the port map: nonzero for the ports whose emulation is a register (misc_port_register),
+ * which the TC's IN/OUT access in the cache. */
+void bt_portmap_build(struct bt *t);
+
+/* Whether the port map lets an IN/OUT whose access starts at `port` run in the cache. */
+bool bt_port_incache(const struct bt *t, uint16_t port);
 
 /* The map entry of the guest instruction whose TC code holds lin, or NULL; *tup (if tup) gets
  * the unit holding lin, or NULL. */

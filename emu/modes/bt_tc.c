@@ -16,7 +16,10 @@
  *   window pages 132..163  the selector map (bt_xlate.h), supervisor read-only: guest selector ->
  *                          1 + the real one a segment load runs on (classic_data_sel), rebuilt
  *                          when the guest's GDT is mirrored anew (lgdt)
- *   window pages 164..     the TC; a unit never crosses a page; units are kept in TC order and
+ *   window pages 164..179  the port map (bt_xlate.h), supervisor read-only: port -> 1 where the
+ *                          TC's IN/OUT access it in the cache (a register: misc_port_register),
+ *                          0 where they call out; filled once, at set-up
+ *   window pages 180..     the TC; a unit never crosses a page; units are kept in TC order and
  *                          hashed by guest EIP
  *
  * A unit is made on first use (bt_enter): the translator's (bt_xlate.h) or, for code it does not
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/dev/misc_ports.h"
 #include "emu/paging.h"
 #include "emu/modes/bt_internal.h"
 #include "emu/modes/emul_write.h"
@@ -64,6 +68,19 @@ void bt_selmap_build(struct machine *m)
         uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
         t->selmap[sel / BT_SELMAP_PER_PAGE][sel % BT_SELMAP_PER_PAGE] = v;
     }
+}
+
+/* ---- the port map (bt_xlate.h), read by the TC's IN/OUT ---------------------------------- */
+
+void bt_portmap_build(struct bt *t)
+{
+    for (uint32_t port = 0; port < BT_PORTMAP_ENTRIES; port++)
+        t->portmap[port / 0x1000u][port % 0x1000u] = misc_port_register((uint16_t)port);
+}
+
+bool bt_port_incache(const struct bt *t, uint16_t port)
+{
+    return t->portmap[port / 0x1000u][port % 0x1000u] != 0;
 }
 
 /* The unit whose bytes hold TC address lin, or NULL. */

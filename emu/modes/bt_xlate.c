@@ -30,6 +30,8 @@
  *   push sreg        *pushl V.sel[s]  (pushw with a 0x66 prefix)
  *   pop/mov sreg     *pushl %ecx; *movzwl <selector>, %ecx; ... through the selector map (at
  *                    seq_seg_load); a callout where the map says 0
+ *   in / out         movl %ecx, V.scratch; ... through the port map; the guest's in/out where
+ *                    the map says nonzero, a callout where it says 0 (at seq_io)
  *
  * pop to memory computes an ESP-based address after incrementing ESP, so `popw m` right after
  * `pushw` addresses m as the guest's instruction did. Stores keep the guest's segment override.
@@ -53,6 +55,7 @@ const char *const bt_kind_name[BT_KIND_COUNT] = {
 const char *const bt_ib_name[BT_IB_COUNT] = {"", "ret", "jmp", "call"};
 
 #define EAX 0
+#define ECX 1
 #define ESP_BASE 0x24                /* SIB byte for (%esp) */
 #define OPSIZE 0x66
 #define ADDRSIZE 0x67
@@ -141,6 +144,13 @@ static void count_at(struct xl *x, uint32_t tc_off, bool lookup, uint8_t cls)
         return;
     }
     u->counts[u->ncounts++] = (struct bt_count){(uint16_t)tc_off, lookup, cls};
+}
+
+/* Aim the rel8 of the short branch (jecxz, jmp) at TC offset `at` at the current offset. */
+static void aim_rel8(struct xl *x, uint32_t at)
+{
+    if (!x->full)
+        x->u->tc[at + 1] = (uint8_t)(off(x) - at - 2);
 }
 
 /* opc modrm(00, reg, 101) disp32: an instruction on an absolute address (a vcpu slot). */
@@ -386,14 +396,71 @@ static int seq_seg_load(struct xl *x, const struct gi *g, int s)
     if (pop)
         PUT(x, 0x8d, 0x64, ESP_BASE, 4);               /* leal 4(%esp), %esp */
     PUT(x, 0xeb, 3);                                   /* jmp done */
-    if (!x->full)
-        x->u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
+    aim_rel8(x, jecxz);
     put8(x, 0x59);                                     /* miss: popl %ecx */
     x->kind = BT_CALLOUT;
     mark(x, true, 0);
     put8(x, 0xcd);
     put8(x, x->env->callout_vector);
     x->kind = BT_INCACHE;
+    return 0;
+}
+
+/* Load the port map's entry for g's port into ECX (p: g's opcode offset; dx: the port is DX). */
+static void put_port_lookup(struct xl *x, const struct gi *g, unsigned p, bool dx)
+{
+    if (dx) {
+        PUT(x, 0x0f, 0xb7, 0xca);                      /* movzwl %dx, %ecx */
+        PUT(x, 0x0f, 0xb6, 0x89);                      /* movzbl map(%ecx), %ecx */
+        put32(x, x->env->portmap);
+    } else {
+        PUT(x, 0x0f, 0xb6, 0x0d);                      /* movzbl map+port, %ecx */
+        put32(x, x->env->portmap + g->b[p + 1]);
+    }
+}
+
+/* in/out through the port map (env->portmap): the guest's own instruction where the map lets
+ * its port through, else a callout of it (the unit goes on). ECX is borrowed through V.scratch,
+ * so no step touches the stack or the flags, and none can fault. Only the plain forms (imm8 or
+ * DX port; AL, EAX, or AX with 0x66) are taken; INS/OUTS stay callouts.
+ *
+ *     movl %ecx, V.scratch; movzwl %dx, %ecx; movzbl map(%ecx), %ecx    (imm8: movzbl map+port)
+ *     jecxz miss; movl V.scratch, %ecx; <in/out>; jmp done
+ *   miss: movl V.scratch, %ecx; int $callout_vector
+ *   done:                                                                                    */
+static int seq_io(struct xl *x, const struct gi *g)
+{
+    unsigned p = g->b[0] == OPSIZE;
+    uint8_t op = g->b[p];
+    bool dx = (op & 0x08) != 0;
+    if (!x->env->portmap || (op & 0xf4) != 0xe4 || g->len != p + (dx ? 1u : 2u))
+        return -ENOTSUP;
+    mark(x, true, 0);
+    op_abs(x, 0x89, ECX, VCPU(x, scratch));            /* movl %ecx, V.scratch */
+    x->saved_reg = 1 + ECX;
+    mark(x, true, 0);
+    put_port_lookup(x, g, p, dx);
+    uint32_t jecxz = off(x);
+    PUT(x, 0xe3, 0);                                   /* jecxz miss */
+    count_at(x, off(x), false, g->cls);
+    op_abs(x, 0x8b, ECX, VCPU(x, scratch));            /* movl V.scratch, %ecx */
+    x->saved_reg = 0;
+    mark(x, true, 0);
+    put(x, g->b, g->len);                              /* the guest's in/out */
+    mark(x, false, 0);
+    uint32_t jmp = off(x);
+    PUT(x, 0xeb, 0);                                   /* jmp done */
+    aim_rel8(x, jecxz);
+    x->saved_reg = 1 + ECX;
+    mark(x, true, 0);
+    op_abs(x, 0x8b, ECX, VCPU(x, scratch));            /* miss: movl V.scratch, %ecx */
+    x->saved_reg = 0;
+    x->kind = BT_CALLOUT;
+    mark(x, true, 0);
+    put8(x, 0xcd);
+    put8(x, x->env->callout_vector);
+    x->kind = BT_INCACHE;
+    aim_rel8(x, jmp);
     return 0;
 }
 
@@ -437,6 +504,8 @@ static int incache(struct xl *x, const struct gi *g)
         seq_read(x, g, VCPU(x, cr[cr]), modrm(g) & 7);
         return 0;
     }
+    case IC_IN: case IC_OUT:
+        return seq_io(x, g);
     case IC_POP_SEG: case IC_MOV_TO_SEG:
         if (g->x->op_count < 1 || g->x->operands[0].type != X86_OP_REG)
             return -ENOTSUP;
@@ -570,7 +639,6 @@ static enum step indirect(struct xl *x, const struct gi *g)
     enum bt_ib ib = x->env->ibtc ? ib_form(g, &imm) : BT_IB_NONE;
     if (ib == BT_IB_NONE)
         return callout(x, BT_INDIRECT);
-    struct bt_unit *u = x->u;
     uint32_t tbl = x->env->ibtc;
     unsigned sp = 0;
     x->kind = BT_INDIRECT;
@@ -608,8 +676,7 @@ static enum step indirect(struct xl *x, const struct gi *g)
     callout(x, BT_INDIRECT);
     x->kind = BT_INDIRECT;
     mark(x, false, sp);
-    if (!x->full)
-        u->tc[jecxz + 1] = (uint8_t)(off(x) - jecxz - 2);
+    aim_rel8(x, jecxz);
     count_at(x, off(x), true, (uint8_t)ib);
     PUT(x, 0x8b, 0x04, 0xd5);                          /* hit: movl tbl+4(,%edx,8), %eax */
     put32(x, tbl + 4);

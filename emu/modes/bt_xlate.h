@@ -20,6 +20,25 @@
  *     to DS, ES, FS and GS through the monitor's selector map (env->selmap: guest selector ->
  *     the real one it runs on), with a callout for a selector the map does not know. That closes
  *     the Popek-Goldberg holes without a trap.
+ *   - IN/OUT (byte, word or dword; port in DX or an immediate) look their port up in the
+ *     monitor's port map (env->portmap) without leaving the TC: a port whose emulation is a
+ *     register (0x80, the phase marker, isa-debug-exit: misc_port_register) runs the guest's own
+ *     instruction in the cache, which the monitor lets through although the TC runs with IOPL 0
+ *     (see the host below); any other port (the UART, the PIC, the PIT, the CMOS: devices with
+ *     state machines) is a callout of the instruction, and the unit goes on after it. As for
+ *     `in` in Adams & Agesen's nanobenchmark ([AA06]), reading the POST port never leaves the
+ *     cache. ECX is borrowed through vcpu.scratch and no step touches the flags or can fault:
+ *
+ *         movl %ecx, V.scratch
+ *         movzwl %dx, %ecx; movzbl map(%ecx), %ecx      imm8 form: movzbl map+port, %ecx
+ *         jecxz miss
+ *         movl V.scratch, %ecx                           counted (struct bt_count): done in cache
+ *         <the guest's in/out>; jmp done
+ *     miss: movl V.scratch, %ecx; int $callout_vector   (kind CALLOUT, at the guest state before)
+ *     done:
+ *
+ *     The port access itself is the machine's, as in every mode: its port hook performs it and
+ *     records it (ioemul) through the funnel.
  *   - Indirect transfers (ret [imm16], jmp/call through a register or memory) look their guest
  *     target up in the monitor's table (env->ibtc, guest EIP -> TC address) without leaving the
  *     TC, VMware's in-cache lookup, touching no flags (the table holds -guest_eip, so that
@@ -71,8 +90,11 @@
  * guest instruction they lead to (kind EXIT, guest_len 0): the previous one is complete.
  *
  * What the TC code assumes of its host: it runs at CPL 1 with the real IOPL 0 (so popfl keeps the
- * real IF and IOPL) and the vcpu block is mapped read-write at vcpu_state in every address space
- * and never faults. Capacity: BT_TC_MAX bytes always suffice for one unit.
+ * real IF and IOPL); the vcpu block is mapped read-write at vcpu_state, and the tables (lookup
+ * table, selector map, port map) readable, in every address space, and none of them faults; an
+ * IN/OUT the port map lets through is performed without the #GP the CPU's I/O permission would
+ * raise at IOPL 0 (the machine asks the mode: op io_allowed). Capacity: BT_TC_MAX bytes always
+ * suffice for one unit.
  */
 #ifndef VMLAB_BT_XLATE_H
 #define VMLAB_BT_XLATE_H
@@ -113,12 +135,18 @@ struct bt_env {
                                      every indirect transfer is a callout */
     uint32_t selmap;              /* linear address of the selector map (uint16_t[65536]); 0: no
                                      in-cache segment loads */
+    uint32_t portmap;             /* linear address of the port map (uint8_t[65536]); 0: every
+                                     IN/OUT a callout that ends the unit */
 };
 
 /* The selector map the TC reads and the monitor fills: for each guest selector, 1 + the real
  * selector a load of it into DS/ES/FS/GS by the guest kernel runs on, or 0 where the load would
  * fault or the monitor must look at it (a callout then). */
 #define BT_SELMAP_ENTRIES 65536u
+
+/* The port map the TC reads and the monitor fills: for each port, nonzero where an IN/OUT whose
+ * access starts there runs in the cache, 0 where it calls out. */
+#define BT_PORTMAP_ENTRIES 65536u
 
 /* The indirect-branch lookup table the TC reads and the monitor fills: guest EIP -> TC address
  * of code running it, direct-mapped by the low 16 bits of the guest EIP (bt_ibtc_slot: what a
@@ -143,7 +171,8 @@ extern const char *const bt_ib_name[BT_IB_COUNT];
     K(CALL, "call", "push $guest_return; jmp rel32 to an exit")                                 \
     K(INDIRECT, "indirect", "ret, jmp/call through register or memory: in-cache lookup, a "   \
                             "callout on a miss")                                                \
-    K(INCACHE, "incache", "a short sequence on the vcpu block (cli, sti, pushf, sgdt...)")     \
+    K(INCACHE, "incache", "a short sequence on the vcpu block or a map (cli, sti, pushf, "    \
+                          "sgdt, segment loads, in/out...)")                                    \
     K(CALLOUT, "callout", "int $callout_vector: the monitor emulates it; the unit ends")      \
     K(EXIT, "exit", "fall-through jmp or exit stub; stands for the guest instruction it reaches") \
     K(ADAPTED, "adapted", "int $callout_vector written by the monitor over an IDENT copy that " \

@@ -5,10 +5,12 @@
  * bytes, map entries and exits. The ones about behaviour run the translation on a bare Unicorn
  * engine at CPL 0 (paging off, flat segments, 1 MiB of memory at 0): the unit at T = 0x10000, the
  * vcpu block at V = 0x8000, data at D = 0x20000, the stack below S = 0x30000, the indirect-branch
- * lookup table at I = 0x40000 (512 KiB) and a landing pad `int $0x82` at P = 0xd0000. An
- * interrupt hook notes the `int n` that ends the run (a callout or an exit stub) and stops the
- * CPU; each run gets a fresh engine, since Unicorn mishandles a second exception
- * (emu/UNICORN.md).
+ * lookup table at I = 0x40000 (512 KiB), the port map at PM = 0xc0000 (64 KiB) and a landing pad
+ * `int $0x82` at P = 0xd0000. An interrupt hook notes the `int n` that ends the run (a callout or
+ * an exit stub) and stops the CPU; each run gets a fresh engine, since Unicorn mishandles a
+ * second exception (emu/UNICORN.md). The port I/O tests add port hooks that note each access
+ * (Unicorn's IN/OUT never fault: what lets a port through is the port map and, in vmlab, the
+ * mode op io_allowed).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -471,7 +473,7 @@ Test(bt_xlate, privileged_and_complex_instructions_become_callouts_that_end_the_
         {"lmsw ax", R(0x0f, 0x01, 0xf0), IC_LMSW, BT_CALLOUT},
         {"wrmsr", R(0x0f, 0x30), IC_WRMSR, BT_CALLOUT},
         {"wbinvd", R(0x0f, 0x09), IC_WBINVD, BT_CALLOUT},
-        {"in al, dx", R(0xec), IC_IN, BT_CALLOUT},
+        {"in al, dx", R(0xec), IC_IN, BT_CALLOUT},    /* env has no port map (see port I/O) */
         {"out 0x80, al", R(0xe6, 0x80), IC_OUT, BT_CALLOUT},
         {"insb", R(0x6c), IC_INS, BT_CALLOUT},
         {"rep outsd", R(0xf3, 0x6f), IC_OUTS, BT_CALLOUT},
@@ -884,6 +886,225 @@ Test(bt_xlate, loads_of_ss_and_cs_stay_callouts)
     cr_expect_eq(u.map[0].kind, BT_CALLOUT);
     xlate_seg(B(0x8e, 0xd0));                     /* mov ss, ax */
     cr_expect_eq(u.map[0].kind, BT_CALLOUT);
+}
+
+/* ---- port I/O through the port map -------------------------------------------------------- */
+
+#define PM 0xc0000u                  /* the port map: 65536 bytes, up to P */
+
+static const struct bt_env io_env = {.vcpu_state = V, .callout_vector = VEC, .portmap = PM};
+
+/* What the engine's port hooks saw: the accesses, in order. */
+static struct io_seen {
+    unsigned n;
+    struct {
+        uint32_t port, value;
+        int size;
+        bool in;
+    } a[4];
+} io;
+
+static uint32_t on_in(uc_engine *e, uint32_t port, int size, void *opaque)
+{
+    if (io.n < 4)
+        io.a[io.n++] = (typeof(io.a[0])){.port = port, .size = size, .in = true};
+    return 0xffffffffu;                          /* what the POST port reads */
+}
+
+static void on_out(uc_engine *e, uint32_t port, int size, uint32_t value, void *opaque)
+{
+    if (io.n < 4)
+        io.a[io.n++] = (typeof(io.a[0])){.port = port, .value = value, .size = size};
+}
+
+/* A fresh engine with port hooks and a port map that lets 0x80, 0xe0..0xe3 and 0xf4..0xf7
+ * through, as the monitor's does. */
+static void io_engine(void)
+{
+    fresh_engine();
+    uc_hook h;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_in, NULL, 1, 0, UC_X86_INS_IN),
+                 UC_ERR_OK);
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INSN, (void *)on_out, NULL, 1, 0, UC_X86_INS_OUT),
+                 UC_ERR_OK);
+    static uint8_t map[BT_PORTMAP_ENTRIES];
+    memset(map, 0, sizeof map);
+    map[0x80] = 1;
+    memset(map + 0xe0, 1, 4);
+    memset(map + 0xf4, 1, 4);
+    wr(PM, map, sizeof map);
+    memset(&io, 0, sizeof io);
+}
+
+static void xlate_io(const uint8_t *code, size_t len)
+{
+    int rc = xlate_with(&io_env, code, len);
+    cr_assert_eq(rc, 0, "bt_translate: %d", rc);
+}
+
+/* The map entry of the TC's copy of the guest's in/out: the instruction after the counted one
+ * (movl V.scratch, %ecx: 6 bytes). What the monitor checks before it lets the access through. */
+static const struct bt_map *io_copy(void)
+{
+    cr_assert_eq(u.ncounts, 1);
+    return bt_map_find(&u, u.counts[0].tc_off + 6u);
+}
+
+Test(bt_xlate, in_from_the_post_port_runs_in_the_cache_and_is_counted_there)
+{
+    xlate_io(B(0xec, 0x90));                     /* in al, dx; nop */
+    cr_expect_eq(u.ninsns, 2, "the unit goes on after the in");
+    cr_expect_eq(u.end, BT_END_BYTES);
+    cr_assert_eq(u.ncounts, 1);
+    cr_expect_not(u.counts[0].lookup);
+    cr_expect_eq(u.counts[0].cls, IC_IN);
+    const struct bt_map *c = io_copy();
+    cr_assert_not_null(c);
+    cr_expect_eq(c->kind, BT_INCACHE);
+    cr_expect_eq(c->cls, IC_IN);
+    cr_expect_eq(c->guest_eip, G);
+    cr_expect(c->before_effect && c->saved_reg == 0 && c->sp_undo == 0,
+              "at the copy the guest state is as before the in");
+    cr_expect_eq(tcbuf[c->tc_off], 0xec, "the guest's own in");
+    for (unsigned i = 0; i < sizeof flag_patterns / sizeof flag_patterns[0]; i++) {
+        io_engine();
+        struct regs r = {.eax = 0x12345600, .ecx = 0x0badf00d, .edx = 0xffff0080, .esp = S,
+                         .eflags = flag_patterns[i]};
+        struct regs was = r;
+        struct bt_vcpu v = vcpu_sample();
+        const struct bt_map *e = stopped_at(run_on(&v, &r));
+        cr_expect_eq(e->kind, BT_EXIT, "ran to the unit's end, no callout");
+        cr_expect_eq(e->guest_eip, G + 2);
+        cr_assert_eq(io.n, 1, "%u port accesses", io.n);
+        cr_expect(io.a[0].in && io.a[0].port == 0x80 && io.a[0].size == 1);
+        cr_expect_eq(r.eax, 0x123456ff, "AL %#x", r.eax);
+        was.eax = r.eax;
+        cr_expect_eq(memcmp(&r, &was, sizeof r), 0, "ECX %#x or the flags %#x changed", r.ecx,
+                     r.eflags);
+    }
+}
+
+Test(bt_xlate, in_from_the_uart_calls_out_with_nothing_changed_and_the_unit_goes_on)
+{
+    xlate_io(B(0xec, 0x90));                     /* in al, dx; nop */
+    io_engine();
+    struct regs r = {.eax = 0x55, .ecx = 0x0badf00d, .edx = 0x3fd, .esp = S,
+                     .eflags = 0x0002 | ARITH};
+    struct regs was = r;
+    struct bt_vcpu v = vcpu_sample();
+    const struct bt_map *e = stopped_at(run_on(&v, &r));
+    cr_expect_eq(e->kind, BT_CALLOUT);
+    cr_expect_eq(e->cls, IC_IN);
+    cr_expect_eq(e->guest_eip, G);
+    cr_expect_eq(e->guest_len, 1);
+    cr_expect(e->before_effect && e->saved_reg == 0 && e->sp_undo == 0);
+    cr_expect_eq(io.n, 0, "the port was not touched");
+    cr_expect_eq(memcmp(&r, &was, sizeof r), 0, "registers or flags changed");
+    cr_expect_eq(u.ninsns, 2);
+    const struct bt_map *next = bt_map_find(&u, (uint32_t)(e->tc_off + 2));
+    cr_assert_not_null(next);
+    cr_expect_eq(next->guest_eip, G + 1, "the nop follows in the unit");
+    cr_expect(next->before_effect && next->saved_reg == 0, "a clean boundary to resume at");
+}
+
+struct io_row {
+    const char *text;
+    uint8_t bytes[4];
+    size_t len;
+    uint32_t edx;
+    uint32_t port;
+    int size;
+    bool in;
+    bool incache;
+};
+
+Test(bt_xlate, every_plain_in_and_out_form_runs_in_the_cache_for_a_register_port_only)
+{
+    static const struct io_row rows[] = {
+        {"in al, 0x80", R(0xe4, 0x80), 0, 0x80, 1, true, true},
+        {"in eax, dx", R(0xed), 0xe0, 0xe0, 4, true, true},
+        {"in ax, dx", R(0x66, 0xed), 0xe2, 0xe2, 2, true, true},
+        {"out 0xe0, al", R(0xe6, 0xe0), 0, 0xe0, 1, false, true},
+        {"out dx, eax", R(0xef), 0xe0, 0xe0, 4, false, true},
+        {"out dx, ax", R(0x66, 0xef), 0xf4, 0xf4, 2, false, true},
+        {"out 0xf7, eax", R(0xe7, 0xf7), 0, 0xf7, 4, false, true},
+        {"out dx, al (0x3f8)", R(0xee), 0x3f8, 0x3f8, 1, false, false},
+        {"out 0x20, al", R(0xe6, 0x20), 0, 0x20, 1, false, false},
+        {"in al, 0x81", R(0xe4, 0x81), 0, 0x81, 1, true, false},
+        {"in al, dx (0x10080)", R(0xec), 0x10080, 0x80, 1, true, true},
+        {"out dx, al (0xe080)", R(0xee), 0xe080, 0xe080, 1, false, false},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct io_row *w = &rows[i];
+        uint8_t code[8];
+        memcpy(code, w->bytes, w->len);
+        code[w->len] = 0x90;
+        xlate_io(code, w->len + 1);
+        cr_expect_eq(u.ninsns, 2, "%s: the unit goes on", w->text);
+        cr_assert_eq(u.ncounts, 1, "%s", w->text);
+        cr_expect_eq(u.counts[0].cls, w->in ? IC_IN : IC_OUT, "%s", w->text);
+        io_engine();
+        struct regs r = {.eax = 0x11223344, .ecx = 7, .edx = w->edx, .esp = S, .eflags = 2};
+        struct bt_vcpu v = vcpu_sample();
+        const struct bt_map *e = stopped_at(run_on(&v, &r));
+        cr_expect_eq(e->kind, w->incache ? BT_EXIT : BT_CALLOUT, "%s: stopped at %s", w->text,
+                     bt_kind_name[e->kind]);
+        cr_expect_eq(r.ecx, 7, "%s: ECX %#x", w->text, r.ecx);
+        cr_expect_eq(io.n, w->incache ? 1u : 0u, "%s: %u port accesses", w->text, io.n);
+        if (!w->incache || io.n != 1)
+            continue;
+        cr_expect_eq(io.a[0].port, w->port, "%s: port %#x", w->text, io.a[0].port);
+        cr_expect_eq(io.a[0].size, w->size, "%s: size %d", w->text, io.a[0].size);
+        cr_expect_eq(io.a[0].in, w->in, "%s", w->text);
+        uint32_t mask = w->size == 4 ? ~0u : (1u << 8 * w->size) - 1;
+        if (!w->in)
+            cr_expect_eq(io.a[0].value, 0x11223344u & mask, "%s: value %#x", w->text,
+                         io.a[0].value);
+    }
+}
+
+Test(bt_xlate, string_io_and_prefixed_forms_stay_callouts_that_end_the_unit)
+{
+    static const struct callout_row rows[] = {
+        {"insb", R(0x6c), IC_INS, BT_CALLOUT},
+        {"rep outsd", R(0xf3, 0x6f), IC_OUTS, BT_CALLOUT},
+        {"in al, dx (cs:)", R(0x2e, 0xec), IC_IN, BT_CALLOUT},
+        {"rep in al, dx", R(0xf3, 0xec), IC_IN, BT_CALLOUT},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        const struct callout_row *w = &rows[i];
+        uint8_t code[8];
+        memcpy(code, w->bytes, w->len);
+        code[w->len] = 0x90;
+        xlate_io(code, w->len + 1);
+        cr_expect_eq(u.ninsns, 1, "%s: %u instructions", w->text, u.ninsns);
+        cr_expect_eq(u.end, BT_END_CALLOUT, "%s", w->text);
+        cr_expect_eq(u.map[0].kind, BT_CALLOUT, "%s", w->text);
+        cr_expect_eq(u.map[0].cls, w->cls, "%s", w->text);
+        cr_expect_eq(u.ncounts, 0, "%s", w->text);
+    }
+}
+
+Test(bt_xlate, every_step_of_an_in_cache_in_says_what_to_rewind)
+{
+    xlate_io(B(0xec));                           /* in al, dx */
+    const struct bt_map *c = io_copy();
+    cr_assert_not_null(c);
+    const struct bt_map *e = u.map;
+    cr_expect(e->kind == BT_INCACHE && e->before_effect && e->saved_reg == 0,
+              "the sequence starts at a clean boundary");
+    for (e++; e < c; e++)
+        cr_expect(e->before_effect && e->saved_reg == 1 + 1,
+                  "TC %u: ECX held in V.scratch, nothing else changed", e->tc_off);
+    cr_expect(c->before_effect && c->saved_reg == 0, "the copy: ECX given back");
+    cr_expect(!e[1].before_effect && e[1].kind == BT_INCACHE, "after the copy the in has run");
+    cr_expect(e[2].before_effect && e[2].saved_reg == 1 + 1, "the miss path holds ECX");
+    cr_expect(e[3].kind == BT_CALLOUT && e[3].saved_reg == 0 && e[3].before_effect,
+              "the callout sees the guest state before the in");
+    for (e = u.map; e <= &u.map[3 + (c - u.map)]; e++) {
+        cr_expect_eq(e->guest_eip, G);
+        cr_expect_eq(e->sp_undo, 0, "TC %u: nothing pushed", e->tc_off);
+    }
 }
 
 /* ---- the map ------------------------------------------------------------------------------- */

@@ -1,6 +1,6 @@
 /*
- * test_misc_ports.c — isa-debug-exit's QEMU exit status, the phase marker and its callback, and
- * the POST port's QEMU answers.
+ * test_misc_ports.c — isa-debug-exit's QEMU exit status, the phase marker and its callback, the
+ * POST port's QEMU answers, and which ports are these registers (misc_port_register).
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -119,4 +119,11 @@ Test(misc, ports_cannot_be_attached_twice)
     cr_expect_lt(debug_exit_attach(&dbg, bus), 0);
     cr_expect_lt(phase_port_attach(&ph, bus), 0);
     cr_expect_lt(post_port_attach(bus), 0);
+}
+
+Test(misc, the_register_ports_are_exactly_the_ones_the_three_devices_claim)
+{
+    for (uint32_t p = 0; p < 0x10000; p++)
+        cr_expect_eq(misc_port_register((uint16_t)p), pio_lookup(bus, (uint16_t)p) != NULL,
+                     "port %#x", p);
 }
