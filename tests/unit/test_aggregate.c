@@ -19,18 +19,17 @@
  * native 1000, trap 4000), one whose native run has no modeled cycles (zero).
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <sqlite3.h>
 
 #include "analysis/aggregate.h"
 #include "emu/commands.h"
 #include "traces/tdb.h"
+
+#include "support_db.h"
 
 #define GEO_TRAP 1.8165902124584950 /* sqrt(3.0 * 1.1) */
 #define GEO_BT 3.1622776601683795   /* sqrt(2.0 * 5.0) */
@@ -38,27 +37,23 @@
 
 static char dir[64], dbpath[128];
 
-static struct tdb *open_db(void)
-{
-    char err[512];
-    struct tdb *db = tdb_open(dbpath, err, sizeof err);
-    cr_assert(db, "%s", err);
-    return db;
-}
+#define NO_RUN UINT64_MAX
 
-/* One ok run of `workload` in `mode` with n = 100 and `insns` measured-phase instructions. */
-static void add_run(struct tdb *db, const char *workload, const char *mode, uint64_t insns)
+/* The ok runs of `workload` (n = 100) in native, trap and bt, in that order: each with that many
+ * instructions in its measured phase (all at CPL 0), or no run for NO_RUN. */
+static void add_workload(const char *workload, uint64_t native, uint64_t trap, uint64_t bt)
 {
+    static const char *const mode[] = { "native", "trap", "bt" };
+    const uint64_t insns[] = { native, trap, bt };
     char params[128];
     snprintf(params, sizeof params, "workload=%s n=100", workload);
-    struct tdb_run_info info = { .guest = "kernel.elf", .workload = workload, .params = params,
-                                 .mode = mode };
-    int64_t id;
-    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
-    cr_assert_eq(tdb_add_phase(db, id, 1, 0, insns, 0, insns), 0, "%s", tdb_error(db));
-    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16,
-                               .instructions = insns };
-    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
+    struct tdb *db = sdb_open(dbpath);
+    for (int i = 0; i < 3; i++)
+        if (insns[i] != NO_RUN)
+            sdb_add_run(db, &(struct sdb_run){ .workload = workload, .params = params,
+                                               .mode = mode[i], .insn_kernel = insns[i],
+                                               .instructions = insns[i] });
+    tdb_close(db);
 }
 
 static void exec_sql(struct tdb *db, const char *sql)
@@ -70,48 +65,27 @@ static void exec_sql(struct tdb *db, const char *sql)
 
 static void fixture(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/vmlab_aggregate.XXXXXX");
-    cr_assert(mkdtemp(dir));
-    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
-    char models[128];
-    snprintf(models, sizeof models, "%s/models", dir); /* empty: only the stored model exists */
-    cr_assert_eq(mkdir(models, 0777), 0);
-    setenv("VMLAB_MODELS", models, 1);
-    struct tdb *db = open_db();
+    sdb_scratch("vmlab_aggregate", dir, sizeof dir, dbpath, sizeof dbpath);
+    sdb_models_dir(dir); /* empty: only the stored model exists */
+    struct tdb *db = sdb_open(dbpath);
     exec_sql(db, "INSERT INTO model(id, name, cpu, year, loaded_at)"
                  " VALUES (1, 'aggtest', 'test CPU', 2000, 'now');"
                  "INSERT INTO model_cost(model_id, mode, class, reason, cycles, per_unit)"
                  " VALUES (1, NULL, (SELECT id FROM event_class WHERE name = 'insn'), NULL, 1, 0)");
-    add_run(db, "big", "native", 100000);
-    add_run(db, "big", "trap", 300000);
-    add_run(db, "big", "bt", 200000);
-    add_run(db, "small", "native", 1000);
-    add_run(db, "small", "trap", 1100);
-    add_run(db, "small", "bt", 5000);
     tdb_close(db);
+    add_workload("big", 100000, 300000, 200000);
+    add_workload("small", 1000, 1100, 5000);
 }
 
-static void teardown(void)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { sdb_remove(dir); }
 
 TestSuite(aggregate, .init = fixture, .fini = teardown);
 
 /* The first column of the first row of `sql`, as a double (NAN if no row or NULL). */
 static double query_double(const char *sql)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-                 sqlite3_errmsg(db));
-    double v = NAN;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
+    sqlite3 *db = sdb_open_ro(dbpath);
+    double v = sdb_query(db, sql, NULL, NULL);
     sqlite3_close(db);
     return v;
 }
@@ -129,57 +103,29 @@ static double aggregate_of(const char *mode, const char *column)
     return query_double(sql);
 }
 
-/* Run a command with stdout captured into out; returns its exit status. */
-static int capture(int (*cmd)(int, char **), char **argv, char *out, size_t len)
-{
-    char path[160];
-    int argc = 0;
-    while (argv[argc])
-        argc++;
-    snprintf(path, sizeof path, "%s/out.txt", dir);
-    fflush(stdout);
-    int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    close(fd);
-    int rc = cmd(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    size_t n = fread(out, 1, len - 1, f);
-    out[n] = 0;
-    fclose(f);
-    return rc;
-}
-
 static void make_report(void)
 {
     char out[160];
     snprintf(out, sizeof out, "%s/report", dir);
     char *argv[] = { "report", "--db", dbpath, "--model", "aggtest", "--out", out, NULL };
     static char msg[4096];
-    cr_assert_eq(capture(cmd_report, argv, msg, sizeof msg), 0, "%s", msg);
+    cr_assert_eq(sdb_capture(cmd_report, argv, msg, sizeof msg), 0, "%s", msg);
 }
 
 static char *stat_output(const char *extra)
 {
     static char out[65536];
     char *argv[] = { "stat", "--db", dbpath, "--model", "aggtest", (char *)extra, NULL };
-    cr_assert_eq(capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(sdb_capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
     return out;
 }
 
+/* The report's file `name` (sdb_read_file). */
 static char *slurp(const char *name)
 {
-    static char buf[65536];
     char path[256];
     snprintf(path, sizeof path, "%s/report/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s missing", path);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
+    return sdb_read_file(path);
 }
 
 #define assert_has(text, want) cr_assert(strstr(text, want), "'%s' not in:\n%s", want, text)
@@ -232,11 +178,11 @@ Test(aggregate, stat_for_one_workload_shows_its_ratios)
     char *argv[] = { "stat", "--db", dbpath, "--model", "aggtest", "--workload", "small",
                      "--json", NULL };
     static char out[65536];
-    cr_assert_eq(capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(sdb_capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
     assert_has(out, "{\"mode\": \"bt\", \"run\": 6, \"cycles_per_op\": 50.000000,"
                     " \"ratio\": 5.000000, \"excluded\": null}");
     argv[7] = NULL;
-    cr_assert_eq(capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
+    cr_assert_eq(sdb_capture(cmd_stat, argv, out, sizeof out), 0, "%s", out);
     assert_has(out, "Ratio to native, workload small, model aggtest");
     assert_has(out, "          trap      5           11.0      1.10x\n");
     assert_lacks(out, "Per-mode aggregate");
@@ -245,9 +191,7 @@ Test(aggregate, stat_for_one_workload_shows_its_ratios)
 Test(aggregate, compare_summary_prints_the_same_table)
 {
     /* `vmlab compare` ends with an_aggregate_load + an_aggregate_print for its default model. */
-    char err[512];
-    struct tdb *db = tdb_open(dbpath, err, sizeof err);
-    cr_assert(db, "%s", err);
+    struct tdb *db = sdb_open(dbpath);
     struct an_aggregate *a;
     int n = an_aggregate_load(tdb_sqlite(db), "aggtest", &a, "test");
     cr_assert_eq(n, 3);
@@ -283,10 +227,7 @@ Test(aggregate, report_data_shows_the_named_geomean)
 
 Test(aggregate, workload_without_native_is_left_out_and_counted)
 {
-    struct tdb *db = open_db();
-    add_run(db, "orphan", "trap", 9000);
-    add_run(db, "orphan", "bt", 1000);
-    tdb_close(db);
+    add_workload("orphan", NO_RUN, 9000, 1000);
     assert_near(aggregate_of("trap", "geomean_ratio"), GEO_TRAP);
     assert_near(aggregate_of("bt", "geomean_ratio"), GEO_BT);
     assert_near(aggregate_of("trap", "workloads"), 2);
@@ -307,10 +248,7 @@ Test(aggregate, workload_without_native_is_left_out_and_counted)
 
 Test(aggregate, missing_mode_is_averaged_over_the_workloads_it_has)
 {
-    struct tdb *db = open_db();
-    add_run(db, "third", "native", 1000);
-    add_run(db, "third", "trap", 4000);
-    tdb_close(db);
+    add_workload("third", 1000, 4000, NO_RUN);
     assert_near(aggregate_of("trap", "geomean_ratio"), cbrt(3.0 * 1.1 * 4.0));
     assert_near(aggregate_of("trap", "workloads"), 3);
     assert_near(aggregate_of("bt", "geomean_ratio"), GEO_BT);
@@ -324,10 +262,7 @@ Test(aggregate, missing_mode_is_averaged_over_the_workloads_it_has)
 
 Test(aggregate, zero_cycle_native_is_left_out)
 {
-    struct tdb *db = open_db();
-    add_run(db, "zero", "native", 0);
-    add_run(db, "zero", "trap", 500);
-    tdb_close(db);
+    add_workload("zero", 0, 500, NO_RUN);
     assert_near(query_double("SELECT excluded = 'native run has no modeled cycles per operation'"
                              " FROM workload_ratio WHERE workload = 'zero' AND mode = 'trap'"), 1);
     assert_near(aggregate_of("trap", "geomean_ratio"), GEO_TRAP);

@@ -19,12 +19,10 @@
  */
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <sqlite3.h>
 
 #include "analysis/model.h"
@@ -33,29 +31,12 @@
 #include "emu/insn_class.h"
 #include "traces/tdb.h"
 
+#include "support_db.h"
+
 static char dir[64], dbpath[128];
 
 static const char *const modes[] = { "native", "trap", "trap-classic", "bt", "pv" };
 #define NMODES (sizeof modes / sizeof modes[0])
-
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert(f, "%s", path);
-    fputs(text, f);
-    fclose(f);
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return strdup(buf);
-}
 
 /* `text` with `from` (which must occur once) replaced by `to`; freed by the caller. */
 static char *replace_once(const char *text, const char *from, const char *to)
@@ -70,133 +51,99 @@ static char *replace_once(const char *text, const char *from, const char *to)
 /* Write the shipped p4-prescott model as dir/NAME.yaml, named NAME, with one edit (or none). */
 static void write_p4_variant(const char *name, const char *from, const char *to)
 {
-    char *p4 = read_file(VMLAB_SOURCE_DIR "/models/p4-prescott.yaml");
+    const char *p4 = sdb_read_file(VMLAB_SOURCE_DIR "/models/p4-prescott.yaml");
     char rename[64], path[160];
     snprintf(rename, sizeof rename, "name: %s\n", name);
     char *named = replace_once(p4, "name: p4-prescott\n", rename);
     char *edited = from ? replace_once(named, from, to) : strdup(named);
     snprintf(path, sizeof path, "%s/%s.yaml", dir, name);
-    write_file(path, edited);
-    free(p4);
+    sdb_write_file(path, edited);
     free(named);
     free(edited);
 }
 
-static void add_run(struct tdb *db, const char *mode, const struct tdb_count *c, unsigned n)
-{
-    struct tdb_run_info info = { .guest = "kernel.elf", .workload = "mix",
-                                 .params = "workload=mix n=10", .mode = mode };
-    int64_t id;
-    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
-    cr_assert_eq(tdb_add_counts(db, id, c, n), 0, "%s", tdb_error(db));
-    cr_assert_eq(tdb_add_phase(db, id, 1, 500, 500, 0, 1000), 0);
-    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16,
-                               .instructions = 1000 };
-    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
-}
+/* Every counter the fixture records (all in phase 1), once, with the modes that record it as bits
+ * of modes[]. */
+enum { NATIVE = 1u << 0, TRAP = 1u << 1, CLASSIC = 1u << 2, BT = 1u << 3, PV = 1u << 4 };
+static const struct {
+    unsigned modes;
+    struct tdb_count c;
+} counters[] = {
+    { NATIVE,              { 1, EV_FAULT, 0, "", 5, 0 } },
+    { TRAP,                { 1, EV_FAULT, 0, "", 2, 0 } },
+    { NATIVE | TRAP,       { 1, EV_FAULT, 14, "", 5, 0 } },
+    { NATIVE | TRAP,       { 1, EV_INTERRUPT, 32, "irq0", 5, 0 } },
+    { NATIVE | TRAP | PV,  { 1, EV_SOFTINT, 0x80, "", 5, 0 } },
+    { NATIVE | PV,         { 1, EV_IO, 0x3f8, "out1", 5, 0 } },
+    { NATIVE | CLASSIC,    { 1, EV_PRIV, IC_CLI, "cli", 5, 0 } },
+    { NATIVE,              { 1, EV_HALT, 0, "", 1, 0 } },
+    { TRAP,                { 1, EV_EXIT, 28, "cr3 write", 5, 0 } },
+    { TRAP,                { 1, EV_EXIT, 30, "0x3f8", 5, 0 } },
+    { TRAP,                { 1, EV_EXIT, 0, "#PF", 5, 0 } },
+    { TRAP | BT,           { 1, EV_SHADOW, 1, "hidden_fault", 5, 0 } },
+    { TRAP | CLASSIC | BT, { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 } },
+    { CLASSIC,             { 1, EV_MONTRAP, 13, "cli", 5, 0 } },
+    { CLASSIC | BT,        { 1, EV_MONTRAP, 14, "#PF", 5, 0 } },
+    { CLASSIC | BT,        { 1, EV_MONTRAP, 32, "irq0", 5, 0 } },
+    { CLASSIC,             { 1, EV_MONTRAP, 0x80, "int", 5, 0 } },
+    { CLASSIC | BT,        { 1, EV_REFLECT, 14, "#PF", 5, 0 } },
+    { CLASSIC,             { 1, EV_REFLECT, 0x80, "", 5, 0 } },
+    { CLASSIC,             { 1, EV_SHADOW, 0, "traced_write", 5, 0 } },
+    { CLASSIC,             { 1, EV_HOLE, IC_PUSHF, "pushf", 5, 0 } },
+    { BT,                  { 1, EV_CALLOUT, IC_IRET, "iretd", 5, 0 } },
+    { BT,                  { 1, EV_INCACHE, IC_CLI, "cli", 5, 0 } },
+    { BT,                  { 1, EV_INCACHE, IC_PUSHF, "pushf", 5, 0 } },
+    { BT,                  { 1, EV_TRANSLATE, 0, "", 2, 20 } },
+    { BT,                  { 1, EV_IBLOOKUP, 0, "ret", 5, 0 } },
+    { BT,                  { 1, EV_IBLOOKUP, 1, "ret", 1, 0 } },
+    { PV,                  { 1, EV_HYPERCALL, 1, "", 5, 10 } },
+    { PV,                  { 1, EV_HVTRAP, 13, "in", 5, 0 } },
+    { PV,                  { 1, EV_HVTRAP, 14, "#PF", 5, 0 } },
+    { PV,                  { 1, EV_HVTRAP, 32, "irq0", 5, 0 } },
+    { PV,                  { 1, EV_BOUNCE, 14, "#PF", 5, 0 } },
+    { PV,                  { 1, EV_UPCALL, 0, "", 5, 0 } },
+    { PV,                  { 1, EV_VALIDATION, 1, "ok", 2, 2048 } },
+};
+#define NCOUNTERS (sizeof counters / sizeof counters[0])
 
+/* One run per mode, in the order of modes[] (run ids 1 to 5), each with its counters. */
 static void add_runs(struct tdb *db)
 {
-    const struct tdb_count native[] = {
-        { 1, EV_FAULT, 0, "", 5, 0 },       { 1, EV_FAULT, 14, "", 5, 0 },
-        { 1, EV_INTERRUPT, 32, "irq0", 5, 0 }, { 1, EV_SOFTINT, 0x80, "", 5, 0 },
-        { 1, EV_IO, 0x3f8, "out1", 5, 0 },  { 1, EV_PRIV, IC_CLI, "cli", 5, 0 },
-        { 1, EV_HALT, 0, "", 1, 0 } };
-    const struct tdb_count trap[] = {
-        { 1, EV_EXIT, 28, "cr3 write", 5, 0 }, { 1, EV_EXIT, 30, "0x3f8", 5, 0 },
-        { 1, EV_EXIT, 0, "#PF", 5, 0 },     { 1, EV_FAULT, 0, "", 2, 0 },
-        { 1, EV_FAULT, 14, "", 5, 0 },      { 1, EV_INTERRUPT, 32, "irq0", 5, 0 },
-        { 1, EV_SOFTINT, 0x80, "", 5, 0 },  { 1, EV_SHADOW, 1, "hidden_fault", 5, 0 },
-        { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 } };
-    const struct tdb_count classic[] = {
-        { 1, EV_MONTRAP, 13, "cli", 5, 0 }, { 1, EV_MONTRAP, 14, "#PF", 5, 0 },
-        { 1, EV_MONTRAP, 32, "irq0", 5, 0 }, { 1, EV_REFLECT, 14, "#PF", 5, 0 },
-        { 1, EV_REFLECT, 0x80, "", 5, 0 },  { 1, EV_SHADOW, 0, "traced_write", 5, 0 },
-        { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 }, { 1, EV_HOLE, IC_PUSHF, "pushf", 5, 0 },
-        { 1, EV_PRIV, IC_CLI, "cli", 5, 0 }, { 1, EV_MONTRAP, 0x80, "int", 5, 0 } };
-    const struct tdb_count bt[] = {
-        { 1, EV_CALLOUT, IC_IRET, "iretd", 5, 0 }, { 1, EV_INCACHE, IC_CLI, "cli", 5, 0 },
-        { 1, EV_INCACHE, IC_PUSHF, "pushf", 5, 0 }, { 1, EV_TRANSLATE, 0, "", 2, 20 },
-        { 1, EV_IBLOOKUP, 0, "ret", 5, 0 },  { 1, EV_IBLOOKUP, 1, "ret", 1, 0 },
-        { 1, EV_MONTRAP, 14, "#PF", 5, 0 },  { 1, EV_MONTRAP, 32, "irq0", 5, 0 },
-        { 1, EV_REFLECT, 14, "#PF", 5, 0 },  { 1, EV_SHADOW, 1, "hidden_fault", 5, 0 },
-        { 1, EV_IOEMUL, 0x3f8, "out1", 5, 0 } };
-    const struct tdb_count pv[] = {
-        { 1, EV_HYPERCALL, 1, "", 5, 10 },  { 1, EV_HVTRAP, 13, "in", 5, 0 },
-        { 1, EV_HVTRAP, 14, "#PF", 5, 0 },  { 1, EV_HVTRAP, 32, "irq0", 5, 0 },
-        { 1, EV_BOUNCE, 14, "#PF", 5, 0 },  { 1, EV_UPCALL, 0, "", 5, 0 },
-        { 1, EV_VALIDATION, 1, "ok", 2, 2048 }, { 1, EV_IO, 0x3f8, "out1", 5, 0 },
-        { 1, EV_SOFTINT, 0x80, "", 5, 0 } };
-#define ADD(mode, c) add_run(db, mode, c, sizeof c / sizeof c[0])
-    ADD("native", native);
-    ADD("trap", trap);
-    ADD("trap-classic", classic);
-    ADD("bt", bt);
-    ADD("pv", pv);
-#undef ADD
-}
-
-static void load_model(struct tdb *db, const char *path)
-{
-    struct model *m;
-    char err[512];
-    cr_assert_eq(model_parse(path, &m, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(model_store(tdb_sqlite(db), m, err, sizeof err), 0, "%s", err);
-    model_free(m);
+    for (unsigned i = 0; i < NMODES; i++) {
+        struct tdb_count c[NCOUNTERS];
+        unsigned n = 0;
+        for (unsigned k = 0; k < NCOUNTERS; k++)
+            if (counters[k].modes & 1u << i)
+                c[n++] = counters[k].c;
+        sdb_add_run(db, &(struct sdb_run){ .workload = "mix", .params = "workload=mix n=10",
+                                           .mode = modes[i], .counts = c, .ncounts = n,
+                                           .insn_user = 500, .insn_kernel = 500,
+                                           .instructions = 1000 });
+    }
 }
 
 static void fixture(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/vmlab_model.XXXXXX");
-    cr_assert(mkdtemp(dir));
-    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    sdb_scratch("vmlab_model", dir, sizeof dir, dbpath, sizeof dbpath);
     write_p4_variant("base", NULL, NULL);
     write_p4_variant("exit", "exit_round_trip: { cycles: 4340,", "exit_round_trip: { cycles: 5000,");
     write_p4_variant("exc", "exc_delivery: { cycles: 889,", "exc_delivery: { cycles: 900,");
-    char err[512], path[160];
-    struct tdb *db = tdb_open(dbpath, err, sizeof err);
-    cr_assert(db, "%s", err);
+    char path[160];
+    struct tdb *db = sdb_open(dbpath);
     add_runs(db);
     for (const char *const *n = (const char *const[]){ "base", "exit", "exc", NULL }; *n; n++) {
         snprintf(path, sizeof path, "%s/%s.yaml", dir, *n);
-        load_model(db, path);
+        sdb_load_model(db, path);
     }
     tdb_close(db);
 }
 
-static void teardown(void)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
-
-static sqlite3 *open_ro(void)
-{
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    return db;
-}
-
-/* The first column of the first row of `sql` with ?1 and ?2 bound, as a double (NAN if none). */
-static double query2(sqlite3 *db, const char *sql, const char *a, const char *b)
-{
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-                 sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    double v = NAN;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
+static void teardown(void) { sdb_remove(dir); }
 
 static double mode_cycles(sqlite3 *db, const char *model, const char *mode)
 {
-    double v = query2(db, "SELECT cycles FROM run_cost WHERE model = ?1 AND mode = ?2", model,
-                      mode);
+    double v = sdb_query(db, "SELECT cycles FROM run_cost WHERE model = ?1 AND mode = ?2", model,
+                         mode);
     cr_assert(!isnan(v), "no cycles for %s under %s", mode, model);
     return v;
 }
@@ -204,7 +151,7 @@ static double mode_cycles(sqlite3 *db, const char *model, const char *mode)
 /* Which modes' modeled cycles differ between model `a` and model `b`, as a bit per modes[]. */
 static unsigned modes_moved(const char *a, const char *b)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     unsigned moved = 0;
     for (unsigned i = 0; i < NMODES; i++)
         if (mode_cycles(db, a, modes[i]) != mode_cycles(db, b, modes[i]))
@@ -217,9 +164,9 @@ TestSuite(mechanisms, .init = fixture, .fini = teardown);
 
 Test(mechanisms, every_recorded_class_is_priced)
 {
-    sqlite3 *db = open_ro();
-    double unpriced = query2(db, "SELECT count(*) FROM priced_count WHERE model = ?1 AND unpriced",
-                             "base", NULL);
+    sqlite3 *db = sdb_open_ro(dbpath);
+    double unpriced = sdb_query(db, "SELECT count(*) FROM priced_count WHERE model = ?1"
+                                    " AND unpriced", "base", NULL);
     cr_assert_eq(unpriced, 0, "%g counter rows have no cost under p4-prescott", unpriced);
     sqlite3_close(db);
 }
@@ -228,7 +175,7 @@ Test(mechanisms, exit_round_trip_moves_trap_only)
 {
     cr_assert_eq(modes_moved("base", "exit"), 1u << 1, "modes moved: %#x (bit 1 = trap)",
                  modes_moved("base", "exit"));
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     /* trap's three kinds of exits, 5 each, each 660 cycles dearer */
     cr_assert_eq(mode_cycles(db, "exit", "trap") - mode_cycles(db, "base", "trap"), 15 * 660.0);
     sqlite3_close(db);
@@ -244,27 +191,27 @@ Test(mechanisms, a_page_fault_and_a_trapped_privileged_instruction_keep_their_pu
 {
     /* fault(#PF) is [AA06]'s 1093 and montrap(#GP) [AGSS10]'s 2030 whatever exc_delivery is: the
      * parts above it (pf_extra, classic_emulate) are derived as differences */
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     for (const char *const *m = (const char *const[]){ "base", "exc", NULL }; *m; m++) {
-        cr_assert_eq(query2(db, "SELECT avg_cycles FROM kvm_stat WHERE model = ?1"
-                                " AND event = ?2 AND run_id = 1", *m, "fault(#PF)"), 1093);
-        cr_assert_eq(query2(db, "SELECT cycles / count FROM priced_count WHERE model = ?1"
-                                " AND mode = 'trap-classic' AND class_name = ?2 AND reason = 13",
-                            *m, "montrap"), 2030);
+        cr_assert_eq(sdb_query(db, "SELECT avg_cycles FROM kvm_stat WHERE model = ?1"
+                                   " AND event = ?2 AND run_id = 1", *m, "fault(#PF)"), 1093);
+        cr_assert_eq(sdb_query(db, "SELECT cycles / count FROM priced_count WHERE model = ?1"
+                                   " AND mode = 'trap-classic' AND class_name = ?2 AND reason = 13",
+                               *m, "montrap"), 2030);
     }
     sqlite3_close(db);
 }
 
 Test(mechanisms, a_trapped_cli_is_priced_once_and_int_0x80_as_a_software_interrupt)
 {
-    sqlite3 *db = open_ro();
-    cr_assert_eq(query2(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
-                            " AND event = 'priv(cli)'", "base", "native"), 5 * 60.0);
-    cr_assert_eq(query2(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
-                            " AND event = 'priv(cli)'", "base", "trap-classic"), 0);
-    cr_assert_eq(query2(db, "SELECT cycles / count FROM priced_count WHERE model = ?1"
-                            " AND mode = ?2 AND class_name = 'montrap' AND reason = 128",
-                        "base", "trap-classic"), 242 + 300);
+    sqlite3 *db = sdb_open_ro(dbpath);
+    cr_assert_eq(sdb_query(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
+                               " AND event = 'priv(cli)'", "base", "native"), 5 * 60.0);
+    cr_assert_eq(sdb_query(db, "SELECT cycles FROM priced_count WHERE model = ?1 AND mode = ?2"
+                               " AND event = 'priv(cli)'", "base", "trap-classic"), 0);
+    cr_assert_eq(sdb_query(db, "SELECT cycles / count FROM priced_count WHERE model = ?1"
+                               " AND mode = ?2 AND class_name = 'montrap' AND reason = 128",
+                           "base", "trap-classic"), 242 + 300);
     sqlite3_close(db);
 }
 
@@ -283,12 +230,11 @@ static const char base_yaml[] =
 static void provenance_dir(void)
 {
     char path[160];
-    snprintf(dir, sizeof dir, "/tmp/vmlab_prov.XXXXXX");
-    cr_assert(mkdtemp(dir));
+    sdb_scratch("vmlab_prov", dir, sizeof dir, NULL, 0);
     snprintf(path, sizeof path, "%s/REFERENCES.md", dir);
-    write_file(path, refs_md);
+    sdb_write_file(path, refs_md);
     snprintf(path, sizeof path, "%s/base.yaml", dir);
-    write_file(path, base_yaml);
+    sdb_write_file(path, base_yaml);
 }
 
 TestSuite(provenance, .init = provenance_dir, .fini = teardown);
@@ -300,7 +246,7 @@ static void expect_refused(const char *body, int line, const char *expect)
     char path[160], text[2048], want[256], err[512] = "";
     snprintf(path, sizeof path, "%s/x.yaml", dir);
     snprintf(text, sizeof text, "name: x\ncpu: y\n%s", body);
-    write_file(path, text);
+    sdb_write_file(path, text);
     struct model *m = NULL;
     int rc = model_parse(path, &m, err, sizeof err);
     model_free(m);
@@ -354,8 +300,8 @@ Test(provenance, a_cycle_of_carried_models_is_refused)
 {
     char path[160];
     snprintf(path, sizeof path, "%s/other.yaml", dir);
-    write_file(path, "name: other\ncpu: o\nparams:\n  a: { cycles: 5, carried_from: x }\n"
-                     "costs:\n  exit: a\n");
+    sdb_write_file(path, "name: other\ncpu: o\nparams:\n  a: { cycles: 5, carried_from: x }\n"
+                         "costs:\n  exit: a\n");
     expect_refused("params:\n  a: { cycles: 5, carried_from: other }\ncosts:\n  exit: a\n", 4,
                    "params.a.carried_from: ");
     char err[512];
@@ -386,9 +332,9 @@ Test(provenance, carried_and_derived_params_keep_where_they_come_from)
 {
     char path[160], err[512];
     snprintf(path, sizeof path, "%s/x.yaml", dir);
-    write_file(path, "name: x\ncpu: y\nparams:\n  pub: { cycles: 100, carried_from: base }\n"
-                     "  guess: { cycles: 6, estimate: \"not published\" }\n"
-                     "  part: [pub, -guess]\ncosts:\n  exit: [part, guess]\n  halt: 0\n");
+    sdb_write_file(path, "name: x\ncpu: y\nparams:\n  pub: { cycles: 100, carried_from: base }\n"
+                         "  guess: { cycles: 6, estimate: \"not published\" }\n"
+                         "  part: [pub, -guess]\ncosts:\n  exit: [part, guess]\n  halt: 0\n");
     struct model *m;
     cr_assert_eq(model_parse(path, &m, err, sizeof err), 0, "%s", err);
     cr_assert_eq(m->nparams, 3);
@@ -434,24 +380,20 @@ Test(shipped, every_model_file_loads_with_its_provenance)
         free(names[i]);
     }
     free(names);
-    char dbdir[] = "/tmp/vmlab_shipped.XXXXXX", path[96], err[512];
-    cr_assert(mkdtemp(dbdir));
-    snprintf(path, sizeof path, "%s/t.db", dbdir);
-    struct tdb *t = tdb_open(path, err, sizeof err);
-    cr_assert(t, "%s", err);
+    char dbdir[64], path[128], err[512];
+    sdb_scratch("vmlab_shipped", dbdir, sizeof dbdir, path, sizeof path);
+    struct tdb *t = sdb_open(path);
     setenv("VMLAB_MODELS", VMLAB_SOURCE_DIR "/models", 1);
     cr_assert_eq(model_load_all(tdb_sqlite(t), err, sizeof err), n, "%s", err);
     tdb_close(t);
-    unlink(path);
-    rmdir(dbdir);
+    sdb_remove(dbdir);
 }
 
 /* Load every shipped model into the fixture database. */
 static void load_shipped(void)
 {
     char err[512];
-    struct tdb *t = tdb_open(dbpath, err, sizeof err);
-    cr_assert(t, "%s", err);
+    struct tdb *t = sdb_open(dbpath);
     setenv("VMLAB_MODELS", VMLAB_SOURCE_DIR "/models", 1);
     cr_assert_gt(model_load_all(tdb_sqlite(t), err, sizeof err), 0, "%s", err);
     tdb_close(t);
@@ -462,58 +404,38 @@ TestSuite(shipped_in_db, .init = fixture, .fini = teardown);
 Test(shipped_in_db, every_class_has_a_cost_and_only_exit_uses_the_vtx_params)
 {
     load_shipped();
-    sqlite3 *db = open_ro();
-    double models = query2(db, "SELECT count(*) FROM model WHERE file LIKE ?1", "%/models/%.yaml",
-                           NULL);
+    sqlite3 *db = sdb_open_ro(dbpath);
+    double models = sdb_query(db, "SELECT count(*) FROM model WHERE file LIKE ?1",
+                              "%/models/%.yaml", NULL);
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM model_cost c JOIN model m ON m.id = c.model_id"
                               " WHERE m.file LIKE ?1 AND c.mode IS NULL AND c.reason IS NULL");
-    cr_assert_eq(query2(db, sql, "%/models/%.yaml", NULL), models * EV_CLASS_COUNT,
+    cr_assert_eq(sdb_query(db, sql, "%/models/%.yaml", NULL), models * EV_CLASS_COUNT,
                  "some shipped model leaves an event class unpriced");
-    cr_assert_eq(query2(db, "SELECT count(*) FROM model_cost c JOIN model m ON m.id = c.model_id,"
-                            " json_each(c.params) j WHERE m.file LIKE ?1"
-                            " AND j.value IN ('exit_round_trip', 'exit_handling')"
-                            " AND c.class <> (SELECT id FROM event_class WHERE name = ?2)",
-                        "%/models/%.yaml", "exit"), 0, "a VT-x param prices another class");
+    cr_assert_eq(sdb_query(db, "SELECT count(*) FROM model_cost c JOIN model m"
+                               " ON m.id = c.model_id, json_each(c.params) j WHERE m.file LIKE ?1"
+                               " AND j.value IN ('exit_round_trip', 'exit_handling')"
+                               " AND c.class <> (SELECT id FROM event_class WHERE name = ?2)",
+                           "%/models/%.yaml", "exit"), 0, "a VT-x param prices another class");
     sqlite3_close(db);
 }
 
 Test(shipped_in_db, provenance_is_stored_per_generation)
 {
     load_shipped();
-    sqlite3 *db = open_ro();
-    cr_assert_eq(query2(db, "SELECT count(*) FROM model_unsourced WHERE model = ?1"
-                            " AND kind = ?2", "p4-prescott", "carried"), 0);
-    cr_assert_eq(query2(db, "SELECT value FROM model_provenance WHERE model = ?1 AND param = ?2"
-                            " AND kind = 'source' AND source = 'AMRS12'",
-                        "core2-merom", "exit_round_trip"), 1579);
-    cr_assert_eq(query2(db, "SELECT value FROM model_unsourced WHERE model = ?1 AND param = ?2"
-                            " AND carried_from = 'core2-merom' AND source = 'AA06'",
-                        "nehalem", "exit_handling"), 520);
-    cr_assert_eq(query2(db, "SELECT value FROM model_unsourced WHERE model = ?1 AND param = ?2"
-                            " AND carried_from = 'sandybridge'", "recent-core",
-                        "exit_round_trip"), 784);
+    sqlite3 *db = sdb_open_ro(dbpath);
+    cr_assert_eq(sdb_query(db, "SELECT count(*) FROM model_unsourced WHERE model = ?1"
+                               " AND kind = ?2", "p4-prescott", "carried"), 0);
+    cr_assert_eq(sdb_query(db, "SELECT value FROM model_provenance WHERE model = ?1 AND param = ?2"
+                               " AND kind = 'source' AND source = 'AMRS12'",
+                           "core2-merom", "exit_round_trip"), 1579);
+    cr_assert_eq(sdb_query(db, "SELECT value FROM model_unsourced WHERE model = ?1 AND param = ?2"
+                               " AND carried_from = 'core2-merom' AND source = 'AA06'",
+                           "nehalem", "exit_handling"), 520);
+    cr_assert_eq(sdb_query(db, "SELECT value FROM model_unsourced WHERE model = ?1 AND param = ?2"
+                               " AND carried_from = 'sandybridge'", "recent-core",
+                           "exit_round_trip"), 784);
     sqlite3_close(db);
-}
-
-/* Run a command with stdout captured in dir/out.txt; returns its exit status. */
-static int capture(int (*cmd)(int, char **), int argc, char **argv, char *out, size_t len)
-{
-    char path[160];
-    snprintf(path, sizeof path, "%s/out.txt", dir);
-    fflush(stdout);
-    int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    close(fd);
-    int rc = cmd(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    size_t n = fread(out, 1, len - 1, f);
-    out[n] = 0;
-    fclose(f);
-    return rc;
 }
 
 Test(shipped_in_db, stat_names_the_carried_and_estimated_params_it_used)
@@ -521,7 +443,7 @@ Test(shipped_in_db, stat_names_the_carried_and_estimated_params_it_used)
     static char out[65536];
     setenv("VMLAB_MODELS", VMLAB_SOURCE_DIR "/models", 1);
     char *native[] = { "stat", "--db", dbpath, "--model", "core2-merom", "--run", "1", NULL };
-    cr_assert_eq(capture(cmd_stat, 7, native, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, native, out, sizeof out), 0);
     const char *line = strstr(out, "Model core2-merom carries ");
     cr_assert(line, "no provenance line:\n%s", out);
     cr_assert_null(strstr(line + 1, "Model core2-merom carries"), "two provenance lines:\n%s", out);
@@ -533,11 +455,11 @@ Test(shipped_in_db, stat_names_the_carried_and_estimated_params_it_used)
     cr_assert_null(strstr(one, "exit_round_trip"), "%s", one); /* published for Merom */
     cr_assert_null(strstr(one, "xen_dispatch"), "%s", one);    /* not used by native */
     char *pv[] = { "stat", "--db", dbpath, "--model", "nehalem", "--run", "5", NULL };
-    cr_assert_eq(capture(cmd_stat, 7, pv, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, pv, out, sizeof out), 0);
     cr_assert(strstr(out, "estimates insn_cpi, validate_call, validate_entry, xen_bounce, "
                           "xen_dispatch"), "%s", out);
     char *trap[] = { "stat", "--db", dbpath, "--model", "nehalem", "--run", "2", NULL };
-    cr_assert_eq(capture(cmd_stat, 7, trap, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, trap, out, sizeof out), 0);
     cr_assert(strstr(out, "carries exit_handling from core2-merom"), "%s", out);
 }
 
@@ -548,9 +470,9 @@ Test(shipped_in_db, report_tables_the_carried_and_estimated_params)
     setenv("VMLAB_MODELS", VMLAB_SOURCE_DIR "/models", 1);
     char *argv[] = { "report", "--db", dbpath, "--model", "sandybridge", "--out", outdir, NULL };
     static char out[4096];
-    cr_assert_eq(capture(cmd_report, 7, argv, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_report, argv, out, sizeof out), 0);
     snprintf(path, sizeof path, "%s/index.html", outdir);
-    char *html = read_file(path);
+    const char *html = sdb_read_file(path);
     const char *table = strstr(html, "<h2>Numbers not published for this CPU</h2>");
     cr_assert(table, "no provenance table");
     cr_assert(strstr(table, "<tr><td>exc_delivery</td><td>889</td><td>p4-prescott [AA06]</td>"
@@ -558,5 +480,4 @@ Test(shipped_in_db, report_tables_the_carried_and_estimated_params)
     cr_assert(strstr(table, "<tr><td>xen_dispatch</td><td>300</td><td></td><td>no figure"),
               "%s", table);
     cr_assert_null(strstr(table, "<td>exit_round_trip</td>"), "%s", table);
-    free(html);
 }

@@ -13,11 +13,8 @@
  *   new: trap (26200 + 6000)/100 = 322, pv 262 (hypercalls and validations unpriced)
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "emu/commands.h"
@@ -25,56 +22,42 @@
 #include "emu/insn_class.h"
 #include "traces/tdb.h"
 
+#include "support_db.h"
+
 static char dir[64], dbpath[128], out[128];
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
-
+/* One ok run of workload syscall (n = 100) in `mode` with its n counters and 2000 measured-phase
+ * instructions. */
 static void add_run(struct tdb *db, const char *mode, const struct tdb_count *c, unsigned n)
 {
-    struct tdb_run_info info = { .guest = "kernel.elf", .workload = "syscall",
-                                 .params = "workload=syscall n=100", .mode = mode };
-    int64_t id;
-    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
-    cr_assert_eq(tdb_add_counts(db, id, c, n), 0, "%s", tdb_error(db));
-    cr_assert_eq(tdb_add_phase(db, id, 1, 1000, 1000, 0, 2000), 0);
-    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
-    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
+    sdb_add_run(db, &(struct sdb_run){ .workload = "syscall", .params = "workload=syscall n=100",
+                                       .mode = mode, .counts = c, .ncounts = n,
+                                       .insn_user = 1000, .insn_kernel = 1000 });
 }
 
 static void fixture(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/vmlab_report.XXXXXX");
-    cr_assert(mkdtemp(dir));
-    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    sdb_scratch("vmlab_report", dir, sizeof dir, dbpath, sizeof dbpath);
     snprintf(out, sizeof out, "%s/report", dir);
+    sdb_models_dir(dir);
     char path[160];
-    snprintf(path, sizeof path, "%s/models", dir);
-    cr_assert_eq(mkdir(path, 0777), 0);
-    setenv("VMLAB_MODELS", path, 1);
     snprintf(path, sizeof path, "%s/models/old.yaml", dir);
-    write_file(path, "name: old\ncpu: old CPU\nyear: 2000\nparams:\n"
-                     "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
-                     "  ex: { cycles: 1000, estimate: t }\n  io: { cycles: 3000, estimate: t }\n"
-                     "  hc: { cycles: 300, estimate: t }\n  vc: { cycles: 200, estimate: t }\n"
-                     "  ve: { cycles: 20, estimate: t }\n"
-                     "costs:\n  insn: cpi\n  softint: sc\n"
-                     "  exit: { cycles: ex, reasons: { IO_INSTRUCTION: io } }\n"
-                     "  hypercall: hc\n  validation: { cycles: vc, per_unit: ve }\n");
+    sdb_write_file(path, "name: old\ncpu: old CPU\nyear: 2000\nparams:\n"
+                         "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
+                         "  ex: { cycles: 1000, estimate: t }\n"
+                         "  io: { cycles: 3000, estimate: t }\n"
+                         "  hc: { cycles: 300, estimate: t }\n  vc: { cycles: 200, estimate: t }\n"
+                         "  ve: { cycles: 20, estimate: t }\n"
+                         "costs:\n  insn: cpi\n  softint: sc\n"
+                         "  exit: { cycles: ex, reasons: { IO_INSTRUCTION: io } }\n"
+                         "  hypercall: hc\n  validation: { cycles: vc, per_unit: ve }\n");
     snprintf(path, sizeof path, "%s/models/new.yaml", dir);
-    write_file(path, "name: new\ncpu: new CPU\nyear: 2010\nparams:\n"
-                     "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
-                     "  ex: { cycles: 100, estimate: t }\n"
-                     "costs:\n  insn: cpi\n  softint: sc\n  exit: ex\n");
+    sdb_write_file(path, "name: new\ncpu: new CPU\nyear: 2010\nparams:\n"
+                         "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
+                         "  ex: { cycles: 100, estimate: t }\n"
+                         "costs:\n  insn: cpi\n  softint: sc\n  exit: ex\n");
 
-    char err[512];
-    struct tdb *db = tdb_open(dbpath, err, sizeof err);
-    cr_assert(db, "%s", err);
+    struct tdb *db = sdb_open(dbpath);
     struct tdb_count native[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 } };
     struct tdb_count trap[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
                                 { 1, EV_EXIT, 28, "cr3 write", 50, 0 },
@@ -95,45 +78,25 @@ static void fixture(void)
     tdb_close(db);
 }
 
-static void teardown(void)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { sdb_remove(dir); }
 
 TestSuite(report, .init = fixture, .fini = teardown);
 
+/* The report's file `name` (sdb_read_file). */
 static char *slurp(const char *name)
 {
-    char path[256];
+    char path[512];
     snprintf(path, sizeof path, "%s/%s", out, name);
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "%s missing", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
+    return sdb_read_file(path);
 }
 
-static int quiet_report(char **argv, int argc)
-{
-    fflush(stdout);
-    int saved = dup(1), null = open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    close(null);
-    int rc = cmd_report(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    return rc;
-}
+/* `vmlab report` with `argv`, what it prints thrown away; its exit status. */
+static int quiet_report(char **argv) { return sdb_capture(cmd_report, argv, NULL, 0); }
 
 static void make_report(void)
 {
     char *argv[] = { "report", "--db", dbpath, "--model", "old", "--out", out, NULL };
-    cr_assert_eq(quiet_report(argv, 7), 0);
+    cr_assert_eq(quiet_report(argv), 0);
 }
 
 #define assert_has(text, want) cr_assert(strstr(text, want), "'%s' not in:\n%s", want, text)
@@ -191,7 +154,7 @@ Test(report, bt_callouts_in_cache_work_and_lookups_per_operation)
 Test(report, charts_and_index_are_written)
 {
     char *argv[] = { "report", "--db", dbpath, "--model", "old", "--out", out, "--png", NULL };
-    cr_assert_eq(quiet_report(argv, 8), 0);
+    cr_assert_eq(quiet_report(argv), 0);
     const char *names[] = { "overhead", "monitor", "nanobench", "generations", "pv", "bt" };
     for (int i = 0; i < 6; i++) {
         char file[256];
@@ -208,12 +171,9 @@ Test(report, missing_data_gives_a_note_not_a_chart)
 {
     char path[160];
     snprintf(path, sizeof path, "%s/empty.db", dir);
-    char err[512];
-    struct tdb *db = tdb_open(path, err, sizeof err);
-    cr_assert(db);
-    tdb_close(db);
+    tdb_close(sdb_open(path));
     char *argv[] = { "report", "--db", path, "--out", out, NULL };
-    cr_assert_eq(quiet_report(argv, 5), 0);
+    cr_assert_eq(quiet_report(argv), 0);
     assert_has(slurp("index.html"), "No chart: no pv runs");
     cr_assert_neq(access(out, F_OK), -1);
     snprintf(path, sizeof path, "%s/pv.svg", out);

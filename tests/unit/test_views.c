@@ -17,7 +17,6 @@
  *   pv     (2000 + 100*100 + 20*300 + 4*200 + 4096*20) / 100        = 1007.2 (2.636649 x native)
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,8 @@
 #include "emu/events.h"
 #include "traces/tdb.h"
 #include "vmlab_sql.h"
+
+#include "support_db.h"
 
 static char dir[64], dbpath[128], modelpath[128];
 
@@ -58,49 +59,21 @@ static const char model_yaml[] =
     "modes:\n"
     "  pv: { softint: pv_syscall }\n";
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static int64_t add_run(struct tdb *db, const char *workload, const char *mode, const char *params)
-{
-    struct tdb_run_info info = { .guest = "kernel.elf", .workload = workload, .params = params,
-                                 .mode = mode, .config = "ram=16M" };
-    int64_t id;
-    cr_assert_eq(tdb_run_begin(db, &info, &id), 0, "%s", tdb_error(db));
-    return id;
-}
-
-static void finish(struct tdb *db, int64_t id, const char *status)
-{
-    struct tdb_run_end end = { .status = status, .exit_status = strcmp(status, "ok") ? 4 : 33,
-                               .guest_exit = 16, .instructions = 2000 };
-    cr_assert_eq(tdb_run_finish(db, id, &end), 0, "%s", tdb_error(db));
-}
-
 static void fixture(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/vmlab_views.XXXXXX");
-    cr_assert(mkdtemp(dir));
-    snprintf(dbpath, sizeof dbpath, "%s/t.db", dir);
+    sdb_scratch("vmlab_views", dir, sizeof dir, dbpath, sizeof dbpath);
     snprintf(modelpath, sizeof modelpath, "%s/test.yaml", dir);
-    write_file(modelpath, model_yaml);
-    char err[512];
-    struct tdb *db = tdb_open(dbpath, err, sizeof err);
-    cr_assert(db, "%s", err);
+    sdb_write_file(modelpath, model_yaml);
+    struct tdb *db = sdb_open(dbpath);
 
     const char *p = "workload=syscall n=100";
-    int64_t r1 = add_run(db, "syscall", "native", p);
+    int64_t r1 = sdb_run_begin(db, "syscall", p, "native", "ram=16M");
     struct tdb_count c1[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 }, { 1, EV_PRIV, 3, "cli", 200, 0 } };
     cr_assert_eq(tdb_add_counts(db, r1, c1, 2), 0);
     cr_assert_eq(tdb_add_phase(db, r1, 1, 1000, 1000, 0, 2000), 0);
-    finish(db, r1, "ok");
+    sdb_run_finish(db, r1, "ok", 2000);
 
-    int64_t r2 = add_run(db, "syscall", "trap", p);
+    int64_t r2 = sdb_run_begin(db, "syscall", p, "trap", "ram=16M");
     struct tdb_count c2[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
                               { 1, EV_PRIV, 3, "cli", 200, 0 },
                               { 1, EV_EXIT, 28, "cr3 write", 50, 0 },
@@ -109,54 +82,32 @@ static void fixture(void)
     cr_assert_eq(tdb_add_counts(db, r2, c2, 5), 0);
     cr_assert_eq(tdb_add_phase(db, r2, 0, 0, 100, 0, 100), 0);
     cr_assert_eq(tdb_add_phase(db, r2, 1, 1000, 1000, 100, 2100), 0);
-    finish(db, r2, "ok");
+    sdb_run_finish(db, r2, "ok", 2000);
 
-    int64_t r3 = add_run(db, "syscall", "pv", p);
+    int64_t r3 = sdb_run_begin(db, "syscall", p, "pv", "ram=16M");
     struct tdb_count c3[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 },
                               { 1, EV_HYPERCALL, 1, "", 20, 60 },
                               { 1, EV_VALIDATION, 1, "ok", 4, 4096 } };
     cr_assert_eq(tdb_add_counts(db, r3, c3, 3), 0);
     cr_assert_eq(tdb_add_phase(db, r3, 1, 1000, 1000, 0, 2000), 0);
-    finish(db, r3, "ok");
+    sdb_run_finish(db, r3, "ok", 2000);
 
-    int64_t r4 = add_run(db, "other", "trap", "workload=other n=5");
+    int64_t r4 = sdb_run_begin(db, "other", "workload=other n=5", "trap", "ram=16M");
     cr_assert_eq(tdb_add_phase(db, r4, 1, 10, 10, 0, 20), 0);
-    finish(db, r4, "failed");
+    sdb_run_finish(db, r4, "failed", 2000);
 
-    struct model *m;
-    cr_assert_eq(model_parse(modelpath, &m, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(model_store(tdb_sqlite(db), m, err, sizeof err), 0, "%s", err);
-    model_free(m);
+    sdb_load_model(db, modelpath);
     tdb_close(db);
 }
 
-static void teardown(void)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { sdb_remove(dir); }
 
 TestSuite(views, .init = fixture, .fini = teardown);
-
-static sqlite3 *open_ro(void)
-{
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    return db;
-}
 
 /* The first column of the first row of `sql`, as a double (NAN if no row or NULL). */
 static double query_double(sqlite3 *db, const char *sql)
 {
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-                 sqlite3_errmsg(db));
-    double v = NAN;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        v = sqlite3_column_double(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return sdb_query(db, sql, NULL, NULL);
 }
 
 static void assert_near(double got, double want)
@@ -166,7 +117,7 @@ static void assert_near(double got, double want)
 
 Test(views, op_cost_prices_measured_phase_per_operation)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE model = 'test'"
                                  " AND mode = 'native'"), 382);
     assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE model = 'test'"
@@ -178,7 +129,7 @@ Test(views, op_cost_prices_measured_phase_per_operation)
 
 Test(views, mode_override_and_per_unit_costs_apply_to_pv)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE model = 'test'"
                                  " AND mode = 'pv'"), 1007.2);
     assert_near(query_double(db, "SELECT entries_per_op FROM pv_per_op"), 40.96);
@@ -188,7 +139,7 @@ Test(views, mode_override_and_per_unit_costs_apply_to_pv)
 
 Test(views, kvm_stat_gives_samples_and_time_shares)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     /* run 2, all phases: 367 events; 125300 cycles = 118200 + 100 insns + 7 * 1000 */
     assert_near(query_double(db, "SELECT samples FROM kvm_stat WHERE run_id = 2"
                                  " AND event = 'exit(CR_ACCESS)'"), 57);
@@ -203,7 +154,7 @@ Test(views, kvm_stat_gives_samples_and_time_shares)
 
 Test(views, failed_runs_are_not_latest)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     assert_near(query_double(db, "SELECT count(*) FROM latest_run"), 3);
     assert_near(query_double(db, "SELECT count(*) FROM op_cost WHERE workload = 'other'"), 0);
     sqlite3_close(db);
@@ -211,7 +162,7 @@ Test(views, failed_runs_are_not_latest)
 
 Test(views, monitor_entries_per_operation_by_reason)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     assert_near(query_double(db, "SELECT per_op FROM monitor_per_op WHERE mode = 'trap'"
                                  " AND event = 'exit(CR_ACCESS)'"), 0.5);
     assert_near(query_double(db, "SELECT per_op FROM monitor_per_op WHERE mode = 'pv'"
@@ -223,18 +174,19 @@ Test(views, monitor_entries_per_operation_by_reason)
 Test(views, one_run_is_priced_under_every_loaded_model)
 {
     char err[512];
-    struct tdb *t = tdb_open(dbpath, err, sizeof err);
-    cr_assert(t, "%s", err);
-    write_file(modelpath, "name: cheap-exits\ncpu: x\nparams:\n"
-                          "  cpi: { cycles: 1, estimate: t }\n  sc: { cycles: 242, estimate: t }\n"
-                          "  cli: { cycles: 60, estimate: t }\n  ex: { cycles: 10, estimate: t }\n"
-                          "costs:\n  insn: cpi\n  softint: sc\n  priv: cli\n  exit: ex\n");
+    struct tdb *t = sdb_open(dbpath);
+    sdb_write_file(modelpath, "name: cheap-exits\ncpu: x\nparams:\n"
+                              "  cpi: { cycles: 1, estimate: t }\n"
+                              "  sc: { cycles: 242, estimate: t }\n"
+                              "  cli: { cycles: 60, estimate: t }\n"
+                              "  ex: { cycles: 10, estimate: t }\n"
+                              "costs:\n  insn: cpi\n  softint: sc\n  priv: cli\n  exit: ex\n");
     char name[64];
     cr_assert_eq(model_ensure(tdb_sqlite(t), modelpath, name, sizeof name, err, sizeof err), 0,
                  "%s", err);
     cr_assert_str_eq(name, "cheap-exits");
     tdb_close(t);
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     /* trap under cheap-exits: 38200 + 60 * 10 */
     assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE model = 'cheap-exits'"
                                  " AND mode = 'trap'"), 388);
@@ -247,7 +199,7 @@ Test(views, one_run_is_priced_under_every_loaded_model)
 
 Test(views, model_reason_names_resolve_through_lookup_tables)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     assert_near(query_double(db, "SELECT c.cycles FROM model_cost c JOIN model m"
                                  " ON m.id = c.model_id WHERE m.name = 'test' AND c.reason = 30"),
                 3000);
@@ -259,7 +211,7 @@ Test(views, model_reason_names_resolve_through_lookup_tables)
 
 static void expect_model_error(const char *text, const char *expect)
 {
-    write_file(modelpath, text);
+    sdb_write_file(modelpath, text);
     struct model *m = NULL;
     char err[512] = "";
     int rc = model_parse(modelpath, &m, err, sizeof err);
@@ -289,32 +241,12 @@ Test(views, malformed_model_gives_file_line_and_key)
     expect_model_error("name: x\ncpu: y\ncosts:\n  exit: {cycles: 1\n", ":5:");
 }
 
-/* Run a command with stdout captured in a file; returns its exit status. */
-static int capture(int (*cmd)(int, char **), int argc, char **argv, char *out, size_t len)
-{
-    char path[160];
-    snprintf(path, sizeof path, "%s/out.txt", dir);
-    fflush(stdout);
-    int saved = dup(1), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    close(fd);
-    int rc = cmd(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    size_t n = fread(out, 1, len - 1, f);
-    out[n] = 0;
-    fclose(f);
-    return rc;
-}
-
 Test(views, stat_prints_perf_kvm_stat_table_and_mode_totals)
 {
     static char out[16384];
     char *argv[] = { "stat", "--db", dbpath, "--model", modelpath, "--workload", "syscall",
                      "--phase", "measured", NULL };
-    cr_assert_eq(capture(cmd_stat, 9, argv, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, argv, out, sizeof out), 0);
     cr_assert(strstr(out, "Samples%"), "%s", out);
     cr_assert(strstr(out, "exit(CR_ACCESS)"), "%s", out);
     cr_assert(strstr(out, "1182.0"), "cycles per op of trap missing:\n%s", out);
@@ -325,19 +257,19 @@ Test(views, stat_csv_and_json_carry_the_same_numbers)
 {
     static char out[16384];
     char *csv[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--csv", NULL };
-    cr_assert_eq(capture(cmd_stat, 8, csv, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, csv, out, sizeof out), 0);
     cr_assert(strstr(out, "mode,event,samples,"), "%s", out);
     cr_assert(strstr(out, "trap,exit(CR_ACCESS),57,"), "%s", out);
     cr_assert(strstr(out, "trap,(total),367,100.0000,100.0000,,,,125300.0"), "%s", out);
     char *json[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--json", NULL };
-    cr_assert_eq(capture(cmd_stat, 8, json, out, sizeof out), 0);
+    cr_assert_eq(sdb_capture(cmd_stat, json, out, sizeof out), 0);
     cr_assert(strstr(out, "\"event\": \"exit(CR_ACCESS)\", \"samples\": 57,"), "%s", out);
     cr_assert(strstr(out, "\"cycles_per_op\": 1182.0000"), "%s", out);
 }
 
 Test(views, example_queries_run_on_a_database)
 {
-    sqlite3 *db = open_ro();
+    sqlite3 *db = sdb_open_ro(dbpath);
     for (size_t i = 0; i < sizeof vmlab_sql_files / sizeof vmlab_sql_files[0]; i++) {
         if (strncmp(vmlab_sql_files[i].name, "q_", 2) != 0)
             continue;
@@ -356,14 +288,13 @@ Test(views, example_queries_run_on_a_database)
 /* The mechanisms of issue 11 get labels that say what entered the monitor and why. */
 Test(views, mechanism_events_are_labelled_by_vector_and_cause)
 {
-    char path[64], err[512];
+    char path[64];
     snprintf(path, sizeof path, "/tmp/vmlab_labels.XXXXXX");
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
-    struct tdb *db = tdb_open(path, err, sizeof err);
-    cr_assert(db, "%s", err);
-    int64_t r = add_run(db, "in", "trap-classic", "workload=in n=10");
+    struct tdb *db = sdb_open(path);
+    int64_t r = sdb_run_begin(db, "in", "workload=in n=10", "trap-classic", "ram=16M");
     struct tdb_count c[] = { { 1, EV_MONTRAP, 13, "in1 0x80", 10, 0 },
                              { 1, EV_MONTRAP, 14, "#PF", 2, 0 },
                              { 1, EV_MONTRAP, 0x80, "int", 3, 0 },
@@ -374,7 +305,7 @@ Test(views, mechanism_events_are_labelled_by_vector_and_cause)
                              { 1, EV_UPCALL, 0, "", 1, 0 },
                              { 1, EV_MONTRAP, 0x20, "irq0", 1, 0 } };
     cr_assert_eq(tdb_add_counts(db, r, c, 9), 0);
-    finish(db, r, "ok");
+    sdb_run_finish(db, r, "ok", 2000);
     sqlite3 *h = tdb_sqlite(db);
     static const char *const want[] = {"montrap(#GP in1 0x80)", "montrap(#PF)", "montrap(0x80)",
                                        "reflect(0x80)", "ioemul(0x80)", "hvtrap(#GP in1 0x80)",
