@@ -26,42 +26,16 @@
 
 #include "emu/uc_quirks.h"
 
+#include "support_uc.h" /* the engine (uc, q), the exceptions seen, GDT, CODE, STACK */
+
 #define RAM_BYTES (4u << 20)
-#define GDT 0x1000u
 #define IDT 0x1400u
 #define TSS 0x1800u
-#define CODE 0x2000u
-#define STACK 0x8000u
 #define DATA 0x9000u
 #define EFL_IF (1u << 9)
 
-static uc_engine *uc;
 static uint8_t *ram;
-static struct uc_quirks q;
 
-struct exc {
-    uint32_t vector, eip;
-};
-static struct exc seen[8];
-static unsigned nseen;
-
-static void on_intr(uc_engine *u, uint32_t intno, void *opaque)
-{
-    (void)opaque;
-    struct exc *e = &seen[nseen < 8 ? nseen : 7];
-    e->vector = intno;
-    uc_reg_read(u, UC_X86_REG_EIP, &e->eip);
-    nseen++;
-    uc_emu_stop(u);
-}
-
-static void wr32(int reg, uint32_t v) { cr_assert_eq(uc_reg_write(uc, reg, &v), UC_ERR_OK); }
-static uint32_t rd32(int reg)
-{
-    uint32_t v = 0;
-    uc_reg_read(uc, reg, &v);
-    return v;
-}
 static uint32_t ram32(uint32_t pa)
 {
     uint32_t v;
@@ -85,34 +59,22 @@ static const uint64_t gdt[] = {
 
 static void setup(void)
 {
-    char err[256] = "";
-    nseen = 0;
-    memset(seen, 0, sizeof seen);
     ram = calloc(1, RAM_BYTES);
     cr_assert_not_null(ram);
-    cr_assert_eq(uc_open(UC_ARCH_X86, UC_MODE_32, &uc), UC_ERR_OK);
-    cr_assert_eq(uq_calibrate(&q, uc, err, sizeof err), 0, "%s", err);
+    uct_open();
     cr_assert_eq(uc_mem_map_ptr(uc, 0, RAM_BYTES, UC_PROT_ALL, ram), UC_ERR_OK);
-    memcpy(ram + GDT, gdt, sizeof gdt);
-    uc_x86_mmr gdtr = {.base = GDT, .limit = sizeof gdt - 1};
+    uct_load_gdt(gdt, sizeof gdt);
     uc_x86_mmr idtr = {.base = IDT, .limit = 0x7ff};
     uc_x86_mmr tr = {.selector = 0x40, .base = TSS, .limit = 0x67, .flags = 0x8b00};
-    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr), UC_ERR_OK);
     cr_assert_eq(uc_reg_write(uc, UC_X86_REG_IDTR, &idtr), UC_ERR_OK);
     cr_assert_eq(uc_reg_write(uc, UC_X86_REG_TR, &tr), UC_ERR_OK);
-    wr32(UC_X86_REG_CS, 0x08);
-    wr32(UC_X86_REG_SS, 0x10);
-    wr32(UC_X86_REG_DS, 0x10);
+    uct_enter_ring0();
     wr32(UC_X86_REG_ES, 0x10);
-    wr32(UC_X86_REG_ESP, STACK);
-    uc_hook h;
-    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr, NULL, 1, 0), UC_ERR_OK);
 }
 
 static void teardown(void)
 {
-    uq_free(&q);
-    uc_close(uc);
+    uct_close();
     free(ram);
 }
 

@@ -8,77 +8,23 @@
  * the CPU; the test decides where to resume, as the machine's exit loop does.
  */
 #include <criterion/criterion.h>
-#include <string.h>
 #include <unicorn/unicorn.h>
 
 #include "emu/uc_quirks.h"
 
-#define GDT 0x1000u
-#define CODE 0x2000u
-#define STACK 0x8000u
-
-static uc_engine *uc;
-static struct uc_quirks q;
-
-struct exc {
-    uint32_t vector, eip, error;
-    int is_int;
-};
-static struct exc seen[8];
-static unsigned nseen;
-
-static void on_intr(uc_engine *u, uint32_t intno, void *opaque)
-{
-    struct exc *e = &seen[nseen < 8 ? nseen : 7];
-    e->vector = intno;
-    uc_reg_read(u, UC_X86_REG_EIP, &e->eip);
-    uq_exception_info(&q, u, &e->error, &e->is_int);
-    nseen++;
-    uc_emu_stop(u);
-}
-
-static void wr32(int reg, uint32_t v) { cr_assert_eq(uc_reg_write(uc, reg, &v), UC_ERR_OK); }
-static uint32_t rd32(int reg)
-{
-    uint32_t v = 0;
-    uc_reg_read(uc, reg, &v);
-    return v;
-}
-static uint64_t rd64(int reg)
-{
-    uint64_t v = 0;
-    uc_reg_read(uc, reg, &v);
-    return v;
-}
+#include "support_uc.h" /* the engine (uc, q), the exceptions seen, GDT, CODE, STACK */
 
 static void setup(void)
 {
-    char err[256] = "";
-    nseen = 0;
-    memset(seen, 0, sizeof seen);
-    cr_assert_eq(uc_open(UC_ARCH_X86, UC_MODE_32, &uc), UC_ERR_OK);
-    cr_assert_eq(uq_calibrate(&q, uc, err, sizeof err), 0, "%s", err);
+    uct_open();
     cr_assert_eq(uc_mem_map(uc, 0, 0x10000, UC_PROT_ALL), UC_ERR_OK);
     static const uint64_t gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull,
                                    0x00cffa000000ffffull, 0x00cff2000000ffffull};
-    cr_assert_eq(uc_mem_write(uc, GDT, gdt, sizeof gdt), UC_ERR_OK);
-    uc_x86_mmr gdtr = {.base = GDT, .limit = sizeof gdt - 1};
-    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr), UC_ERR_OK);
-    wr32(UC_X86_REG_CS, 0x08);
-    wr32(UC_X86_REG_SS, 0x10);
-    wr32(UC_X86_REG_DS, 0x10);
-    wr32(UC_X86_REG_ESP, STACK);
-    uc_hook h;
-    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr, NULL, 1, 0), UC_ERR_OK);
+    uct_load_gdt(gdt, sizeof gdt);
+    uct_enter_ring0();
 }
 
-static void teardown(void)
-{
-    uq_free(&q);
-    uc_close(uc);
-}
-
-TestSuite(uc_quirks, .init = setup, .fini = teardown);
+TestSuite(uc_quirks, .init = setup, .fini = uct_close);
 
 static void load_code(const uint8_t *code, size_t len)
 {
