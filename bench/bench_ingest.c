@@ -11,17 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "traces/tdb.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 int main(int argc, char **argv)
 {
@@ -45,7 +38,7 @@ int main(int argc, char **argv)
     static const char *const quals[] = { "cr3 write", "cr0 read", "0x3f8 out b", "vector 14",
                                          "", "hlt", "cpuid", "invlpg" };
     static const int reasons[] = { 28, 28, 30, 0, 1, 12, 10, 14 };
-    double t0 = now();
+    double t0 = bench_now();
     for (long i = 0; i < n; i++) {
         struct tdb_event ev = {
             .icount = (uint64_t)i * 37,
@@ -67,7 +60,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_ingest: %s\n", tdb_error(db));
         return 2;
     }
-    double secs = now() - t0;
+    double secs = bench_now() - t0;
     tdb_close(db);
     double rate = n / secs;
     printf("bench_ingest: %ld event rows in %.3f s: %.0f rows/s (target >= 1000000) %s\n", n, secs,

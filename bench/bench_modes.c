@@ -15,8 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define RUNS 3
 
@@ -32,24 +33,11 @@ static const struct {
 };
 #define NLOADS (sizeof loads / sizeof loads[0])
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* One `vmlab run`: its wall time in seconds, or -1 if it did not exit with the guest's success
  * status (33). */
 static double run(const char *vmlab, const char *kernel, const char *mode, const char *cmdline)
 {
-    double t0 = now();
+    double t0 = bench_now();
     pid_t pid = fork();
     if (pid < 0)
         return -1;
@@ -63,7 +51,7 @@ static double run(const char *vmlab, const char *kernel, const char *mode, const
     int status;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 33)
         return -1;
-    return now() - t0;
+    return bench_now() - t0;
 }
 
 int main(int argc, char **argv)
@@ -89,10 +77,8 @@ int main(int argc, char **argv)
                     return 1;
                 }
         printf("%-10s %8d", loads[w].workload, loads[w].n);
-        for (unsigned k = 0; k < NMODES; k++) {
-            qsort(t[k], RUNS, sizeof t[k][0], cmp_double);
-            med[k] = t[k][RUNS / 2];
-        }
+        for (unsigned k = 0; k < NMODES; k++)
+            med[k] = bench_median(t[k], RUNS);
         for (unsigned k = 0; k < NMODES; k++) {
             printf("  %6.3fs %5.2fx", med[k], med[k] / med[0]);
             logsum[k] += log(med[k] / med[0]);

@@ -19,28 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 
+#include "bench_util.h"
 #include "emu/loader.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
 
 #define RUNS 3
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 static void quiet_sink(void *opaque, uint8_t b) { (void)opaque; (void)b; }
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void empty_hook(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
@@ -86,9 +73,9 @@ static double run_raw(const char *elf, uint64_t ram, bool hooked)
     uint64_t bytes = 0;
     if (hooked)
         uc_hook_add(uc, &h, UC_HOOK_BLOCK, (void *)empty_hook, &bytes, 1, 0);
-    double t0 = now();
+    double t0 = bench_now();
     uc_err e = uc_emu_start(uc, bi.entry, 0, 0, 0);   /* ends at the guest's hlt */
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (e != UC_ERR_OK) {
         fprintf(stderr, "bench_native: raw unicorn: %s\n", uc_strerror(e));
         exit(1);
@@ -108,9 +95,9 @@ static double run_native(const char *elf, uint64_t ram, uint64_t *insns)
         fprintf(stderr, "bench_native: %s\n", err);
         exit(1);
     }
-    double t0 = now();
+    double t0 = bench_now();
     machine_run(m);
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (m->end != END_GUEST_EXIT) {
         fprintf(stderr, "bench_native: native run failed: %s\n", m->message);
         exit(1);
@@ -129,10 +116,7 @@ static void bench_one(const char *elf)
         hk[i] = run_raw(elf, ram, true);
         nat[i] = run_native(elf, ram, &insns);
     }
-    qsort(raw, RUNS, sizeof raw[0], cmp_double);
-    qsort(hk, RUNS, sizeof hk[0], cmp_double);
-    qsort(nat, RUNS, sizeof nat[0], cmp_double);
-    double r = raw[RUNS / 2], h = hk[RUNS / 2], n = nat[RUNS / 2];
+    double r = bench_median(raw, RUNS), h = bench_median(hk, RUNS), n = bench_median(nat, RUNS);
     printf("bench_native: %s, %llu instructions, median of %d runs each\n", elf,
            (unsigned long long)insns, RUNS);
     printf("  raw unicorn (no hooks)   %8.3f s  %7.1f M instructions/s\n", r, insns / r / 1e6);

@@ -25,8 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unicorn/unicorn.h>
+
+#include "bench_util.h"
 
 #define RUNS 3
 #define RAM (4u << 20)
@@ -54,19 +55,6 @@ static const uint8_t alu[] = {0xb9, 0, 0, 0, 0, 0x01, 0xc8, 0x31, 0xc3, 0x42, 0x
  * hlt */
 static const uint8_t loadstore[] = {0xb9, 0, 0, 0, 0, 0xbe, 0x00, 0x00, 0x10, 0x00, 0x8b, 0x06,
                                     0x01, 0xc8, 0x89, 0x46, 0x04, 0x49, 0x75, 0xf6, 0xf4};
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void on_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
@@ -162,9 +150,9 @@ static double run_once(const uint8_t *code, size_t len, uint32_t head, uint32_t 
     if (e)
         die("uc_hook_add", e);
     uc_ctl_exits_enable(uc);
-    double t0 = now();
+    double t0 = bench_now();
     e = uc_emu_start(uc, CODE, 0, 0, count);
-    double t = now() - t0;
+    double t = bench_now() - t0;
     if (e)
         die("uc_emu_start", e);
     uint32_t ecx = 1;
@@ -189,8 +177,7 @@ static void bench(const char *name, const uint8_t *code, size_t len, uint32_t he
     printf("bench_uc_hooks: %s loop, %.0f M guest instructions, median of %d runs\n", name,
            insns / 1e6, RUNS);
     for (int k = 0; k < H_KINDS; k++) {
-        qsort(t[k], RUNS, sizeof t[k][0], cmp_double);
-        double m = t[k][RUNS / 2];
+        double m = bench_median(t[k], RUNS);
         if (k == H_NONE)
             base = m;
         printf("  %-38s %8.3f s  %7.1f M instructions/s  %5.2fx\n", hook_name[k], m,
