@@ -27,10 +27,10 @@ variant() {
       -e "s/^\\(  $2: { cycles: \\)[0-9.]*/\\1$3/" "$root/models/p4-prescott.yaml" > "$tmp/$1.yaml"
   cp "$root/models/REFERENCES.md" "$tmp/REFERENCES.md"
   grep -q "^  $2: { cycles: $3," "$tmp/$1.yaml" || fail "cannot set $2 in a copy of p4-prescott"
-  "$vmlab" stat --db "$db" --model "$tmp/$1.yaml" > /dev/null 2> "$tmp/$1.err" ||
+  "$vmlab" stat --db "$db" --run 1 --model "$tmp/$1.yaml" > /dev/null 2> "$tmp/$1.err" ||
     fail "$1: $(tail -n 1 "$tmp/$1.err")"
 }
-"$vmlab" stat --db "$db" --model p4-prescott > /dev/null
+"$vmlab" stat --db "$db" --run 1 --model p4-prescott > /dev/null
 variant x-exit exit_round_trip 9999
 variant x-exc exc_delivery 1000
 
