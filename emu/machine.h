@@ -156,7 +156,8 @@ struct machine {
     unsigned nmcounts;
     struct addrset sites;        /* instruction addresses carrying a site hook */
     int io_idx;                  /* index in `cur` of the I/O instruction being executed, -1 */
-    uint32_t io_eip;
+    uint32_t io_eip;             /* the guest EIP and CPL the access is recorded at */
+    int io_cpl;
 
     /* Exit loop state */
     enum stop_why stop;

@@ -44,6 +44,7 @@
 
 #define WALL_CHECK_INSNS 20000000ull   /* guest instructions between wall-clock checks */
 #define HALT_IDLE_GIVE_UP 100000u       /* timer edges in one halt with no interrupt taken */
+#define HALT_STORM_GIVE_UP 100000u      /* interrupts taken in one halt with no guest time passing */
 
 static double wall_now(void)
 {
@@ -210,14 +211,15 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
         uint16_t port = s->port_imm ? s->port : (uint16_t)reg32(m, UC_X86_REG_EDX);
         uint32_t eip = (uint32_t)addr;
-        if (!mode_io_allowed(m, (uint32_t)addr, port, &eip) &&
-            !io_permitted(m, port, s->io_size)) {
+        bool mode_own = mode_io_allowed(m, (uint32_t)addr, port, &eip);
+        if (!mode_own && !io_permitted(m, port, s->io_size)) {
             uncount_from(m, b, s->idx);
             raise_fault(m, 13, 0, (uint32_t)addr);
             return;
         }
         m->io_idx = s->idx;
         m->io_eip = eip;
+        m->io_cpl = mode_own ? 0 : b->cpl;   /* the mode's own copy acts for the guest kernel */
         break;
     }
     case IC_MOV_TO_CR:
@@ -248,6 +250,8 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     }
     if (wanted) {
         struct action a = funnel_site(m, b, s, (uint32_t)addr);
+        if (a.kind == ACT_SKIP || a.kind == ACT_RAISE)
+            m->io_idx = -1;   /* the instruction does not execute: no port hook will follow */
         switch (a.kind) {
         case ACT_SKIP:
             skip_site(m, b, s, (uint32_t)addr);
@@ -452,7 +456,7 @@ static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
     if (m->end)
         return 0xffffffffu;
     uint32_t v = 0;
-    funnel_port(m, (uint16_t)port, size, true, &v, m->io_eip, m->cur ? m->cur->cpl : 0);
+    funnel_port(m, (uint16_t)port, size, true, &v, m->io_eip, m->io_cpl);
     update_deadline(m);
     m->io_idx = -1;
     return v;
@@ -463,7 +467,7 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
     struct machine *m = opaque;
     if (m->end)
         return;
-    funnel_port(m, (uint16_t)port, size, false, &value, m->io_eip, m->cur ? m->cur->cpl : 0);
+    funnel_port(m, (uint16_t)port, size, false, &value, m->io_eip, m->io_cpl);
     if (m->end && m->io_idx >= 0 && m->cur) {
         /* The run ended on this instruction: what follows in the block is not retired. */
         uncount_from(m, m->cur, (unsigned)m->io_idx + 1);
@@ -587,11 +591,26 @@ static void halt(struct machine *m)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
     ev_record(&m->ev, m->time, EV_HALT, 0, "", 0, eip - 1, machine_cpl(m));
+    uint64_t storm_at = UINT64_MAX;
+    unsigned storm = 0;
     for (unsigned idle_edges = 0; !m->end; idle_edges++) {
         if (pic_intr(&m->pic) && m->mode->irq_open(m)) {
             take_interrupt_if_any(m, false);
             if (m->end || !m->mode->still_halted || !m->mode->still_halted(m))
                 return;
+            /* Still waiting (a blocked PV domain the interrupt brought no event): the wait starts
+             * again, but an interrupt source that never lets guest time pass ends the run. */
+            idle_edges = 0;
+            storm = m->time == storm_at ? storm + 1 : 0;
+            storm_at = m->time;
+            if (storm > HALT_STORM_GIVE_UP) {
+                machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                            "guest waits at EIP 0x%08x while interrupts keep arriving and no "
+                            "guest time passes (%u at instruction %llu)", eip - 1, storm,
+                            (unsigned long long)m->time);
+                return;
+            }
+            check_limits(m);
             continue;
         }
         if (!m->mode->irq_open(m)) {

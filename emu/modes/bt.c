@@ -323,6 +323,7 @@ static void bt_classify(struct machine *m, const struct vexit *x, struct exit_de
 {
     const struct xevent *ev = x->ev;
     struct bt *t = bt_of(m);
+    t->c.dec_ok = false;     /* the decode cache lives from a classify to its handler */
     if (x->kind != VX_EXCEPTION || machine_cpl(m) != 1 || !in_tc(t, x->eip)) {
         if (x->kind == VX_INTERRUPT && machine_cpl(m) == 1 && in_tc(t, x->eip))
             d->eip = boundary(m, x->eip);

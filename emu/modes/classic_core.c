@@ -642,6 +642,7 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
 
 void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
 {
+    st(m)->dec_ok = false;   /* the decode cache lives from a classify to its handler */
     if (x->kind == VX_SITE)
         return;    /* a hole: no trap, recorded as what it is by the site handler */
     const struct xevent *ev = x->ev;

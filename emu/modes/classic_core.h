@@ -99,8 +99,9 @@ int classic_gpr(x86_reg r);
 int classic_emulate_at(struct machine *m, uint32_t eip);
 
 /* The guest instruction at `eip`, decoded into the monitor's one buffer: the classify op decodes
- * what trapped, the handler that follows finds it there (until an emulation). NULL if
- * undecodable. The buffer belongs to the monitor: never freed by the caller. */
+ * what trapped, the handler that follows finds it there (the cache is emptied at every classify
+ * and after an emulation, so it never outlives one exit). NULL if undecodable. The buffer
+ * belongs to the monitor: never freed by the caller. */
 const cs_insn *classic_decoded(struct machine *m, uint32_t eip);
 
 /* The cause of a #GP the guest kernel took at `eip` in ring 1, as a qualifier: the mnemonic,

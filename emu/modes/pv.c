@@ -332,16 +332,35 @@ static int bounce(struct machine *m, const struct xevent *ev)
     return pv_deliver_events(m);
 }
 
+/* Ports the hypervisor keeps for itself, whatever the domain's I/O privilege (as Xen denies its
+ * PIC, PIT and console UART to dom0): the PIC pair, the PIT and COM1. */
+static bool hypervisor_port(uint16_t port, unsigned size)
+{
+    static const uint16_t own[][2] = {{0x20, 0x21}, {0xa0, 0xa1}, {0x40, 0x43}, {0x3f8, 0x3ff}};
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (port + size - 1u >= own[i][0] && port <= own[i][1])
+            return true;
+    return false;
+}
+
+/* The IN/OUT at ev->eip that faulted (#GP, the real IOPL being 0), decoded into `in`, if the
+ * hypervisor performs it for the domain: the faulting ring is within the virtual IOPL and the
+ * port is not one the hypervisor keeps. */
+static bool domain_io(struct machine *m, const struct xevent *ev, cs_insn *in, uint16_t *port,
+                      unsigned *size, bool *is_in)
+{
+    return ev->kind == XK_FAULT && ev->vector == 13 &&
+           (uint32_t)machine_cpl(m) <= pv_of(m)->iopl && in && emul_decode(m, ev->eip, in) == 0 &&
+           emul_io_decode(m, in, port, size, is_in) == 0 && !hypervisor_port(*port, *size);
+}
+
 /* The qualifier of a #GP on a port instruction the hypervisor will perform ("in1 0x80"). */
 static bool io_cause(struct machine *m, const struct xevent *ev, char *q, unsigned len)
 {
-    if (ev->kind != XK_FAULT || ev->vector != 13 || (uint32_t)machine_cpl(m) > pv_of(m)->iopl)
-        return false;
     cs_insn *in = cs_malloc(m->cs);
     uint16_t port;
     unsigned size;
-    bool is_in, ok = in && emul_decode(m, ev->eip, in) == 0 &&
-                     emul_io_decode(m, in, &port, &size, &is_in) == 0;
+    bool is_in, ok = domain_io(m, ev, in, &port, &size, &is_in);
     if (ok)
         emul_io_cause(port, size, is_in, q, len);
     if (in)
@@ -383,16 +402,16 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
 }
 
 /* The guest's IN/OUT at ev->eip, which faulted (#GP) because the real IOPL is 0: if the
- * faulting ring is within the domain's virtual IOPL, the instruction is decoded here, the access
- * performed on the device (class io) and EIP moved past it, and 1 is returned; 0 if the #GP is
- * the guest's own. */
+ * hypervisor performs it for the domain (domain_io), the access is made on the device (class io)
+ * and EIP moved past it, and 1 is returned; 0 if the #GP is the guest's own. */
 static int guest_io(struct machine *m, const struct xevent *ev)
 {
-    int cpl = machine_cpl(m);
-    if (ev->kind != XK_FAULT || ev->vector != 13 || (uint32_t)cpl > pv_of(m)->iopl)
-        return 0;
     cs_insn *in = cs_malloc(m->cs);
-    int r = in && emul_decode(m, ev->eip, in) == 0 && emul_io(m, in, ev->eip, cpl) == 0;
+    uint16_t port;
+    unsigned size;
+    bool is_in;
+    int r = domain_io(m, ev, in, &port, &size, &is_in) &&
+            emul_io(m, in, ev->eip, machine_cpl(m)) == 0;
     if (r) {
         uint32_t next = ev->eip + in->size;
         uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
@@ -417,8 +436,9 @@ static struct action pv_exception(struct machine *m, const struct xevent *ev)
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0 ||
             m->end)
             return act(ACT_END);
-        if (pv_of(m)->blocked)
+        if (pv_of(m)->blocked && !pv_shared(m)->vcpu_info.evtchn_upcall_pending)
             return act(ACT_HALT);
+        pv_of(m)->blocked = false;   /* an event came during the call (a multicall's send) */
         return act_rc(pv_deliver_events(m));
     }
     return act_rc(bounce(m, ev));

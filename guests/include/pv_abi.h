@@ -54,9 +54,11 @@
  * with physdev_op(PHYSDEVOP_set_iopl) — the real EFLAGS.IOPL stays 0, as it would also hand the
  * ring-1 kernel the real interrupt flag — so its IN/OUT raise #GP and the hypervisor performs
  * the access when the faulting ring is within the virtual IOPL (Xen: emulate_privileged_op,
- * guest_io_okay; [XEN] in models/REFERENCES.md), else bounces the #GP. The only ports the TSS
- * I/O bitmap opens directly are vmlab's instrumentation: the phase marker (0xe0-0xe3) and
- * isa-debug-exit (0xf4-0xf7). */
+ * guest_io_okay; [XEN] in models/REFERENCES.md), else bounces the #GP. The hypervisor keeps its
+ * own devices whatever the IOPL (the PIC pair, the PIT, COM1: the console is console_io), and
+ * performs IN/OUT only (string I/O, INS/OUTS, gets the #GP). The only ports the TSS I/O bitmap
+ * opens directly are vmlab's instrumentation: the phase marker (0xe0-0xe3) and isa-debug-exit
+ * (0xf4-0xf7). */
 #define PV_PHASE_PORT 0xe0
 #define PV_DEBUG_EXIT_PORT 0xf4
 

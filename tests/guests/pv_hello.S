@@ -15,7 +15,10 @@
  *      unpinned; mmu_update of a PTE; multicall of two hypercalls
  *   7. events: VIRQ_TIMER bound, set_timer_op, sched_op block; the upcall arrives
  *   8. the phase-marker port works from ring 1 (the hypervisor opened it)
- *   9. sched_op shutdown(poweroff, 0x10)
+ *   9. port I/O: without I/O privilege `in` from 0x80 raises #GP (bounced to the trap table);
+ *      after physdev_op(PHYSDEVOP_set_iopl, 1) the hypervisor performs it (reads 0xff), but
+ *      still bounces a write to a port it keeps (the PIC's 0x21)
+ *  10. sched_op shutdown(poweroff, 0x10)
  */
 #include "../../guests/include/pv_abi.h"
 
@@ -299,6 +302,26 @@ pv_entry:
 	outl %eax, $PV_PHASE_PORT
 	say "phase-marker port from ring 1: ok\n"
 
+	movb $0, %al
+	inb $0x80, %al				/* no I/O privilege yet: #GP, skipped */
+	cmpl $1, gp_count
+	jne fail
+	movl $PHYSDEVOP_set_iopl, %ebx
+	movl $iopl, %ecx
+	hcall __HYPERVISOR_physdev_op
+	testl %eax, %eax
+	jnz fail
+	movb $0, %al
+	inb $0x80, %al				/* performed by the hypervisor */
+	cmpb $0xff, %al
+	jne fail
+	cmpl $1, gp_count
+	jne fail
+	outb %al, $0x21				/* the hypervisor's PIC: #GP, skipped */
+	cmpl $2, gp_count
+	jne fail
+	say "port I/O under the virtual IOPL, hypervisor ports kept: ok\n"
+
 	say "PASS\n"
 	movl $SHUTDOWN_poweroff, shutdown
 	movl $0x10, shutdown + 4
@@ -335,6 +358,13 @@ pf_handler:
 	addl $4, %esp				/* error code */
 	iret
 
+/* #GP from a port instruction (in/out with an imm8 port: 2 bytes): count it, skip it. */
+gp_handler:
+	incl gp_count
+	addl $4, %esp				/* error code */
+	addl $2, (%esp)				/* return past the instruction */
+	iret
+
 /* Returns with HYPERVISOR_iret: push EAX on the exception frame, then the hypercall. */
 sys_handler:
 	incl sys_count
@@ -362,6 +392,9 @@ traps:	.byte 14, PV_TRAP_MASK_EVENTS
 	.byte 0x80, 3 | PV_TRAP_FAST
 	.word FLAT_RING1_CS
 	.long sys_handler
+	.byte 13, 1
+	.word FLAT_RING1_CS
+	.long gp_handler
 	.long 0, 0
 bad_traps:
 	.byte 13, 0
@@ -385,6 +418,8 @@ free_va: .long 0
 pf_count: .long 0
 sys_count: .long 0
 upcall_count: .long 0
+gp_count: .long 0
+iopl:	.long 1
 
 	.bss
 	.align 16

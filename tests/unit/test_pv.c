@@ -101,12 +101,18 @@ Test(pv, validations_and_hypercalls_get_their_rows_in_the_trace_database)
     unlink(path);
 }
 
-static uint64_t hypercalls(struct machine *m, int nr)
+/* The count of (cls, reason, qual) over every phase (qual NULL: any). */
+static uint64_t all_phases(struct machine *m, enum ev_class cls, int64_t reason, const char *qual)
 {
     uint64_t n = 0;
     for (uint32_t ph = 0; ph < 16; ph++)
-        n += ev_count(&m->ev, ph, EV_HYPERCALL, nr, NULL);
+        n += ev_count(&m->ev, ph, cls, reason, qual);
     return n;
+}
+
+static uint64_t hypercalls(struct machine *m, int nr)
+{
+    return all_phases(m, EV_HYPERCALL, nr, NULL);
 }
 
 Test(pv, test_guest_passes_every_check_and_shuts_down_with_success)
@@ -116,7 +122,9 @@ Test(pv, test_guest_passes_every_check_and_shuts_down_with_success)
     cr_assert_eq(m->end, END_GUEST_EXIT, "%s\n%s", m->message, con.text);
     cr_assert_eq(m->guest_exit, 0x10, "%s", con.text);
     cr_assert(strstr(con.text, "timer event upcall: ok\n"), "%s", con.text);
-    cr_assert(strstr(con.text, "phase-marker port from ring 1: ok\nPASS\n"), "%s", con.text);
+    cr_assert(strstr(con.text, "phase-marker port from ring 1: ok\n"), "%s", con.text);
+    cr_assert(strstr(con.text, "port I/O under the virtual IOPL, hypervisor ports kept: ok\n"
+                               "PASS\n"), "%s", con.text);
     mode_pv.teardown(m);
     machine_destroy(m);
 }
@@ -183,10 +191,26 @@ Test(pv, the_fast_system_call_does_not_enter_the_hypervisor_but_the_page_fault_d
     cr_assert_eq(ev_count(&m->ev, 0, EV_HVTRAP, 0x80, NULL), 0, "int 0x80 never enters Xen");
     cr_assert_eq(ev_count(&m->ev, 0, EV_HVTRAP, 14, "#PF"), 1, "the page fault enters Xen");
     cr_assert_eq(ev_count(&m->ev, 0, EV_BOUNCE, 14, NULL), 1, "and is bounced to the guest");
-    cr_assert_eq(ev_class_total(&m->ev, EV_BOUNCE), 1,
-                 "only the page fault bounced through the hypervisor");
+    cr_assert_eq(ev_class_total(&m->ev, EV_BOUNCE), 3,
+                 "the page fault and the two #GP of the port checks bounced through Xen");
     cr_assert_eq(ev_count(&m->ev, 0, EV_UPCALL, 0, NULL), 1, "one event upcall");
     cr_assert_eq(ev_class_total(&m->ev, EV_EXIT), 0, "no VM exit without VT-x");
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+/* Xen's I/O privilege: the guest's IN faults (real IOPL 0); once the kernel has a virtual IOPL
+ * the hypervisor performs it on the device, but the ports it keeps are bounced as #GP. */
+Test(pv, port_io_is_performed_by_the_hypervisor_within_the_virtual_iopl_only)
+{
+    struct console con = {0};
+    struct machine *m = boot(&mode_pv, &con);
+    cr_assert_eq(all_phases(m, EV_HVTRAP, 13, "in1 0x80"), 1, "the one in performed");
+    cr_assert_eq(all_phases(m, EV_IO, 0x80, "in1"), 1, "a device access, once");
+    cr_assert_eq(all_phases(m, EV_HVTRAP, 13, "#GP"), 2,
+                 "in before set_iopl and the PIC write after it are the guest's own #GP");
+    cr_assert_eq(all_phases(m, EV_BOUNCE, 13, NULL), 2, "bounced to its trap table");
+    cr_assert_eq(all_phases(m, EV_HYPERCALL, 33, "physdev_op"), 1);
     mode_pv.teardown(m);
     machine_destroy(m);
 }
