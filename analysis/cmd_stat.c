@@ -63,7 +63,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vmlab stat --db FILE [--run ID | --workload W] [--model M] [--phase P]\n"
                "                  [--by-qualifier] [--csv | --json]\n"
-               "  --phase P   all (default), setup, measured, teardown or a number\n");
+               "  --phase P   all (default), setup, measured, teardown, calibration or a number\n");
 }
 
 static int parse_phase(const char *s)
@@ -76,6 +76,8 @@ static int parse_phase(const char *s)
         return 1;
     if (strcmp(s, "teardown") == 0 || strcmp(s, "tear-down") == 0)
         return 2;
+    if (strcmp(s, "calibration") == 0)
+        return 3;
     char *end;
     long v = strtol(s, &end, 10);
     return *end == 0 && v >= 0 ? (int)v : -2;

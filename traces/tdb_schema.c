@@ -12,7 +12,8 @@
  *                  start/end time (ISO 8601 UTC); exit status, guest exit value, failure message;
  *                  instruction totals (all, user, kernel) and wall-clock seconds.
  *   run_phase      per (run, phase): instructions at CPL 3 and CPL 0..2, first and last instruction
- *                  count. Phases: 0 set-up, 1 measured region, 2 tear-down (table phase_name).
+ *                  count. Phases: 0 set-up, 1 measured region, 2 tear-down, 3 calibration (the
+ *                  measured loop with an empty body; table phase_name).
  *   event_count    the aggregated counters: per (run, phase, class, reason, qualifier) a count and a
  *                  class-dependent second quantity count2 (instructions translated, entries
  *                  validated, batch elements). Adding to an existing key adds the counts.
@@ -118,7 +119,7 @@ static const struct { const char *name, *kind; } insn_classes[] = {
 #undef INSN_CLASS
 };
 
-static const char *const phases[] = { "set-up", "measured", "tear-down" };
+static const char *const phases[] = { "set-up", "measured", "tear-down", "calibration" };
 
 /* migrations[i] takes a database from version i to i + 1. Only ever append. */
 static const char *const migrations[] = {

@@ -40,8 +40,10 @@
 #define BENCH_PANIC   8  /* deliberate kernel panic (a kernel-mode page fault)  */
 
 #define PHASE_SETUP    0
-#define PHASE_MEASURE  1
+#define PHASE_MEASURE  1  /* the measured loop: n operations */
 #define PHASE_TEARDOWN 2
+#define PHASE_CALIBRATE 3 /* the same loop, n iterations with an empty body: its cost is the
+                           * loop's own, reported apart and taken off the measured phase's */
 
 #define EPERM   1
 #define ENOENT  2
