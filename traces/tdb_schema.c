@@ -13,7 +13,8 @@
  *                  instruction totals (all, user, kernel) and wall-clock seconds.
  *   run_phase      per (run, phase): instructions at CPL 3 and CPL 0..2, first and last instruction
  *                  count. Phases: 0 set-up, 1 measured region, 2 tear-down, 3 calibration (the
- *                  measured loop with an empty body; table phase_name).
+ *                  measured loop with an empty body), 4 between (re-arming work between measured
+ *                  blocks); table phase_name.
  *   event_count    the aggregated counters: per (run, phase, class, reason, qualifier) a count and a
  *                  class-dependent second quantity count2 (instructions translated, entries
  *                  validated, batch elements). Adding to an existing key adds the counts.
@@ -119,7 +120,8 @@ static const struct { const char *name, *kind; } insn_classes[] = {
 #undef INSN_CLASS
 };
 
-static const char *const phases[] = { "set-up", "measured", "tear-down", "calibration" };
+static const char *const phases[] = { "set-up", "measured", "tear-down", "calibration",
+                                      "between" };
 
 /* migrations[i] takes a database from version i to i + 1. Only ever append. */
 static const char *const migrations[] = {

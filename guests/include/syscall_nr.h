@@ -44,6 +44,8 @@
 #define PHASE_TEARDOWN 2
 #define PHASE_CALIBRATE 3 /* the same loop, n iterations with an empty body: its cost is the
                            * loop's own, reported apart and taken off the measured phase's */
+#define PHASE_BETWEEN  4  /* work between measured blocks (re-arming the next block's
+                           * operations): neither measured nor calibration */
 
 #define EPERM   1
 #define ENOENT  2
