@@ -501,7 +501,9 @@ int cmd_report(int argc, char **argv)
     html_text(html, model);
     fprintf(html, "</b>. Counts are the emulator's; cycles are modeled (count x cycles per "
                   "event from the model, plus instructions x CPI). Per-operation figures use "
-                  "the measured phase of the newest successful run of each workload and mode.</p>\n");
+                  "the measured phase of the newest successful run of each workload and mode, net of "
+                  "the loop's own cost where the workload runs its loop again with an empty body "
+                  "(the calibration phase).</p>\n");
     rc = 0;
     for (size_t i = 0; i < sizeof charts / sizeof charts[0]; i++)
         if (make_chart(&charts[i], db, dir, model, png, html))

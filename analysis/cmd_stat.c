@@ -365,8 +365,8 @@ static double column_or_nan(sqlite3_stmt *st, int i)
 static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, const char *wl)
 {
     static const char sql[] =
-        "SELECT mode, run_id, cycles_per_op, ratio, excluded FROM workload_ratio"
-        " WHERE model = ?1 AND workload = ?2 ORDER BY" AN_MODE_ORDER("mode");
+        "SELECT mode, run_id, cycles_per_op, ratio, excluded, loop_cycles_per_op"
+        " FROM workload_ratio WHERE model = ?1 AND workload = ?2 ORDER BY" AN_MODE_ORDER("mode");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
@@ -376,8 +376,9 @@ static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, co
     sqlite3_bind_text(st, 2, wl, -1, SQLITE_STATIC);
     if (o->out == OUT_TEXT)
         printf("\nRatio to native, workload %s, model %s (modeled cycles per operation of the "
-               "newest ok run, measured phase):\n\n%14s %6s %14s %10s\n", wl, model, "Mode", "Run",
-               "Cycles/op", "vs native");
+               "newest ok run, measured phase, net of the loop's own cost where the workload "
+               "calibrates it):\n\n%14s %6s %14s %10s %12s\n", wl, model, "Mode", "Run",
+               "Cycles/op", "vs native", "Loop/op");
     else
         printf(", \"ratios\": [");
     int i = 0;
@@ -385,21 +386,26 @@ static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, co
         const char *mode = (const char *)sqlite3_column_text(st, 0);
         const char *why = (const char *)sqlite3_column_text(st, 4);
         double op = column_or_nan(st, 2), ratio = column_or_nan(st, 3);
+        double loop = column_or_nan(st, 5);
         long long run = sqlite3_column_int64(st, 1);
         if (o->out == OUT_TEXT) {
-            char ops[32] = "-", rel[32] = "-";
+            char ops[32] = "-", rel[32] = "-", lop[32] = "-";
             if (!isnan(op))
                 snprintf(ops, sizeof ops, "%.1f", op);
             if (!isnan(ratio))
                 snprintf(rel, sizeof rel, "%.2fx", ratio);
-            printf("%14s %6lld %14s %10s%s%s%s\n", mode, run, ops, rel, why ? " (" : "",
-                   why ? why : "", why ? ")" : "");
+            if (!isnan(loop))
+                snprintf(lop, sizeof lop, "%.1f", loop);
+            printf("%14s %6lld %14s %10s %12s%s%s%s\n", mode, run, ops, rel, lop,
+                   why ? " (" : "", why ? why : "", why ? ")" : "");
             continue;
         }
         printf("%s\n  {\"mode\": ", i ? "," : "");
         an_json_str(stdout, mode);
         printf(", \"run\": %lld, \"cycles_per_op\": ", run);
         json_number(op);
+        printf(", \"loop_cycles_per_op\": ");
+        json_number(loop);
         printf(", \"ratio\": ");
         json_number(ratio);
         printf(", \"excluded\": ");

@@ -11,7 +11,10 @@
 -- (mode, class, any reason), else (any mode, class, reason), else (any mode, class, any reason),
 -- else 0 (the row is then flagged `unpriced`). Instructions are priced from run_phase
 -- (instructions * the model's `insn` cycles, i.e. CPI); counter rows of class insn are not priced
--- again. "Per operation" figures use the measured phase (1) only, divided by the run's n.
+-- again. "Per operation" figures use the measured phase (1), divided by the run's n, net of the
+-- loop's own cost: a workload that runs its loop again with an empty body in phase 3
+-- (calibration, same n, same mode) has that phase's cycles taken off and reported apart
+-- (loop_cycles_per_op); one without phase 3 is taken whole.
 --
 --   event_count_named   counters with a readable event label: exit(CR_ACCESS), hypercall(mmu_update),
 --                       fault(#PF), io(0x3f8), ioemul(0x80), priv(cli), montrap(#GP cli),
@@ -20,9 +23,11 @@
 --                       params of the cost that priced it (JSON array)
 --   phase_cost          per run, phase and model: instructions, events, modeled cycles
 --   run_cost            per run and model: totals, measured-phase cycles, cycles per operation
+--                       (net of the calibration loop), the loop's cycles per operation
 --   kvm_stat            per run, model and event: the columns of `perf kvm stat report`
 --   latest_run          the newest successful run of each (workload, mode)
---   op_cost             latest runs: cycles per operation and relative to native, per model
+--   op_cost             latest runs: cycles per operation (net of the loop) and relative to
+--                       native, the loop's own cycles per operation, per model
 --   monitor_per_op      latest runs: monitor entries per operation, by the mechanism that made
 --                       them (VT-x exits, monitor traps, callouts, hypervisor traps, hypercalls)
 --   pv_per_op           latest pv runs: hypercalls, batch elements, validations, entries per operation
@@ -125,7 +130,11 @@ SELECT r.id AS run_id, r.workload, r.n, r.mode, r.status, pc.model_id, pc.model,
        sum(CASE WHEN pc.phase = 1 THEN pc.instructions END) AS measured_instructions,
        sum(CASE WHEN pc.phase = 1 THEN pc.events END) AS measured_events,
        sum(CASE WHEN pc.phase = 1 THEN pc.cycles END) AS measured_cycles,
-       sum(CASE WHEN pc.phase = 1 THEN pc.cycles END) / nullif(r.n, 0) AS cycles_per_op
+       (sum(CASE WHEN pc.phase = 1 THEN pc.cycles END)
+          - coalesce(sum(CASE WHEN pc.phase = 3 THEN pc.cycles END), 0)) / nullif(r.n, 0)
+         AS cycles_per_op,
+       sum(CASE WHEN pc.phase = 3 THEN pc.cycles END) / nullif(r.n, 0) AS loop_cycles_per_op,
+       sum(CASE WHEN pc.phase = 1 THEN pc.cycles END) / nullif(r.n, 0) AS gross_cycles_per_op
 FROM run r
 JOIN phase_cost pc ON pc.run_id = r.id
 GROUP BY r.id, pc.model_id;
@@ -153,6 +162,7 @@ WITH latest AS (
     SELECT rc.* FROM run_cost rc JOIN latest_run l ON l.run_id = rc.run_id)
 SELECT a.run_id, a.workload, a.n, a.mode, a.model_id, a.model,
        a.measured_instructions, a.measured_events, a.measured_cycles, a.cycles_per_op,
+       a.loop_cycles_per_op, a.gross_cycles_per_op,
        a.cycles_per_op / nullif(nat.cycles_per_op, 0) AS relative_to_native
 FROM latest a
 LEFT JOIN latest nat ON nat.workload = a.workload AND nat.model_id = a.model_id
@@ -214,7 +224,7 @@ GROUP BY r.id;
 -- many. ln and exp are SQLite's built-in math functions (SQLITE_ENABLE_MATH_FUNCTIONS, on in
 -- the libsqlite3 vmlab links; tests/unit/test_aggregate.c fails without them).
 CREATE VIEW workload_ratio AS
-SELECT o.model_id, o.model, o.workload, o.mode, o.run_id, o.cycles_per_op,
+SELECT o.model_id, o.model, o.workload, o.mode, o.run_id, o.cycles_per_op, o.loop_cycles_per_op,
        CASE WHEN o.relative_to_native > 0 THEN o.relative_to_native END AS ratio,
        CASE WHEN o.relative_to_native > 0 THEN NULL
             WHEN NOT EXISTS (SELECT 1 FROM latest_run l WHERE l.workload = o.workload

@@ -320,3 +320,31 @@ Test(views, mechanism_events_are_labelled_by_vector_and_cause)
     tdb_close(db);
     unlink(path);
 }
+
+/* A workload that runs its loop again with an empty body (phase 3, calibration) is priced per
+ * operation net of that loop, which is reported apart; one without phase 3 is taken whole. */
+Test(views, cycles_per_operation_are_net_of_the_calibrated_loop)
+{
+    char dir2[64], db2[96];
+    sdb_scratch("vmlab_calib", dir2, sizeof dir2, db2, sizeof db2);
+    struct tdb *t = sdb_open(db2);
+    sdb_load_model(t, modelpath);
+    const char *p = "workload=syscall n=100";
+    struct tdb_count c[] = { { 1, EV_SOFTINT, 0x80, "", 100, 0 } };
+    int64_t r = sdb_add_run(t, &(struct sdb_run){ .workload = "syscall", .params = p,
+                                                  .mode = "native", SDB_COUNTS(c),
+                                                  .insn_user = 1000, .insn_kernel = 1000,
+                                                  .instructions = 2600 });
+    /* calibration: 600 instructions of empty loop, no event: 6 cycles a loop iteration */
+    cr_assert_eq(tdb_add_phase(t, r, 3, 600, 0, 2000, 2600), 0);
+    tdb_close(t);
+    sqlite3 *db = sdb_open_ro(db2);
+    /* measured: 2000 insns + 100 softints at 242 = 26200 cycles; minus 600 = 25600 / 100 */
+    assert_near(query_double(db, "SELECT cycles_per_op FROM op_cost WHERE mode = 'native'"), 256);
+    assert_near(query_double(db, "SELECT loop_cycles_per_op FROM op_cost WHERE mode = 'native'"),
+                6);
+    assert_near(query_double(db, "SELECT gross_cycles_per_op FROM op_cost WHERE mode = 'native'"),
+                262);
+    sqlite3_close(db);
+    sdb_remove(dir2);
+}
