@@ -24,20 +24,26 @@
 #define SYS_MUNMAP   12  /* (addr, len): a whole region as mmap returned it                */
 #define SYS_PIPE     13  /* (int fds[2])                                                    */
 #define SYS_YIELD    14
-#define SYS_BENCH    15  /* (BENCH_*, n)                -> iterations done                 */
+#define SYS_BENCH    15  /* (BENCH_*, n, variant)       -> operations done                 */
 #define SYS_PHASE    16  /* (phase): writes the phase-marker port                          */
 #define SYS_SIGFPE   17  /* (handler): where a divide error in user mode continues         */
 #define NSYSCALLS    18
 
-/* Kernel-level nanobenchmarks run by SYS_BENCH. */
-#define BENCH_IN      1  /* port read of 0x80                                   */
-#define BENCH_CALLRET 2  /* kernel call/ret pairs                               */
-#define BENCH_PGFAULT 3  /* true page fault on a kernel page, fixed by mapping  */
-#define BENCH_PTEMOD  4  /* kernel PTE write + INVLPG + touch                   */
-#define BENCH_CR3     5  /* address-space switch                                */
-#define BENCH_CLI     6  /* interrupt disable/enable pair                       */
+/* Kernel-level nanobenchmarks run by SYS_BENCH: one operation per measured iteration (each
+ * defined in guests/kernel/bench.c), then the same loop with an empty body (PHASE_CALIBRATE). */
+#define BENCH_IN      1  /* one in from port 0x80                               */
+#define BENCH_CALLRET 2  /* one kernel call/ret pair                            */
+#define BENCH_PGFAULT 3  /* one true page fault on a kernel page, fixed by mapping it */
+#define BENCH_PTEMOD  4  /* one kernel PTE store (variant: PTEMOD_*)            */
+#define BENCH_CR3     5  /* one address-space switch                            */
+#define BENCH_CLI     6  /* one interrupt disable/enable pair                   */
 #define BENCH_HOLES   7  /* the sensitive-unprivileged instructions, printed    */
 #define BENCH_PANIC   8  /* deliberate kernel panic (a kernel-mode page fault)  */
+
+/* BENCH_PTEMOD's variant (SYS_BENCH's third argument): what the one store does to the PTE. */
+#define PTEMOD_UNCHANGED 0  /* a present PTE stored with its own value (the default) */
+#define PTEMOD_P2NP      1  /* a present PTE made not-present                        */
+#define PTEMOD_NP2P      2  /* a not-present PTE made present                        */
 
 #define PHASE_SETUP    0
 #define PHASE_MEASURE  1  /* the measured loop: n operations */

@@ -17,7 +17,7 @@
 #define EXEC_MAX_ARGS 8
 #define EXEC_ARG_LEN  64
 
-int bench_run(int kind, int n);
+int bench_run(int kind, int n, int variant);
 
 static bool user_range_ok(uint32_t addr, uint32_t len)
 {
@@ -181,7 +181,10 @@ static int sys_yield(struct trapframe *tf)
     return 0;
 }
 
-static int sys_bench(struct trapframe *tf) { return bench_run((int)tf->ebx, (int)tf->ecx); }
+static int sys_bench(struct trapframe *tf)
+{
+    return bench_run((int)tf->ebx, (int)tf->ecx, (int)tf->edx);
+}
 
 static int sys_phase(struct trapframe *tf)
 {

@@ -1,7 +1,8 @@
 /*
  * init.c — pid 1: runs the workload named on the kernel command line and reports.
  *
- *     workload=<name> n=<count> [repeat=<times>] [other words, ignored]
+ *     workload=<name> n=<count> [repeat=<times>] [other words: the workload's own arguments,
+ *                                                  read with wl_arg (e.g. ptemod's variant=)]
  *
  * Looks the name up in the workload tables (wl_*.c), runs it (`repeat` times in a row, default
  * once: a monitor's caches warmed by the first run show in the others), prints one result line
@@ -22,6 +23,9 @@ static const struct workload *find(const char *name)
     return NULL;
 }
 
+static int init_argc;
+static char **init_argv;
+
 static void arg(int argc, char **argv, const char *key, char *out, size_t size)
 {
     char value[32];
@@ -31,8 +35,23 @@ static void arg(int argc, char **argv, const char *key, char *out, size_t size)
             fmt(out, size, "%s", value);
 }
 
+bool wl_arg(const char *key, char *out, size_t size)
+{
+    char value[32];
+    bool found = false;
+    out[0] = '\0';
+    for (int i = 1; i < init_argc; i++)
+        if (cmdline_get(init_argv[i], key, value, sizeof(value))) {
+            fmt(out, size, "%s", value);
+            found = true;
+        }
+    return found;
+}
+
 int main(int argc, char **argv)
 {
+    init_argc = argc;
+    init_argv = argv;
     char name[32], count[16], times[16];
     arg(argc, argv, "workload", name, sizeof(name));
     arg(argc, argv, "n", count, sizeof(count));

@@ -50,6 +50,11 @@ static inline int munmap(void *addr, uint32_t len)
 static inline int pipe(int fds[2]) { return syscall3(SYS_PIPE, (uint32_t)(uintptr_t)fds, 0, 0); }
 static inline int yield(void) { return syscall3(SYS_YIELD, 0, 0, 0); }
 static inline int bench(int kind, int n) { return syscall3(SYS_BENCH, (uint32_t)kind, (uint32_t)n, 0); }
+/* SYS_BENCH with its variant argument (BENCH_PTEMOD: PTEMOD_*). */
+static inline int bench_variant(int kind, int n, int variant)
+{
+    return syscall3(SYS_BENCH, (uint32_t)kind, (uint32_t)n, (uint32_t)variant);
+}
 static inline int phase(int p) { return syscall3(SYS_PHASE, (uint32_t)p, 0, 0); }
 static inline int sigfpe(void (*handler)(void))
 {

@@ -33,6 +33,11 @@ static inline int fail(struct wl_result *r, const char *reason)
     return 0;
 }
 
+/* wl_arg: the value of word `key=VALUE` on the kernel command line (the last one if repeated)
+ * into out (size bytes, truncated), "" if absent; returns whether it was there. Defined in init.c,
+ * for workloads that take arguments (ptemod's variant=). */
+bool wl_arg(const char *key, char *out, size_t size);
+
 extern const struct workload nano_workloads[];
 extern const struct workload lmbench_workloads[];
 extern const struct workload misc_workloads[];
