@@ -5,12 +5,12 @@
 #
 #   tests/integration/bt_adaptive.sh BUILD_DIR
 #
-# ptemod n=500 (the kernel rewrites one PTE and INVLPGs it, n times), natively and under bt:
+# ptemod n=500 (one kernel PTE store per operation, in blocks of 256 PTEs), natively and under bt:
 #   console      identical (lines starting with `~` dropped), status 33 in both
 #   phase 1      at most 4 traced writes (the threshold), all of them before the first callout
 #                of the store (callout 'mov', class 255), at least n-10 such callouts, at least
 #                one adaptive retranslation (translate reason 1 'adaptive'), fewer than n+10
-#                #PF exits (2n without adaptation: the write and the read after INVLPG)
+#                #PF exits (n without adaptation: one per store)
 # tests/guests/ptwrite (one store writes a PTE 40 times, then the same frame 20 times after it
 #   stopped being a page table, then 40 times as a page table again): PASS under bt, retranslated
 #   to a callout ('adaptive'), back ('ident') and to a callout again, in that order; the second

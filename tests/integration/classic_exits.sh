@@ -24,10 +24,10 @@
 #   cr3      one mov to CR3 between two address spaces:               n montrap 13 'cr3/write';
 #            both shadows are cached after set-up:                    >= n shadow_reuse,
 #                                                                     0 shadow_build
-#   ptemod   one PTE write + INVLPG + touch per operation:            n montrap 13 'invlpg'
-#                                                                     (and n #PF); 1 traced_write
-#            more per extra operation (runs with n and n/2 compared); the very first write may
-#            precede the tracing of its page table, so the absolute count is n or n - 1
+#   ptemod   one PTE store per operation (issue 12; it was a store + INVLPG + touch): n
+#            montrap 14 (write protection) and n traced_write, 1 more of each per extra operation
+#            (runs with n and n/2 compared); no 'invlpg' trap; the only other traps are the
+#            'cr3/read' and 'cr3/write' of each 256-store block's TLB flush
 #   native   the same runs natively:                                  no `exit` rows in any phase
 #   any      no run under trap-classic records a VT-x exit
 #   holes    with --trace full, the sgdt and sidt `hole` events of phase 1 carry what the guest
@@ -97,7 +97,7 @@ it_same_counts "forkwait n=200" trap-classic "$tmp/forkwait.A.db" "$tmp/forkwait
 
 echo "classic_exits: per operation: cli 1 montrap 'cli' + 1 'sti', syscall 1 montrap + 1" \
      "reflect of int 0x80 ($iret iret and $push_seg push_seg holes in $N), in 1 'in1 0x80'," \
-     "cr3 1 'cr3/write' ($reuse reuses, 0 builds), ptemod 1 invlpg + 1 traced write" \
+     "cr3 1 'cr3/write' ($reuse reuses, 0 builds), ptemod 1 #PF + 1 traced write" \
      "($traced of $N); no VT-x exit;" \
      "native: no exits; holes: sgdt/sidt detail matches the guest's view;" \
      "forkwait: $(wc -l < "$tmp/A.txt") identical count rows"

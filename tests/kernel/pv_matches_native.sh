@@ -15,9 +15,9 @@ mkdir -p "$logdir"
 failed=0
 fail() { echo "FAIL $*"; failed=1; }
 
-for spec in syscall:100 in:100 callret:100 pgfault:100 divzero:100 ptemod:100 cr3:100 cli:100 \
-            nullcall:100 forkproc:10 execproc:10 ctxsw:100 pagefault:100 mmap:10 forkwait:20 \
-            compute:10 io:10 selftest:1 panic:1; do
+for spec in syscall:100 in:100 callret:100 pgfault:100 divzero:100 ptemod:100 ptemod_p2np:300 \
+            ptemod_np2p:300 cr3:100 cli:100 nullcall:100 forkproc:10 execproc:10 ctxsw:100 \
+            pagefault:100 mmap:10 forkwait:20 compute:10 io:10 selftest:1 panic:1; do
     w=${spec%%:*}
     n=${spec#*:}
     timeout 120 "$boot" native "$elf" "workload=$w n=$n" >"$logdir/$w.native.raw" 2>/dev/null

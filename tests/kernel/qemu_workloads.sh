@@ -52,9 +52,9 @@ report() {
     fi
 }
 
-for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 cr3:200 cli:200 \
-            holes:1 nullcall:200 forkproc:20 execproc:20 ctxsw:200 pagefault:200 mmap:20 \
-            forkwait:50 compute:20 io:20 selftest:1; do
+for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 ptemod_p2np:300 \
+            ptemod_np2p:300 cr3:200 cli:200 holes:1 nullcall:200 forkproc:20 execproc:20 \
+            ctxsw:200 pagefault:200 mmap:20 forkwait:50 compute:20 io:20 selftest:1; do
     check "${spec%%:*}" "${spec#*:}"
 done
 check forkwait 500 32
