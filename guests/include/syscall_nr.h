@@ -27,7 +27,8 @@
 #define SYS_BENCH    15  /* (BENCH_*, n, variant)       -> operations done                 */
 #define SYS_PHASE    16  /* (phase): writes the phase-marker port                          */
 #define SYS_SIGFPE   17  /* (handler): where a divide error in user mode continues         */
-#define NSYSCALLS    18
+#define SYS_VMSTAT   18  /* (struct vm_counters *): the kernel's page-table work (vmstat.h) */
+#define NSYSCALLS    19
 
 /* Kernel-level nanobenchmarks run by SYS_BENCH: one operation per measured iteration (each
  * defined in guests/kernel/bench.c), then the same loop with an empty body (PHASE_CALIBRATE). */

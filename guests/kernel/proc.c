@@ -4,8 +4,8 @@
  * A new process's kernel stack is laid out as if it had been switched out inside trap():
  * a copy of the parent's user trap frame at the top, and below it the registers switch_stacks()
  * pops, with trap_return as the return address. Switching to it therefore "returns" to user mode
- * through the ordinary trap exit. Exit frees the address space at once (after moving to the
- * kernel-only directory); the zombie keeps only its table slot and kernel stack until its parent
+ * through the ordinary trap exit. Exit clears every PTE of the address space and frees it at once
+ * (vm_exit_mmap, then the kernel-only directory, then vm_destroy); the zombie keeps only its table slot and kernel stack until its parent
  * reaps it. Orphans are given to pid 1. When pid 1 exits, the machine exits with its status.
  */
 #include "kernel.h"
@@ -186,10 +186,13 @@ void proc_exit(int status)
             file_close(p->fd[fd]);
         p->fd[fd] = NULL;
     }
-    /* Leave the address space before freeing it: from here on nothing (the scheduler included)
-     * can load the freed directory, whose frame may be reused at once. The kernel is not
-     * preemptible, so this is defensive ordering rather than a race fix. */
+    /* Clear every PTE of the address space (vm_exit_mmap: on its live tables, as Linux's
+     * exit_mmap does; under pv after leaving and unpinning them), then leave it before freeing
+     * its tables: from here on nothing (the scheduler included) can load the freed directory,
+     * whose frame may be reused at once. The kernel is not preemptible, so this is defensive
+     * ordering rather than a race fix. */
     uint32_t old = p->pgdir;
+    vm_exit_mmap(old);
     p->pgdir = kernel_pgdir;
     pv_ops.load_cr3(kernel_pgdir);
     vm_destroy(old);

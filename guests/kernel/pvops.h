@@ -15,7 +15,8 @@
  *    to an entry goes through set_pte()/set_ptes(), until pt_release() hands the frame back.
  *    Level 1 = page table, level 2 = page directory. A table is announced before any directory
  *    entry points to it, a directory before it is loaded; at teardown the directory is released
- *    first, then its tables.
+ *    first, then its tables. A table may also be filled with ordinary stores before pt_alloc()
+ *    when it is built whole (fork builds a child's tables that way, then announces each).
  *  - Entry writes to a level-1 table (set_pte/set_ptes) may be queued by an implementation and
  *    applied later, but always before the next flush_tlb, invlpg, load_cr3, pt_alloc, pt_release,
  *    read_cr2 (a page fault) and iret; writes to a directory are complete on return. The kernel
@@ -65,6 +66,13 @@ struct pv_ops {
     void (*invlpg)(uint32_t va);
     void (*pt_alloc)(uint32_t pa, int level);  /* frame pa is now a page table (1) / directory (2) */
     void (*pt_release)(uint32_t pa, int level);/* frame pa stops being one */
+    /* The live address space whose directory is pgdir is being torn down (Linux's
+     * arch_exit_mmap): every user PTE is cleared next, through set_pte(s), then the caller loads
+     * another directory, then pt_release()s the tables. Native: nothing (the clears are stores to
+     * the live tables). PV (xen_exit_mmap): switch to the kernel's directory and unpin the tree,
+     * making its frames ordinary memory; set_pte(s) on an unpinned table is a plain store, the
+     * caller's next load_cr3 of that directory costs nothing, pt_release() of it nothing. */
+    void (*exit_mmap)(uint32_t pgdir);
 
     /* Descriptor tables and the kernel stack. */
     void (*load_gdt)(const void *base, uint16_t limit);   /* also reloads the segment registers */

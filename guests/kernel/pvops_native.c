@@ -69,6 +69,7 @@ static void native_invlpg(uint32_t va)
 
 static void native_pt_alloc(uint32_t pa, int level) { (void)pa; (void)level; }
 static void native_pt_release(uint32_t pa, int level) { (void)pa; (void)level; }
+static void native_exit_mmap(uint32_t pgdir) { (void)pgdir; }
 
 struct dtr {
     uint16_t limit;
@@ -192,6 +193,7 @@ const struct pv_ops pvops_native = {
     .invlpg = native_invlpg,
     .pt_alloc = native_pt_alloc,
     .pt_release = native_pt_release,
+    .exit_mmap = native_exit_mmap,
     .load_gdt = native_load_gdt,
     .load_idt = native_load_idt,
     .load_tss = native_load_tss,

@@ -15,13 +15,23 @@
  *   irq_save/.../enable  evtchn_upcall_mask in the shared info (a store; on unmasking with an
  *                        event pending, a cheap hypercall (xen_version) lets it be delivered)
  *   set_pte(s)           queued struct pv_mmu_update entries, one mmu_update for the queue; a
- *                        directory entry flushes the queue at once (the kernel walks directories)
+ *                        directory entry flushes the queue at once (the kernel walks directories);
+ *                        an entry of a table that is not pinned (unpinned by exit_mmap) is a
+ *                        plain store: the frame is ordinary memory again (Linux's xen_set_pte
+ *                        stores directly into an unpinned mm)
  *   lazy state flushed   before every other MMU or trap-table hypercall (in the same multicall),
  *                        in read_cr2 (a page fault may be the queue's doing), and in iret; it is
  *                        only changed with events masked
  *   load_cr3             mmuext_op NEW_BASEPTR;  flush_tlb / invlpg: mmuext_op
  *   pt_alloc/release     the frame's direct-map alias made read-only / writable again
- *                        (update_va_mapping) and the table pinned / unpinned (mmuext_op)
+ *                        (update_va_mapping) and the table pinned / unpinned (mmuext_op); fork
+ *                        fills a child's table as ordinary memory first, so its pin is its one
+ *                        validation (XenoLinux pinned a new mm's tables before first use)
+ *   exit_mmap            xen_exit_mmap: switch to the kernel's directory, unpin the dying tree
+ *                        and make its aliases writable, one multicall per table; exit's PTE
+ *                        clears are then plain stores, no hypervisor entry each (XenoLinux
+ *                        unpinned at exit and let zap_pte_range write ordinary memory), and the
+ *                        kernel's own load_cr3 of that directory right after is not repeated
  *   read_cr2             vcpu_info.cr2
  *   load_idt             set_trap_table built from the kernel's own IDT, set_callbacks (the event
  *                        upcall enters the IRQ 0 stub: the timer is the only event source)
@@ -50,6 +60,7 @@
 #include "kernel.h"
 #include "desc.h"
 #include "layout.h"
+#include "mm.h"
 #include "multiboot.h"
 #include "pv_abi.h"
 #include "pvops.h"
@@ -99,6 +110,8 @@ static struct pv_mmu_update mmu_queue[MMU_QUEUE];
 static uint32_t mmu_queued;
 static uint32_t esp0_pending;          /* 0: none */
 static uint32_t l2_frames[MAX_FRAMES / 32];   /* frames pinned as directories */
+static uint32_t pinned_frames[MAX_FRAMES / 32]; /* frames pinned as tables of either level */
+static uint32_t exit_left_for;         /* exit_mmap switched to this directory (0: none) */
 
 /*
  * Issue `calls` (n <= 2), preceded in one multicall by what is lazily pending: the queued
@@ -167,15 +180,24 @@ static bool is_l2(uint32_t pa)
     return f < MAX_FRAMES && (l2_frames[f / 32] & (1u << (f % 32)));
 }
 
-static void mark_l2(uint32_t pa, bool on)
+static void mark_bit(uint32_t *map, uint32_t pa, bool on)
 {
     uint32_t f = pa >> PAGE_SHIFT;
     if (f >= MAX_FRAMES)
         return;
     if (on)
-        l2_frames[f / 32] |= 1u << (f % 32);
+        map[f / 32] |= 1u << (f % 32);
     else
-        l2_frames[f / 32] &= ~(1u << (f % 32));
+        map[f / 32] &= ~(1u << (f % 32));
+}
+
+static void mark_l2(uint32_t pa, bool on) { mark_bit(l2_frames, pa, on); }
+static void mark_pinned(uint32_t pa, bool on) { mark_bit(pinned_frames, pa, on); }
+
+static bool is_pinned(uint32_t pa)
+{
+    uint32_t f = pa >> PAGE_SHIFT;
+    return f < MAX_FRAMES && (pinned_frames[f / 32] & (1u << (f % 32)));
 }
 
 static void queue_pte(pte_t *ptep, pte_t val)
@@ -192,6 +214,10 @@ static void pv_set_ptes(const struct pte_update *u, uint32_t n)
     bool dir = false;
     uint32_t flags = pv_irq_save();
     for (uint32_t i = 0; i < n; i++) {
+        if (!is_pinned(V2P(u[i].ptep) & ~(PAGE_SIZE - 1))) {
+            *(volatile pte_t *)u[i].ptep = u[i].val;
+            continue;
+        }
         queue_pte(u[i].ptep, u[i].val);
         dir |= is_l2(V2P(u[i].ptep));
     }
@@ -290,6 +316,12 @@ static bool builder_tables_released;
  * them from becoming a page table later. */
 static void pv_load_cr3(uint32_t pa)
 {
+    if (exit_left_for) {
+        bool done = pa == exit_left_for;
+        exit_left_for = 0;
+        if (done)
+            return;            /* exit_mmap switched here already, nothing mapped since */
+    }
     struct pv_mmuext_op ops[2] = {
         { MMUEXT_NEW_BASEPTR, pa >> PAGE_SHIFT, 0 },
         { MMUEXT_UNPIN_TABLE, V2P(pv_start_info->pt_base) >> PAGE_SHIFT, 0 },
@@ -367,10 +399,12 @@ static void boot_pin_tree(uint32_t l2)
         struct hcall c = alias_call(boot_l1[i], false);
         hyp_batch(&c, 1, "alias read-only");
         pins[i] = (struct pv_mmuext_op){ MMUEXT_PIN_L1_TABLE, boot_l1[i] >> PAGE_SHIFT, 0 };
+        mark_pinned(boot_l1[i], true);
     }
     struct hcall c = alias_call(l2, false);
     hyp_batch(&c, 1, "alias read-only");
     pins[boot_nl1] = (struct pv_mmuext_op){ MMUEXT_PIN_L2_TABLE, l2 >> PAGE_SHIFT, 0 };
+    mark_pinned(l2, true);
     c = mmuext_call(pins, boot_nl1 + 1);
     hyp_batch(&c, 1, "pin the kernel page tables");
     tables_live = true;
@@ -394,15 +428,37 @@ static void pv_pt_alloc(uint32_t pa, int level)
                                 pa >> PAGE_SHIFT, 0 };
     struct hcall c[2] = { alias_call(pa, false), mmuext_call(&pin, 1) };
     hyp_batch(c, 2, "pt_alloc");
+    mark_pinned(pa, true);
 }
 
+/* Unpins table pa and makes its alias writable; nothing when exit_mmap already did. */
 static void pv_pt_release(uint32_t pa, int level)
 {
+    if (level == 2)
+        mark_l2(pa, false);
+    if (!is_pinned(pa))
+        return;
     struct pv_mmuext_op unpin = { MMUEXT_UNPIN_TABLE, pa >> PAGE_SHIFT, 0 };
     struct hcall c[2] = { mmuext_call(&unpin, 1), alias_call(pa, true) };
     hyp_batch(c, 2, "pt_release");
-    if (level == 2)
-        mark_l2(pa, false);
+    mark_pinned(pa, false);
+}
+
+/*
+ * xen_exit_mmap: leave the dying address space for the kernel's directory (Xen keeps a table
+ * that is some CPU's base typed), then unpin its directory and each of its tables, directory
+ * first (its references to the tables go with it). From here its entries are ordinary memory:
+ * the clears the kernel makes next are plain stores (pv_set_ptes), none a hypervisor entry.
+ */
+static void pv_exit_mmap(uint32_t pgdir)
+{
+    pv_load_cr3(kernel_pgdir);
+    exit_left_for = kernel_pgdir;
+    pv_pt_release(pgdir, 2);
+    const pte_t *pd = P2V(pgdir);
+    for (uint32_t di = 0; di < KERNEL_PDE_FIRST; di++)
+        if (pte_present(pd[di]))
+            pv_pt_release(pte_frame(pd[di]), 1);
 }
 
 /* ---- descriptor tables, kernel stack -------------------------------------------------------- */
@@ -608,6 +664,7 @@ const struct pv_ops pvops_pv = {
     .invlpg = pv_invlpg,
     .pt_alloc = pv_pt_alloc,
     .pt_release = pv_pt_release,
+    .exit_mmap = pv_exit_mmap,
     .load_gdt = pv_load_gdt,
     .load_idt = pv_load_idt,
     .load_tss = pv_load_tss,

@@ -3,9 +3,12 @@
  * lat_pagefault, lat_mmap, in miniature):
  *
  *   nullcall   N getppid() calls
- *   forkproc   N x (fork, child exits, parent waits), from a parent that first grew a 1 MiB heap
- *              and touched it, as a real process with a C library would have: fork has real
- *              page tables to copy-on-write (forkwait, in wl_misc.c, is the bare minimum)
+ *   forkproc   N x (fork, child exits, parent waits), lmbench's lat_proc fork: the parent first
+ *              grows to pages=P present pages (image_grow: text, data, stack, heap; default
+ *              FORKPROC_PAGES) and then, as lat_proc's loop does, writes only its stack between
+ *              forks: every fork copies P PTEs into the child and exit clears P, but only the
+ *              pages written since the last fork are write-protected again (forkwait, in
+ *              wl_misc.c, writes all its writable pages between forks)
  *   execproc   N x (fork, child execs "true", parent waits)
  *   ctxsw      two processes pass a byte back and forth through two pipes, N round trips
  *              (2 context switches each)
@@ -15,7 +18,7 @@
  */
 #include "workloads.h"
 
-#define FORKPROC_HEAP (1024 * 1024)
+#define FORKPROC_PAGES 288     /* a 1 MiB heap on the program's own ~32 pages, as before */
 #define PF_CHUNK_PAGES 64
 #define MMAP_PAGES 16
 #define PAGE 4096
@@ -65,14 +68,102 @@ static int fork_loop(int n, void (*child)(void), struct wl_result *r)
     return done == n ? 1 : fail(r, "child-failed");
 }
 
+/* ---- the parent's address space for the fork workloads (workloads.h) ---- */
+
+extern char _data_start[], _end[];
+
+int wl_arg_uint(const char *key, int dflt)
+{
+    char v[16];
+    if (!wl_arg(key, v, sizeof(v)))
+        return dflt;
+    int x = parse_uint(v);
+    return x < 0 ? dflt : x;
+}
+
+static uint32_t page_up(uint32_t a) { return (a + PAGE - 1) & ~(uint32_t)(PAGE - 1); }
+
+#define USER_TEXT_BASE 0x08048000u
+#define USER_STACK_END 0xC0000000u
+
+/* Touches every page of [lo, hi) with a write of its own first byte. */
+static void touch_pages(uint32_t lo, uint32_t hi)
+{
+    for (uint32_t a = lo; a < hi; a += PAGE) {
+        volatile uint8_t *p = (volatile uint8_t *)(uintptr_t)a;
+        *p = *p;
+    }
+}
+
+static uint32_t heap_base(void) { return page_up((uint32_t)(uintptr_t)_end); }
+
+int image_grow(int pages, struct proc_image *img)
+{
+    uint32_t data = (uint32_t)(uintptr_t)_data_start, base = heap_base();
+    int text = (int)((data - USER_TEXT_BASE) / PAGE), dpages = (int)((base - data) / PAGE);
+    int heap = pages - text - dpages - IMAGE_STACK_PAGES;
+    if (heap < 1)
+        return -1;
+    uint32_t brk_now = (uint32_t)(uintptr_t)sbrk(0), want = base + (uint32_t)heap * PAGE;
+    if (brk_now > want || (brk_now < want && !sbrk((int)(want - brk_now))))
+        return -1;
+    img->pages = pages;
+    img->text = text;
+    img->writable = pages - text;
+    img->heap = heap;
+    image_dirty(img);
+    return 0;
+}
+
+void image_dirty(const struct proc_image *img)
+{
+    uint32_t base = heap_base();
+    touch_pages((uint32_t)(uintptr_t)_data_start, base);
+    touch_pages(USER_STACK_END - IMAGE_STACK_PAGES * PAGE, USER_STACK_END);
+    touch_pages(base, base + (uint32_t)img->heap * PAGE);
+}
+
+/* "pages=P writable=W child_ptes=.. wrprotects=.. clears=.." over the measured loop: the
+ * kernel's own count of its fork and exit page-table work (vmstat.h). */
+static void fork_extra(struct wl_result *r, int done, const struct proc_image *img,
+                       const struct vm_counters *a, const struct vm_counters *b)
+{
+    fmt(r->extra, sizeof(r->extra),
+        "ops=%d pages=%d writable=%d child_ptes=%u wrprotects=%u clears=%u tables=%u",
+        done, img->pages, img->writable, b->fork_child_ptes - a->fork_child_ptes,
+        b->fork_wrprotects - a->fork_wrprotects, b->exit_clears - a->exit_clears,
+        b->fork_tables - a->fork_tables);
+}
+
+int fork_image_loop(int n, int pages, bool dirty, struct wl_result *r)
+{
+    struct proc_image img;
+    struct vm_counters a, b;
+    if (image_grow(pages, &img) < 0)
+        return fail(r, "pages");
+    /* One fork before the measured loop: the first write-protects the pages image_grow left
+     * writable, so every measured iteration starts from the same state. */
+    if (dirty)
+        image_dirty(&img);
+    if (fork_wait(child_exit) < 0)
+        return fail(r, "child-failed");
+    int done = 0;
+    vmstat(&a);
+    phase(PHASE_MEASURE);
+    for (int i = 0; i < n; i++) {
+        if (dirty)
+            image_dirty(&img);
+        done += fork_wait(child_exit) == 0;
+    }
+    phase(PHASE_TEARDOWN);
+    vmstat(&b);
+    fork_extra(r, done, &img, &a, &b);
+    return done == n ? 1 : fail(r, "child-failed");
+}
+
 static int wl_forkproc(int n, struct wl_result *r)
 {
-    char *heap = sbrk(FORKPROC_HEAP);
-    if (!heap)
-        return fail(r, "sbrk");
-    for (int i = 0; i < FORKPROC_HEAP; i += PAGE)
-        heap[i] = (char)i;
-    return fork_loop(n, child_exit, r);
+    return fork_image_loop(n, wl_arg_uint("pages", FORKPROC_PAGES), false, r);
 }
 
 static int wl_execproc(int n, struct wl_result *r) { return fork_loop(n, child_exec, r); }

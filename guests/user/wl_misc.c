@@ -2,8 +2,13 @@
  * wl_misc.c — the remaining workloads:
  *
  *   forkwait  N x (fork, child exits at once, parent waits): Adams & Agesen's forkwait, the
- *             classic worst case for shadow paging (every fork write-protects the parent's pages,
- *             every first write afterwards is a copy-on-write fault)
+ *             classic worst case for shadow paging, from a parent the size of a small shell:
+ *             pages=P present pages (image_grow in wl_lmbench.c: text, data, 16 stack pages,
+ *             heap; default FORKWAIT_PAGES), every writable one written again before each fork,
+ *             as a shell uses its data between commands. So every fork write-protects all W of
+ *             them and stores P PTEs into the child, every exit clears P, and every write-
+ *             protected page takes one copy-on-write fault (a reuse: the child has gone) when the
+ *             parent writes it again
  *   compute   N rounds of integer work with no system call inside the measured region; prints a
  *             checksum so every mode can be checked to compute the same thing
  *   io        N lines of console output (the lines themselves are the workload's output)
@@ -11,22 +16,11 @@
 #include "workloads.h"
 
 #define COMPUTE_STEPS 1000
+#define FORKWAIT_PAGES 256     /* a small shell: 1 MiB present (README, workloads) */
 
 static int wl_forkwait(int n, struct wl_result *r)
 {
-    int done = 0;
-    phase(PHASE_MEASURE);
-    for (int i = 0; i < n; i++) {
-        int pid = fork();
-        if (pid == 0)
-            exit(0);
-        int status = -1;
-        if (pid > 0 && waitpid(pid, &status) == pid && status == 0)
-            done++;
-    }
-    phase(PHASE_TEARDOWN);
-    fmt(r->extra, sizeof(r->extra), "ops=%d", done);
-    return done == n ? 1 : fail(r, "fork-wait");
+    return fork_image_loop(n, wl_arg_uint("pages", FORKWAIT_PAGES), true, r);
 }
 
 static uint32_t mix(uint32_t x)
