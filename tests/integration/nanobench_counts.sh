@@ -52,7 +52,7 @@ insn() {
 pids=()
 go() {
   if [ "${#pids[@]}" -ge 2 ]; then
-    wait "${pids[0]}" || exit 1
+    wait "${pids[0]}" || { wait; exit 1; }
     pids=("${pids[@]:1}")
   fi
   it_run_pass "$@" & pids+=($!)
@@ -67,7 +67,7 @@ for w in "${nano[@]}"; do
 done
 go "$tmp/variant.native.db" native "workload=ptemod variant=p2np n=$N"
 for p in "${pids[@]}"; do
-  wait "$p" || exit 1
+  wait "$p" || { wait; exit 1; }
 done
 status=$(it_vmlab "$tmp/bogus.db" "$tmp/bogus" native "$kernel" "workload=ptemod variant=bogus n=10")
 expect "ptemod variant=bogus: vmlab status" "$status" 35
