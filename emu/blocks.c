@@ -4,8 +4,13 @@
  * Decoding reads the block's bytes through the guest's page tables (machine_read_lin) and decodes
  * them with Capstone. (Unicorn's own per-TB instruction count, uc_ctl_request_cache, was tried as
  * a cross-check and found unreliable: it reports 2 instructions for a TB holding a single
- * `in al, 0x20` that carries a code hook.) An instruction Capstone cannot decode ends the run
- * with a diagnostic rather than a silently wrong count.
+ * `in al, 0x20` that carries a code hook.) Bytes Capstone cannot decode are guest input, never an
+ * internal error. As the last instruction of the block they count as one instruction (the CPU
+ * ends its block at an opcode it does not know, and raises #UD, which reaches the guest as every
+ * fault does). With more of the block after them, the CPU would run them as an instruction
+ * Capstone does not know (Unicorn lets some invalid encodings through, e.g. LOCK on SLDT): they
+ * become a site of class `undefined`, at which the machine raises #UD before they run, as the
+ * hardware does for an invalid opcode; the rest of the block never runs.
  */
 #include "emu/blocks.h"
 
@@ -15,6 +20,8 @@
 #include "emu/insn_class.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
+
+#define MAX_INSN_BYTES 15   /* the longest x86 instruction */
 
 int bc_init(struct block_cache *bc)
 {
@@ -122,6 +129,27 @@ static void unlink_block(struct block_cache *bc, struct block *old)
     }
 }
 
+/* A new site of class c for the instruction at byte `off` (len bytes) of b, the next to be
+ * counted (index b->n); nsites and cap track b->sites' use and size. */
+static struct site *add_site(struct block *b, unsigned *nsites, unsigned *cap, uint16_t off,
+                             enum insn_class c, unsigned len)
+{
+    if (*nsites == *cap) {
+        *cap = *cap ? *cap * 2 : 4;
+        b->sites = realloc(b->sites, *cap * sizeof *b->sites);
+        if (!b->sites)
+            abort();
+    }
+    struct site *s = &b->sites[(*nsites)++];
+    memset(s, 0, sizeof *s);
+    s->off = off;
+    s->idx = b->n;
+    s->cls = (uint8_t)c;
+    s->cr = -1;
+    s->len = (uint8_t)len;
+    return s;
+}
+
 struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, struct block *stale)
 {
     uint8_t buf[4096 + 16];
@@ -159,12 +187,10 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
     while (pc < (uint64_t)addr + size) {
         uint16_t off = (uint16_t)(pc - addr);
         if (!cs_disasm_iter(m->cs, &code, &left, &pc, insn)) {
-            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
-                        "Capstone cannot decode the instruction at 0x%08x that the CPU executes",
-                        (uint32_t)(addr + off));
-            cs_free(insn, 1);
-            block_free(b);
-            return NULL;
+            if (size - off > MAX_INSN_BYTES)
+                add_site(b, &nsites, &cap, off, IC_UNDEFINED, 1);   /* #UD there */
+            b->offs[b->n++] = off;
+            break;
         }
         int cr;
         enum insn_class c = insn_classify(insn, &cr);
@@ -188,17 +214,8 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         if (mc >= 0)
             c = IC_NONE;
         if (c != IC_NONE || mc >= 0) {
-            if (nsites == cap) {
-                cap = cap ? cap * 2 : 4;
-                b->sites = realloc(b->sites, cap * sizeof *b->sites);
-            }
-            struct site *s = &b->sites[nsites++];
-            memset(s, 0, sizeof *s);
-            s->off = off;
-            s->idx = b->n;
-            s->cls = (uint8_t)c;
+            struct site *s = add_site(b, &nsites, &cap, off, c, insn->size);
             s->cr = (int8_t)cr;
-            s->len = (uint8_t)insn->size;
             s->mc = (uint8_t)(mc + 1);
             if ((c == IC_IN || c == IC_OUT || c == IC_INS || c == IC_OUTS) && insn->detail) {
                 const cs_x86 *x = &insn->detail->x86;

@@ -27,12 +27,13 @@ extern const enum insn_kind insn_class_kind[IC_COUNT];
 enum insn_class insn_classify(const cs_insn *insn, int *cr);
 
 /* Classes whose every execution the machine itself hooks whatever the mode (emu/run.c): port
- * I/O (IOPL and bitmap checks), INVLPG and CR3 writes (TLB epochs), RDTSC (deterministic time).
- * cr is insn_classify's control register. */
+ * I/O (IOPL and bitmap checks), INVLPG and CR3 writes (TLB epochs), RDTSC (deterministic time),
+ * undecodable bytes (#UD). cr is insn_classify's control register. */
 static inline bool insn_class_hooked(enum insn_class c, int cr)
 {
     switch (c) {
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: case IC_INVLPG: case IC_RDTSC:
+    case IC_UNDEFINED:
         return true;
     case IC_MOV_TO_CR:
         return cr == 3;

@@ -129,7 +129,8 @@ struct machine {
     uint64_t idle;
     uint64_t insn_cpl[4];        /* retired per CPL */
     uint64_t deadline;           /* the block hook leaves the fast path when time + n > this */
-    uint64_t next_wall_check;    /* guest time of the next wall-clock check */
+    uint64_t next_wall_check;    /* guest time of the next progress report */
+    uint64_t slow_blocks;        /* blocks the block hook's fast path did not know */
     double wall_start;
 
     /* Translated-block bookkeeping (emu/blocks.c). l1 is a direct-mapped front cache holding the

@@ -160,9 +160,11 @@ static int callout(struct machine *m, const struct bt_map *e)
 {
     const cs_insn *in = classic_decoded(m, e->guest_eip);
     if (!in) {
-        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
-                    "bt: undecodable guest kernel instruction at 0x%08x", e->guest_eip);
-        return -1;
+        /* Bytes no instruction decodes from: the #UD the hardware raises there. */
+        struct xevent ud = {.kind = XK_FAULT, .vector = 6, .eip = e->guest_eip,
+                            .insn_eip = e->guest_eip};
+        set_eip(m, e->guest_eip);
+        return funnel_deliver(m, &ud, DLV_MODE);
     }
     int r = 0;
     uint32_t target;
@@ -308,12 +310,12 @@ static void classify_tc_exit(struct machine *m, const struct bt_map *e, struct e
         return;
     const cs_insn *in = classic_decoded(m, e->guest_eip);
     uint32_t target;
-    if (!in || (e->kind == BT_INDIRECT && bt_emul_indirect_target(m, in, e->guest_eip,
-                                                                  &target) == 0))
+    if (in && e->kind == BT_INDIRECT &&
+        bt_emul_indirect_target(m, in, e->guest_eip, &target) == 0)
         return;
     d->cls = EV_CALLOUT;
-    d->reason = e->cls;
-    snprintf(d->qual, sizeof d->qual, "%s", in->mnemonic);
+    d->reason = in ? e->cls : IC_UNDEFINED;   /* undecodable: the callout raises #UD */
+    snprintf(d->qual, sizeof d->qual, "%s", in ? in->mnemonic : "(undefined)");
 }
 
 /* In the TC: callouts (above), and faults or int n of translated code, which are monitor traps

@@ -301,15 +301,13 @@ static int single(struct machine *m, struct tunit *tu, uint8_t *out, uint32_t gu
 {
     cs_insn *in = cs_malloc(m->cs);
     int r = emul_decode(m, guest_eip, in);
-    unsigned len = in->size;
     int cr;
-    uint8_t cls = r == 0 ? (uint8_t)insn_classify(in, &cr) : IC_NONE;
+    /* Bytes no instruction decodes from: a callout, which raises the #UD the hardware would. */
+    unsigned len = r == 0 ? in->size : 1;
+    uint8_t cls = r == 0 ? (uint8_t)insn_classify(in, &cr) : IC_UNDEFINED;
     cs_free(in, 1);
-    if (r < 0) {
-        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
-                    "bt: undecodable guest kernel instruction at 0x%08x", guest_eip);
-        return -1;
-    }
+    if (r < 0)
+        tramp = false;
     struct bt_unit *u = &tu->u;
     u->guest_eip = guest_eip;
     u->guest_len = len;
