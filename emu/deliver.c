@@ -351,8 +351,10 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         eflags &= ~(1u << 9);
     bool pf = ev->vector == 14 && ev->kind == XK_FAULT;
     /* Under ring compression the real interrupt flag stays set (the monitor takes every
-     * interrupt); the guest's own flag is the mode's, told through delivered(). */
-    uint32_t real_eflags = cv->kernel_ring ? (eflags | (1u << 9)) : eflags;
+     * interrupt) and the real IOPL 0 (so the kernel's cli, sti and port I/O reach the monitor);
+     * the guest's own flag and IOPL are the mode's (the frame shows them), told through
+     * delivered(). */
+    uint32_t real_eflags = cv->kernel_ring ? ((eflags | (1u << 9)) & ~(3u << 12)) : eflags;
     if (commit(m, cv, &t, real_eflags, pf ? &ev->cr2 : NULL) < 0) {
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "unicorn refused the register state for delivering vector %u (CS=0x%x SS=0x%x)",

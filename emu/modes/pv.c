@@ -436,6 +436,16 @@ static struct action pv_exception(struct machine *m, const struct xevent *ev)
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0 || pv_hypercall(m, ev->eip) < 0 ||
             m->end)
             return act(ACT_END);
+        if (pv_of(m)->iret_gp) {
+            /* HYPERVISOR_iret refused its frame: the guest kernel gets the #GP, at its call. */
+            struct xevent gp = {.kind = XK_FAULT, .vector = 13, .has_error = true,
+                                .eip = ev->insn_eip, .insn_eip = ev->insn_eip};
+            uint32_t nr = __HYPERVISOR_iret;   /* EAX as at the call: nothing changed */
+            pv_of(m)->iret_gp = false;
+            uc_reg_write(m->uc, UC_X86_REG_EAX, &nr);
+            uc_reg_write(m->uc, UC_X86_REG_EIP, &gp.eip);
+            return act_rc(bounce(m, &gp));
+        }
         if (pv_of(m)->blocked && !pv_shared(m)->vcpu_info.evtchn_upcall_pending)
             return act(ACT_HALT);
         pv_of(m)->blocked = false;   /* an event came during the call (a multicall's send) */
@@ -476,11 +486,13 @@ static void pv_cpu_view(struct machine *m, struct cpu_view *v)
     struct pv *p = pv_of(m);
     deliver_real_view(m, v);
     /* The frame's IF is the interrupted context's event mask, inverted (as Xen writes it): the
-     * guest's iret restores the mask from it. */
+     * guest's iret restores the mask from it. Its IOPL is the domain's virtual IOPL (Xen's
+     * architectural IOPL), which HYPERVISOR_iret takes back from the frame. */
     if (pv_shared(m)->vcpu_info.evtchn_upcall_mask)
         v->eflags &= ~(1u << 9);
     else
         v->eflags |= 1u << 9;
+    v->eflags = (v->eflags & ~(3u << 12)) | (p->iopl & 3) << 12;
     v->idt_base = p->idt_va;
     v->idt_limit = 256 * 8 - 1;
     v->gdt_base = p->gdt_va;

@@ -41,6 +41,7 @@ struct pv {
     bool timer_bound;                /* VIRQ_TIMER bound to port 1 */
     uint64_t timer_deadline;         /* set_timer_op, guest time; 0 = none */
     bool blocked;                    /* SCHEDOP_block: waiting for an event */
+    bool iret_gp;                    /* HYPERVISOR_iret refused its frame: #GP to the guest */
     uint32_t iopl;                   /* virtual IOPL (PHYSDEVOP_set_iopl): rings <= it may do
                                       * port I/O, performed by the hypervisor on the #GP */
 };

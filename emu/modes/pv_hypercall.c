@@ -296,7 +296,11 @@ static int32_t do_xen_version(struct machine *m, const uint32_t *a, uint64_t *ba
 }
 
 /* HYPERVISOR_iret: the guest pushed struct pv_iret_context and calls the hypervisor to return from
- * an event or exception with the event mask restored from the frame's IF. */
+ * an event or exception, as current Xen does it for a 32-bit PV guest: the event mask restored
+ * from the frame's IF, the real IF forced on, the frame's IOPL made the domain's virtual IOPL
+ * (the real one stays 0), NT dropped (no task switch for a PV kernel). vmlab has no virtual-8086
+ * mode: a frame with VM set, or a CS of ring 2, is refused with a #GP to the guest kernel at its
+ * call (nothing changed); one returning to ring 0 crashes the domain, as Xen does. */
 static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
     struct pv_iret_context c;
@@ -304,7 +308,18 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
     uc_reg_read(m->uc, UC_X86_REG_ESP, &esp);
     if (get(m, esp, &c, sizeof c) < 0)
         return -EFAULT;
+    if ((c.cs & 3) == 0) {
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "pv: HYPERVISOR_iret to a ring-0 CS (0x%x) at EIP 0x%08x: the domain is "
+                    "crashed, as Xen does", c.cs, c.eip);
+        return -EINVAL;
+    }
+    if ((c.eflags & (1u << 17)) || (c.cs & 3) == 2) {
+        pv_of(m)->iret_gp = true;
+        return -EINVAL;
+    }
     pv_shared(m)->vcpu_info.evtchn_upcall_mask = (c.eflags & (1u << 9)) ? 0 : 1;
+    pv_of(m)->iopl = (c.eflags >> 12) & 3;
     int ring = (c.cs & 3) == 3 ? 3 : 1;
     struct uq_seg cs, ss;
     pv_seg(m, ring == 3 ? PV_SEL_CS3 : PV_SEL_CS1, &cs);
@@ -313,7 +328,7 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
         return -EINVAL;
     /* Returning to ring 1, esp and ss are not part of the frame (Xen's x86_32 iret). */
     uint32_t new_esp = ring == 3 ? c.esp : esp + 4 * sizeof(uint32_t);
-    uint32_t eflags = (c.eflags & ~(3u << 12)) | (1u << 9) | 2u;
+    uint32_t eflags = (c.eflags & ~((3u << 12) | (1u << 14))) | (1u << 9) | 2u;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &new_esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
     uc_reg_write(m->uc, UC_X86_REG_EIP, &c.eip);

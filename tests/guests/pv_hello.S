@@ -18,7 +18,13 @@
  *   9. port I/O: without I/O privilege `in` from 0x80 raises #GP (bounced to the trap table);
  *      after physdev_op(PHYSDEVOP_set_iopl, 1) the hypervisor performs it (reads 0xff), but
  *      still bounces a write to a port it keeps (the PIC's 0x21)
- *  10. sched_op shutdown(poweroff, 0x10)
+ *  10. HYPERVISOR_iret: a frame with VM set is refused with #GP at the call, nothing changed; one
+ *      with IOPL 2 and NT returns with the real IOPL 0 and NT clear, and IOPL 2 as the virtual
+ *      IOPL (an in from 0x80 is performed)
+ *  11. sched_op shutdown(poweroff, 0x10)
+ *
+ * With "iret0" on its command line it only calls HYPERVISOR_iret with a ring-0 CS, at once,
+ * which must crash the domain (the run ends as a guest failure).
  */
 #include "../../guests/include/pv_abi.h"
 
@@ -68,6 +74,16 @@ pv_entry:
 	movl %esi, start_info
 	cmpl $0x616c6d76, (%esi)		/* "vmla" of "vmlab-pv-1" */
 	jne fail
+	leal 60(%esi), %edi			/* start_info.cmd_line */
+1:	cmpb $0, (%edi)
+	je 2f
+	cmpl $0x74657269, (%edi)		/* "iret" */
+	jne 3f
+	cmpb $'0', 4(%edi)
+	je iret_ring0
+3:	incl %edi
+	jmp 1b
+2:
 	say "pv_hello: start info magic ok\n"
 	movl 36(%esi), %eax			/* shared_info */
 	movl %eax, shared
@@ -322,6 +338,38 @@ pv_entry:
 	jne fail
 	say "port I/O under the virtual IOPL, hypervisor ports kept: ok\n"
 
+	pushl $0x20202				/* eflags: VM, IF */
+	pushl $FLAT_RING1_CS
+	pushl $fail				/* where a wrongly taken iret would go */
+	pushl $0
+	movl $__HYPERVISOR_iret, %eax
+	int $0x82				/* refused: #GP here, skipped */
+	addl $16, %esp
+	cmpl $3, gp_count
+	jne fail
+	cmpl $__HYPERVISOR_iret, %eax
+	jne fail
+	pushl $0x6202				/* eflags: NT, IOPL 2, IF */
+	pushl $FLAT_RING1_CS
+	pushl $1f
+	pushl $0x1234
+	movl $__HYPERVISOR_iret, %eax
+	int $0x82
+	jmp fail
+1:	cmpl $0x1234, %eax
+	jne fail
+	pushfl
+	popl %eax
+	testl $0x7000, %eax			/* real IOPL 0, NT clear */
+	jnz fail
+	movb $0, %al
+	inb $0x80, %al				/* the virtual IOPL is 2: performed */
+	cmpb $0xff, %al
+	jne fail
+	cmpl $3, gp_count
+	jne fail
+	say "HYPERVISOR_iret: VM refused, IOPL made virtual, NT dropped: ok\n"
+
 	say "PASS\n"
 	movl $SHUTDOWN_poweroff, shutdown
 	movl $0x10, shutdown + 4
@@ -329,6 +377,15 @@ pv_entry:
 	movl $shutdown, %ecx
 	hcall __HYPERVISOR_sched_op
 	jmp .
+
+iret_ring0:
+	pushl $0x202
+	pushl $0x08				/* a ring-0 CS */
+	pushl $fail
+	pushl $0
+	movl $__HYPERVISOR_iret, %eax
+	int $0x82
+	jmp fail
 
 fail:
 	say "FAIL\n"

@@ -33,8 +33,8 @@ static void sink(void *opaque, uint8_t b)
         c->text[c->len++] = (char)b;
 }
 
-static struct machine *boot_rec(const struct mode_ops *mode, struct console *con,
-                                struct run_record *rec)
+static struct machine *boot_cmd(const struct mode_ops *mode, struct console *con,
+                                struct run_record *rec, const char *cmdline)
 {
     struct machine_config cfg;
     machine_config_defaults(&cfg);
@@ -43,17 +43,24 @@ static struct machine *boot_rec(const struct mode_ops *mode, struct console *con
     cfg.max_insns = 50000000;
     cfg.console = sink;
     cfg.console_opaque = con;
+    cfg.cmdline = cmdline;
     char err[256] = "";
     struct machine *m = machine_create(&cfg, err, sizeof err);
     cr_assert_not_null(m, "%s", err);
     struct boot_info bi;
-    cr_assert_eq(loader_load_multiboot(m, GUEST, "", &bi, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(loader_load_multiboot(m, GUEST, cmdline, &bi, err, sizeof err), 0, "%s", err);
     m->mode = mode;
     if (rec)
         run_record_attach(rec, m);
     cr_assert_eq(mode->setup(m, &bi, err, sizeof err), 0, "setup: %s", err);
     machine_run(m);
     return m;
+}
+
+static struct machine *boot_rec(const struct mode_ops *mode, struct console *con,
+                                struct run_record *rec)
+{
+    return boot_cmd(mode, con, rec, "");
 }
 
 static struct machine *boot(const struct mode_ops *mode, struct console *con)
@@ -124,6 +131,7 @@ Test(pv, test_guest_passes_every_check_and_shuts_down_with_success)
     cr_assert(strstr(con.text, "timer event upcall: ok\n"), "%s", con.text);
     cr_assert(strstr(con.text, "phase-marker port from ring 1: ok\n"), "%s", con.text);
     cr_assert(strstr(con.text, "port I/O under the virtual IOPL, hypervisor ports kept: ok\n"
+                               "HYPERVISOR_iret: VM refused, IOPL made virtual, NT dropped: ok\n"
                                "PASS\n"), "%s", con.text);
     mode_pv.teardown(m);
     machine_destroy(m);
@@ -149,8 +157,8 @@ Test(pv, bad_requests_are_refused_and_counted)
     struct machine *m = boot(&mode_pv, &con);
     /* Frame beyond RAM, writable page directory, writable hypervisor GDT, ring-0 trap handler, unknown hypercall, null
      * request list, huge count, unknown mmu_update command, NEW_BASEPTR to a writable frame, pin of
-     * a frame mapped writable, second pin. */
-    cr_assert_eq(ev_class_total(&m->ev, EV_REFUSAL), 11);
+     * a frame mapped writable, second pin; HYPERVISOR_iret of a virtual-8086 frame. */
+    cr_assert_eq(ev_class_total(&m->ev, EV_REFUSAL), 12);
     cr_assert(strstr(con.text, "writable mapping of the hypervisor's GDT refused: ok"));
     cr_assert(strstr(con.text, "NEW_BASEPTR to a writable frame refused: ok"));
     cr_assert(strstr(con.text, "pin (read-only alias required), second pin refused, unpin: ok"));
@@ -173,7 +181,7 @@ Test(pv, hypercalls_are_recorded_by_xen_number)
     cr_assert_eq(hypercalls(m, 1), 4, "mmu_update");
     cr_assert_eq(hypercalls(m, 13), 1, "multicall");
     cr_assert_eq(hypercalls(m, 17), 0, "xen_version, called inside the multicall only");
-    cr_assert_eq(hypercalls(m, 23), 1, "iret");
+    cr_assert_eq(hypercalls(m, 23), 3, "iret: the fast path's, the refused VM frame, the IOPL one");
     cr_assert_eq(hypercalls(m, 29), 2, "sched_op: block and shutdown");
     cr_assert_eq(hypercalls(m, 32), 1, "event_channel_op");
     cr_assert_eq(hypercalls(m, 15), 1, "set_timer_op");
@@ -191,8 +199,8 @@ Test(pv, the_fast_system_call_does_not_enter_the_hypervisor_but_the_page_fault_d
     cr_assert_eq(ev_count(&m->ev, 0, EV_HVTRAP, 0x80, NULL), 0, "int 0x80 never enters Xen");
     cr_assert_eq(ev_count(&m->ev, 0, EV_HVTRAP, 14, "#PF"), 1, "the page fault enters Xen");
     cr_assert_eq(ev_count(&m->ev, 0, EV_BOUNCE, 14, NULL), 1, "and is bounced to the guest");
-    cr_assert_eq(ev_class_total(&m->ev, EV_BOUNCE), 3,
-                 "the page fault and the two #GP of the port checks bounced through Xen");
+    cr_assert_eq(ev_class_total(&m->ev, EV_BOUNCE), 4,
+                 "the page fault, the two #GP of the port checks and the refused iret's");
     cr_assert_eq(ev_count(&m->ev, 0, EV_UPCALL, 0, NULL), 1, "one event upcall");
     cr_assert_eq(ev_class_total(&m->ev, EV_EXIT), 0, "no VM exit without VT-x");
     mode_pv.teardown(m);
@@ -205,11 +213,13 @@ Test(pv, port_io_is_performed_by_the_hypervisor_within_the_virtual_iopl_only)
 {
     struct console con = {0};
     struct machine *m = boot(&mode_pv, &con);
-    cr_assert_eq(all_phases(m, EV_HVTRAP, 13, "in1 0x80"), 1, "the one in performed");
-    cr_assert_eq(all_phases(m, EV_IO, 0x80, "in1"), 1, "a device access, once");
+    cr_assert_eq(all_phases(m, EV_HVTRAP, 13, "in1 0x80"), 2,
+                 "the in under IOPL 1, and the one under the IOPL 2 an iret frame set");
+    cr_assert_eq(all_phases(m, EV_IO, 0x80, "in1"), 2, "a device access each");
     cr_assert_eq(all_phases(m, EV_HVTRAP, 13, "#GP"), 2,
                  "in before set_iopl and the PIC write after it are the guest's own #GP");
-    cr_assert_eq(all_phases(m, EV_BOUNCE, 13, NULL), 2, "bounced to its trap table");
+    cr_assert_eq(all_phases(m, EV_BOUNCE, 13, NULL), 3,
+                 "bounced to its trap table (with the refused iret's)");
     cr_assert_eq(all_phases(m, EV_HYPERCALL, 33, "physdev_op"), 1);
     mode_pv.teardown(m);
     machine_destroy(m);
@@ -244,6 +254,19 @@ Test(pv, a_kernel_without_a_pv_header_is_refused_at_start_of_day)
     m->mode = &mode_pv;
     cr_assert_lt(mode_pv.setup(m, &bi, err, sizeof err), 0);
     cr_assert(strstr(err, "no PV header"), "%s", err);
+    mode_pv.teardown(m);
+    machine_destroy(m);
+}
+
+/* HYPERVISOR_iret to a ring-0 CS crashes the domain, as Xen does: a guest failure, never a
+ * return to ring 0 nor an internal error. */
+Test(pv, iret_to_a_ring0_cs_crashes_the_domain)
+{
+    struct console con = {0};
+    struct machine *m = boot_cmd(&mode_pv, &con, NULL, "iret0");
+    cr_assert_eq(m->end, END_GUEST_FAILURE, "%s", m->message);
+    cr_assert(strstr(m->message, "ring-0 CS (0x8)"), "%s", m->message);
+    cr_assert_null(strstr(con.text, "FAIL"), "%s", con.text);
     mode_pv.teardown(m);
     machine_destroy(m);
 }
