@@ -227,10 +227,16 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
     switch (shadow_page_fault(t->c.mon.sh, &t->c.mon.v, ev->cr2, ev->error, e->guest_eip, &gerr)) {
     case SHADOW_FIXED:
         if (t->flushes != flushes && reg(m, UC_X86_REG_EIP) == ev->eip) {
-            /* The write hit translated code and was not emulated: it re-executes from a new
-             * translation. */
+            /* The write hit translated code and was not emulated (an instruction emul_write
+             * does not know, such as inc): it re-executes once from a trampoline that leaves
+             * its page untraced — a new translation would trace the page again, and a store to
+             * data that shares a page with the code writing it would fault for ever. The next
+             * translation traces the page again. */
             rewind_sequence(m, e);
-            set_eip(m, e->guest_eip);
+            uint32_t once = bt_enter_untraced(m, e->guest_eip);
+            if (!once)
+                return -1;
+            set_eip(m, once);
         }
         /* A write that left its page a traced table (not unshadowed) will fault again. tu may
          * be gone (a code write empties the TC). */

@@ -86,6 +86,8 @@ struct bt {
     struct tunit *hash[1u << BT_HASH_BITS];
     struct entry *ehash[1u << BT_HASH_BITS]; /* the units' inner boundaries, by guest EIP */
     uint64_t flushes;                        /* TC flushes so far (a translated page written) */
+    bool untraced;                           /* translating without tracing the code's frames
+                                                (bt_enter_untraced) */
     struct adapt adapt[BT_ADAPT_SLOTS];      /* open addressing by hash_of(eip); full: no more */
     unsigned nadapted;                       /* slots with callout set */
 };
@@ -126,6 +128,11 @@ const struct bt_map *bt_map_at(const struct bt *t, uint32_t lin, struct tunit **
 /* The TC address running guest_eip (a trampoline for its one instruction if tramp), translated
  * if new; 0 when the run ended. *hit (if hit) tells whether it was there already. */
 uint32_t bt_enter(struct machine *m, uint32_t guest_eip, bool tramp, bool *hit);
+
+/* A trampoline for the one guest instruction at guest_eip, made (if new) without tracing the
+ * frame it was read from: a store of that instruction into its own page runs once before the
+ * page is traced again. 0 when the run ended. */
+uint32_t bt_enter_untraced(struct machine *m, uint32_t guest_eip);
 
 /* Mode op read_code: the len bytes of TC code at linear lin into buf; 0, or -1 when lin is not
  * TC code or the range leaves the TC. */

@@ -371,7 +371,8 @@ static struct tunit *translate(struct machine *m, uint32_t guest_eip, bool tramp
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "bt: cannot record a translation");
         return NULL;
     }
-    trace_code(m, &tu->u);
+    if (!t->untraced)
+        trace_code(m, &tu->u);
     return tu;
 }
 
@@ -398,6 +399,15 @@ uint32_t bt_enter(struct machine *m, uint32_t guest_eip, bool tramp, bool *hit)
         struct tunit *tu = translate(m, guest_eip, tramp);
         tc = tu ? tu->u.tc_addr : 0;
     }
+    return tc;
+}
+
+uint32_t bt_enter_untraced(struct machine *m, uint32_t guest_eip)
+{
+    struct bt *t = bt_of(m);
+    t->untraced = true;
+    uint32_t tc = bt_enter(m, guest_eip, true, NULL);
+    t->untraced = false;
     return tc;
 }
 

@@ -33,6 +33,7 @@
 # Coherency: tests/guests/smc (kernel code rewritten after it ran, twice, with a store of the same
 # bytes in between) passes under bt, with 2 shadow `code_write` events, 2 TC flushes (translate
 # reason 3) and 1 `code_same` (the identical store, which flushes nothing).
+# Code and data on one page: tests/guests/code_data_page under bt and trap-classic (below).
 # User I/O: tests/guests/io_gp's ring-3 `in` and `out` on port 0x80 (a port bt's translations
 # access in the cache) still raise #GP at the instruction under bt, as natively: its console is
 # native's up to its popf check (which no ring-compression monitor passes: ring 3 sees the real IF).
@@ -185,6 +186,24 @@ expect "smc: TC flushes" "$(all "$tmp/smc.db" translate "e.reason = 3")" 2
 expect "smc: identical stores" "$(all "$tmp/smc.db" shadow "e.qualifier = 'code_same'")" 1
 echo "bt_matches_native: smc: rewritten code runs anew (2 code writes, 2 TC flushes; the" \
      "identical store drops nothing)"
+# Data written on the page of the code writing it (tests/guests/code_data_page: an inc emul_write
+# does not emulate): every write reaches memory and the code keeps running from the cache, under
+# bt as under trap-classic, in about one TC flush per write.
+cdp=$build/tests/guests/code_data_page.elf
+[ -e "$cdp" ] || fail "$cdp is not built"
+for mode in trap-classic bt; do
+  status=0
+  timeout 60 "$vmlab" run --mode "$mode" --guest "$cdp" --db "$tmp/cdp.$mode.db" \
+    --console "$tmp/cdp.$mode.console" --timeout 30 --quiet </dev/null >/dev/null \
+    2>"$tmp/cdp.$mode.err" || status=$?
+  expect "code_data_page under $mode: status ($(tail -n 1 "$tmp/cdp.$mode.err"))" "$status" 33
+  grep -q "written 1000 times from its own page: ok" "$tmp/cdp.$mode.console" ||
+    fail "code_data_page under $mode: $(tail -n 2 "$tmp/cdp.$mode.console")"
+done
+flushes=$(all "$tmp/cdp.bt.db" translate "e.reason = 3")
+at_least "code_data_page: TC flushes under bt" "$flushes" 1000
+[ "$flushes" -le 1100 ] || fail "code_data_page: $flushes TC flushes for 1000 writes"
+echo "bt_matches_native: code_data_page: 1000 writes to the code's own page, $flushes flushes"
 iogp=$build/tests/guests/io_gp.elf
 [ -e "$iogp" ] || fail "$iogp is not built"
 for mode in native bt; do
