@@ -4,7 +4,12 @@
  *
  *   vmlab compare --suite FILE --db FILE [--modes native,trap,trap-classic,bt,pv] [-j N]
  *                 [--scale small|paper] [--trace counts|full] [--logs DIR]
+ *   vmlab compare --suite FILE --check
  *
+ * --check only reads the suite file: it prints one line per workload (workload=W n=N, the
+ * command line a run would get at --scale small) and exits 0, or 2 with the one-line error that
+ * names the file; nothing is run and no database is needed (tests/integration/mutate_guests.sh
+ * and fuzz/fuzz_suite.c read suites this way).
  * The children are the `vmlab` executable beside this one (/proc/self/exe), each run as
  *   vmlab run --mode M --guest G --cmdline "workload=W n=N ARGS" --db DB --suite NAME
  *             --trace T --progress-fd 3
@@ -81,6 +86,7 @@ struct job {
 struct opts {
     const char *suite, *db, *modes, *scale, *trace, *logs;
     int jobs;
+    int check;               /* --check: read the suite, list it, run nothing */
 };
 
 /* --- suite file ----------------------------------------------------------------------------- */
@@ -125,6 +131,8 @@ static int parse_workload(yaml_document_t *d, yaml_node_t *n, struct workload *w
         snprintf(key, sizeof key, "workloads.%.60s", k);
         if (!v)
             return suite_err(err, len, file, vn, key, "expected a scalar");
+        if ((strcmp(k, "workload") == 0 && w->name) || (strcmp(k, "args") == 0 && w->args))
+            return suite_err(err, len, file, kn, key, "given twice");
         if (strcmp(k, "workload") == 0)
             w->name = strdup(v);
         else if (strcmp(k, "args") == 0)
@@ -172,7 +180,12 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
          rc == 0 && p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = yaml_document_get_node(&d, p->key), *vn = yaml_document_get_node(&d, p->value);
         const char *k = scalar_of(kn) ? scalar_of(kn) : "?";
-        if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0) && scalar_of(vn)) {
+        if ((strcmp(k, "name") == 0 && s->name) || (strcmp(k, "guest") == 0 && s->guest) ||
+            (strcmp(k, "workloads") == 0 && s->w)) {
+            /* A repeated key would leak the first value (and a second workloads list would be
+             * filled past its end, counted on from the first). */
+            rc = suite_err(err, len, file, kn, k, "given twice");
+        } else if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0) && scalar_of(vn)) {
             *(k[0] == 'n' ? &s->name : &s->guest) = strdup(scalar_of(vn));
         } else if (strcmp(k, "workloads") == 0 && vn->type == YAML_SEQUENCE_NODE) {
             int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
@@ -467,6 +480,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vmlab compare --suite FILE --db FILE [--modes M1,M2,...] [-j N]\n"
                "                     [--scale small|paper] [--trace counts|full] [--logs DIR]\n"
+               "       vmlab compare --suite FILE --check   (read the suite, list it, run nothing)\n"
                "  --modes   default native,trap,trap-classic,bt,pv; modes this vmlab lacks are "
                "skipped\n"
                "  -j N      parallel runs (default: number of CPUs)\n"
@@ -480,6 +494,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "modes", required_argument, 0, 'm' }, { "jobs", required_argument, 0, 'j' },
         { "scale", required_argument, 0, 'S' }, { "trace", required_argument, 0, 't' },
         { "logs", required_argument, 0, 'l' },  { "help", no_argument, 0, 'h' },
+        { "check", no_argument, 0, 'c' },
         { 0 },
     };
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -495,6 +510,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'S': o->scale = optarg; break;
         case 't': o->trace = optarg; break;
         case 'l': o->logs = optarg; break;
+        case 'c': o->check = 1; break;
         case 'h': usage(stdout); return 1;
         case 'j':
             o->jobs = (int)strtol(optarg, &end, 10);
@@ -506,7 +522,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         default: usage(stderr); return -1;
         }
     }
-    if (optind < argc || !o->suite || !o->db) {
+    if (optind < argc || !o->suite || (!o->db && !o->check)) {
         usage(stderr);
         return -1;
     }
@@ -593,6 +609,14 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "vmlab compare: %s\n", err);
         suite_free(&s);
         return 2;
+    }
+    if (o.check) {
+        printf("suite %s: guest %s, %d workloads\n", s.name, s.guest, s.nw);
+        for (int i = 0; i < s.nw; i++)
+            printf("workload=%s n=%lld%s%s\n", s.w[i].name, s.w[i].n,
+                   s.w[i].args && *s.w[i].args ? " " : "", s.w[i].args ? s.w[i].args : "");
+        suite_free(&s);
+        return 0;
     }
     if (exe_dir(dir, sizeof dir)) {
         fprintf(stderr, "vmlab compare: cannot find this executable: %s\n", strerror(errno));

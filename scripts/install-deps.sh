@@ -11,6 +11,11 @@
 #      libunicorn-dev 2.1.1 are fetched with `apt-get download` through a project-local apt
 #      configuration (.deps/apt/, never the system's sources.list) and installed with dpkg.
 #
+#   3. with VMLAB_FUZZ=1 in the environment only: clang, LLVM's tools (llvm-symbolizer for readable
+#      sanitizer stacks) and clang's runtime libraries (libclang-rt-N-dev: libFuzzer, ASan), for the
+#      -DVMLAB_FUZZ=ON build (README.md, "Fuzzing"). The -DVMLAB_SANITIZE=ON build needs nothing
+#      more: gcc brings libasan and libubsan.
+#
 # It is idempotent: run it again and it only checks. Needs root (or sudo) for apt-get and dpkg.
 set -euo pipefail
 
@@ -29,6 +34,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- clang and libFuzzer, only for the fuzz build (VMLAB_FUZZ=1) ------------------------------
+if [ "${VMLAB_FUZZ:-0}" = 1 ]; then
+  if ! command -v clang >/dev/null || ! command -v llvm-symbolizer >/dev/null; then
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang llvm
+  fi
+  # clang only recommends its runtime; libFuzzer is in it (Debian 12: libclang-rt-14-dev).
+  rt="libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"
+  if ! dpkg-query -W -f='${Status}' "$rt" 2>/dev/null | grep -q 'install ok installed'; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$rt"
+  fi
+  echo "install-deps: $(clang --version | head -n 1) with $rt (libFuzzer)"
 fi
 
 # --- Unicorn >= 2.1 ---------------------------------------------------------------------------

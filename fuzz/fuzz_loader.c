@@ -1,0 +1,88 @@
+/*
+ * fuzz_loader.c — libFuzzer target: the input is a guest image.
+ *
+ * What it exercises: emu/loader.c (the Multiboot header search, the ELF program headers and the
+ * a.out-kludge load addresses, the Multiboot information written below 1 MiB) on a small machine
+ * (8 MiB of RAM, so "outside RAM" is easy to reach), and, when the image loads, a native run
+ * bounded by 20000 guest instructions (the exit loop, interrupt delivery, the devices the guest
+ * pokes at, the block decoder). vmlab reads the guest from a file, so each input is written to
+ * one temporary file, reused, that loader_load_multiboot() opens like `vmlab run --guest` does.
+ *
+ * What counts as a finding: a sanitizer report or a crash. Every ending of the run is a
+ * legitimate answer for a bad image (load error, triple fault, limit reached, guest exit);
+ * an internal error (machine_run() returning EXIT_STATUS_INTERNAL) is reported as a crash
+ * too, since vmlab promises it only for its own defects (README, `vmlab run`).
+ *
+ * Seeds: tests/fuzz/corpus/loader/ (small hand-made images) plus the test guests' ELF files,
+ * which the build copies next to them (fuzz/CMakeLists.txt). Run: README.md, "Fuzzing".
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emu/loader.h"
+#include "emu/machine.h"
+#include "emu/modes/mode.h"
+
+static char path[64];
+static FILE *devnull;
+
+static void sink(void *opaque, uint8_t b)
+{
+    (void)opaque;
+    (void)b;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    snprintf(path, sizeof path, "/tmp/vmlab_fuzz_loader_%ld.elf", (long)getpid());
+    devnull = fopen("/dev/null", "w");
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        abort();
+    if (size && fwrite(data, 1, size, f) != size)
+        abort();
+    fclose(f);
+
+    struct machine_config cfg;
+    machine_config_defaults(&cfg);
+    cfg.ram_bytes = 8u << 20;
+    cfg.max_insns = 20000;
+    cfg.wall_limit = 10;
+    cfg.cmdline = "fuzz";
+    cfg.console = sink;
+    cfg.diag = devnull;
+    char err[512] = "";
+    struct machine *m = machine_create(&cfg, err, sizeof err);
+    if (!m) {
+        fprintf(stderr, "fuzz_loader: machine_create: %s\n", err);
+        abort();
+    }
+    struct boot_info bi;
+    if (loader_load_multiboot(m, path, cfg.cmdline, &bi, err, sizeof err) == 0) {
+        /* The message names the file and says what is wrong: never empty on failure. */
+        m->mode = &mode_native;
+        if (mode_native.setup(m, &bi, err, sizeof err) == 0) {
+            int status = machine_run(m);
+            if (status == EXIT_STATUS_INTERNAL) {
+                fprintf(stderr, "fuzz_loader: internal error: %s\n", m->message);
+                abort();
+            }
+        }
+        mode_native.teardown(m);
+    } else if (strncmp(err, path, strlen(path)) != 0) {
+        fprintf(stderr, "fuzz_loader: load error does not name the file: %s\n", err);
+        abort();
+    }
+    machine_destroy(m);
+    return 0;
+}
