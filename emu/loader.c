@@ -100,14 +100,18 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
     if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 ||
         (uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len)
         return fail(errbuf, errlen, path, "truncated ELF: program header table past end of file");
-    const Elf32_Phdr *ph = (const Elf32_Phdr *)(img + eh->e_phoff);
+    /* e_phoff need not be aligned (the file is bytes): each header is copied out, never read in
+     * place (UBSan: misaligned member access, found by a crafted image with e_phoff = 53). */
+    const uint8_t *ph = img + eh->e_phoff;
     uint32_t entry = eh->e_entry;
     bool entry_ok = false;
     bi->load_low = UINT32_MAX;
     bi->load_high = 0;
     int nload = 0;
     for (int i = 0; i < eh->e_phnum; i++) {
-        const Elf32_Phdr *p = &ph[i];
+        Elf32_Phdr phi;
+        memcpy(&phi, ph + (size_t)i * sizeof phi, sizeof phi);
+        const Elf32_Phdr *p = &phi;
         if (p->p_type != PT_LOAD || p->p_memsz == 0)
             continue;
         if ((uint64_t)p->p_offset + p->p_filesz > len) {
@@ -142,7 +146,9 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
     if (!entry_ok) {
         /* A virtual entry point: translate through the segment that contains it. */
         for (int i = 0; i < eh->e_phnum && !entry_ok; i++) {
-            const Elf32_Phdr *p = &ph[i];
+            Elf32_Phdr phi;
+            memcpy(&phi, ph + (size_t)i * sizeof phi, sizeof phi);
+            const Elf32_Phdr *p = &phi;
             if (p->p_type == PT_LOAD && entry >= p->p_vaddr && entry - p->p_vaddr < p->p_memsz) {
                 entry = entry - p->p_vaddr + p->p_paddr;
                 entry_ok = true;

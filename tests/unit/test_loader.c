@@ -162,6 +162,23 @@ Test(loader, valid_elf_loads_its_segment_at_1_mib_and_returns_the_entry)
     cr_assert_eq(memcmp(m->ram + KBASE + 12, code, sizeof code), 0);
 }
 
+/* An ELF file is bytes: e_phoff may be odd. The loader must read the program headers wherever they
+ * are (it read them in place, a misaligned access that the -DVMLAB_SANITIZE=ON build's UBSan
+ * aborts on; issue 13). */
+Test(loader, program_headers_at_an_odd_offset_load_the_same)
+{
+    build_valid();
+    Elf32_Phdr ph = *img.ph;
+    memset(img.ph, 0, sizeof ph);
+    memcpy(img.b + 53, &ph, sizeof ph);
+    img.eh->e_phoff = 53;
+    const char *p = write_file("odd_phoff.elf", img.b, img.len);
+    cr_assert_eq(load(p, ""), 0, "%s", err);
+    cr_assert_eq(bi.entry, KBASE + 12);
+    cr_assert_eq(bi.load_high, KBASE + 12 + sizeof code + BSS);
+    cr_assert_eq(memcmp(m->ram + KBASE + 12, code, sizeof code), 0);
+}
+
 Test(loader, bss_beyond_the_file_size_is_zeroed)
 {
     build_valid();
