@@ -34,6 +34,20 @@ command -v python3 >/dev/null || fail "python3 is needed (scripts/install-deps.s
 status=$(it_vmlab "$tmp/base.db" "$tmp/base" native "$build/tests/guests/hello.elf" "")
 expect "hello natively (the database stat reads)" "$status" 33
 
+# Repeated keys in a suite are refused (a second `workloads:` list was filled past its end, a
+# second name leaked the first): status 2, one line naming the file and the key given twice.
+suite=$src/tests/fuzz/corpus/suite/repeated_keys.yaml
+status=0
+"$vmlab" compare --suite "$suite" --check >/dev/null 2>"$tmp/rep.err" || status=$?
+expect "compare --check of $suite" "$status" 2
+expect "its stderr" "$(cat "$tmp/rep.err")" "vmlab compare: $suite:2: name: given twice"
+status=0
+"$vmlab" compare --suite "$src/models/suites/default.yaml" --check >"$tmp/default.out" \
+  2>"$tmp/default.err" || status=$?
+expect "compare --check of the default suite" "$status" 0
+expect "its workload lines" "$(grep -c '^workload=[a-z_0-9]* n=[0-9]*' "$tmp/default.out")" \
+       "$(grep -c '^[[:space:]]*-[[:space:]]*workload:' "$src/models/suites/default.yaml")"
+
 t0=$(date +%s)
 python3 - "$vmlab" "$build" "$src" "$tmp" "${MUTATE_SEED:-13}" "${GUEST_MUTANTS:-300}" \
           "${MODEL_MUTANTS:-200}" "${SUITE_MUTANTS:-200}" <<'PY' || fail "see the lines above"
