@@ -34,8 +34,9 @@ N=500
 # status}.
 run() {
   local mode=$1 tag=$2 guest=$3 cmdline=$4 status=0
-  timeout 120 "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" --trace full \
-    --db "$tmp/$tag.$mode.db" --console "$tmp/$tag.$mode.console" --quiet --timeout 60 \
+  timeout $((2 * IT_TIMEOUT)) "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" \
+    --trace full --db "$tmp/$tag.$mode.db" --console "$tmp/$tag.$mode.console" --quiet \
+    --timeout "$IT_TIMEOUT" \
     </dev/null >/dev/null 2>"$tmp/$tag.$mode.err" || status=$?
   echo "$status" > "$tmp/$tag.$mode.status"
 }

@@ -20,6 +20,12 @@
 #   it_same_console TAG MODE [WHAT]         # native and MODE printed alike (`~` lines aside)
 #   it_workloads_match_native MODE          # each of `workloads` ran and matched native
 
+# IT_TIMEOUT: the wall-clock --timeout of a guest run (it_vmlab; bt_adaptive.sh's runs), 60 s, or
+# $VMLAB_TEST_TIMEOUT: the -DVMLAB_SANITIZE=ON build sets it for every test (cmake/sanitize.cmake),
+# since ASan slows vmlab's own code (bt's callouts most) and a loaded 2-core machine runs many runs
+# side by side. The outer `timeout` is twice as long.
+IT_TIMEOUT=${VMLAB_TEST_TIMEOUT:-60}
+
 # it_begin NAME BUILD_DIR: the script's name (for messages) and the build directory it tests.
 it_begin() {
   IT_NAME=$1
@@ -51,14 +57,15 @@ at_least() {
   [ "$2" -ge "$3" ] || fail "$1: got $2, want at least $3"
 }
 
-# it_vmlab DB OUT MODE GUEST CMDLINE [ARGS...]: one `vmlab run` of GUEST under MODE into DB (60 s
-# for the guest, 120 s in all), console in OUT.console, stderr in OUT.err, ARGS appended; prints
+# it_vmlab DB OUT MODE GUEST CMDLINE [ARGS...]: one `vmlab run` of GUEST under MODE into DB
+# (IT_TIMEOUT for the guest, twice that in all), console in OUT.console, stderr in OUT.err, ARGS appended; prints
 # vmlab's exit status.
 it_vmlab() {
   local db=$1 out=$2 mode=$3 guest=$4 cmdline=$5 status=0
   shift 5
-  timeout 120 "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" --db "$db" \
-    --console "$out.console" --quiet --timeout 60 "$@" </dev/null >/dev/null 2>"$out.err" ||
+  timeout $((2 * IT_TIMEOUT)) "$vmlab" run --mode "$mode" --guest "$guest" --cmdline "$cmdline" \
+    --db "$db" --console "$out.console" --quiet --timeout "$IT_TIMEOUT" "$@" </dev/null \
+    >/dev/null 2>"$out.err" ||
     status=$?
   echo "$status"
 }
