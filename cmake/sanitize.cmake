@@ -18,13 +18,16 @@
 #   VMLAB_TEST_TIMEOUT  300: the --timeout of the integration scripts' guest runs (60 s otherwise,
 #                  tests/integration/lib.sh): ASan slows vmlab's own code, bt's callouts most, and
 #                  bt_adaptive.sh runs twenty --trace full runs side by side on two cores.
-# Run a sanitized binary by hand with the same variables (README.md, "Sanitizer build").
+# Run a sanitized binary by hand with the same variables (README.md, "Robustness").
 option(VMLAB_SANITIZE "Build the host code with AddressSanitizer and UBSan" OFF)
 if(VMLAB_SANITIZE)
   set(VMLAB_SANITIZE_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
   add_compile_options(${VMLAB_SANITIZE_FLAGS})
   add_link_options(-fsanitize=address,undefined)
+endif()
+# The fuzz build (cmake/fuzz.cmake) is instrumented the same way; its tests get the same environment.
+if(VMLAB_SANITIZE OR VMLAB_FUZZ)
   set(VMLAB_LSAN_SUPP ${CMAKE_SOURCE_DIR}/tests/sanitize/lsan.supp)
   set(VMLAB_SANITIZE_ENV
       "LSAN_OPTIONS=suppressions=${VMLAB_LSAN_SUPP}:print_suppressions=0"
