@@ -42,6 +42,7 @@
 #include "emu/loader.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
+#include "fuzz/fuzz_machine.h"
 #include "emu/modes/pv.h"
 
 #ifndef VMLAB_PV_GUEST
@@ -53,21 +54,6 @@
 #define RECORD 24
 #define MAX_CALLS 64
 
-static FILE *devnull;
-
-static void sink(void *opaque, uint8_t b)
-{
-    (void)opaque;
-    (void)b;
-}
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    devnull = fopen("/dev/null", "w");
-    return 0;
-}
 
 static uint32_t rd32(const uint8_t *p)
 {
@@ -78,17 +64,10 @@ static uint32_t rd32(const uint8_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    struct machine_config cfg;
-    machine_config_defaults(&cfg);
-    cfg.ram_bytes = 16u << 20;
-    cfg.max_insns = 1000000;
-    cfg.cmdline = "";
-    cfg.console = sink;
-    cfg.diag = devnull;
+    struct machine *m = fuzz_machine("fuzz_hypercall", 16u << 20, 1000000, "");
     char err[512] = "";
-    struct machine *m = machine_create(&cfg, err, sizeof err);
     struct boot_info bi;
-    if (!m || loader_load_multiboot(m, VMLAB_PV_GUEST, "", &bi, err, sizeof err) < 0) {
+    if (loader_load_multiboot(m, VMLAB_PV_GUEST, "", &bi, err, sizeof err) < 0) {
         fprintf(stderr, "fuzz_hypercall: cannot boot %s: %s\n", VMLAB_PV_GUEST, err);
         abort();
     }

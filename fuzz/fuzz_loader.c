@@ -25,22 +25,15 @@
 #include "emu/loader.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
+#include "fuzz/fuzz_machine.h"
 
 static char path[64];
-static FILE *devnull;
-
-static void sink(void *opaque, uint8_t b)
-{
-    (void)opaque;
-    (void)b;
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
     snprintf(path, sizeof path, "/tmp/vmlab_fuzz_loader_%ld.elf", (long)getpid());
-    devnull = fopen("/dev/null", "w");
     return 0;
 }
 
@@ -53,22 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     fclose(f);
 
-    struct machine_config cfg;
-    machine_config_defaults(&cfg);
-    cfg.ram_bytes = 8u << 20;
-    cfg.max_insns = 20000;
-    cfg.wall_limit = 10;
-    cfg.cmdline = "fuzz";
-    cfg.console = sink;
-    cfg.diag = devnull;
+    struct machine *m = fuzz_machine("fuzz_loader", 8u << 20, 20000, "fuzz");
     char err[512] = "";
-    struct machine *m = machine_create(&cfg, err, sizeof err);
-    if (!m) {
-        fprintf(stderr, "fuzz_loader: machine_create: %s\n", err);
-        abort();
-    }
     struct boot_info bi;
-    if (loader_load_multiboot(m, path, cfg.cmdline, &bi, err, sizeof err) == 0) {
+    if (loader_load_multiboot(m, path, m->cfg.cmdline, &bi, err, sizeof err) == 0) {
         /* The message names the file and says what is wrong: never empty on failure. */
         m->mode = &mode_native;
         if (mode_native.setup(m, &bi, err, sizeof err) == 0) {
