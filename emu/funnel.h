@@ -73,7 +73,7 @@ struct exit_decl {
 enum delivery {
     DLV_MODE,            /* the mode's own way: the CPU under native and VT-x (fault, interrupt,
                           * softint), a reflection under a ring-compression monitor, a bounce
-                          * frame under the hypervisor (mode op delivery_class) */
+                          * frame under the hypervisor (mode_ops.deliver_class) */
     DLV_CPU,             /* the CPU enters the guest's handler itself (a PV fast trap) */
     DLV_UPCALL,          /* the hypervisor enters the guest's event callback */
 };

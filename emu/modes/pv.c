@@ -349,14 +349,23 @@ static bool hypervisor_port(uint16_t port, unsigned size)
 static bool domain_io(struct machine *m, const struct xevent *ev, cs_insn *in, uint16_t *port,
                       unsigned *size, bool *is_in)
 {
-    return ev->kind == XK_FAULT && ev->vector == 13 &&
-           (uint32_t)machine_cpl(m) <= pv_of(m)->iopl && in && emul_decode(m, ev->eip, in) == 0 &&
+    return in && emul_decode(m, ev->eip, in) == 0 &&
            emul_io_decode(m, in, port, size, is_in) == 0 && !hypervisor_port(*port, *size);
+}
+
+/* Whether ev can be a port access the hypervisor performs: a #GP within the virtual IOPL (the
+ * cheap test, before anything is decoded). */
+static bool may_be_domain_io(struct machine *m, const struct xevent *ev)
+{
+    return ev->kind == XK_FAULT && ev->vector == 13 &&
+           (uint32_t)machine_cpl(m) <= pv_of(m)->iopl;
 }
 
 /* The qualifier of a #GP on a port instruction the hypervisor will perform ("in1 0x80"). */
 static bool io_cause(struct machine *m, const struct xevent *ev, char *q, unsigned len)
 {
+    if (!may_be_domain_io(m, ev))
+        return false;
     cs_insn *in = cs_malloc(m->cs);
     uint16_t port;
     unsigned size;
@@ -406,6 +415,8 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
  * and EIP moved past it, and 1 is returned; 0 if the #GP is the guest's own. */
 static int guest_io(struct machine *m, const struct xevent *ev)
 {
+    if (!may_be_domain_io(m, ev))
+        return 0;
     cs_insn *in = cs_malloc(m->cs);
     uint16_t port;
     unsigned size;
@@ -421,6 +432,8 @@ static int guest_io(struct machine *m, const struct xevent *ev)
         cs_free(in, 1);
     return r;
 }
+
+static bool pv_still_halted(struct machine *m);
 
 /* A hypercall that blocked the domain (SCHEDOP_block with no event pending) leaves it waiting
  * until an event is: the loop halts, and still_halted keeps it halted across interrupts that
@@ -446,10 +459,8 @@ static struct action pv_exception(struct machine *m, const struct xevent *ev)
             uc_reg_write(m->uc, UC_X86_REG_EIP, &gp.eip);
             return act_rc(bounce(m, &gp));
         }
-        if (pv_of(m)->blocked && !pv_shared(m)->vcpu_info.evtchn_upcall_pending)
-            return act(ACT_HALT);
-        pv_of(m)->blocked = false;   /* an event came during the call (a multicall's send) */
-        return act_rc(pv_deliver_events(m));
+        /* (an event may have come during the call: a multicall's send) */
+        return pv_still_halted(m) ? act(ACT_HALT) : act_rc(pv_deliver_events(m));
     }
     return act_rc(bounce(m, ev));
 }

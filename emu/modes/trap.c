@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "emu/deliver.h"
+#include "emu/modes/emul_io.h"
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
@@ -139,10 +140,9 @@ static void site_exit(struct machine *m, const struct site *s, uint32_t eip, str
         uint32_t port = s->port_imm ? s->port : 0;
         if (!s->port_imm)
             uc_reg_read(m->uc, UC_X86_REG_DX, &port);
-        bool in = s->cls == IC_IN || s->cls == IC_INS;
         d->reason = VMX_IO_INSTRUCTION;
-        snprintf(d->qual, sizeof d->qual, "%s%u 0x%x", in ? "in" : "out", s->io_size,
-                 port & 0xffff);
+        emul_io_cause((uint16_t)port, s->io_size, s->cls == IC_IN || s->cls == IC_INS, d->qual,
+                      sizeof d->qual);
         break;
     }
     case IC_CPUID: d->reason = VMX_CPUID; break;
