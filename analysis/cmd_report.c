@@ -14,7 +14,7 @@
  *                 workloads of each workload's ratio to native, how many workloads it is over and
  *                 how many were left out (a table, no chart)
  *   overhead      modeled time per operation relative to native, per workload and mode (bars)
- *   monitor       monitor entries (exits, hypercalls, callouts) per operation by reason (stacked)
+ *   monitor       monitor entries (VT-x exits, monitor traps, callouts, hypervisor traps, hypercalls) per operation by reason (stacked)
  *   nanobench     modeled cycles per operation, per workload and mode (log scale)
  *   generations   the per-mode aggregate under every CPU-generation model (lines)
  *   pv            hypercalls, batch elements, validations, entries validated per operation (pv)
