@@ -4,7 +4,8 @@
 # What it does, in order:
 #   1. installs the Debian packages vmlab builds and tests with (compiler with -m32 support, CMake,
 #      Capstone, libyaml, SQLite, Criterion, gnuplot, QEMU for the cross-check tests, Python 3 for
-#      the checker in tests/integration/timer_exact.sh);
+#      the checker in tests/integration/timer_exact.sh; Debian's linux-source-6.1 with flex, bison and bc
+#      for the Linux guest that scripts/linux-guest.sh builds);
 #   2. makes sure Unicorn >= 2.1 is present. Where the system's own libunicorn-dev is >= 2.1 (Debian
 #      13 and later) it is installed from the system's sources. On Debian 12, which ships only 2.0.1
 #      (no address translation, see emu/UNICORN.md), Debian 13's libunicorn2t64 and
@@ -24,7 +25,8 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential gcc-multilib cmake pkg-config libcapstone-dev libyaml-dev libsqlite3-dev
-      sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev python3)
+      sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev python3
+      linux-source-6.1 flex bison bc xz-utils)
 
 missing=()
 for p in "${pkgs[@]}"; do
