@@ -4,8 +4,9 @@
 #
 #   scripts/linux-guest.sh [OUTDIR]        (default OUTDIR: build/linux)
 #
-# Writes OUTDIR/bzImage, OUTDIR/vmlinux, OUTDIR/initrd.cpio and OUTDIR/init. The kernel build is
-# slow (about 15 minutes on 2 cores), so it is cached outside the clone, in
+# Writes OUTDIR/bzImage, OUTDIR/vmlinux, OUTDIR/initrd.cpio, OUTDIR/init and OUTDIR/true (the
+# initramfs's two programs, guests/linux/). The kernel build is slow (about 15 minutes on 2
+# cores), so it is cached outside the clone, in
 # $VMLAB_LINUX_CACHE (default ~/.cache/vmlab/linux), keyed by the source package's version and the
 # hash of scripts/linux/guest.config: a second run with the same config copies the cached images.
 # Nothing of Linux is ever committed. The config is tinyconfig plus scripts/linux/guest.config
@@ -67,13 +68,15 @@ fi
 cp "$kbuild/arch/x86/boot/bzImage" "$out/bzImage"
 cp "$kbuild/vmlinux" "$out/vmlinux"
 
-# --- the initramfs: /init (static i386), /dev/console -------------------------------------------
+# --- the initramfs: /init (static i386), /true (execproc's child), /dev/console ------------------
 gcc -m32 -static -O2 -Wall -Wextra -o "$out/init" "$here/guests/linux/init.c"
+gcc -m32 -static -nostdlib -O2 -Wall -Wextra -o "$out/true" "$here/guests/linux/true.c"
 gcc -O2 -o "$out/gen_init_cpio" "$src/usr/gen_init_cpio.c"
 cat > "$out/initrd.list" <<LIST
 dir /dev 755 0 0
 nod /dev/console 600 0 0 c 5 1
 file /init $out/init 755 0 0
+file /true $out/true 755 0 0
 LIST
 "$out/gen_init_cpio" "$out/initrd.list" > "$out/initrd.cpio"
 echo "linux-guest: $out/bzImage $out/vmlinux $out/initrd.cpio (Linux $version, config $key)"
