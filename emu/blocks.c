@@ -132,7 +132,7 @@ static void unlink_block(struct block_cache *bc, struct block *old)
 /* A new site of class c for the instruction at byte `off` (len bytes) of b, the next to be
  * counted (index b->n); nsites and cap track b->sites' use and size. */
 static struct site *add_site(struct block *b, unsigned *nsites, unsigned *cap, uint16_t off,
-                             enum insn_class c, unsigned len)
+                             enum insn_class c, unsigned len, const uint8_t *bytes)
 {
     if (*nsites == *cap) {
         *cap = *cap ? *cap * 2 : 4;
@@ -147,6 +147,7 @@ static struct site *add_site(struct block *b, unsigned *nsites, unsigned *cap, u
     s->cls = (uint8_t)c;
     s->cr = -1;
     s->len = (uint8_t)len;
+    s->sum = (uint32_t)hash_bytes(bytes, len);
     return s;
 }
 
@@ -188,7 +189,7 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         uint16_t off = (uint16_t)(pc - addr);
         if (!cs_disasm_iter(m->cs, &code, &left, &pc, insn)) {
             if (size - off > MAX_INSN_BYTES)
-                add_site(b, &nsites, &cap, off, IC_UNDEFINED, 1);   /* #UD there */
+                add_site(b, &nsites, &cap, off, IC_UNDEFINED, 1, buf + off);   /* #UD there */
             b->offs[b->n++] = off;
             break;
         }
@@ -214,7 +215,7 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
         if (mc >= 0)
             c = IC_NONE;
         if (c != IC_NONE || mc >= 0) {
-            struct site *s = add_site(b, &nsites, &cap, off, c, insn->size);
+            struct site *s = add_site(b, &nsites, &cap, off, c, insn->size, buf + off);
             s->cr = (int8_t)cr;
             s->mc = (uint8_t)(mc + 1);
             if ((c == IC_IN || c == IC_OUT || c == IC_INS || c == IC_OUTS) && insn->detail) {
@@ -239,10 +240,8 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
     }
     cs_free(insn, 1);
     b->nsites = (uint16_t)nsites;
-    if (cpl == 3) {
-        b->hash = hash_bytes(buf, size);
-        b->epoch = m->epoch;
-    }
+    b->hash = hash_bytes(buf, size);
+    b->epoch = BLOCK_EPOCH_NOW(m, cpl);
     if (stale) {
         /* The front cache may point at the block being replaced, in the one entry of its key. */
         struct l1_entry *e = &m->l1[L1_INDEX(addr, size)];
@@ -265,8 +264,16 @@ bool blocks_verify(struct machine *m, struct block *b)
 {
     uint8_t buf[4096 + 16];
     m->bc.verifies++;
-    if (!read_block(m, b->addr, b->size, buf, 3, NULL) || hash_bytes(buf, b->size) != b->hash)
+    if (!read_block(m, b->addr, b->size, buf, b->cpl, NULL) || hash_bytes(buf, b->size) != b->hash)
         return false;
-    b->epoch = m->epoch;
+    b->epoch = BLOCK_EPOCH_NOW(m, b->cpl);
     return true;
+}
+
+bool blocks_site_current(struct machine *m, const struct block *b, const struct site *s)
+{
+    uint8_t buf[MAX_INSN_BYTES + 1];
+    return s->len <= MAX_INSN_BYTES &&
+           read_block(m, b->addr + s->off, s->len, buf, b->cpl, NULL) &&
+           (uint32_t)hash_bytes(buf, s->len) == s->sum;
 }

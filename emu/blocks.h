@@ -11,7 +11,19 @@
  * The key is the linear address, so a block of user code at the same address in another address
  * space could be a different block: blocks decoded at CPL 3 carry a hash of their bytes and are
  * re-verified once per epoch (the epoch is bumped whenever an address space may have changed:
- * CR3 loads, INVLPG). Kernel blocks are trusted (kernel text does not change under native mode).
+ * CR3 loads, INVLPG).
+ *
+ * Kernel code changes too: Linux rewrites its own text at boot (alternatives: `rdtsc; nop3`
+ * becomes `lfence; rdtsc`). Unicorn retranslates rewritten code itself; what vmlab decoded must
+ * follow without watching every store (a memory-write hook costs 14x on store-heavy code, and
+ * write-protecting code frames with uc_mem_protect costs 4-125 ms per call in 2.1.1: see
+ * emu/UNICORN.md). So kernel blocks carry the hash of their bytes as well and are re-verified
+ * once per kernel-code epoch (m->kepoch), which is bumped (a) when a site hook finds that the
+ * instruction under it is no longer the one decoded there — every site checks its bytes before the
+ * machine or the mode acts on it, so an intercepted or emulated instruction is always the one in
+ * memory — and (b) at the serializing instructions the SDM prescribes after cross-modifying code
+ * (vol. 3A, 8.1.3: CPUID, WRMSR). The hot path is unchanged: the block hook compares the block's
+ * epoch with the current one, as it did for user blocks.
  */
 #ifndef VMLAB_BLOCKS_H
 #define VMLAB_BLOCKS_H
@@ -31,6 +43,7 @@ struct site {
     uint8_t io_size;     /* in/out/ins/outs: access size in bytes */
     uint8_t mc;          /* 1 + index in m->mcounts: an event the mode's own code counts here
                             (cls is then IC_NONE); 0 for a privileged instruction */
+    uint32_t sum;        /* hash of the instruction's bytes when decoded (blocks_site_current) */
 };
 
 struct block {
@@ -41,8 +54,9 @@ struct block {
     uint16_t nsites;
     uint8_t ends_hlt;    /* last instruction is hlt */
     uint8_t ends_shadow; /* last instruction opens an interrupt shadow (sti, mov/pop ss) */
-    uint32_t epoch;      /* user blocks: epoch of the last verification */
-    uint64_t hash;       /* user blocks: hash of the bytes */
+    uint32_t epoch;      /* epoch of the last verification: m->epoch for user blocks, m->kepoch
+                            for kernel blocks */
+    uint64_t hash;       /* hash of the bytes */
     uint16_t *offs;      /* n instruction offsets */
     struct site *sites;
     struct block *next;
@@ -90,7 +104,15 @@ struct block *blocks_decode(struct machine *m, uint32_t addr, uint32_t size, str
  * until the cache is freed (the machine may still point at one). */
 void blocks_forget(struct machine *m, uint32_t lo, uint64_t hi);
 
-/* Re-verify a user block after an epoch change: returns true if its bytes are unchanged. */
+/* Re-verify a block after its epoch changed (m->epoch for user blocks, m->kepoch for kernel
+ * blocks): returns true, with the block's epoch brought up to date, if its bytes are unchanged. */
 bool blocks_verify(struct machine *m, struct block *b);
+
+/* The epoch a block must carry to be current: m->epoch at CPL 3, else m->kepoch. */
+#define BLOCK_EPOCH_NOW(m, cpl) ((cpl) == 3 ? (m)->epoch : (m)->kepoch)
+
+/* Whether the instruction of site s in block b is still the one decoded there (its bytes, read
+ * as the CPU fetches them now, hash as at decode time). */
+bool blocks_site_current(struct machine *m, const struct block *b, const struct site *s);
 
 #endif

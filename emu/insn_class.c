@@ -104,6 +104,8 @@ enum insn_class insn_classify(const cs_insn *insn, int *cr)
     case X86_INS_RDTSC: return IC_RDTSC;
     case X86_INS_RDPMC: return IC_RDPMC;
     case X86_INS_UD2: return IC_UD2;
+    case X86_INS_SYSENTER: return IC_SYSENTER;
+    case X86_INS_SYSEXIT: return IC_SYSEXIT;
     case X86_INS_MOV:
         return x ? classify_mov(x, cr) : IC_NONE;
     case X86_INS_PUSH:

@@ -28,12 +28,15 @@ enum insn_class insn_classify(const cs_insn *insn, int *cr);
 
 /* Classes whose every execution the machine itself hooks whatever the mode (emu/run.c): port
  * I/O (IOPL and bitmap checks), INVLPG and CR3 writes (TLB epochs), RDTSC (deterministic time),
- * undecodable bytes (#UD). cr is insn_classify's control register. */
+ * undecodable bytes (#UD), and what the machine's processor model answers itself
+ * (emu/cpu_model.h): CPUID, RDMSR, WRMSR, SYSENTER, SYSEXIT. cr is insn_classify's control
+ * register. */
 static inline bool insn_class_hooked(enum insn_class c, int cr)
 {
     switch (c) {
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: case IC_INVLPG: case IC_RDTSC:
-    case IC_UNDEFINED:
+    case IC_UNDEFINED: case IC_CPUID: case IC_RDMSR: case IC_WRMSR: case IC_SYSENTER:
+    case IC_SYSEXIT:
         return true;
     case IC_MOV_TO_CR:
         return cr == 3;

@@ -25,6 +25,7 @@
 #include "emu/addrset.h"
 #include "emu/blocks.h"
 #include "emu/bus.h"
+#include "emu/cpu_model.h"
 #include "emu/dev/cmos.h"
 #include "emu/dev/misc_ports.h"
 #include "emu/dev/pic8259.h"
@@ -122,6 +123,7 @@ struct machine {
     struct cmos cmos;
     struct debug_exit dbgexit;
     struct phase_port phase;
+    struct cpu_msrs msr;         /* the MSRs the processor model keeps (emu/cpu_model.h) */
     struct vclock clock;
 
     /* Time: guest time in instructions = retired + idle (skipped while halted). */
@@ -139,13 +141,14 @@ struct machine {
     struct l1_entry {
         uint32_t addr;
         uint16_t size, n;
-        uint32_t epoch;          /* user blocks: valid only while equal to m->epoch */
+        uint32_t epoch;          /* valid only while equal to BLOCK_EPOCH_NOW (blocks.h) */
         uint8_t cpl;
         const struct block *b;
     } l1[L1_ENTRIES];
     struct block_cache bc;
     const struct block *cur;     /* block being executed */
     uint32_t epoch;              /* bumped when user address spaces may have changed */
+    uint32_t kepoch;             /* bumped when kernel code may have been rewritten (blocks.h) */
     uint64_t priv[IC_COUNT];     /* privileged/sensitive instructions executed (hot counters) */
     uint64_t priv_folded[IC_COUNT];
     struct mcount {              /* events the mode's own code counts per block (mode counted()) */

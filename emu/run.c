@@ -38,6 +38,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "emu/cpu_model.h"
 #include "emu/deliver.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
@@ -114,6 +115,8 @@ static bool site_needs_hook(struct machine *m, const struct site *s)
 static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque);
 static void skip_site(struct machine *m, const struct block *b, const struct site *s,
                       uint32_t eip);
+static void cpu_site(struct machine *m, const struct block *b, const struct site *s, uint32_t addr);
+static void stale_site(struct machine *m, const struct block *b, uint32_t addr);
 
 /* Install code hooks on b's sites that have none yet. Returns the number installed. */
 static int install_sites(struct machine *m, const struct block *b)
@@ -207,6 +210,10 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     const struct site *s = find_site(b, (uint32_t)addr);
     if (!s)
         return;
+    if (s->cls != IC_NONE && !blocks_site_current(m, b, s)) {
+        stale_site(m, b, (uint32_t)addr);
+        return;
+    }
     bool wanted = mode_wants(m, s);
     switch (s->cls) {
     case IC_IN: case IC_OUT: case IC_INS: case IC_OUTS: {
@@ -244,7 +251,7 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
             raise_fault(m, 13, 0, (uint32_t)addr);
             return;
         }
-        uint64_t tsc = m->time - 1;
+        uint64_t tsc = cpu_tsc(m, m->time - 1);
         uint32_t lo = (uint32_t)tsc, hi = (uint32_t)(tsc >> 32), next = (uint32_t)addr + s->len;
         uc_reg_write(uc, UC_X86_REG_EAX, &lo);
         uc_reg_write(uc, UC_X86_REG_EDX, &hi);
@@ -274,7 +281,110 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
         case ACT_RESUME: case ACT_END:
             break;
         }
+        if (a.kind != ACT_RESUME || m->end)
+            return;
     }
+    cpu_site(m, b, s, (uint32_t)addr);
+}
+
+/* The ring the guest's ring 0 really runs in under the mode (1 under ring compression). */
+static int guest_kernel_ring(struct machine *m)
+{
+    if (!m->mode || !m->mode->cpu_view)
+        return 0;
+    struct cpu_view v;
+    m->mode->cpu_view(m, &v);
+    return v.kernel_ring;
+}
+
+/* The instructions the processor model answers itself (emu/cpu_model.h), after the mode has seen
+ * the site (a VT-x exit is recorded first; the instruction then executes as the VM's CPU would):
+ * CPUID from vmlab's table, RDMSR/WRMSR at CPL 0 from its MSR list (#GP(0) for any other MSR;
+ * at CPL > 0 the CPU raises #GP itself), SYSENTER/SYSEXIT, which Unicorn does not perform. */
+static void cpu_site(struct machine *m, const struct block *b, const struct site *s, uint32_t addr)
+{
+    uint64_t now = m->time - (b->n - s->idx);    /* guest time at this instruction */
+    switch (s->cls) {
+    case IC_CPUID: {
+        uint32_t r[4];
+        cpu_cpuid(reg32(m, UC_X86_REG_EAX), reg32(m, UC_X86_REG_ECX), r);
+        uc_reg_write(m->uc, UC_X86_REG_EAX, &r[0]);
+        uc_reg_write(m->uc, UC_X86_REG_EBX, &r[1]);
+        uc_reg_write(m->uc, UC_X86_REG_ECX, &r[2]);
+        uc_reg_write(m->uc, UC_X86_REG_EDX, &r[3]);
+        m->kepoch++;        /* serializing: code written before it is re-verified (blocks.h) */
+        skip_site(m, b, s, addr);
+        return;
+    }
+    case IC_RDMSR: case IC_WRMSR: {
+        if (machine_cpl(m) != 0)
+            return;         /* #GP(0), raised by the CPU */
+        uint32_t ecx = reg32(m, UC_X86_REG_ECX);
+        uint64_t v = 0;
+        int r;
+        if (s->cls == IC_RDMSR) {
+            r = cpu_rdmsr(m, ecx, now, &v);
+            uint32_t lo = (uint32_t)v, hi = (uint32_t)(v >> 32);
+            if (r == 0) {
+                uc_reg_write(m->uc, UC_X86_REG_EAX, &lo);
+                uc_reg_write(m->uc, UC_X86_REG_EDX, &hi);
+            }
+        } else {
+            v = ((uint64_t)reg32(m, UC_X86_REG_EDX) << 32) | reg32(m, UC_X86_REG_EAX);
+            r = cpu_wrmsr(m, ecx, now, v);
+            m->kepoch++;    /* serializing */
+        }
+        if (r < 0) {
+            uncount_from(m, b, s->idx);
+            raise_fault(m, 13, 0, addr);
+            return;
+        }
+        skip_site(m, b, s, addr);
+        return;
+    }
+    case IC_SYSENTER: case IC_SYSEXIT: {
+        if (s->cls == IC_SYSEXIT && machine_cpl(m) != 0)
+            return;         /* #GP(0), raised by the CPU */
+        if ((m->msr.sysenter_cs & 0xfffc) == 0) {
+            uncount_from(m, b, s->idx);
+            raise_fault(m, 13, 0, addr);
+            return;
+        }
+        uncount_from(m, b, s->idx + 1u);   /* the rest of the block does not run */
+        int r = s->cls == IC_SYSENTER ? cpu_sysenter(m, guest_kernel_ring(m)) : cpu_sysexit(m);
+        if (r < 0)
+            machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                        "unicorn refused the segment state of a %s at 0x%08x",
+                        insn_class_name[s->cls], addr);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+/* The instruction under a site hook is not the one decoded there: the guest rewrote its code, and
+ * Unicorn, which retranslates rewritten code itself, is running the new bytes. Every block is
+ * re-verified from now on (both epochs move), this block is decoded again with its sites, and the
+ * CPU restarts at this instruction, which has not executed. The instructions of the new block
+ * before it count as run. */
+static void stale_site(struct machine *m, const struct block *b, uint32_t addr)
+{
+    m->kepoch++;
+    m->epoch++;
+    uncount_from(m, b, 0);
+    struct block *nb = blocks_decode(m, b->addr, b->size, (struct block *)b);
+    if (!nb)
+        return;
+    machine_count_block(m, nb, 0, 1);
+    uncount_from(m, nb, (unsigned)block_index_of(nb, addr));
+    m->cur = nb;
+    install_sites(m, nb);
+    m->redirect_eip = addr;
+    m->stop_block = NULL;
+    if (m->stop == STOP_NONE)
+        m->stop = STOP_REDECODE;
+    uc_emu_stop(m->uc);
 }
 
 /* The instruction of site s at eip was emulated: resume after it. */
@@ -345,7 +455,7 @@ static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct b
     }
     if (m->mode->redirect && redirected(m, addr))
         return;
-    if (!b || (b->cpl == 3 && b->epoch != m->epoch && !blocks_verify(m, b))) {
+    if (!b || (b->epoch != BLOCK_EPOCH_NOW(m, b->cpl) && !blocks_verify(m, b))) {
         b = blocks_decode(m, addr, size, b);
         if (!b)
             return;
@@ -372,7 +482,7 @@ static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct b
     if (b->nsites == 0) {
         struct l1_entry *e = &m->l1[L1_INDEX(addr, size)];
         *e = (struct l1_entry){.addr = addr, .size = (uint16_t)size, .n = b->n,
-                               .epoch = b->cpl == 3 ? b->epoch : 0, .cpl = b->cpl, .b = b};
+                               .epoch = b->epoch, .cpl = b->cpl, .b = b};
     }
     uint64_t due = due_time(m);
     if (m->time >= due) {
@@ -397,14 +507,14 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
     struct machine *m = opaque;
     const struct l1_entry *e = &m->l1[L1_INDEX((uint32_t)addr, size)];
     if (__builtin_expect(e->addr == (uint32_t)addr && e->size == size &&
-                         m->time + e->n <= m->deadline && (e->cpl != 3 || e->epoch == m->epoch), 1)) {
+                         m->time + e->n <= m->deadline && e->epoch == BLOCK_EPOCH_NOW(m, e->cpl), 1)) {
         m->time += e->n;
         m->insn_cpl[e->cpl] += e->n;
         m->cur = e->b;
         return;
     }
     struct block *b = bc_lookup(&m->bc, (uint32_t)addr, size);
-    if (__builtin_expect(b && m->time + b->n <= m->deadline && (b->cpl != 3 || b->epoch == m->epoch),
+    if (__builtin_expect(b && m->time + b->n <= m->deadline && b->epoch == BLOCK_EPOCH_NOW(m, b->cpl),
                          1)) {
         account(m, b);
         return;

@@ -249,7 +249,8 @@ Test(insn_class, each_class_has_the_kind_and_name_of_the_def_list)
         {IC_IRET, IK_SENS, "iret"}, {IC_INT3, IK_OTHER, "int3"}, {IC_INTO, IK_OTHER, "into"},
         {IC_CPUID, IK_OTHER, "cpuid"}, {IC_RDTSC, IK_OTHER, "rdtsc"},
         {IC_RDPMC, IK_OTHER, "rdpmc"}, {IC_UD2, IK_OTHER, "ud2"},
-        {IC_UNDEFINED, IK_OTHER, "undefined"},
+        {IC_UNDEFINED, IK_OTHER, "undefined"}, {IC_SYSENTER, IK_OTHER, "sysenter"},
+        {IC_SYSEXIT, IK_PRIV, "sysexit"},
     };
     cr_assert_eq(sizeof want / sizeof want[0], IC_COUNT, "the .def list gained or lost a class");
     for (size_t i = 0; i < IC_COUNT; i++) {
