@@ -11,8 +11,8 @@
  * names the file; nothing is run and no database is needed (tests/integration/mutate_guests.sh
  * and fuzz/fuzz_suite.c read suites this way).
  * The children are the `vmlab` executable beside this one (/proc/self/exe), each run as
- *   vmlab run --mode M --guest G --cmdline "workload=W n=N ARGS" --db DB --suite NAME
- *             --trace T --progress-fd 3
+ *   vmlab run --mode M --guest G [--initrd I] --cmdline "workload=W n=N ARGS" --db DB
+ *             --suite NAME --trace T --progress-fd 3
  * with its console and messages in DIR/W.M.log (default DIR: DB.logs). The modes this build has
  * come from `vmlab run --list-modes`; listed modes it lacks are skipped with a note. All children
  * write the same database: it is in WAL mode and every write is a short transaction with a busy
@@ -30,6 +30,7 @@
  * Suite file (models/suites/NAME.yaml):
  *   name: default
  *   guest: kernel.elf        # relative: <directory of the vmlab executable>/guests/
+ *   initrd: initrd.cpio      # optional, resolved like guest; passed as `vmlab run --initrd`
  *   workloads:
  *     - { workload: syscall, n: 2000, paper_n: 200000, args: "" }
  */
@@ -65,7 +66,7 @@ struct workload {
 };
 
 struct suite {
-    char *name, *guest;
+    char *name, *guest, *initrd;
     struct workload *w;
     int nw;
 };
@@ -175,18 +176,21 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
     }
     yaml_node_t *root = yaml_document_get_root_node(&d);
     if (!root || root->type != YAML_MAPPING_NODE)
-        rc = suite_err(err, len, file, root, "(top)", "expected a mapping (name, guest, workloads)");
+        rc = suite_err(err, len, file, root, "(top)",
+                       "expected a mapping (name, guest, initrd, workloads)");
     for (yaml_node_pair_t *p = rc ? NULL : root->data.mapping.pairs.start;
          rc == 0 && p < root->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = yaml_document_get_node(&d, p->key), *vn = yaml_document_get_node(&d, p->value);
         const char *k = scalar_of(kn) ? scalar_of(kn) : "?";
         if ((strcmp(k, "name") == 0 && s->name) || (strcmp(k, "guest") == 0 && s->guest) ||
-            (strcmp(k, "workloads") == 0 && s->w)) {
+            (strcmp(k, "initrd") == 0 && s->initrd) || (strcmp(k, "workloads") == 0 && s->w)) {
             /* A repeated key would leak the first value (and a second workloads list would be
              * filled past its end, counted on from the first). */
             rc = suite_err(err, len, file, kn, k, "given twice");
-        } else if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0) && scalar_of(vn)) {
-            *(k[0] == 'n' ? &s->name : &s->guest) = strdup(scalar_of(vn));
+        } else if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
+                    strcmp(k, "initrd") == 0) && scalar_of(vn)) {
+            char **dst = k[0] == 'n' ? &s->name : k[0] == 'g' ? &s->guest : &s->initrd;
+            *dst = strdup(scalar_of(vn));
         } else if (strcmp(k, "workloads") == 0 && vn->type == YAML_SEQUENCE_NODE) {
             int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
             s->w = calloc(n ? n : 1, sizeof *s->w);
@@ -194,17 +198,19 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
                 rc = parse_workload(&d, yaml_document_get_node(&d, vn->data.sequence.items.start[i]),
                                     &s->w[i], file, err, len);
         } else if (strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
-                   strcmp(k, "workloads") == 0) {
+                   strcmp(k, "initrd") == 0 || strcmp(k, "workloads") == 0) {
             rc = suite_err(err, len, file, vn, k,
                            strcmp(k, "workloads") ? "expected a string" : "expected a list");
         } else {
-            rc = suite_err(err, len, file, kn, k, "unknown key (name, guest, workloads)");
+            rc = suite_err(err, len, file, kn, k, "unknown key (name, guest, initrd, workloads)");
         }
     }
     if (rc == 0 && !s->name)
         rc = suite_err(err, len, file, root, "name", "missing");
     if (rc == 0 && !s->guest)
         rc = suite_err(err, len, file, root, "guest", "missing");
+    if (rc == 0 && s->initrd && !*s->initrd)
+        rc = suite_err(err, len, file, root, "initrd", "empty");
     if (rc == 0 && s->nw == 0)
         rc = suite_err(err, len, file, root, "workloads", "missing or empty");
     yaml_document_delete(&d);
@@ -222,6 +228,7 @@ static void suite_free(struct suite *s)
     free(s->w);
     free(s->name);
     free(s->guest);
+    free(s->initrd);
 }
 
 /* --- children ------------------------------------------------------------------------------- */
@@ -288,8 +295,8 @@ static int mode_listed(const char *list, const char *mode)
     return 0;
 }
 
-static int start_job(struct job *j, const char *vmlab, const char *guest, const char *suite,
-                     const struct opts *o, int paper)
+static int start_job(struct job *j, const char *vmlab, const char *guest, const char *initrd,
+                     const char *suite, const struct opts *o, int paper)
 {
     char cmdline[1024];
     long long n = paper && j->w->paper_n > 0 ? j->w->paper_n : j->w->n;
@@ -311,9 +318,14 @@ static int start_job(struct job *j, const char *vmlab, const char *guest, const 
         if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
             dup2(p[1], 3) < 0)
             _exit(8);
-        execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--cmdline", cmdline,
-              "--db", o->db, "--suite", suite, "--trace", o->trace, "--progress-fd", "3",
-              (char *)NULL);
+        if (initrd)
+            execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--initrd", initrd,
+                  "--cmdline", cmdline, "--db", o->db, "--suite", suite, "--trace", o->trace,
+                  "--progress-fd", "3", (char *)NULL);
+        else
+            execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--cmdline", cmdline,
+                  "--db", o->db, "--suite", suite, "--trace", o->trace, "--progress-fd", "3",
+                  (char *)NULL);
         fprintf(stderr, "vmlab compare: cannot run %s: %s\n", vmlab, strerror(errno));
         _exit(8);
     }
@@ -433,13 +445,14 @@ static void reap(struct job *j)
 }
 
 static int run_all(struct job *jobs, int njobs, const char *vmlab, const char *guest,
-                   const char *suite, const struct opts *o, int paper, struct tdb *db)
+                   const char *initrd, const char *suite, const struct opts *o, int paper,
+                   struct tdb *db)
 {
     struct progress pr = { isatty(2), njobs, 0, 0, db };
     int running = 0, next = 0;
     while (pr.done < njobs) {
         while (running < o->jobs && next < njobs) {
-            int rc = start_job(&jobs[next], vmlab, guest, suite, o, paper);
+            int rc = start_job(&jobs[next], vmlab, guest, initrd, suite, o, paper);
             if (rc) {
                 fprintf(stderr, "vmlab compare: cannot start a run: %s\n", strerror(-rc));
                 jobs[next].status = 8;
@@ -605,13 +618,18 @@ int cmd_compare(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     struct suite s;
     char err[512], dir[PATH_MAX], vmlab[PATH_MAX + 8], guest[PATH_MAX + 16], logs[PATH_MAX];
+    char initrd[PATH_MAX + 16];
     if (suite_parse(o.suite, &s, err, sizeof err)) {
         fprintf(stderr, "vmlab compare: %s\n", err);
         suite_free(&s);
         return 2;
     }
     if (o.check) {
-        printf("suite %s: guest %s, %d workloads\n", s.name, s.guest, s.nw);
+        if (s.initrd)
+            printf("suite %s: guest %s, initrd %s, %d workloads\n", s.name, s.guest, s.initrd,
+                   s.nw);
+        else
+            printf("suite %s: guest %s, %d workloads\n", s.name, s.guest, s.nw);
         for (int i = 0; i < s.nw; i++)
             printf("workload=%s n=%lld%s%s\n", s.w[i].name, s.w[i].n,
                    s.w[i].args && *s.w[i].args ? " " : "", s.w[i].args ? s.w[i].args : "");
@@ -628,14 +646,19 @@ int cmd_compare(int argc, char **argv)
         snprintf(guest, sizeof guest, "%s", s.guest);
     else
         snprintf(guest, sizeof guest, "%s/guests/%s", dir, s.guest);
+    if (s.initrd && s.initrd[0] == '/')
+        snprintf(initrd, sizeof initrd, "%s", s.initrd);
+    else if (s.initrd)
+        snprintf(initrd, sizeof initrd, "%s/guests/%s", dir, s.initrd);
     if (!o.logs) {
         snprintf(logs, sizeof logs, "%s.logs", o.db);
         o.logs = logs;
     }
     if ((mkdir(o.logs, 0777) != 0 && errno != EEXIST) || access(vmlab, X_OK) != 0 ||
-        access(guest, R_OK) != 0) {
+        access(guest, R_OK) != 0 || (s.initrd && access(initrd, R_OK) != 0)) {
         fprintf(stderr, "vmlab compare: %s: %s\n",
-                access(vmlab, X_OK) ? vmlab : access(guest, R_OK) ? guest : o.logs,
+                access(vmlab, X_OK) ? vmlab : access(guest, R_OK) ? guest
+                : s.initrd && access(initrd, R_OK) ? initrd : o.logs,
                 strerror(errno));
         suite_free(&s);
         return 2;
@@ -662,7 +685,8 @@ int cmd_compare(int argc, char **argv)
     fprintf(stderr, "compare: suite %s: %d runs (%d workloads), %d at a time, logs in %s\n",
             s.name, njobs, s.nw, o.jobs, o.logs);
     signal(SIGPIPE, SIG_IGN);
-    rc = run_all(jobs, njobs, vmlab, guest, s.name, &o, strcmp(o.scale, "paper") == 0, t);
+    rc = run_all(jobs, njobs, vmlab, guest, s.initrd ? initrd : NULL, s.name, &o,
+                 strcmp(o.scale, "paper") == 0, t);
     int failed = 0;
     for (int i = 0; i < njobs; i++)
         failed += jobs[i].status != STATUS_OK;

@@ -1,10 +1,15 @@
 /*
  * cmd_run.c — `vmlab run`: boot one guest in one mode, print its console, record the run.
  *
- *   vmlab run --guest ELF [--mode native] [--cmdline "workload=syscall n=1000"] [--db FILE]
- *             [--ram MiB] [--ips N] [--max-instructions N] [--timeout SEC] [--trace counts|full]
- *             [--bucket N] [--console FILE] [--quiet] [--progress-fd FD] [--suite NAME]
+ *   vmlab run --guest FILE [--initrd FILE] [--mode native] [--cmdline "workload=syscall n=1000"]
+ *             [--db FILE] [--ram MiB] [--ips N] [--max-instructions N] [--timeout SEC]
+ *             [--trace counts|full] [--bucket N] [--console FILE] [--quiet] [--progress-fd FD]
+ *             [--suite NAME]
  *   vmlab run --list-modes
+ *
+ * The guest is a Multiboot kernel, a Linux bzImage or an ELF kernel with a PVH note, told apart by
+ * loader_load() (emu/loader.h); --initrd passes a file as-is as the initial ramdisk (Multiboot
+ * module 0, the bzImage's ramdisk, PVH module 0).
  *
  * The run is "ok" when the guest ends by writing the success code 0x10 to isa-debug-exit (the
  * convention of QEMU test kernels); any other ending is a failed run.
@@ -33,7 +38,7 @@
 #define GUEST_SUCCESS_CODE 0x10
 
 struct run_opts {
-    const char *guest, *mode, *cmdline, *db, *console_file, *suite, *trace;
+    const char *guest, *initrd, *mode, *cmdline, *db, *console_file, *suite, *trace;
     uint64_t ram_mib, ips, max_insns, bucket, window;
     double timeout;
     bool quiet;
@@ -69,9 +74,13 @@ static void progress(void *opaque, const struct machine *m)
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: vmlab run --guest ELF [options]\n"
+            "usage: vmlab run --guest FILE [options]\n"
+            "  --guest FILE          the kernel: Multiboot (ELF or a.out kludge), Linux bzImage\n"
+            "                        (32-bit boot protocol 2.06+) or ELF with a PVH entry note\n"
+            "  --initrd FILE         initial ramdisk, passed as-is (Multiboot: module 0)\n"
             "  --mode M              virtualization mode (vmlab run --list-modes), default native\n"
             "  --cmdline S           guest kernel command line, e.g. \"workload=syscall n=1000\"\n"
+            "                        (Multiboot guests see \"<guest path> S\", as under QEMU)\n"
             "  --db FILE             record the run in this trace database\n"
             "  --trace counts|full   aggregate counts (default) or also one row per event\n"
             "  --bucket N            time-series bucket width in instructions (default 1000000)\n"
@@ -104,7 +113,8 @@ static int parse_u64(const char *opt, const char *s, uint64_t *out)
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
     static const struct option lo[] = {
-        {"guest", required_argument, 0, 'g'}, {"mode", required_argument, 0, 'm'},
+        {"guest", required_argument, 0, 'g'}, {"initrd", required_argument, 0, 'I'},
+        {"mode", required_argument, 0, 'm'},
         {"cmdline", required_argument, 0, 'c'}, {"db", required_argument, 0, 'd'},
         {"trace", required_argument, 0, 't'}, {"bucket", required_argument, 0, 'b'},
         {"ram", required_argument, 0, 'r'}, {"ips", required_argument, 0, 'i'},
@@ -129,6 +139,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
         case 'g': o->guest = optarg; break;
+        case 'I': o->initrd = optarg; break;
         case 'm': o->mode = optarg; break;
         case 'c': o->cmdline = optarg; break;
         case 'd': o->db = optarg; break;
@@ -245,7 +256,7 @@ int cmd_run(int argc, char **argv)
     struct boot_info bi;
     if (!m) {
         status = EXIT_STATUS_INTERNAL;
-    } else if (loader_load_multiboot(m, o.guest, o.cmdline, &bi, err, sizeof err) < 0) {
+    } else if (loader_load(m, o.guest, o.initrd, o.cmdline, &bi, err, sizeof err) < 0) {
         status = EXIT_STATUS_USAGE;
     } else {
         m->mode = mode;

@@ -1,24 +1,30 @@
 /*
- * loader.c — Multiboot v1 loading (see loader.h).
+ * loader.c — Multiboot v1 loading, the format dispatcher loader_load(), the entry states, and the
+ * helpers the Linux and PVH loaders share (see loader.h and loader_priv.h).
  *
- * Low memory layout written by the loader (all of it in the first usable 640 KiB, where GRUB and
- * QEMU also put their structures; the kernel may reuse it once it has copied what it needs):
+ * Low memory layout written by the Multiboot loader (all of it in the first usable 640 KiB, where
+ * GRUB and QEMU also put their structures; the kernel may reuse it once it has copied what it
+ * needs):
  *
  *   0x9000  multiboot_info (88 bytes)       0x9400  memory map (4 entries of 24 bytes)
  *   0x9100  command line (up to 767 bytes)  0x9500  boot loader name
+ *   0x9600  module list (the initrd)        0x9700  module string (the initrd's path)
  *   0x9f00  boot GDT: null, code 0x08, data 0x10 (flat 4 GiB)
  *
  * If the kernel image itself covers that page, the structures go to the first page after the
- * image instead.
+ * image instead. The initrd, as Multiboot module 0, goes to the first page after the image (and
+ * after the information page when that follows the image), as QEMU puts modules.
  */
 #include "emu/loader.h"
 
 #include <elf.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/loader_priv.h"
 #include "emu/machine.h"
 
 #define MB_MAGIC 0x1BADB002u
@@ -38,11 +44,28 @@ static int fail(char *errbuf, unsigned errlen, const char *path, const char *wha
     return -1;
 }
 
-static uint8_t *slurp(const char *path, size_t *len, char *errbuf, unsigned errlen)
+int loader_fail(char *errbuf, unsigned errlen, const char *path, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(errbuf, errlen, "%s: %s", path, msg);
+    return -1;
+}
+
+void loader_put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+void loader_put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+void loader_put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+uint8_t *loader_slurp(const char *path, const char *what, size_t *len, char *errbuf,
+                      unsigned errlen)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+        snprintf(errbuf, errlen, "%s: cannot open%s%s: %s", path, what ? " " : "", what ? what : "",
+                 strerror(errno));
         return NULL;
     }
     if (fseek(f, 0, SEEK_END) != 0) {
@@ -82,13 +105,13 @@ static const struct mb_header *find_header(const uint8_t *img, size_t len, size_
     return NULL;
 }
 
-static bool in_ram(const struct machine *m, uint64_t pa, uint64_t len)
+bool loader_in_ram(const struct machine *m, uint64_t pa, uint64_t len)
 {
     return pa + len <= m->ram_size && pa + len >= pa;
 }
 
-static int load_elf(struct machine *m, const char *path, const uint8_t *img, size_t len,
-                    struct boot_info *bi, char *errbuf, unsigned errlen)
+int loader_elf_segments(struct machine *m, const char *path, const uint8_t *img, size_t len,
+                        struct boot_info *bi, char *errbuf, unsigned errlen)
 {
     const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
     if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
@@ -103,8 +126,6 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
     /* e_phoff need not be aligned (the file is bytes): each header is copied out, never read in
      * place (UBSan: misaligned member access, found by a crafted image with e_phoff = 53). */
     const uint8_t *ph = img + eh->e_phoff;
-    uint32_t entry = eh->e_entry;
-    bool entry_ok = false;
     bi->load_low = UINT32_MAX;
     bi->load_high = 0;
     int nload = 0;
@@ -124,7 +145,7 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
                      path, i);
             return -1;
         }
-        if (!in_ram(m, p->p_paddr, p->p_memsz)) {
+        if (!loader_in_ram(m, p->p_paddr, p->p_memsz)) {
             snprintf(errbuf, errlen, "%s: segment %d (physical 0x%08x-0x%08llx) lies outside RAM "
                      "(%llu MiB)", path, i, p->p_paddr,
                      (unsigned long long)p->p_paddr + p->p_memsz - 1,
@@ -137,12 +158,29 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
             bi->load_low = p->p_paddr;
         if (p->p_paddr + p->p_memsz > bi->load_high)
             bi->load_high = p->p_paddr + p->p_memsz;
-        if (entry >= p->p_paddr && entry - p->p_paddr < p->p_memsz)
-            entry_ok = true;
         nload++;
     }
     if (nload == 0)
         return fail(errbuf, errlen, path, "ELF file has no loadable segment");
+    return 0;
+}
+
+static int load_elf(struct machine *m, const char *path, const uint8_t *img, size_t len,
+                    struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    if (loader_elf_segments(m, path, img, len, bi, errbuf, errlen) < 0)
+        return -1;
+    const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
+    const uint8_t *ph = img + eh->e_phoff;
+    uint32_t entry = eh->e_entry;
+    bool entry_ok = false;
+    for (int i = 0; i < eh->e_phnum && !entry_ok; i++) {
+        Elf32_Phdr p;
+        memcpy(&p, ph + (size_t)i * sizeof p, sizeof p);
+        if (p.p_type == PT_LOAD && p.p_memsz != 0 && entry >= p.p_paddr &&
+            entry - p.p_paddr < p.p_memsz)
+            entry_ok = true;
+    }
     if (!entry_ok) {
         /* A virtual entry point: translate through the segment that contains it. */
         for (int i = 0; i < eh->e_phnum && !entry_ok; i++) {
@@ -175,7 +213,7 @@ static int load_aout(struct machine *m, const char *path, const uint8_t *img, si
     if (file_start + n > len)
         return fail(errbuf, errlen, path, "truncated: Multiboot load range past end of file");
     uint32_t end = h->bss_end_addr > h->load_addr + n ? h->bss_end_addr : h->load_addr + (uint32_t)n;
-    if (!in_ram(m, h->load_addr, end - h->load_addr))
+    if (!loader_in_ram(m, h->load_addr, end - h->load_addr))
         return fail(errbuf, errlen, path, "Multiboot load range lies outside RAM");
     memcpy(m->ram + h->load_addr, img + file_start, n);
     memset(m->ram + h->load_addr + n, 0, end - h->load_addr - n);
@@ -185,8 +223,13 @@ static int load_aout(struct machine *m, const char *path, const uint8_t *img, si
     return 0;
 }
 
-static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+void loader_memory_map(const struct machine *m, struct loader_map_entry map[LOADER_MAP_ENTRIES])
+{
+    map[0] = (struct loader_map_entry){0, 0x9fc00, 1};
+    map[1] = (struct loader_map_entry){0x9fc00, 0x400, 2};
+    map[2] = (struct loader_map_entry){0xf0000, 0x10000, 2};
+    map[3] = (struct loader_map_entry){0x100000, m->ram_size - 0x100000, 1};
+}
 
 static int build_info(struct machine *m, const char *cmdline, struct boot_info *bi)
 {
@@ -198,38 +241,107 @@ static int build_info(struct machine *m, const char *cmdline, struct boot_info *
     uint8_t *p = m->ram + base;
     memset(p, 0, 0x1000);
     uint32_t mem_upper = (uint32_t)((m->ram_size - 0x100000) >> 10);
-    put32(p + 0, (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9));
-    put32(p + 4, 639);
-    put32(p + 8, mem_upper);
+    loader_put32(p + 0, (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9));
+    loader_put32(p + 4, 639);
+    loader_put32(p + 8, mem_upper);
     size_t cl = strlen(cmdline);
     if (cl > MB_CMDLINE_MAX)
         cl = MB_CMDLINE_MAX;
     memcpy(p + 0x100, cmdline, cl);
-    put32(p + 16, base + 0x100);
-    struct { uint64_t base, len; uint32_t type; } map[4] = {
-        {0, 0x9fc00, 1},
-        {0x9fc00, 0x400, 2},
-        {0xf0000, 0x10000, 2},
-        {0x100000, m->ram_size - 0x100000, 1},
-    };
+    loader_put32(p + 16, base + 0x100);
+    struct loader_map_entry map[LOADER_MAP_ENTRIES];
+    loader_memory_map(m, map);
     uint8_t *e = p + 0x400;
-    for (int i = 0; i < 4; i++, e += 24) {
-        put32(e, 20);
-        put64(e + 4, map[i].base);
-        put64(e + 12, map[i].len);
-        put32(e + 20, map[i].type);
+    for (int i = 0; i < LOADER_MAP_ENTRIES; i++, e += 24) {
+        loader_put32(e, 20);
+        loader_put64(e + 4, map[i].base);
+        loader_put64(e + 12, map[i].len);
+        loader_put32(e + 20, map[i].type);
     }
-    put32(p + 44, 4 * 24);
-    put32(p + 48, base + 0x400);
+    loader_put32(p + 44, LOADER_MAP_ENTRIES * 24);
+    loader_put32(p + 48, base + 0x400);
     static const char name[] = "vmlab " VMLAB_VERSION;
     memcpy(p + 0x500, name, sizeof name < 256 ? sizeof name : 255);
-    put32(p + 64, base + 0x500);
+    loader_put32(p + 64, base + 0x500);
     /* Boot GDT: flat code (0x08) and data (0x10). */
     uint8_t *g = p + 0xf00;
-    put64(g + 0, 0);
-    put64(g + 8, 0x00cf9a000000ffffull);
-    put64(g + 16, 0x00cf92000000ffffull);
+    loader_put64(g + 0, 0);
+    loader_put64(g + 8, 0x00cf9a000000ffffull);
+    loader_put64(g + 16, 0x00cf92000000ffffull);
     bi->mbi = base;
+    bi->gdt = base + 0xf00;
+    return 0;
+}
+
+/* Module 0 = the initrd, in the first page after the kernel image and the information page (QEMU's
+ * placement), with its path as the module string: flag 3, mods_count, mods_addr. */
+static int add_module(struct machine *m, const char *path, const struct loader_blob *initrd,
+                      struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    uint64_t floor = bi->load_high;
+    if (bi->mbi >= bi->load_high)
+        floor = (uint64_t)bi->mbi + 0x1000;
+    floor = (floor + 0xfff) & ~0xfffull;
+    if (floor + initrd->len > m->ram_size)
+        return loader_fail(errbuf, errlen, initrd->path, "initrd of %zu bytes does not fit in RAM "
+                           "after the kernel %s (0x%08llx-0x%08llx free, %llu MiB of RAM)",
+                           initrd->len, path, (unsigned long long)floor,
+                           (unsigned long long)m->ram_size, (unsigned long long)(m->ram_size >> 20));
+    memcpy(m->ram + floor, initrd->data, initrd->len);
+    bi->initrd = (uint32_t)floor;
+    bi->initrd_size = (uint32_t)initrd->len;
+    uint8_t *p = m->ram + bi->mbi;
+    loader_put32(p + 0, loader_get32(p) | (1u << 3));
+    loader_put32(p + 20, 1);
+    loader_put32(p + 24, bi->mbi + 0x600);
+    loader_put32(p + 0x600, bi->initrd);
+    loader_put32(p + 0x604, bi->initrd + bi->initrd_size);
+    loader_put32(p + 0x608, bi->mbi + 0x700);
+    size_t n = strlen(initrd->path);
+    memcpy(p + 0x700, initrd->path, n < 0x7ff ? n : 0x7ff);
+    return 0;
+}
+
+/* A Multiboot kernel in img (the header h at hoff), with the initrd as module 0 when given. */
+static int multiboot_image(struct machine *m, const char *path, const uint8_t *img, size_t len,
+                           const struct mb_header *h, size_t hoff, const char *cmdline,
+                           const struct loader_blob *initrd, struct boot_info *bi, char *errbuf,
+                           unsigned errlen)
+{
+    memset(bi, 0, sizeof *bi);
+    bi->kind = BOOT_MULTIBOOT;
+    bool is_elf = len >= sizeof(Elf32_Ehdr) && memcmp(img, ELFMAG, SELFMAG) == 0;
+    int r = -1;
+    if (h->flags & 0xfff8u) {
+        snprintf(errbuf, errlen, "%s: Multiboot header requests unsupported features (flags 0x%x)",
+                 path, h->flags);
+        return -1;
+    }
+    if (h->flags & (1u << 16)) {
+        if (hoff + sizeof *h > len)
+            return fail(errbuf, errlen, path, "truncated Multiboot header");
+        r = load_aout(m, path, img, len, h, hoff, bi, errbuf, errlen);
+    } else if (!is_elf) {
+        return fail(errbuf, errlen, path,
+                    "not an ELF file (and its Multiboot header has no load addresses)");
+    } else {
+        r = load_elf(m, path, img, len, bi, errbuf, errlen);
+    }
+    if (r < 0)
+        return -1;
+    /* QEMU passes "<kernel path> <-append text>" (with the space even when there is no text);
+     * guests see the same string here. */
+    size_t n = strlen(path) + 2 + (cmdline ? strlen(cmdline) : 0);
+    char *full = malloc(n);
+    if (!full)
+        return fail(errbuf, errlen, path, "out of memory");
+    snprintf(full, n, "%s %s", path, cmdline ? cmdline : "");
+    r = build_info(m, full, bi);
+    free(full);
+    if (r < 0)
+        return fail(errbuf, errlen, path, "no room left in RAM for the Multiboot information");
+    if (initrd && initrd->path)
+        return add_module(m, path, initrd, bi, errbuf, errlen);
     return 0;
 }
 
@@ -237,55 +349,166 @@ int loader_load_multiboot(struct machine *m, const char *path, const char *cmdli
                           struct boot_info *bi, char *errbuf, unsigned errlen)
 {
     size_t len;
-    uint8_t *img = slurp(path, &len, errbuf, errlen);
+    uint8_t *img = loader_slurp(path, NULL, &len, errbuf, errlen);
     if (!img)
         return -1;
     int r = -1;
     size_t hoff;
     const struct mb_header *h = find_header(img, len, &hoff);
     bool is_elf = len >= sizeof(Elf32_Ehdr) && memcmp(img, ELFMAG, SELFMAG) == 0;
-    if (!h) {
+    if (!h)
         fail(errbuf, errlen, path, is_elf ? "ELF file has no Multiboot header in its first 8 KiB"
                                           : "not an ELF file and no Multiboot header found");
-        goto out;
-    }
-    if (h->flags & 0xfff8u) {
-        snprintf(errbuf, errlen, "%s: Multiboot header requests unsupported features (flags 0x%x)",
-                 path, h->flags);
-        goto out;
-    }
-    if (h->flags & (1u << 16)) {
-        if (hoff + sizeof *h > len) {
-            fail(errbuf, errlen, path, "truncated Multiboot header");
-            goto out;
-        }
-        r = load_aout(m, path, img, len, h, hoff, bi, errbuf, errlen);
-    } else if (!is_elf) {
-        fail(errbuf, errlen, path, "not an ELF file (and its Multiboot header has no load addresses)");
-    } else {
-        r = load_elf(m, path, img, len, bi, errbuf, errlen);
-    }
-    if (r == 0) {
-        /* QEMU passes "<kernel path> <-append text>" (with the space even when there is no text);
-         * guests see the same string here. */
-        size_t n = strlen(path) + 2 + (cmdline ? strlen(cmdline) : 0);
-        char *full = malloc(n);
-        if (!full) {
-            fail(errbuf, errlen, path, "out of memory");
-            r = -1;
-            goto out;
-        }
-        snprintf(full, n, "%s %s", path, cmdline ? cmdline : "");
-        if (build_info(m, full, bi) < 0) {
-            fail(errbuf, errlen, path, "no room left in RAM for the Multiboot information");
-            r = -1;
-        }
-        free(full);
-    }
-out:
+    else
+        r = multiboot_image(m, path, img, len, h, hoff, cmdline, NULL, bi, errbuf, errlen);
     free(img);
     return r;
 }
+
+/* ---- the helpers the Linux and PVH loaders share ------------------------------------------- */
+
+uint32_t loader_area(const struct machine *m, const struct boot_info *bi)
+{
+    uint64_t base = LOADER_AREA;
+    if (bi->load_low < LOADER_AREA + LOADER_AREA_SIZE && bi->load_high > LOADER_AREA)
+        base = ((uint64_t)bi->load_high + 0xfff) & ~0xfffull;
+    return base + LOADER_AREA_SIZE <= m->ram_size ? (uint32_t)base : 0;
+}
+
+void loader_write_gdt(struct machine *m, uint32_t pa, const struct boot_info *bi)
+{
+    uint8_t *g = m->ram + pa;
+    memset(g, 0, 0x1000);
+    loader_put64(g + LOADER_SEL_CS, 0x00cf9a000000ffffull);  /* code, exec/read, 4 GiB, 32-bit */
+    loader_put64(g + LOADER_SEL_DS, 0x00cf92000000ffffull);  /* data, read/write, 4 GiB, 32-bit */
+    loader_put64(g + LOADER_SEL_TSS, 0x00008b0000000067ull); /* busy 32-bit TSS, base 0, 0x67 */
+    if (bi->load_low >= 0x68)
+        memset(m->ram, 0, 0x68);
+}
+
+int loader_place_initrd(struct machine *m, const struct loader_blob *initrd, uint64_t floor,
+                        uint64_t ceiling, struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    bi->initrd = bi->initrd_size = 0;
+    if (!initrd || !initrd->path)
+        return 0;
+    if (ceiling > m->ram_size)
+        ceiling = m->ram_size;
+    floor = (floor + 0xfff) & ~0xfffull;
+    uint64_t at = ceiling >= initrd->len ? (ceiling - initrd->len) & ~0xfffull : 0;
+    if (ceiling < initrd->len || at < floor)
+        return loader_fail(errbuf, errlen, initrd->path, "initrd of %zu bytes (%.1f MiB) is too "
+                           "large for RAM: the kernel leaves 0x%08llx-0x%08llx for it (%llu MiB of "
+                           "RAM)", initrd->len, initrd->len / 1048576.0, (unsigned long long)floor,
+                           (unsigned long long)(ceiling > floor ? ceiling : floor),
+                           (unsigned long long)(m->ram_size >> 20));
+    memcpy(m->ram + at, initrd->data, initrd->len);
+    bi->initrd = (uint32_t)at;
+    bi->initrd_size = (uint32_t)initrd->len;
+    return 0;
+}
+
+/* ---- the dispatcher ------------------------------------------------------------------------- */
+
+static const char *elf_machine(unsigned mach)
+{
+    switch (mach) {
+    case EM_386: return "i386";
+    case EM_X86_64: return "x86-64";
+    case EM_ARM: return "ARM";
+    case EM_AARCH64: return "AArch64";
+    case EM_RISCV: return "RISC-V";
+    case EM_PPC: return "PowerPC";
+    case EM_PPC64: return "PowerPC64";
+    case EM_MIPS: return "MIPS";
+    default: return NULL;
+    }
+}
+
+/* What an unrecognised file is, for the "found: ..." part of the message. */
+static void describe(const uint8_t *img, size_t len, char *out, size_t outlen)
+{
+    if (len == 0) {
+        snprintf(out, outlen, "an empty file");
+        return;
+    }
+    if (len >= EI_NIDENT + 4 && memcmp(img, ELFMAG, SELFMAG) == 0) {
+        unsigned cls = img[EI_CLASS], data = img[EI_DATA];
+        bool be = data == ELFDATA2MSB;
+        unsigned type = be ? (unsigned)(img[16] << 8 | img[17]) : loader_get16(img + 16);
+        unsigned mach = be ? (unsigned)(img[18] << 8 | img[19]) : loader_get16(img + 18);
+        const char *mn = elf_machine(mach);
+        char mbuf[32];
+        if (!mn) {
+            snprintf(mbuf, sizeof mbuf, "machine %u", mach);
+            mn = mbuf;
+        }
+        const char *tn = type == ET_EXEC ? "executable" : type == ET_DYN ? "shared object"
+                       : type == ET_REL ? "relocatable object" : type == ET_CORE ? "core file"
+                       : "file of unknown type";
+        if (cls == ELFCLASS32 && data == ELFDATA2LSB && mach == EM_386 && type == ET_EXEC)
+            snprintf(out, outlen, "ELF i386 executable with neither a Multiboot header in its "
+                     "first 8 KiB nor a XEN_ELFNOTE_PHYS32_ENTRY note");
+        else
+            snprintf(out, outlen, "ELF %s%s %s %s", cls == ELFCLASS64 ? "64-bit" : cls == ELFCLASS32
+                     ? "32-bit" : "bad-class", data == ELFDATA2MSB ? " big-endian" : "", mn, tn);
+        return;
+    }
+    if (len >= 2 && img[0] == 'M' && img[1] == 'Z') {
+        snprintf(out, outlen, "a %zu-byte DOS/PE executable (\"MZ\") without a Linux setup header",
+                 len);
+        return;
+    }
+    if (len >= 0x200 && img[0x1fe] == 0x55 && img[0x1ff] == 0xaa) {
+        snprintf(out, outlen, "a %zu-byte file with a boot sector signature but no \"HdrS\" "
+                 "Linux setup header (a zImage before boot protocol 2.00, or a disk image)", len);
+        return;
+    }
+    char hex[8 * 3 + 1] = "";
+    size_t n = len < 8 ? len : 8, at = 0;
+    for (size_t i = 0; i < n; i++)
+        at += (size_t)snprintf(hex + at, sizeof hex - at, "%s%02x", i ? " " : "", img[i]);
+    snprintf(out, outlen, "a %zu-byte file starting with bytes %s", len, hex);
+}
+
+int loader_load(struct machine *m, const char *path, const char *initrd_path, const char *cmdline,
+                struct boot_info *bi, char *errbuf, unsigned errlen)
+{
+    if (!cmdline)
+        cmdline = "";
+    size_t len, ilen = 0;
+    uint8_t *img = loader_slurp(path, NULL, &len, errbuf, errlen), *idata = NULL;
+    if (!img)
+        return -1;
+    if (initrd_path && !(idata = loader_slurp(initrd_path, "the initrd", &ilen, errbuf, errlen))) {
+        free(img);
+        return -1;
+    }
+    struct loader_blob initrd = {initrd_path, idata, ilen};
+    int r = -1;
+    size_t hoff;
+    uint32_t pvh_entry;
+    const struct mb_header *h = find_header(img, len, &hoff);
+    if (h) {
+        r = multiboot_image(m, path, img, len, h, hoff, cmdline, &initrd, bi, errbuf, errlen);
+    } else if (len >= 0x206 && memcmp(img + 0x202, "HdrS", 4) == 0) {
+        r = loader_load_linux(m, path, img, len, &initrd, cmdline, bi, errbuf, errlen);
+    } else if (len >= sizeof(Elf32_Ehdr) && memcmp(img, ELFMAG, SELFMAG) == 0 &&
+               img[EI_CLASS] == ELFCLASS32 && img[EI_DATA] == ELFDATA2LSB &&
+               loader_pvh_entry(img, len, &pvh_entry)) {
+        r = loader_load_pvh(m, path, img, len, pvh_entry, &initrd, cmdline, bi, errbuf, errlen);
+    } else {
+        char what[200];
+        describe(img, len, what, sizeof what);
+        loader_fail(errbuf, errlen, path, "not a Multiboot kernel, Linux bzImage or PVH ELF "
+                    "(found: %s)", what);
+    }
+    free(idata);
+    free(img);
+    return r;
+}
+
+/* ---- entry states ---------------------------------------------------------------------------- */
 
 int loader_enter(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
 {
@@ -294,26 +517,40 @@ int loader_enter(struct machine *m, const struct boot_info *bi, char *errbuf, un
 
 int loader_enter_uc(uc_engine *uc, const struct boot_info *bi, char *errbuf, unsigned errlen)
 {
-    uc_x86_mmr gdtr = {.base = bi->mbi + 0xf00, .limit = 23};
-    uint32_t cs = 0x08, ds = 0x10, eax = MB_BOOT_MAGIC, ebx = bi->mbi, eflags = 0x2;
+    /* Multiboot: GDT null, 0x08 code, 0x10 data; EAX magic, EBX info. Linux (boot.rst, "32-bit
+     * boot protocol"): __BOOT_CS 0x10, __BOOT_DS 0x18, ESI boot_params, EBP = EDI = EBX = 0. PVH
+     * (pvh.pandoc): flat CS/DS/ES/SS (the same GDT), EBX hvm_start_info, TR a 32-bit TSS with base
+     * 0 and limit 0x67, CR0 PE and nothing else writable. */
+    bool mb = bi->kind == BOOT_MULTIBOOT;
+    uc_x86_mmr gdtr = mb ? (uc_x86_mmr){.base = bi->mbi + 0xf00, .limit = 23}
+                         : (uc_x86_mmr){.base = bi->gdt, .limit = LOADER_GDT_LIMIT};
+    uint32_t cs = mb ? 0x08 : LOADER_SEL_CS, ds = mb ? 0x10 : LOADER_SEL_DS;
+    uint32_t eax = mb ? MB_BOOT_MAGIC : 0, eflags = 0x2;
+    uint32_t ebx = bi->kind == BOOT_LINUX ? 0 : bi->mbi;
+    uint32_t esi = bi->kind == BOOT_LINUX ? bi->mbi : 0;
     uint32_t eip = bi->entry, zero = 0;
-    uint64_t cr0 = CR0_PE | (1u << 4);
+    uint64_t cr0 = mb ? CR0_PE | (1u << 4) : CR0_PE;
     uc_err e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_CS, &cs);
     int segs[] = {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS, UC_X86_REG_GS};
     for (int i = 0; i < 5 && !e; i++)
         e = uc_reg_write(uc, segs[i], &ds);
-    int zregs[] = {UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_ESI, UC_X86_REG_EDI,
-                   UC_X86_REG_EBP, UC_X86_REG_ESP};
-    for (int i = 0; i < 6 && !e; i++)
+    int zregs[] = {UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP};
+    for (int i = 0; i < 5 && !e; i++)
         e = uc_reg_write(uc, zregs[i], &zero);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_EAX, &eax);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_EBX, &ebx);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_ESI, &esi);
+    if (!e && bi->kind == BOOT_PVH) {
+        uc_x86_mmr tr = {.selector = LOADER_SEL_TSS, .base = 0, .limit = 0x67, .flags = 0x8b00};
+        e = uc_reg_write(uc, UC_X86_REG_TR, &tr);
+    }
     if (!e) e = uc_reg_write(uc, UC_X86_REG_EFLAGS, &eflags);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_EIP, &eip);
     if (e) {
-        snprintf(errbuf, errlen, "unicorn refused the Multiboot entry state: %s", uc_strerror(e));
+        snprintf(errbuf, errlen, "unicorn refused the %s entry state: %s",
+                 mb ? "Multiboot" : bi->kind == BOOT_LINUX ? "Linux" : "PVH", uc_strerror(e));
         return -1;
     }
     return 0;

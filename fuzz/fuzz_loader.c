@@ -1,19 +1,22 @@
 /*
  * fuzz_loader.c — libFuzzer target: the input is a guest image.
  *
- * What it exercises: emu/loader.c (the Multiboot header search, the ELF program headers and the
- * a.out-kludge load addresses, the Multiboot information written below 1 MiB) on a small machine
- * (8 MiB of RAM, so "outside RAM" is easy to reach), and, when the image loads, a native run
- * bounded by 20000 guest instructions (the exit loop, interrupt delivery, the devices the guest
+ * What it exercises: emu/loader.c's loader_load() (the format detection; the Multiboot header
+ * search, the ELF program headers and the a.out-kludge load addresses, the Multiboot information
+ * written below 1 MiB; the Linux bzImage setup header and zero page, emu/loader_linux.c; the PVH
+ * note search in program and section headers and hvm_start_info, emu/loader_pvh.c) on a small
+ * machine (8 MiB of RAM, so "outside RAM" is easy to reach), and, when the image loads, a native
+ * run bounded by 20000 guest instructions (the exit loop, interrupt delivery, the devices the guest
  * pokes at, the block decoder). vmlab reads the guest from a file, so each input is written to
- * one temporary file, reused, that loader_load_multiboot() opens like `vmlab run --guest` does.
+ * one temporary file, reused, that loader_load() opens like `vmlab run --guest` does.
  *
  * What counts as a finding: a sanitizer report or a crash. Every ending of the run is a
  * legitimate answer for a bad image (load error, triple fault, limit reached, guest exit);
  * an internal error (machine_run() returning EXIT_STATUS_INTERNAL) is reported as a crash
  * too, since vmlab promises it only for its own defects (README, `vmlab run`).
  *
- * Seeds: tests/fuzz/corpus/loader/ (small hand-made images) plus the test guests' ELF files,
+ * Seeds: tests/fuzz/corpus/loader/ (small hand-made images: Multiboot ELF and a.out, a bzImage,
+ * a PVH ELF, each writing the exit code) plus the test guests' ELF files,
  * which the build copies next to them (fuzz/CMakeLists.txt). Run: README.md, "Fuzzing".
  */
 #include <stdint.h>
@@ -49,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct machine *m = fuzz_machine("fuzz_loader", 8u << 20, 20000, "fuzz");
     char err[512] = "";
     struct boot_info bi;
-    if (loader_load_multiboot(m, path, m->cfg.cmdline, &bi, err, sizeof err) == 0) {
+    if (loader_load(m, path, NULL, m->cfg.cmdline, &bi, err, sizeof err) == 0) {
         /* The message names the file and says what is wrong: never empty on failure. */
         m->mode = &mode_native;
         if (mode_native.setup(m, &bi, err, sizeof err) == 0) {

@@ -99,12 +99,16 @@ expect "stray argument" 2 "unexpected argument 'extra'" -- run --guest "$work/ok
 expect "non-existent guest" 2 "$work/nope.elf: cannot open: No such file or directory" -- \
   run --guest "$work/nope.elf"
 expect "directory as guest" 2 "$work/adir: not a regular file" -- run --guest "$work/adir"
-expect "non-ELF guest" 2 "$work/text: not an ELF file and no Multiboot header found" -- \
+expect "unrecognised guest" 2 \
+  "$work/text: not a Multiboot kernel, Linux bzImage or PVH ELF (found: a 21-byte file" -- \
   run --guest "$work/text"
 expect "truncated ELF" 2 "$work/truncated.elf: truncated ELF: program header table past end" -- \
   run --guest "$work/truncated.elf"
-expect "ELF without Multiboot header" 2 \
-  "$work/nomultiboot.elf: ELF file has no Multiboot header" -- run --guest "$work/nomultiboot.elf"
+expect "ELF without Multiboot header or PVH note" 2 \
+  "$work/nomultiboot.elf: not a Multiboot kernel, Linux bzImage or PVH ELF (found: ELF i386 executable with neither a Multiboot header in its first 8 KiB nor a XEN_ELFNOTE_PHYS32_ENTRY note)" \
+  -- run --guest "$work/nomultiboot.elf"
+expect "missing initrd" 2 "$work/nope.cpio: cannot open the initrd: No such file or directory" -- \
+  run --guest "$work/ok.elf" --initrd "$work/nope.cpio"
 expect "64-bit ELF" 2 "$work/elf64.elf: not a 32-bit little-endian ELF file" -- \
   run --guest "$work/elf64.elf"
 expect "ELF for another machine" 2 "$work/arm.elf: ELF file is not for i386" -- \
@@ -179,10 +183,10 @@ if [ -n "$msg" ] && grep -qxF -- "vmlab: error: $msg" "$work/stderr"; then
 else
   fail "database message equals the stderr line" "database says '$msg'"
 fi
-expect "unloadable guest recorded" 2 "not an ELF file" -- \
+expect "unloadable guest recorded" 2 "not a Multiboot kernel" -- \
   run --guest "$work/text" --db "$work/text.db"
 expect_db "unloadable guest run is failed with the loader message" "$work/text.db" "failed|2" \
-  "$work/text: not an ELF file and no Multiboot header found"
+  "$work/text: not a Multiboot kernel, Linux bzImage or PVH ELF"
 
 if [ "$failures" -ne 0 ]; then
   echo "cli_bad_input: $failures case(s) failed" >&2
