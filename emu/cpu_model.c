@@ -72,21 +72,32 @@ void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 
 enum msr_owner { MO_VMLAB, MO_UNICORN };
 
+#define MSR_K7_EVNTSEL0 0xc0010000u
+
 struct msr_def {
     uint32_t index;
     const char *name;
     enum msr_owner owner;
 };
 
-/* Every MSR vmlab's CPU has. vmlab's own: the TSC (guest time, deterministic) and the SYSENTER
- * MSRs (Unicorn's SYSENTER does nothing, so the machine performs it and keeps them). Unicorn's:
- * read and written through its implementation, listed because Linux's AMD family-6 set-up
- * touches them (measured booting Linux 6.1, scripts/linux-guest.sh). */
+/* Every MSR vmlab's CPU has. vmlab's own: the TSC (guest time, deterministic), the SYSENTER
+ * MSRs (Unicorn's SYSENTER does nothing, so the machine performs it and keeps them) and the
+ * performance counters. Booting Linux 6.1 (scripts/linux-guest.sh) touches no other MSR than
+ * these; an entry owned by MO_UNICORN would be read and written through Unicorn's own
+ * implementation (none is needed today). */
 static const struct msr_def msrs[] = {
     {MSR_TSC, "IA32_TIME_STAMP_COUNTER", MO_VMLAB},
     {MSR_SYSENTER_CS, "IA32_SYSENTER_CS", MO_VMLAB},
     {MSR_SYSENTER_ESP, "IA32_SYSENTER_ESP", MO_VMLAB},
     {MSR_SYSENTER_EIP, "IA32_SYSENTER_EIP", MO_VMLAB},
+    /* The family-6 AMD processor's four performance counters and their event selects (AMD
+     * Athlon, "PerfEvtSel0-3, PerfCtr0-3", C001_0000h-C001_0007h): they exist, but vmlab does not
+     * count hardware events, so they read 0 and writes are dropped — what QEMU's TCG does too.
+     * Linux's check then reports "Broken PMU hardware" and uses software events, as under QEMU. */
+    {MSR_K7_EVNTSEL0 + 0, "K7_EVNTSEL0", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 1, "K7_EVNTSEL1", MO_VMLAB},
+    {MSR_K7_EVNTSEL0 + 2, "K7_EVNTSEL2", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 3, "K7_EVNTSEL3", MO_VMLAB},
+    {MSR_K7_EVNTSEL0 + 4, "K7_PERFCTR0", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 5, "K7_PERFCTR1", MO_VMLAB},
+    {MSR_K7_EVNTSEL0 + 6, "K7_PERFCTR2", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 7, "K7_PERFCTR3", MO_VMLAB},
 };
 
 static const struct msr_def *find_msr(uint32_t index)
@@ -125,7 +136,12 @@ int cpu_rdmsr(struct machine *m, uint32_t index, uint64_t now, uint64_t *value)
     case MSR_SYSENTER_CS: *value = m->msr.sysenter_cs; return 0;
     case MSR_SYSENTER_ESP: *value = m->msr.sysenter_esp; return 0;
     case MSR_SYSENTER_EIP: *value = m->msr.sysenter_eip; return 0;
-    default: return -1;
+    default:
+        if (index - MSR_K7_EVNTSEL0 < 8) {
+            *value = 0;          /* a counter that does not count */
+            return 0;
+        }
+        return -1;
     }
 }
 
@@ -146,7 +162,8 @@ int cpu_wrmsr(struct machine *m, uint32_t index, uint64_t now, uint64_t value)
     case MSR_SYSENTER_CS: m->msr.sysenter_cs = (uint32_t)value & 0xffff; return 0;
     case MSR_SYSENTER_ESP: m->msr.sysenter_esp = (uint32_t)value; return 0;
     case MSR_SYSENTER_EIP: m->msr.sysenter_eip = (uint32_t)value; return 0;
-    default: return -1;
+    default:
+        return index - MSR_K7_EVNTSEL0 < 8 ? 0 : -1;
     }
 }
 
