@@ -31,6 +31,8 @@
  *   name: default
  *   guest: kernel.elf        # relative: <directory of the vmlab executable>/guests/
  *   initrd: initrd.cpio      # optional, resolved like guest; passed as `vmlab run --initrd`
+ *   modes: native            # optional: the modes the guest runs in (default: all five);
+ *                            # --modes overrides it
  *   workloads:
  *     - { workload: syscall, n: 2000, paper_n: 200000, args: "" }
  */
@@ -66,7 +68,7 @@ struct workload {
 };
 
 struct suite {
-    char *name, *guest, *initrd;
+    char *name, *guest, *initrd, *modes;
     struct workload *w;
     int nw;
 };
@@ -88,6 +90,7 @@ struct opts {
     const char *suite, *db, *modes, *scale, *trace, *logs;
     int jobs;
     int check;               /* --check: read the suite, list it, run nothing */
+    int modes_given;         /* --modes was on the command line (it overrides the suite's) */
 };
 
 /* --- suite file ----------------------------------------------------------------------------- */
@@ -183,13 +186,15 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
         yaml_node_t *kn = yaml_document_get_node(&d, p->key), *vn = yaml_document_get_node(&d, p->value);
         const char *k = scalar_of(kn) ? scalar_of(kn) : "?";
         if ((strcmp(k, "name") == 0 && s->name) || (strcmp(k, "guest") == 0 && s->guest) ||
-            (strcmp(k, "initrd") == 0 && s->initrd) || (strcmp(k, "workloads") == 0 && s->w)) {
+            (strcmp(k, "initrd") == 0 && s->initrd) || (strcmp(k, "workloads") == 0 && s->w) ||
+            (strcmp(k, "modes") == 0 && s->modes)) {
             /* A repeated key would leak the first value (and a second workloads list would be
              * filled past its end, counted on from the first). */
             rc = suite_err(err, len, file, kn, k, "given twice");
         } else if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
-                    strcmp(k, "initrd") == 0) && scalar_of(vn)) {
-            char **dst = k[0] == 'n' ? &s->name : k[0] == 'g' ? &s->guest : &s->initrd;
+                    strcmp(k, "initrd") == 0 || strcmp(k, "modes") == 0) && scalar_of(vn)) {
+            char **dst = k[0] == 'n' ? &s->name : k[0] == 'g' ? &s->guest
+                         : k[0] == 'm' ? &s->modes : &s->initrd;
             *dst = strdup(scalar_of(vn));
         } else if (strcmp(k, "workloads") == 0 && vn->type == YAML_SEQUENCE_NODE) {
             int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
@@ -198,11 +203,13 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
                 rc = parse_workload(&d, yaml_document_get_node(&d, vn->data.sequence.items.start[i]),
                                     &s->w[i], file, err, len);
         } else if (strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
-                   strcmp(k, "initrd") == 0 || strcmp(k, "workloads") == 0) {
+                   strcmp(k, "initrd") == 0 || strcmp(k, "workloads") == 0 ||
+                   strcmp(k, "modes") == 0) {
             rc = suite_err(err, len, file, vn, k,
                            strcmp(k, "workloads") ? "expected a string" : "expected a list");
         } else {
-            rc = suite_err(err, len, file, kn, k, "unknown key (name, guest, initrd, workloads)");
+            rc = suite_err(err, len, file, kn, k,
+                           "unknown key (name, guest, initrd, modes, workloads)");
         }
     }
     if (rc == 0 && !s->name)
@@ -211,6 +218,8 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
         rc = suite_err(err, len, file, root, "guest", "missing");
     if (rc == 0 && s->initrd && !*s->initrd)
         rc = suite_err(err, len, file, root, "initrd", "empty");
+    if (rc == 0 && s->modes && !*s->modes)
+        rc = suite_err(err, len, file, root, "modes", "empty");
     if (rc == 0 && s->nw == 0)
         rc = suite_err(err, len, file, root, "workloads", "missing or empty");
     yaml_document_delete(&d);
@@ -229,6 +238,7 @@ static void suite_free(struct suite *s)
     free(s->name);
     free(s->guest);
     free(s->initrd);
+    free(s->modes);
 }
 
 /* --- children ------------------------------------------------------------------------------- */
@@ -519,7 +529,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         switch (c) {
         case 's': o->suite = optarg; break;
         case 'd': o->db = optarg; break;
-        case 'm': o->modes = optarg; break;
+        case 'm': o->modes = optarg; o->modes_given = 1; break;
         case 'S': o->scale = optarg; break;
         case 't': o->trace = optarg; break;
         case 'l': o->logs = optarg; break;
@@ -625,11 +635,9 @@ int cmd_compare(int argc, char **argv)
         return 2;
     }
     if (o.check) {
-        if (s.initrd)
-            printf("suite %s: guest %s, initrd %s, %d workloads\n", s.name, s.guest, s.initrd,
-                   s.nw);
-        else
-            printf("suite %s: guest %s, %d workloads\n", s.name, s.guest, s.nw);
+        printf("suite %s: guest %s%s%s, %d workloads%s%s\n", s.name, s.guest,
+               s.initrd ? ", initrd " : "", s.initrd ? s.initrd : "", s.nw,
+               s.modes ? ", modes " : "", s.modes ? s.modes : "");
         for (int i = 0; i < s.nw; i++)
             printf("workload=%s n=%lld%s%s\n", s.w[i].name, s.w[i].n,
                    s.w[i].args && *s.w[i].args ? " " : "", s.w[i].args ? s.w[i].args : "");
@@ -668,6 +676,8 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "compare: note: `vmlab run --list-modes` failed; trying every listed "
                         "mode\n");
     struct job *jobs;
+    if (s.modes && !o.modes_given)
+        o.modes = s.modes;     /* the suite's own modes, unless --modes says otherwise */
     int njobs = make_jobs(&s, o.modes, available, &jobs, &o);
     free(available);
     /* Opened (so created or migrated) once before the children race to do it. */
