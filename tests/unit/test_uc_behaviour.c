@@ -621,3 +621,49 @@ Test(uc_behaviour, sgdt_sidt_str_smsw_lar_sldt_and_mov_from_cs_at_cpl1_show_the_
 {
     sensitive_reads_show_the_real_state(1);
 }
+
+/* ---- SYSENTER, and write protection of physical memory (emu/UNICORN.md 20, 21) --------------- */
+
+Test(uc_behaviour, sysenter_with_its_msrs_set_does_nothing_but_advance_eip)
+{
+    /* sysenter; hlt -- with IA32_SYSENTER_CS/ESP/EIP pointing at a handler at CODE+0x100. */
+    static const uint8_t code[] = {0x0f, 0x34, 0xf4};
+    load_code(code, sizeof code);
+    uc_x86_msr msr[] = {{0x174, 0x08}, {0x175, STACK - 0x100}, {0x176, CODE + 0x100}};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(uc_reg_write(uc, UC_X86_REG_MSR, &msr[i]), UC_ERR_OK);
+    uc_x86_msr back = {0x174, 0};
+    cr_assert_eq(uc_reg_read(uc, UC_X86_REG_MSR, &back), UC_ERR_OK);
+    cr_expect_eq(back.value, 0x08, "the first MSR reads back");
+    enter_ring(3);
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_OK);
+    /* Hardware would be at CODE+0x100 in ring 0; Unicorn 2.1.1 ran on to the hlt in ring 3
+     * (which then faulted, #GP, at CPL 3). */
+    cr_expect_eq(rd32(UC_X86_REG_CS) & 3, 3, "still ring 3: SYSENTER was not performed");
+    cr_expect(nseen == 1 && seen[0].vector == 13 && seen[0].eip == CODE + 2,
+              "the hlt after the sysenter ran (and faulted at CPL 3): %u seen", nseen);
+}
+
+static bool on_write_prot(uc_engine *u, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                          void *opaque)
+{
+    (void)u, (void)type, (void)size, (void)value;
+    *(uint64_t *)opaque = addr;
+    return true;
+}
+
+Test(uc_behaviour, a_handled_write_to_protected_memory_is_dropped)
+{
+    /* mov dword [0x5004], 0x12345678; hlt, with page 0x5000 read/execute only and a
+     * UC_HOOK_MEM_WRITE_PROT hook that returns true ("handled"). */
+    static const uint8_t code[] = {0xc7, 0x05, 0x04, 0x50, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12, 0xf4};
+    load_code(code, sizeof code);
+    uint64_t at = 0;
+    uc_hook h;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_MEM_WRITE_PROT, (void *)on_write_prot, &at, 1, 0),
+                 UC_ERR_OK);
+    cr_assert_eq(uc_mem_protect(uc, 0x5000, 0x1000, UC_PROT_READ | UC_PROT_EXEC), UC_ERR_OK);
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_OK);
+    cr_expect_eq(at, 0x5004, "the hook saw the (physical) address");
+    cr_expect_eq(ram32(0x5004), 0, "the store did not happen");
+}
