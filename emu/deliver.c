@@ -7,6 +7,8 @@
  *       read_desc()          GDT/LDT descriptor fetch through the guest's page tables
  *       stack_for()          TSS stack of an inward transition, checked like the CPU does
  *       commit()             the Unicorn side: reset exception state, set CPL, load registers
+ *     task_switch_gate()     a task gate: the hardware task switch (emu/taskswitch.c), after the
+ *                            funnel recorded it (a VT-x monitor's TASK_SWITCH exit)
  *
  * An attempt that must fault returns 1 with the new fault in *f and changes nothing in the CPU:
  * all checks (including page faults on the whole new frame) happen before the first write.
@@ -19,6 +21,7 @@
 #include "emu/desc.h"
 #include "emu/modes/mode.h"
 #include "emu/paging.h"
+#include "emu/taskswitch.h"
 
 static const char *const names[20] = {
     "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#CSO",
@@ -61,6 +64,16 @@ static void make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t eip
     f->cr2 = lin;
 }
 
+void deliver_make_fault(struct xevent *f, uint8_t vector, uint32_t err, uint32_t eip)
+{
+    make_fault(f, vector, err, eip);
+}
+
+void deliver_make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t eip)
+{
+    make_pf(f, lin, pferr, eip);
+}
+
 void deliver_real_view(struct machine *m, struct cpu_view *v)
 {
     uc_x86_mmr r;
@@ -86,6 +99,13 @@ void deliver_real_view(struct machine *m, struct cpu_view *v)
     uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
     v->cpl = (int)(cs & 3);
     uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &v->eflags);
+    static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
+                                UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
+    for (int i = 0; i < 6; i++) {
+        uint32_t sel = 0;
+        uc_reg_read(m->uc, segs[i], &sel);
+        v->sel[i] = (uint16_t)sel;
+    }
 }
 
 /* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
@@ -112,6 +132,12 @@ static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel,
         return -2;
     desc_decode(raw[0], raw[1], d);
     return 0;
+}
+
+int deliver_read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
+                      uint32_t ext, uint32_t eip, struct xevent *f)
+{
+    return read_desc(m, cv, sel, d, ext, eip, f);
 }
 
 struct target {
@@ -241,9 +267,21 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     gate_decode(g[0], g[1], &gate);
     unsigned gtype = gate.type, gdpl = gate.dpl;
     if (gtype == GATE_TASK) {
-        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
-                    "vector %u uses a task gate, which vmlab does not support", ev->vector);
-        return -1;
+        /* Intel SDM vol. 3A, 6.12.2 "Interrupt Tasks": the gate's DPL is checked for int n,
+         * int3 and into only (as for interrupt gates, 6.12.1.1), a gate not present is
+         * #NP(vector); then the task switch (7.3). Under VT-x every task switch is a VM exit
+         * (basic reason TASK_SWITCH): the funnel records what the mode says it is first. */
+        if (ev->kind == XK_SOFTINT && (int)gdpl < cpl) {
+            make_fault(f, 13, gerr & ~1u, eip_fault);
+            return 1;
+        }
+        if (!gate.present) {
+            make_fault(f, 11, gerr, eip_fault);
+            return 1;
+        }
+        if (funnel_task_switch(m, ev, gate.selector) < 0)
+            return -1;
+        return task_switch_gate(m, cv, ev, gate.selector, ext, eip_fault, f);
     }
     if (gtype != GATE_INT32 && gtype != GATE_TRAP32) {
         if (gtype == GATE_INT16 || gtype == GATE_TRAP16) {

@@ -63,6 +63,14 @@ struct action funnel_site(struct machine *m, const struct block *b, const struct
     return m->end ? act(ACT_END) : m->mode->site(m, b, s, eip);
 }
 
+int funnel_task_switch(struct machine *m, const struct xevent *ev, uint16_t tss_sel)
+{
+    struct vexit x = {.kind = VX_TASK_SWITCH, .ev = ev, .tss_sel = tss_sel,
+                      .eip = ev->kind == XK_SOFTINT ? ev->insn_eip : ev->eip};
+    record_entry(m, &x);
+    return m->end ? -1 : 0;
+}
+
 /* The qualifier of a delivery: the vector's mnemonic (with the page-fault kind for #PF), the IRQ
  * line of an external interrupt, nothing for int n. */
 static void delivery_qual(const struct xevent *ev, char *q, size_t len)

@@ -47,16 +47,19 @@ enum vexit_kind {
     VX_EXCEPTION,        /* a CPU exception or int n (ev) */
     VX_INTERRUPT,        /* an external interrupt from the PIC is to be taken (ev) */
     VX_SITE,             /* an intercepted instruction (b, s) is about to execute at eip */
+    VX_TASK_SWITCH,      /* delivering ev found a task gate naming TSS tss_sel: a hardware task
+                          * switch is about to happen (VT-x: always a VM exit, TASK_SWITCH) */
 };
 
 /* The normalized exit record. */
 struct vexit {
     enum vexit_kind kind;
-    const struct xevent *ev;       /* VX_EXCEPTION, VX_INTERRUPT */
+    const struct xevent *ev;       /* VX_EXCEPTION, VX_INTERRUPT, VX_TASK_SWITCH */
     const struct block *b;         /* VX_SITE */
     const struct site *s;
     uint32_t eip;                  /* guest EIP of the event (the instruction, or the return
                                     * address of an interrupt) */
+    uint16_t tss_sel;              /* VX_TASK_SWITCH: the TSS selector of the task gate */
 };
 
 /* What a mode says an exit is: class EV_NO_ENTRY records nothing (no monitor entry). */
@@ -93,6 +96,12 @@ struct action funnel_exception(struct machine *m, const struct xevent *ev);
 struct action funnel_interrupt(struct machine *m, const struct xevent *ev);
 struct action funnel_site(struct machine *m, const struct block *b, const struct site *s,
                           uint32_t eip);
+
+/* Called by delivery (emu/deliver.c) when delivering ev found a task gate naming TSS `tss_sel`,
+ * before the task switch is performed: the mode classifies it (VX_TASK_SWITCH; a VT-x monitor's
+ * TASK_SWITCH exit, nothing where the switch is part of the delivery already recorded) and the
+ * funnel records what it says. 0, or -1 when the run ended (m->end set). */
+int funnel_task_switch(struct machine *m, const struct xevent *ev, uint16_t tss_sel);
 
 /* Deliver ev to the guest (emu/deliver.c) and record the delivery by `how`. 0, or -1 when the
  * run ended (triple fault). */

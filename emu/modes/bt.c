@@ -515,6 +515,7 @@ const struct mode_ops mode_bt = {
     .paging_regs = shadow_monitor_paging_regs,
     .cpu_view = classic_cpu_view,
     .delivered = classic_delivered,
+    .task_sys = classic_task_sys,
     .real_seg = classic_real_seg,
     .redirect = bt_redirect,
     .read_code = bt_read_code,

@@ -15,6 +15,7 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
+#include "emu/taskswitch.h"
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
@@ -261,6 +262,32 @@ void classic_cpu_view(struct machine *m, struct cpu_view *v)
     v->kernel_ring = 1;
     if (t->guest_sels)
         v->frame_cs = classic_guest_sel(t, (uint16_t)reg(m, UC_X86_REG_CS));
+    /* The selectors a task switch saves for the guest: the monitor performs the switch, so it
+     * writes the guest's own selectors as ring 0 would (a ring-1 copy maps back to its guest
+     * RPL-0 selector), in both monitors. */
+    static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
+                                UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
+    for (int i = 0; i < 6; i++) {
+        uint16_t sel = (uint16_t)reg(m, segs[i]);
+        unsigned idx = sel >> 3;
+        v->sel[i] = !(sel & 4) && idx >= COPY_BASE && idx < MON_TSS_IDX
+                        ? (uint16_t)((idx - COPY_BASE) << 3) : sel;
+    }
+}
+
+int classic_task_sys(struct machine *m, const struct task_sys *s)
+{
+    struct classic *t = st(m);
+    t->tr_sel = s->tr_sel;
+    t->tr_base = s->tr_base;
+    t->tr_limit = s->tr_limit;
+    t->ldt_sel = s->ldt_sel;
+    t->ldt_base = s->ldt_base;
+    t->ldt_limit = s->ldt_limit;
+    t->mon.v.cr0 |= CR0_TS;
+    if (s->load_cr3 && shadow_load_cr(t->mon.sh, &t->mon.v, 3, s->cr3) < 0)
+        return -1;
+    return 0;
 }
 
 void classic_delivered(struct machine *m, int cpl, uint32_t eflags)
@@ -444,6 +471,26 @@ static int emulate_return(struct machine *m, bool iret, uint32_t eip)
     return 1;   /* EIP set */
 }
 
+/* iret with EFLAGS.NT set (the guest's NT is the real one): a task return to the task in the
+ * guest's TSS back link, performed on the virtual CPU (emu/taskswitch.c). In ring 1 the CPU
+ * would take the link from the monitor's TSS (trap-classic meets it as a #TS there; bt's
+ * translation calls out). 1 (EIP set), or -2 (the run ended); a fault of the switch is delivered
+ * to the guest at the iret. */
+static int emulate_task_return(struct machine *m, uint32_t eip, uint32_t next)
+{
+    struct cpu_view cv;
+    struct xevent f;
+    classic_cpu_view(m, &cv);
+    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    int r = task_switch_iret(m, &cv, eip, next, &f);
+    if (r == 1)
+        r = funnel_deliver(m, &f, DLV_MODE);
+    if (r == -2)
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "iret task return at EIP 0x%08x touched memory outside RAM", eip);
+    return r == 0 ? 1 : -2;
+}
+
 /* Emulate the privileged instruction at `eip` that faulted in ring 1. Returns 0 (emulated, EIP
  * to be moved past it), 1 (emulated, EIP already set), -1 (not ours: the guest gets the #GP),
  * -2 (the run ended). */
@@ -551,6 +598,8 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     case X86_INS_WBINVD: case X86_INS_INVD:
         return 0;
     case X86_INS_IRET: case X86_INS_IRETD:
+        if (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT)
+            return emulate_task_return(m, eip, eip + in->size);
         return emulate_return(m, true, eip);
     case X86_INS_RETF:
         return emulate_return(m, false, eip);
@@ -645,6 +694,8 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
     st(m)->dec_ok = false;   /* the decode cache lives from a classify to its handler */
     if (x->kind == VX_SITE)
         return;    /* a hole: no trap, recorded as what it is by the site handler */
+    if (x->kind == VX_TASK_SWITCH)
+        return;    /* the monitor's reflection already counted: it performs the switch itself */
     const struct xevent *ev = x->ev;
     d->cls = EV_MONTRAP;
     d->reason = ev->vector;
@@ -653,7 +704,7 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
         snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
     else if (ev->kind == XK_SOFTINT)
         snprintf(d->qual, sizeof d->qual, "int");
-    else if (ev->vector == 13 && machine_cpl(m) == 1)
+    else if ((ev->vector == 13 || ev->vector == 10) && machine_cpl(m) == 1)
         classic_cause(m, ev->eip, d->qual, sizeof d->qual);
     else
         snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
@@ -664,7 +715,10 @@ int classic_handle(struct machine *m, const struct xevent *ev)
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
         return shadow_exception(t->mon.sh, &t->mon.v, ev);
-    if (ev->kind != XK_FAULT || ev->vector != 13 || machine_cpl(m) != 1)
+    /* #GP: a privileged instruction to emulate; #TS with NT set: an iret's task return, which
+     * ring 1 takes through the monitor's TSS (emulate_task_return). */
+    bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
+    if (ev->kind != XK_FAULT || (ev->vector != 13 && !ts_iret) || machine_cpl(m) != 1)
         return funnel_deliver(m, ev, DLV_MODE);
     int r = classic_emulate_at(m, ev->eip);
     return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;

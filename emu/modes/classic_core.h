@@ -38,6 +38,7 @@
 #define MON_TSS_IDX 510
 #define MON_LDT_IDX 511
 #define EFLAGS_IF (1u << 9)
+#define EFLAGS_NT (1u << 14)
 #define CR0_TS (1u << 3)
 #define CR0_MP (1u << 1)
 #define CR0_NE (1u << 5)
@@ -114,6 +115,12 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
 
 /* Mode operations both monitors use as they are. */
 void classic_cpu_view(struct machine *m, struct cpu_view *v);
+/* Mode op task_sys: a task switch through a task gate of the guest's (virtual) IDT, which the
+ * monitor performs as part of its reflection (emu/taskswitch.c): the guest's TR and LDTR are
+ * the virtual CPU's (the real ones stay the monitor's), CR0.TS and CR3 the virtual ones (the
+ * shadow MMU follows the new CR3). The new task's ring-0 selectors run on the monitor's ring-1
+ * copies (real_seg), as after any reflection. 0, or -1 when the run ended. */
+int classic_task_sys(struct machine *m, const struct task_sys *s);
 void classic_delivered(struct machine *m, int cpl, uint32_t eflags);
 int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
 struct action classic_interrupt(struct machine *m, const struct xevent *ev);

@@ -45,6 +45,11 @@
  *                ring-compressing monitor keeps its own ring-1 descriptors); 0 or -1.
  *   delivered()  delivery entered the guest's handler at guest privilege `cpl` with guest EFLAGS
  *                `eflags` (IF already cleared for an interrupt gate).
+ *   task_sys()   a task switch through a task gate (emu/taskswitch.c) loads the guest's TR,
+ *                LDTR, CR3 (with paging on) and sets CR0.TS (struct task_sys, deliver.h): the mode
+ *                puts them where it keeps the guest's view (a shadow-paging monitor's virtual
+ *                CR0/CR3, a ring-compression monitor's virtual TR and LDTR). NULL: the real
+ *                registers (task_sys_real). 0, or -1 when the run ended.
  *   redirect()   the CPU is about to run a block at `addr` the fast path does not know: return
  *                the address to run instead (bt: the block's translation in its cache), or `addr`
  *                to run it; with m->end set the run stops.
@@ -125,6 +130,7 @@ struct mode_ops {
     void (*paging_regs)(struct machine *m, struct paging_regs *r);
     void (*cpu_view)(struct machine *m, struct cpu_view *v);
     void (*delivered)(struct machine *m, int cpl, uint32_t eflags);
+    int (*task_sys)(struct machine *m, const struct task_sys *s);
     int (*real_seg)(struct machine *m, uint16_t sel, struct uq_seg *out);
     bool (*site_wanted)(struct machine *m, const struct site *s);
     uint32_t (*redirect)(struct machine *m, uint32_t addr);

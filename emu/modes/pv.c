@@ -250,6 +250,12 @@ static void pv_teardown(struct machine *m)
     m->mode_state = NULL;
 }
 
+/* The real IDT, built by the hypervisor from the domain's trap table: one 32-bit trap gate per
+ * registered vector, nothing else. Xen's HYPERVISOR_set_trap_table takes (vector, flags, cs,
+ * address) entries and has no task gates, so a PV kernel cannot ask for a hardware task switch
+ * (Linux's Xen PV code drops task gates when it turns its IDT into a trap table):
+ * the task-switch code (emu/taskswitch.c) is unreachable from a pv domain, and pv_classify ends
+ * the run should delivery ever find one. */
 void pv_build_idt(struct machine *m)
 {
     struct pv *p = pv_of(m);
@@ -390,6 +396,15 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
     const struct xevent *ev = x->ev;
     if (x->kind == VX_SITE)
         return;
+    if (x->kind == VX_TASK_SWITCH) {
+        /* Unreachable: the IDT the domain runs on is the hypervisor's (pv_build_idt), with trap
+         * gates only. Should delivery ever find a task gate there, the run ends before any task
+         * switch is made. */
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "pv: delivery of vector %u found a task gate in the hypervisor's IDT",
+                    ev->vector);
+        return;
+    }
     if (x->kind == VX_EXCEPTION && is_hypercall(m, ev)) {
         uint32_t nr = 0;
         uc_reg_read(m->uc, UC_X86_REG_EAX, &nr);

@@ -16,6 +16,14 @@
  *   EXCEPTION_NMI (0)      #PF only (the exception bitmap of a shadow-paging VMM); the shadow MMU
  *                          (shadow.c) classifies it: hidden fault, traced write, true fault
  *   EXTERNAL_INTERRUPT (1), INTERRUPT_WINDOW (7)  interrupts reach the guest through the monitor
+ *   TASK_SWITCH (9)        delivery through a task gate (Linux's #DF): task switches always exit
+ *                          (Intel SDM vol. 3C, "VMX Non-Root Operation", "Treatment of Task
+ *                          Switches"); the monitor performs the switch with the machine's one
+ *                          implementation (emu/taskswitch.c) on the guest's state: the real TR,
+ *                          LDTR and segments are the guest's, its CR0.TS and CR3 the virtual ones
+ *                          (the shadow MMU follows the new CR3). Qualifier: the vector delivered,
+ *                          or "iret" for an iret with EFLAGS.NT set (a task return; every iret
+ *                          carries a site hook for it, and only one with NT set exits)
  *
  * How it is done on Unicorn: the guest's CR0/CR3/CR4 are virtual (vcpu.h); the real ones belong
  * to the shadow MMU. The intercepted instructions carry code hooks placed when their block is
@@ -31,6 +39,7 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
+#include "emu/taskswitch.h"
 #include "emu/vmx.h"
 
 #define SHADOW_POOL_BYTES (32u << 20)
@@ -80,6 +89,7 @@ static bool trap_site_wanted(struct machine *m, const struct site *s)
     switch (s->cls) {
     case IC_MOV_TO_CR: case IC_MOV_FROM_CR: case IC_INVLPG: case IC_HLT: case IC_IN:
     case IC_OUT: case IC_INS: case IC_OUTS: case IC_CPUID: case IC_RDMSR: case IC_WRMSR:
+    case IC_IRET:    /* an iret with EFLAGS.NT set is a task return: a TASK_SWITCH exit */
         return true;
     default:
         return false;
@@ -145,12 +155,48 @@ static void site_exit(struct machine *m, const struct site *s, uint32_t eip, str
                       sizeof d->qual);
         break;
     }
+    case IC_IRET: {
+        uint32_t fl = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &fl);
+        if (!(fl & (1u << 14)))
+            return;    /* an ordinary iret: no exit */
+        d->reason = VMX_TASK_SWITCH;
+        snprintf(d->qual, sizeof d->qual, "iret");
+        break;
+    }
     case IC_CPUID: d->reason = VMX_CPUID; break;
     case IC_RDMSR: d->reason = VMX_MSR_READ; break;
     case IC_WRMSR: d->reason = VMX_MSR_WRITE; break;
     default: return;
     }
     d->cls = EV_EXIT;
+}
+
+/* An iret with EFLAGS.NT set (the TASK_SWITCH exit site_exit recorded): the monitor performs the
+ * task return on the guest's state (emu/taskswitch.c), as for a task gate; Unicorn's own would
+ * load the guest's CR3 into the real CPU behind the shadow MMU. The CPU then resumes at the
+ * returned-to task's EIP (written from this hook: the iret itself does not run). A fault of the
+ * switch is raised at the iret; a #PF there (the TSS or GDT unmapped) ends the run, as the loop's
+ * raise carries no CR2. Without NT, the CPU executes the iret. */
+static struct action task_return(struct machine *m, const struct site *s, uint32_t eip)
+{
+    uint32_t fl = 0;
+    uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &fl);
+    if (!(fl & (1u << 14)))
+        return act(ACT_RESUME);
+    struct cpu_view cv;
+    struct xevent f;
+    deliver_real_view(m, &cv);
+    int r = task_switch_iret(m, &cv, eip, eip + s->len, &f);
+    if (r == 0)
+        return act(ACT_RESUME);
+    if (r == 1 && f.vector != 14)
+        return act_raise(f.vector, f.error);
+    if (r == 1 || r == -2)
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "iret task return at EIP 0x%08x: %s reading the TSS or GDT", eip,
+                    r == 1 ? "page fault" : "memory outside RAM");
+    return act(ACT_END);
 }
 
 /* Every entry into the monitor is a VT-x exit: #PF (the exception bitmap of a shadow-paging
@@ -173,7 +219,34 @@ static void trap_classify(struct machine *m, const struct vexit *x, struct exit_
     case VX_SITE:
         site_exit(m, x->s, x->eip, d);
         break;
+    case VX_TASK_SWITCH: {
+        /* The task switch exits whatever the vector (the exit's IDT-vectoring information names
+         * it); the handler is the task switch itself (trap_task_sys below). */
+        const char *n = vector_name(x->ev->vector);
+        d->cls = EV_EXIT;
+        d->reason = VMX_TASK_SWITCH;
+        if (x->ev->kind == XK_EXTINT)
+            snprintf(d->qual, sizeof d->qual, "irq%d", x->ev->irq);
+        else if (n && x->ev->kind != XK_SOFTINT)
+            snprintf(d->qual, sizeof d->qual, "%s", n);
+        else
+            snprintf(d->qual, sizeof d->qual, "int 0x%x", x->ev->vector);
+        break;
     }
+    }
+}
+
+/* The monitor's part of a TASK_SWITCH exit (mode op task_sys): TR and LDTR are the guest's own
+ * registers under VT-x; CR0.TS and CR3 are the guest's virtual ones (the read shadow, the shadow
+ * MMU's root for the new address space). */
+static int trap_task_sys(struct machine *m, const struct task_sys *s)
+{
+    struct trap_state *t = st(m);
+    task_load_real_tr_ldtr(m, s);
+    t->mon.v.cr0 |= 1u << 3;    /* CR0.TS: only the guest's view; the real CR0 is the monitor's */
+    if (s->load_cr3 && shadow_load_cr(t->mon.sh, &t->mon.v, 3, s->cr3) < 0)
+        return -1;
+    return 0;
 }
 
 static struct action trap_site(struct machine *m, const struct block *b, const struct site *s,
@@ -194,6 +267,8 @@ static struct action trap_site(struct machine *m, const struct block *b, const s
             shadow_invlpg(st(m)->mon.sh, va);
         return act(ACT_RESUME);
     }
+    case IC_IRET:
+        return task_return(m, s, eip);
     default:
         /* HLT, I/O, CPUID, MSR: the exit is recorded; the CPU executes the instruction as the
          * monitor's emulation would (the machine's port path serves the emulated devices). */
@@ -230,6 +305,7 @@ const struct mode_ops mode_trap = {
     .irq_open = machine_if_set,
     .teardown = shadow_monitor_teardown,
     .paging_regs = shadow_monitor_paging_regs,
+    .task_sys = trap_task_sys,
     .site_wanted = trap_site_wanted,
     .site = trap_site,
 };

@@ -158,6 +158,7 @@ const struct mode_ops mode_trap_classic = {
     .paging_regs = shadow_monitor_paging_regs,
     .cpu_view = classic_cpu_view,
     .delivered = classic_delivered,
+    .task_sys = classic_task_sys,
     .real_seg = classic_real_seg,
     .site_wanted = classic_site_wanted,
     .site = classic_site,
