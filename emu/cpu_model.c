@@ -14,6 +14,7 @@
 #include <unicorn/unicorn.h>
 
 #include "emu/machine.h"
+#include "emu/modes/mode.h"
 
 /* CPUID.1:EDX and CPUID.80000001h:EDX bits (Intel SDM vol. 2A, CPUID; AMD APM vol. 3, E.3). */
 #define F_PAE (1u << 6)       /* 3-level paging: vmlab's shadow and PV MMUs are 2-level */
@@ -199,6 +200,16 @@ int cpu_sysenter(struct machine *m, int ring)
      * The descriptors are not read from the GDT. */
     struct uq_seg c = flat((uint16_t)(cs | ring), ring, true);
     struct uq_seg s = flat((uint16_t)((cs + 8) | ring), ring, false);
+    /* A monitor running the guest's ring 0 in ring 1 runs each guest kernel selector on its own
+     * ring-1 copy (mode op real_seg): enter on those when the guest's GDT has the descriptors,
+     * so that the selectors the guest kernel then sees and reloads are the monitor's as after
+     * any other entry. */
+    struct uq_seg rc, rs;
+    if (ring != 0 && m->mode && m->mode->real_seg && m->mode->real_seg(m, cs, &rc) == 0 &&
+        m->mode->real_seg(m, (uint16_t)(cs + 8), &rs) == 0) {
+        c = rc;
+        s = rs;
+    }
     uint32_t eflags = 0;
     uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &eflags);
     eflags &= ~(EFLAGS_VM | EFLAGS_IF | EFLAGS_RF);

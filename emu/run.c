@@ -345,13 +345,18 @@ static void cpu_site(struct machine *m, const struct block *b, const struct site
     case IC_SYSENTER: case IC_SYSEXIT: {
         if (s->cls == IC_SYSEXIT && machine_cpl(m) != 0)
             return;         /* #GP(0), raised by the CPU */
-        if ((m->msr.sysenter_cs & 0xfffc) == 0) {
+        /* Under a monitor that runs the guest's ring 0 in ring 1 (trap-classic, bt) or under Xen
+         * (pv), the real IA32_SYSENTER_CS is the monitor's, kept null: a guest SYSENTER raises
+         * #GP(0) into the monitor, which emulates it from the guest's MSRs (classic_core.c) or,
+         * under Xen without a registered sysenter callback, hands the guest its #GP. */
+        if ((m->msr.sysenter_cs & 0xfffc) == 0 ||
+            (s->cls == IC_SYSENTER && guest_kernel_ring(m) != 0)) {
             uncount_from(m, b, s->idx);
             raise_fault(m, 13, 0, addr);
             return;
         }
         uncount_from(m, b, s->idx + 1u);   /* the rest of the block does not run */
-        int r = s->cls == IC_SYSENTER ? cpu_sysenter(m, guest_kernel_ring(m)) : cpu_sysexit(m);
+        int r = s->cls == IC_SYSENTER ? cpu_sysenter(m, 0) : cpu_sysexit(m);
         if (r < 0)
             machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                         "unicorn refused the segment state of a %s at 0x%08x",

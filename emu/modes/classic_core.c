@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/cpu_model.h"
 #include "emu/deliver.h"
 #include "emu/desc.h"
 #include "emu/modes/classic_core.h"
@@ -597,6 +598,28 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
     }
     case X86_INS_WBINVD: case X86_INS_INVD:
         return 0;
+    case X86_INS_RDMSR: case X86_INS_WRMSR: {
+        /* The guest's MSRs are the machine's processor model (emu/cpu_model.h): an MSR the CPU
+         * does not have is #GP(0) for the guest, as on hardware. */
+        uint32_t ecx = reg(m, UC_X86_REG_ECX), eax = reg(m, UC_X86_REG_EAX);
+        uint32_t edx = reg(m, UC_X86_REG_EDX);
+        uint64_t v = ((uint64_t)edx << 32) | eax;
+        if (in->id == X86_INS_WRMSR)
+            return cpu_wrmsr(m, ecx, machine_now(m), v) < 0 ? -1 : 0;
+        if (cpu_rdmsr(m, ecx, machine_now(m), &v) < 0)
+            return -1;
+        eax = (uint32_t)v;
+        edx = (uint32_t)(v >> 32);
+        uc_reg_write(m->uc, UC_X86_REG_EAX, &eax);
+        uc_reg_write(m->uc, UC_X86_REG_EDX, &edx);
+        return 0;
+    }
+    case X86_INS_SYSEXIT:
+        /* The guest kernel's SYSEXIT to its ring 3 (which is the real ring 3). */
+        return cpu_sysexit(m) < 0 ? -1 : 1;
+    case X86_INS_SYSENTER:
+        /* From the guest kernel itself (bt callout): into the guest's ring 0, run in ring 1. */
+        return cpu_sysenter(m, 1) < 0 ? -1 : 1;
     case X86_INS_IRET: case X86_INS_IRETD:
         if (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT)
             return emulate_task_return(m, eip, eip + in->size);
@@ -689,6 +712,16 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
     }
 }
 
+/* A #GP(0) from user code at a SYSENTER: the monitor keeps the real IA32_SYSENTER_CS null, so
+ * that the guest's fast system calls enter the monitor (emu/run.c, cpu_site). */
+static bool sysenter_at(struct machine *m, const struct xevent *ev)
+{
+    if (ev->kind != XK_FAULT || ev->vector != 13 || ev->error != 0 || machine_cpl(m) != 3)
+        return false;
+    const cs_insn *in = classic_decoded(m, ev->eip);
+    return in && in->id == X86_INS_SYSENTER;
+}
+
 void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
 {
     st(m)->dec_ok = false;   /* the decode cache lives from a classify to its handler */
@@ -706,6 +739,8 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
         snprintf(d->qual, sizeof d->qual, "int");
     else if ((ev->vector == 13 || ev->vector == 10) && machine_cpl(m) == 1)
         classic_cause(m, ev->eip, d->qual, sizeof d->qual);
+    else if (sysenter_at(m, ev))
+        snprintf(d->qual, sizeof d->qual, "sysenter");
     else
         snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
 }
@@ -718,6 +753,10 @@ int classic_handle(struct machine *m, const struct xevent *ev)
     /* #GP: a privileged instruction to emulate; #TS with NT set: an iret's task return, which
      * ring 1 takes through the monitor's TSS (emulate_task_return). */
     bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
+    if (sysenter_at(m, ev)) {
+        int r = classic_emulate_at(m, ev->eip);   /* the guest's SYSENTER, into ring 1 */
+        return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
+    }
     if (ev->kind != XK_FAULT || (ev->vector != 13 && !ts_iret) || machine_cpl(m) != 1)
         return funnel_deliver(m, ev, DLV_MODE);
     int r = classic_emulate_at(m, ev->eip);
