@@ -264,7 +264,9 @@ bool blocks_verify(struct machine *m, struct block *b)
 {
     uint8_t buf[4096 + 16];
     m->bc.verifies++;
-    if (!read_block(m, b->addr, b->size, buf, b->cpl, NULL) || hash_bytes(buf, b->size) != b->hash)
+    /* Bytes the guest's page tables no longer map are still what the CPU runs, from its TLB (a
+     * guest may unmap its code without flushing): unreadable is not changed. */
+    if (read_block(m, b->addr, b->size, buf, b->cpl, NULL) && hash_bytes(buf, b->size) != b->hash)
         return false;
     b->epoch = BLOCK_EPOCH_NOW(m, b->cpl);
     return true;
@@ -273,7 +275,7 @@ bool blocks_verify(struct machine *m, struct block *b)
 bool blocks_site_current(struct machine *m, const struct block *b, const struct site *s)
 {
     uint8_t buf[MAX_INSN_BYTES + 1];
-    return s->len <= MAX_INSN_BYTES &&
-           read_block(m, b->addr + s->off, s->len, buf, b->cpl, NULL) &&
-           (uint32_t)hash_bytes(buf, s->len) == s->sum;
+    if (s->len > MAX_INSN_BYTES || !read_block(m, b->addr + s->off, s->len, buf, b->cpl, NULL))
+        return true;     /* unreadable through the tables, run from the TLB: as decoded */
+    return (uint32_t)hash_bytes(buf, s->len) == s->sum;
 }

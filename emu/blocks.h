@@ -112,7 +112,8 @@ bool blocks_verify(struct machine *m, struct block *b);
 #define BLOCK_EPOCH_NOW(m, cpl) ((cpl) == 3 ? (m)->epoch : (m)->kepoch)
 
 /* Whether the instruction of site s in block b is still the one decoded there (its bytes, read
- * as the CPU fetches them now, hash as at decode time). */
+ * as the CPU fetches them now, hash as at decode time; bytes the page tables no longer map count
+ * as unchanged: the CPU runs them from its TLB). */
 bool blocks_site_current(struct machine *m, const struct block *b, const struct site *s);
 
 #endif
