@@ -614,12 +614,28 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         uc_reg_write(m->uc, UC_X86_REG_EDX, &edx);
         return 0;
     }
-    case X86_INS_SYSEXIT:
-        /* The guest kernel's SYSEXIT to its ring 3 (which is the real ring 3). */
-        return cpu_sysexit(m) < 0 ? -1 : 1;
-    case X86_INS_SYSENTER:
-        /* From the guest kernel itself (bt callout): into the guest's ring 0, run in ring 1. */
-        return cpu_sysenter(m, 1) < 0 ? -1 : 1;
+    case X86_INS_SYSEXIT: {
+        /* The guest kernel's SYSEXIT to its ring 3 (which is the real ring 3). SYSEXIT leaves
+         * EFLAGS alone, so ring 3 runs with the guest kernel's IF, its virtual one (the real
+         * flag is always set in ring 1); in ring 3 the real flag is the guest's. */
+        uint32_t vif = classic_vif(t);
+        if (cpu_sysexit(m) < 0)
+            return -1;
+        uint32_t f = (reg(m, UC_X86_REG_EFLAGS) & ~EFLAGS_IF) | vif;
+        uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
+        return 1;
+    }
+    case X86_INS_SYSENTER: {
+        /* The guest's SYSENTER (from its ring 3 through the monitor's #GP, or a bt callout):
+         * into the guest's ring 0, run in ring 1. SYSENTER clears IF: the guest's flag, the
+         * virtual one; the real flag stays set in ring 1, as after any delivery (deliver.c). */
+        if (cpu_sysenter(m, 1) < 0)
+            return -1;
+        classic_set_vif(t, 0);
+        uint32_t f = reg(m, UC_X86_REG_EFLAGS) | EFLAGS_IF;
+        uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
+        return 1;
+    }
     case X86_INS_IRET: case X86_INS_IRETD:
         if (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT)
             return emulate_task_return(m, eip, eip + in->size);
