@@ -578,11 +578,28 @@ static bool hook_invalid(uc_engine *uc, void *opaque)
 
 /* ---- port I/O ------------------------------------------------------------------------------ */
 
+/* A port access no site hook announced: the block was decoded before the guest wrote this I/O
+ * instruction into it (or a string instruction repeats). If the block's bytes changed, both
+ * epochs move so that it is decoded again, with its sites, before it next runs; this access is
+ * recorded at the block's start, the EIP Unicorn reports in I/O hooks (emu/UNICORN.md 8). */
+static void unannounced_io(struct machine *m)
+{
+    struct block *b = (struct block *)m->cur;
+    if (b && !blocks_verify(m, b)) {
+        m->kepoch++;
+        m->epoch++;
+        m->io_eip = b->addr;
+        m->io_cpl = b->cpl;
+    }
+}
+
 static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *opaque)
 {
     struct machine *m = opaque;
     if (m->end)
         return 0xffffffffu;
+    if (m->io_idx < 0)
+        unannounced_io(m);
     uint32_t v = 0;
     funnel_port(m, (uint16_t)port, size, true, &v, m->io_eip, m->io_cpl);
     update_deadline(m);
@@ -595,6 +612,8 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
     struct machine *m = opaque;
     if (m->end)
         return;
+    if (m->io_idx < 0)
+        unannounced_io(m);
     funnel_port(m, (uint16_t)port, size, false, &value, m->io_eip, m->io_cpl);
     if (m->end && m->io_idx >= 0 && m->cur) {
         /* The run ended on this instruction: what follows in the block is not retired. */
