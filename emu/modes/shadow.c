@@ -295,6 +295,10 @@ static int root_for(struct shadow *s, uint32_t gl2)
     return victim;
 }
 
+#define CR0_GUEST_BITS ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 5) | (1u << 18)) /* MP EM TS NE AM */
+#define CR4_GUEST_BITS ((1u << 2) | (1u << 3) | (1u << 8) | (1u << 9) | (1u << 10))
+                       /* TSD DE PCE OSFXSR OSXMMEXCPT */
+
 int shadow_activate(struct shadow *s, const struct vcpu *v)
 {
     struct machine *m = s->m;
@@ -319,7 +323,13 @@ int shadow_activate(struct shadow *s, const struct vcpu *v)
         s->cur = r;
         cr3 = page_phys(s, s->roots[r].page);
     }
-    uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4) | s->cr0_extra, cr4 = CR4_PSE;
+    /* The real CR0 and CR4 are the monitor's where the shadow MMU needs them (PE, PG, WP; PSE for
+     * its identity map; no PGE, no PAE) and the guest's elsewhere: FPU and alignment control
+     * (MP, EM, TS, NE, AM) and the CR4 bits that change what instructions do (TSD, DE, PCE,
+     * OSFXSR, OSXMMEXCPT), as a VT-x monitor with shadow paging lets them through (Intel SDM
+     * vol. 3C, 25.3, CR0/CR4 guest/host masks). */
+    uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4) | s->cr0_extra | (v->cr0 & CR0_GUEST_BITS);
+    uint64_t cr4 = CR4_PSE | (v->cr4 & CR4_GUEST_BITS);
     uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
     uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
     uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
@@ -571,7 +581,7 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
                     eip);
         return SHADOW_FAILED;
     }
-    if (cr2 >= s->window_base) {
+    if (s->window_base && cr2 >= s->window_base) {
         refuse(s, REFUSE_MONITOR_WINDOW, eip);
         if (!s->window_reported && m->cfg.diag)
             fprintf(m->cfg.diag, "vmlab: guest touched the monitor's window at 0x%08x "
@@ -638,7 +648,8 @@ uint8_t *shadow_window_page(struct shadow *s, unsigned index)
 
 uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
 {
-    if (index >= 1024 || (s->window_base & 0x3fffffu) || index * 4096ull >= 0x100000000ull - s->window_base)
+    if (!s->window_base || index >= 1024 || (s->window_base & 0x3fffffu) ||
+        index * 4096ull >= 0x100000000ull - s->window_base)
         return NULL;
     if (!s->window_l1) {
         if (page_alloc(s, &s->window_l1) < 0)
@@ -734,7 +745,8 @@ struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t wi
         s->free_pages[s->nfree++] = s->npages - 1 - i;
     page_alloc(s, &s->ident);
     uint32_t *id = page_ptr(s, s->ident);
-    for (uint64_t a = 0; a < m->ram_size && a < window_base; a += 4u << 20) {
+    uint64_t ident_end = window_base ? window_base : 0x100000000ull;
+    for (uint64_t a = 0; a < m->ram_size && a < ident_end; a += 4u << 20) {
         /* 4 MiB pages; the last one may extend past RAM, which the CPU then reports unmapped. */
         id[a >> 22] = (uint32_t)a | PTE_P | PTE_W | PTE_U | PTE_PS | PTE_A | PTE_D;
     }

@@ -18,8 +18,10 @@
  * Shadow page directories are cached per guest CR3 (8 of them), so a context switch back to a
  * recent address space reuses its shadow; shadow page tables are shared, keyed by guest frame.
  *
- * The monitor keeps a window at the top of the linear address space (default: top 4 MiB) for
- * itself: the guest may not map it. A guest PTE naming a frame beyond guest RAM is refused. Both
+ * The pre-VT monitors (trap-classic, bt) keep a window at the top of the linear address space
+ * (default: top 4 MiB) for themselves: the guest may not map it. Under VT-x (trap) the CPU needs
+ * nothing of the monitor's in the guest's linear space, so there is no window (window_base 0)
+ * and the guest has all 4 GiB. A guest PTE naming a frame beyond guest RAM is refused. Both
  * refusals reach the guest as page faults and are counted.
  *
  * Counted (class `shadow`): traced writes, writes to translated code, hidden faults, true faults,
@@ -74,7 +76,8 @@ enum shadow_result {
 };
 
 /* Create the shadow MMU of machine m with a pool of `pool_bytes` of monitor memory and the
- * monitor's linear window starting at `window_base` (e.g. 0xffc00000). NULL with errbuf set. */
+ * monitor's linear window starting at `window_base` (e.g. 0xffc00000; 0: no window, the guest
+ * may map every linear address). NULL with errbuf set. */
 struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t window_base,
                              char *errbuf, unsigned errlen);
 void shadow_destroy(struct shadow *s);

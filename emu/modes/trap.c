@@ -71,7 +71,9 @@ static int trap_setup(struct machine *m, const struct boot_info *bi, char *errbu
         return -1;
     }
     m->mode_state = t;
-    t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, m->cfg.monitor_window, errbuf, errlen);
+    /* No monitor window: under VT-x the CPU uses the guest's own GDT, IDT and TSS, and delivery
+     * is the monitor's code, so the guest has the whole 4 GiB linear space. */
+    t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, 0, errbuf, errlen);
     if (!t->mon.sh)
         return -1;
     if (loader_enter(m, bi, errbuf, errlen) < 0)
