@@ -193,6 +193,20 @@ static int load_cs_ss(struct machine *m, uint16_t cs, uint16_t ss, int ring)
     return uq_load_cs_ss(&m->quirks, m->uc, &c, &s, ring, NULL);
 }
 
+/* Load CS alone from the monitor's GDT at `ring`, as a far jump, call or return within a privilege
+ * level does: SS and the data segments keep what the CPU has cached for them (after a guest lgdt
+ * their selectors may name nothing in the new table, e.g. Linux's head_32.S far-jumps to
+ * __KERNEL_CS with SS still the boot loader's; the hardware reloads SS only on the `mov %ss`
+ * that follows). */
+static int load_cs(struct machine *m, uint16_t cs, int ring)
+{
+    struct uq_seg c;
+    if (mon_seg(m, cs, &c) < 0)
+        return -1;
+    const struct uq_seg *segs[UQ_NSEG] = {[UQ_CS] = &c};
+    return uq_load_segs(&m->quirks, m->uc, segs, ring, NULL);
+}
+
 /* ---- mode operations --------------------------------------------------------------------- */
 
 int classic_init(struct machine *m, struct classic *t, const struct boot_info *bi, char *errbuf,
@@ -442,7 +456,7 @@ static int emulate_far(struct machine *m, const cs_insn *in, uint32_t eip)
             return -1;
         uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     }
-    if (load_cs_ss(m, sel, (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0)
+    if (load_cs(m, sel, 1) < 0)
         return -1;
     uc_reg_write(m->uc, UC_X86_REG_EIP, &target);
     return 1;
@@ -459,7 +473,7 @@ static int emulate_return(struct machine *m, bool iret, uint32_t eip)
         uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
         return -1;
     }
-    if (load_cs_ss(m, (uint16_t)w[1], (uint16_t)reg(m, UC_X86_REG_SS), 1) < 0) {
+    if (load_cs(m, (uint16_t)w[1], 1) < 0) {   /* same privilege: SS stays */
         uc_reg_write(m->uc, UC_X86_REG_ESP, &esp0);
         return -1;
     }
