@@ -558,8 +558,13 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
         unsigned idx = (unsigned)block_index_of(b, x->eip);
         if (is_int && idx > 0)
             x->insn_eip = b->addr + b->offs[idx - 1];
-        if (!fetch)
+        if (!fetch && idx < b->n) {
             uncount_from(m, b, idx);
+            /* The rest of b is no longer counted: a fault at its next instruction before another
+             * block starts (a monitor emulated this one and resumed after it, and the fetch
+             * there faults) must not take it back again. */
+            m->cur = NULL;
+        }
     }
     m->stop_block = NULL;
     m->stop = STOP_EXCEPTION;
