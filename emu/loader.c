@@ -530,7 +530,11 @@ int loader_enter_uc(uc_engine *uc, const struct boot_info *bi, char *errbuf, uns
     uint32_t esi = bi->kind == BOOT_LINUX ? bi->mbi : 0;
     uint32_t eip = bi->entry, zero = 0;
     uint64_t cr0 = mb ? CR0_PE | (1u << 4) : CR0_PE;
+    /* CR4 as after reset: 0. Unicorn's engine starts with CR4.OSFXSR set (so that SSE works out
+     * of the box), which would let SSE run before the guest enabled it (emu/UNICORN.md 22). */
+    uint64_t cr4 = 0;
     uc_err e = uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+    if (!e) e = uc_reg_write(uc, UC_X86_REG_CR4, &cr4);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_CR0, &cr0);
     if (!e) e = uc_reg_write(uc, UC_X86_REG_CS, &cs);
     int segs[] = {UC_X86_REG_SS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_FS, UC_X86_REG_GS};

@@ -667,3 +667,21 @@ Test(uc_behaviour, a_handled_write_to_protected_memory_is_dropped)
     cr_expect_eq(at, 0x5004, "the hook saw the (physical) address");
     cr_expect_eq(ram32(0x5004), 0, "the store did not happen");
 }
+
+/* ---- CR4.OSFXSR at reset (emu/UNICORN.md 22) --------------------------------------------------- */
+
+Test(uc_behaviour, sse_runs_on_a_fresh_engine_whose_cr4_reads_0_until_cr4_is_written)
+{
+    /* ldmxcsr [0x5000]; hlt */
+    static const uint8_t code[] = {0x0f, 0xae, 0x15, 0x00, 0x50, 0x00, 0x00, 0xf4};
+    load_code(code, sizeof code);
+    put32(0x5000, 0x1f80);
+    cr_expect_eq(rd64(UC_X86_REG_CR4) & 0x200, 0, "CR4.OSFXSR reads 0");
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_OK);
+    cr_expect_eq(nseen, 0, "yet ldmxcsr ran without #UD (%u exceptions)", nseen);
+    uint64_t cr4 = 0;
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_CR4, &cr4), UC_ERR_OK);
+    /* #UD without an invalid-instruction hook ends emulation (entry 10). */
+    cr_expect_eq(run_to_hlt(CODE), UC_ERR_INSN_INVALID,
+                 "after writing CR4 = 0, ldmxcsr is #UD as the SDM says");
+}
