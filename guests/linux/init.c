@@ -63,6 +63,7 @@
  *   selftest  the own kernel's self-tests
  */
 #define _GNU_SOURCE /* REG_EIP, dl_iterate_phdr */
+#include "../include/compute.h"     /* the compute workload, shared with the own guest */
 #include "../include/syscall_nr.h" /* PHASE_*: one definition for both guests */
 
 #include <errno.h>
@@ -94,7 +95,6 @@
 #define PGFAULT_BLOCK 256       /* bench.c's BLOCK */
 #define PF_CHUNK_PAGES 64       /* wl_lmbench.c's pagefault and mmap sizes */
 #define MMAP_PAGES 16
-#define COMPUTE_STEPS 1000      /* wl_misc.c's compute */
 
 struct wl_result {
     char extra[160];
@@ -648,33 +648,18 @@ static int wl_forkwait(int n, struct wl_result *r)
     return fork_image_loop(n, arg_uint("pages", FORKWAIT_PAGES), 1, r);
 }
 
-static uint32_t mix(uint32_t x)
-{
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return x;
-}
-
 /*
  * compute: ONE operation is one step of integer work (a xorshift step, a table update and a sum;
- * no system call, no fault after the table's first touch), COMPUTE_STEPS steps per n: the own
- * guest's wl_misc.c compute line for line, so the checksum printed must be the same as the own
- * guest's for the same n.
+ * no system call, no fault after the table's first touch), COMPUTE_STEPS steps per n: the body is
+ * guests/include/compute.h, the own guest's too, so the checksum is the own guest's for the same
+ * n.
  */
 static int wl_compute(int n, struct wl_result *r)
 {
     static uint32_t table[256];
-    uint32_t x = 2463534242u, sum = 0;
     memset(table, 0, sizeof table);     /* repeat=: every run starts alike */
     phase(PHASE_MEASURE);
-    for (int round = 0; round < n; round++) {
-        for (int i = 0; i < COMPUTE_STEPS; i++) {
-            x = mix(x);
-            table[x & 255] += x >> 8;
-            sum += table[(x >> 8) & 255] ^ (uint32_t)i;
-        }
-    }
+    uint32_t sum = compute_rounds(table, n);
     phase(PHASE_TEARDOWN);
     snprintf(r->extra, sizeof r->extra, "ops=%d checksum=%08x", n * COMPUTE_STEPS, sum);
     return 1;

@@ -14,8 +14,8 @@
  *   io        N lines of console output (the lines themselves are the workload's output)
  */
 #include "workloads.h"
+#include "compute.h"
 
-#define COMPUTE_STEPS 1000
 #define FORKWAIT_PAGES 256     /* a small shell: 1 MiB present (README, workloads) */
 
 static int wl_forkwait(int n, struct wl_result *r)
@@ -23,26 +23,11 @@ static int wl_forkwait(int n, struct wl_result *r)
     return fork_image_loop(n, wl_arg_uint("pages", FORKWAIT_PAGES), true, r);
 }
 
-static uint32_t mix(uint32_t x)
-{
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return x;
-}
-
 static int wl_compute(int n, struct wl_result *r)
 {
     static uint32_t table[256];
-    uint32_t x = 2463534242u, sum = 0;
     phase(PHASE_MEASURE);
-    for (int round = 0; round < n; round++) {
-        for (int i = 0; i < COMPUTE_STEPS; i++) {
-            x = mix(x);
-            table[x & 255] += x >> 8;
-            sum += table[(x >> 8) & 255] ^ (uint32_t)i;
-        }
-    }
+    uint32_t sum = compute_rounds(table, n);
     phase(PHASE_TEARDOWN);
     fmt(r->extra, sizeof(r->extra), "ops=%d checksum=%08x", n * COMPUTE_STEPS, sum);
     return 1;
