@@ -63,7 +63,6 @@
  *   selftest  the own kernel's self-tests
  */
 #define _GNU_SOURCE /* REG_EIP, dl_iterate_phdr */
-#include "../include/compute.h"     /* the compute workload, shared with the own guest */
 #include "../include/syscall_nr.h" /* PHASE_*: one definition for both guests */
 
 #include <errno.h>
@@ -81,6 +80,8 @@
 #include <termios.h>
 #include <ucontext.h>
 #include <unistd.h>
+
+#include "../include/compute.h"     /* the compute workload, shared with the own guest */
 
 #define PORT_POST        0x80   /* POST/delay register: the `in` workload reads it */
 #define PORT_PHASE       0xe0   /* vmlab's phase marker, 0xe0-0xe3 */
