@@ -28,7 +28,6 @@
  * (analysis/aggregate.c).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include <unistd.h>
 #include <sqlite3.h>
 
+#include "emu/cli.h"
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "analysis/model.h"
@@ -434,7 +434,13 @@ static void html_models(sqlite3 *db, FILE *f, const char *model)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vmlab report --db FILE [--model M] --out DIR [--png]\n");
+    fprintf(f, "usage: vmlab report --db FILE [--model M] --out DIR [--png]\n"
+               "  --db FILE   the trace database (vmlab compare --db)\n"
+               "  --model M   cost model: a name in the models directory or a YAML file\n"
+               "              (default " AN_DEFAULT_MODEL ")\n"
+               "  --out DIR   where index.html, the charts and their data go (created)\n"
+               "  --png       also draw each chart as PNG (default: SVG only)\n"
+               "  --version   print vmlab's version\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -447,18 +453,23 @@ int cmd_report(int argc, char **argv)
     const char *dbpath = NULL, *spec = NULL, *dir = NULL;
     int png = 0;
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt("report", argc, argv, "", longopts)) != -1;) {
         switch (c) {
         case 'd': dbpath = optarg; break;
         case 'm': spec = optarg; break;
         case 'o': dir = optarg; break;
         case 'p': png = 1; break;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case CLI_VERSION: return 0;
+        default: return 2;      /* cli_getopt printed the one-line error */
         }
     }
-    if (optind < argc || !dbpath || !dir) {
-        usage(stderr);
+    if (optind < argc) {
+        cli_error("report", "unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    if (!dbpath || !dir) {
+        cli_error("report", "%s is required (vmlab report --help)", !dbpath ? "--db FILE" : "--out DIR");
         return 2;
     }
     struct tdb *t = an_open_existing(dbpath, "report");

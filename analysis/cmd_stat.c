@@ -29,13 +29,13 @@
  */
 #include <errno.h>
 #include <stdbool.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sqlite3.h>
 
+#include "emu/cli.h"
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "analysis/provenance.h"
@@ -63,7 +63,15 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vmlab stat --db FILE [--run ID | --workload W] [--model M] [--phase P]\n"
                "                  [--by-qualifier] [--csv | --json]\n"
-               "  --phase P   all (default), setup, measured, teardown, calibration or a number\n");
+               "  --db FILE   the trace database (vmlab run --db, vmlab compare --db)\n"
+               "  --run ID    one run, by its id (default: every successful run)\n"
+               "  --workload W  only workload W's runs (default: every workload)\n"
+               "  --model M   cost model: a name in the models directory or a YAML file\n"
+               "              (default " AN_DEFAULT_MODEL ")\n"
+               "  --phase P   all (default), setup, measured, teardown, calibration or a number\n"
+               "  --by-qualifier  one row per event qualifier (default: per event reason)\n"
+               "  --csv, --json   machine-readable output (default: text tables)\n"
+               "  --version   print vmlab's version\n");
 }
 
 static int parse_phase(const char *s)
@@ -94,7 +102,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     };
     *o = (struct opts){ .run = -1, .phase = -1 };
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
+    for (int c; (c = cli_getopt("stat", argc, argv, "", longopts)) != -1;) {
         char *end;
         switch (c) {
         case 'd': o->db = optarg; break;
@@ -104,6 +112,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'c': o->out = OUT_CSV; break;
         case 'j': o->out = OUT_JSON; break;
         case 'h': usage(stdout); return 1;
+        case CLI_VERSION: return 1;
         case 'r':
             o->run = strtoll(optarg, &end, 10);
             if (*end || o->run < 0) {
@@ -117,10 +126,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 return -1;
             }
             break;
-        default: usage(stderr); return -1;
+        default: return -1;     /* cli_getopt printed the one-line error */
         }
     }
-    if (optind < argc || !o->db || (o->run >= 0 && o->workload)) {
+    if (optind < argc) {
+        cli_error("stat", "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!o->db) {
+        cli_error("stat", "--db FILE is required (vmlab stat --help)");
+        return -1;
+    }
+    if (o->run >= 0 && o->workload) {
         usage(stderr);
         return -1;
     }

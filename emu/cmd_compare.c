@@ -14,14 +14,19 @@
  *   vmlab run --mode M --guest G [--initrd I] --cmdline "workload=W n=N ARGS" --db DB
  *             --suite NAME --trace T --progress-fd 3
  * with its console and messages in DIR/W.M.log (default DIR: DB.logs). The modes this build has
- * come from `vmlab run --list-modes`; listed modes it lacks are skipped with a note. All children
+ * come from `vmlab run --list-modes`; listed modes it lacks are skipped with a note, while a name
+ * that is no mode at all (a misspelling: `--modes native,xen`) is refused with status 2. All children
  * write the same database: it is in WAL mode and every write is a short transaction with a busy
  * timeout (traces/tdb.c), so no merge step is needed on one machine.
  *
  * While runs go on, one line on stderr shows run i/n and, per running child, workload/mode and
  * the instructions it has retired so far (from its `progress N` lines); each finished run prints
- * one line. At the end the failed runs are listed with the last line of their log, the cost
- * models are loaded into the database, the per-mode aggregate under the default cost model is
+ * one line naming it by its id in the database, which the child reports as its first progress
+ * line (`run ID`, written once it has inserted its row): the children insert rows in no fixed
+ * order, and a database appended to already holds other runs, so a job's position in the list is
+ * not its id. A child that failed before inserting a row is named by workload/mode alone. At the
+ * end the failed runs are listed (by run id too) with the last line of their log, the cost models
+ * are loaded into the database, the per-mode aggregate under the default cost model is
  * printed on stdout (the table `vmlab stat` ends with: the geometric mean over workloads of each
  * workload's ratio to native, view mode_aggregate, analysis/aggregate.c), and the exit status is 0
  * if every run succeeded (guest status 33), 1 if any failed or the summary could not be read, 2
@@ -57,7 +62,9 @@
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
 #include "analysis/model.h"
+#include "emu/cli.h"
 #include "emu/commands.h"
+#include "emu/modes/mode.h"
 #include "traces/tdb.h"
 
 #define STATUS_OK 33 /* isa-debug-exit value 0x10: (0x10 << 1) | 1 */
@@ -81,6 +88,7 @@ struct job {
     char buf[256];           /* partial progress line */
     size_t blen;
     unsigned long long insns;
+    long long run_id;        /* the run's id in the database (its `run N` line), -1 until known */
     int status;              /* exit status, -1 while running */
     double t0, secs;
     char log[PATH_MAX];
@@ -362,6 +370,8 @@ static void read_progress(struct job *j)
         *nl = 0;
         if (strncmp(line, "progress ", 9) == 0)
             j->insns = strtoull(line + 9, NULL, 10);
+        else if (strncmp(line, "run ", 4) == 0)
+            j->run_id = strtoll(line + 4, NULL, 10);
         line = nl + 1;
     }
     j->blen = strlen(line);
@@ -403,6 +413,16 @@ struct progress {
     struct tdb *db;          /* to read a finished run's instruction total */
 };
 
+/* "run ID " for a job whose child has told its database run id, "" before that (or when the
+ * child never recorded a run: it failed before inserting the row). */
+static const char *run_label(const struct job *j, char *buf, size_t len)
+{
+    if (j->run_id < 0)
+        return "";
+    snprintf(buf, len, "run %lld ", j->run_id);
+    return buf;
+}
+
 static void show_line(const struct progress *pr, const struct job *jobs, int njobs)
 {
     if (!pr->tty)
@@ -410,9 +430,12 @@ static void show_line(const struct progress *pr, const struct job *jobs, int njo
     char line[512], num[32];
     int len = snprintf(line, sizeof line, "[%d/%d done]", pr->done, pr->total);
     for (int i = 0; i < njobs && len < 200; i++)
-        if (jobs[i].pid > 0 && jobs[i].status < 0)
-            len += snprintf(line + len, sizeof line - (size_t)len, " run %d %s/%s %s", i + 1,
-                            jobs[i].w->name, jobs[i].mode, human(jobs[i].insns, num, sizeof num));
+        if (jobs[i].pid > 0 && jobs[i].status < 0) {
+            char id[40];
+            len += snprintf(line + len, sizeof line - (size_t)len, " %s%s/%s %s",
+                            run_label(&jobs[i], id, sizeof id), jobs[i].w->name, jobs[i].mode,
+                            human(jobs[i].insns, num, sizeof num));
+        }
     fprintf(stderr, "\r%.160s\033[K", line);
 }
 
@@ -420,26 +443,26 @@ static void show_line(const struct progress *pr, const struct job *jobs, int njo
 static void recorded_total(struct tdb *db, struct job *j)
 {
     sqlite3_stmt *st;
-    if (!db || sqlite3_prepare_v2(tdb_sqlite(db),
-                                  "SELECT instructions FROM run WHERE pid = ? AND instructions"
-                                  " IS NOT NULL ORDER BY id DESC LIMIT 1",
-                                  -1, &st, NULL) != SQLITE_OK)
+    if (!db || j->run_id < 0 ||
+        sqlite3_prepare_v2(tdb_sqlite(db),
+                           "SELECT instructions FROM run WHERE id = ? AND instructions IS NOT NULL",
+                           -1, &st, NULL) != SQLITE_OK)
         return;
-    sqlite3_bind_int64(st, 1, j->pid);
+    sqlite3_bind_int64(st, 1, j->run_id);
     if (sqlite3_step(st) == SQLITE_ROW)
         j->insns = (unsigned long long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
 }
 
-static void finished(struct progress *pr, struct job *j, int index)
+static void finished(struct progress *pr, struct job *j)
 {
-    char num[32];
+    char num[32], id[40];
     pr->done++;
     recorded_total(pr->db, j);
     if (pr->tty)
         fprintf(stderr, "\r\033[K");
-    fprintf(stderr, "compare: [%d/%d] run %d %s/%s %s (status %d, %s instructions, %.1f s)\n",
-            pr->done, pr->total, index + 1, j->w->name, j->mode,
+    fprintf(stderr, "compare: [%d/%d] %s%s/%s %s (status %d, %s instructions, %.1f s)\n",
+            pr->done, pr->total, run_label(j, id, sizeof id), j->w->name, j->mode,
             j->status == STATUS_OK ? "ok" : "FAILED", j->status, human(j->insns, num, sizeof num),
             j->secs);
 }
@@ -466,7 +489,7 @@ static int run_all(struct job *jobs, int njobs, const char *vmlab, const char *g
             if (rc) {
                 fprintf(stderr, "vmlab compare: cannot start a run: %s\n", strerror(-rc));
                 jobs[next].status = 8;
-                finished(&pr, &jobs[next], next);
+                finished(&pr, &jobs[next]);
             } else {
                 running++;
             }
@@ -488,7 +511,7 @@ static int run_all(struct job *jobs, int njobs, const char *vmlab, const char *g
             if (jobs[i].status < 0 && jobs[i].fd < 0 && jobs[i].pid > 0) {
                 reap(&jobs[i]);
                 running--;
-                finished(&pr, &jobs[i], i);
+                finished(&pr, &jobs[i]);
             }
         show_line(&pr, jobs, next);
     }
@@ -504,10 +527,18 @@ static void usage(FILE *f)
     fprintf(f, "usage: vmlab compare --suite FILE --db FILE [--modes M1,M2,...] [-j N]\n"
                "                     [--scale small|paper] [--trace counts|full] [--logs DIR]\n"
                "       vmlab compare --suite FILE --check   (read the suite, list it, run nothing)\n"
-               "  --modes   default native,trap,trap-classic,bt,pv; modes this vmlab lacks are "
-               "skipped\n"
-               "  -j N      parallel runs (default: number of CPUs)\n"
-               "  --logs    directory for each run's console and messages (default DB.logs)\n");
+               "  --modes   default: the suite's modes: key, else native,trap,trap-classic,bt,pv;\n"
+               "            an unknown name is refused, a known mode this vmlab lacks is skipped\n"
+               "  --suite FILE  the suite (models/suites/*.yaml): guest, workloads, n\n"
+               "  --db FILE     the trace database the runs are added to (created if missing;\n"
+               "                runs already in it are kept)\n"
+               "  -j N, --jobs N  parallel runs (default: number of CPUs, here %ld)\n"
+               "  --scale       small (default: each workload's n) or paper (its paper_n)\n"
+               "  --trace       counts (default) or full (also one row per event)\n"
+               "  --logs DIR    each run's console and messages (default DB.logs)\n"
+               "  --version     print vmlab's version\n"
+               "Each finished run is printed with its run id in the database (vmlab stat --run ID).\n",
+               sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -524,7 +555,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
     *o = (struct opts){ .modes = "native,trap,trap-classic,bt,pv", .scale = "small",
                         .trace = "counts", .jobs = cpus > 0 ? (int)cpus : 1 };
     optind = 0;
-    for (int c; (c = getopt_long(argc, argv, "j:", lo, NULL)) != -1;) {
+    for (int c; (c = cli_getopt("compare", argc, argv, "j:", lo)) != -1;) {
         char *end;
         switch (c) {
         case 's': o->suite = optarg; break;
@@ -535,6 +566,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'l': o->logs = optarg; break;
         case 'c': o->check = 1; break;
         case 'h': usage(stdout); return 1;
+        case CLI_VERSION: return 1;
         case 'j':
             o->jobs = (int)strtol(optarg, &end, 10);
             if (*end || o->jobs < 1 || o->jobs > 256) {
@@ -542,11 +574,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
                 return -1;
             }
             break;
-        default: usage(stderr); return -1;
+        default: return -1;     /* cli_getopt printed the one-line error */
         }
     }
-    if (optind < argc || !o->suite || (!o->db && !o->check)) {
-        usage(stderr);
+    if (optind < argc) {
+        cli_error("compare", "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (!o->suite || (!o->db && !o->check)) {
+        cli_error("compare", "%s is required (vmlab compare --help)",
+                  !o->suite ? "--suite FILE" : "--db FILE");
         return -1;
     }
     if (strcmp(o->scale, "small") && strcmp(o->scale, "paper")) {
@@ -590,6 +627,53 @@ static int print_summary(struct tdb *t, const char *dbpath)
     return n < 0 ? -EIO : 0;
 }
 
+/* The modes vmlab knows by name: this build's (vmlab_modes) and the documented five. A listed
+ * mode outside them is a misspelling, refused; a known one the child vmlab lacks is skipped. */
+#define KNOWN_MODES "native,trap,trap-classic,bt,pv"
+
+static int mode_known(const char *m)
+{
+    if (mode_find(m))
+        return 1;
+    size_t len = strlen(m);
+    for (const char *p = KNOWN_MODES; *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == len && strncmp(p, m, len) == 0)
+            return 1;
+        p += l + (p[l] == ',');
+    }
+    return 0;
+}
+
+/* 0 if every name in the comma-separated `modes` is a known mode, listed once; otherwise prints
+ * the one-line error naming where the list came from (`from`) and returns -1. */
+static int check_modes(const char *modes, const char *from)
+{
+    char *list = strdup(modes);
+    int rc = 0, n = 0;
+    const char *seen[64];
+    for (char *save = NULL, *m = strtok_r(list, ",", &save); m && rc == 0;
+         m = strtok_r(NULL, ",", &save)) {
+        if (!mode_known(m)) {
+            cli_error("compare", "unknown mode '%s' in %s (modes: %s)", m, from, KNOWN_MODES);
+            rc = -1;
+        }
+        for (int i = 0; rc == 0 && i < n; i++)
+            if (strcmp(seen[i], m) == 0) {
+                cli_error("compare", "mode '%s' is listed twice in %s", m, from);
+                rc = -1;
+            }
+        if (n < 64)
+            seen[n++] = m;
+    }
+    if (rc == 0 && n == 0) {
+        cli_error("compare", "no modes in %s", from);
+        rc = -1;
+    }
+    free(list);
+    return rc;
+}
+
 static int make_jobs(const struct suite *s, const char *modes, const char *available,
                      struct job **out, const struct opts *o)
 {
@@ -609,6 +693,7 @@ static int make_jobs(const struct suite *s, const char *modes, const char *avail
         for (int m = 0; m < nm; m++) {
             struct job *j = &jobs[n++];
             j->w = &s->w[w];
+            j->run_id = -1;
             j->mode = strdup(picked[m]);
             j->fd = -1;
             j->status = -1;
@@ -671,13 +756,22 @@ int cmd_compare(int argc, char **argv)
         suite_free(&s);
         return 2;
     }
+    if (s.modes && !o.modes_given)
+        o.modes = s.modes;     /* the suite's own modes, unless --modes says otherwise */
+    char from[PATH_MAX + 32];
+    if (o.modes_given)
+        snprintf(from, sizeof from, "--modes");
+    else
+        snprintf(from, sizeof from, "%s%s", o.suite, s.modes ? " (modes:)" : " (default modes)");
+    if (check_modes(o.modes, from)) {
+        suite_free(&s);
+        return 2;
+    }
     char *available = list_modes(vmlab);
     if (!available)
         fprintf(stderr, "compare: note: `vmlab run --list-modes` failed; trying every listed "
                         "mode\n");
     struct job *jobs;
-    if (s.modes && !o.modes_given)
-        o.modes = s.modes;     /* the suite's own modes, unless --modes says otherwise */
     int njobs = make_jobs(&s, o.modes, available, &jobs, &o);
     free(available);
     /* Opened (so created or migrated) once before the children race to do it. */
@@ -704,10 +798,11 @@ int cmd_compare(int argc, char **argv)
         fprintf(stderr, "compare: %d of %d runs failed:\n", failed, njobs);
         for (int i = 0; i < njobs; i++)
             if (jobs[i].status != STATUS_OK) {
-                char line[512];
+                char line[512], id[40];
                 last_line(jobs[i].log, line, sizeof line);
-                fprintf(stderr, "  run %d %s/%s: status %d: %s (log %s)\n", i + 1,
-                        jobs[i].w->name, jobs[i].mode, jobs[i].status, line, jobs[i].log);
+                fprintf(stderr, "  %s%s/%s: status %d: %s (log %s)\n",
+                        run_label(&jobs[i], id, sizeof id), jobs[i].w->name, jobs[i].mode,
+                        jobs[i].status, line, jobs[i].log);
             }
     } else {
         fprintf(stderr, "compare: all %d runs ok; database %s (vmlab stat --db %s)\n", njobs,

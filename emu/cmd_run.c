@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emu/cli.h"
 #include "emu/commands.h"
 #include "emu/loader.h"
 #include "emu/machine.h"
@@ -93,7 +94,8 @@ static void usage(FILE *f)
             "                        trap, like VT-x, keeps nothing in the guest's linear space)\n"
             "  --console FILE        also write the guest console to FILE\n"
             "  --quiet               do not copy the guest console to stdout\n"
-            "  --progress-fd FD      write 'progress <instructions>' lines to FD\n"
+            "  --progress-fd FD      write to FD 'run <id>' (with --db: the run's id in the\n"
+            "                        database), 'progress <instructions>' lines, 'done <status>'\n"
             "  --suite NAME          suite name recorded with the run (used by compare)\n"
             "  --list-modes          print the available modes\n");
 }
@@ -137,7 +139,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     opterr = 0;
     int c;
     uint64_t v;
-    while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+    while ((c = cli_getopt("run", argc, argv, "", lo)) != -1) {
         switch (c) {
         case 'g': o->guest = optarg; break;
         case 'I': o->initrd = optarg; break;
@@ -172,12 +174,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
                 printf("%s\n", vmlab_modes[i]->name);
             exit(0);
         case 'h': usage(stdout); exit(0);
-        default:
-            if (optopt)
-                fprintf(stderr, "vmlab run: option '%s' needs a value\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "vmlab run: unknown option '%s'\n", argv[optind - 1]);
-            return -1;
+        case CLI_VERSION: exit(0);
+        default: return -1;            /* cli_getopt printed the one-line error */
         }
     }
     if (optind < argc) {
@@ -240,6 +238,14 @@ int cmd_run(int argc, char **argv)
             fclose(con.file);
         return EXIT_STATUS_USAGE;
     }
+    if (o.progress_fd >= 0 && rec.db) {
+        /* The run's id in the database, first on the progress fd: `vmlab compare` names runs by
+         * it (several children insert rows into one database, in no fixed order). */
+        char line[40];
+        int n = snprintf(line, sizeof line, "run %lld\n", (long long)rec.run_id);
+        if (write(o.progress_fd, line, (size_t)n) < 0)
+            o.progress_fd = -1;
+    }
     struct machine_config cfg;
     machine_config_defaults(&cfg);
     cfg.ram_bytes = o.ram_mib << 20;
@@ -285,17 +291,17 @@ int cmd_run(int argc, char **argv)
     const char *ok = success ? "ok" : "failed";
     if (success) {
         uint64_t r = machine_retired(m);
-        fprintf(stderr, "vmlab: %s: guest exit 0x%x (status %d); %llu instructions "
+        fprintf(stderr, "vmlab run: %s: guest exit 0x%x (status %d); %llu instructions "
                 "(user %llu, kernel %llu), %.3f s, %.1f M instructions/s\n",
                 o.mode, m->guest_exit, status, (unsigned long long)r,
                 (unsigned long long)m->insn_cpl[3],
                 (unsigned long long)(r - m->insn_cpl[3]), secs, secs > 0 ? r / secs / 1e6 : 0.0);
     } else {
-        fprintf(stderr, "vmlab: error: %s\n", err);
+        fprintf(stderr, "vmlab run: %s\n", err);
     }
     if (run_record_close(&rec, m, ok, status, success ? NULL : err, secs,
                          err, sizeof err) < 0) {
-        fprintf(stderr, "vmlab: error: trace database: %s\n", err);
+        fprintf(stderr, "vmlab run: trace database: %s\n", err);
         if (status == 0 || (status & 1))
             status = EXIT_STATUS_INTERNAL;
     }

@@ -91,9 +91,9 @@ expect() {
   fi
 }
 
-expect "unknown flag" 2 "unknown option '--frobnicate'" -- run --frobnicate --guest "$work/ok.elf"
+expect "unknown flag" 2 "vmlab run: unknown option --frobnicate" -- run --frobnicate --guest "$work/ok.elf"
 expect "missing --guest" 2 "--guest ELF is required" -- run --mode native
-expect "option without its value" 2 "option '--ram' needs a value" -- \
+expect "option without its value" 2 "vmlab run: option --ram needs a value" -- \
   run --guest "$work/ok.elf" --ram
 expect "stray argument" 2 "unexpected argument 'extra'" -- run --guest "$work/ok.elf" extra
 expect "non-existent guest" 2 "$work/nope.elf: cannot open: No such file or directory" -- \
@@ -178,7 +178,7 @@ expect "triple fault recorded" 4 "triple fault" -- \
 expect_db "triple fault run is failed with the message" "$work/triple.db" "failed|4" \
   "triple fault"
 msg=$(sqlite3 "$work/triple.db" "select message from run" 2>&1)
-if [ -n "$msg" ] && grep -qxF -- "vmlab: error: $msg" "$work/stderr"; then
+if [ -n "$msg" ] && grep -qxF -- "vmlab run: $msg" "$work/stderr"; then
   echo "ok - database message equals the stderr line"
 else
   fail "database message equals the stderr line" "database says '$msg'"

@@ -12,7 +12,7 @@
 #              vmlab run --guest M --mode MODE --timeout 2 --max-instructions 5000000 --quiet
 #            It must end within 20 s with status 2 (bad input), 4 (guest failure), 6 (limit) or a
 #            guest exit (odd status, with vmlab's line saying "guest exit" or "guest exited"), and
-#            every status but 33 must come with a "vmlab: error:" line. Never 8 (internal error),
+#            every status but 33 must come with a "vmlab run: " error line. Never 8 (internal error),
 #            never a signal, never a stray status.
 #   models   MODEL_MUTANTS mutants (default 200) of models/*.yaml (a character replaced with one
 #            YAML cares about, a line dropped, doubled or swapped, the file cut short), written
@@ -151,8 +151,8 @@ with concurrent.futures.ThreadPoolExecutor(2) as ex:
             failed("guest", path, cmd, f"killed by signal {-rc}: {last}")
         elif rc == 8:
             failed("guest", path, cmd, f"internal error (status 8): {last}")
-        elif rc != 33 and not any(l.startswith("vmlab: error: ") for l in lines):
-            failed("guest", path, cmd, f"status {rc} without a 'vmlab: error:' line: {last}")
+        elif rc != 33 and not any(l.startswith("vmlab run: ") for l in lines):
+            failed("guest", path, cmd, f"status {rc} without a 'vmlab run:' error line: {last}")
         elif rc % 2 == 1 and "guest exit" not in last:
             failed("guest", path, cmd, f"odd status {rc} but not a guest exit: {last}")
         elif rc % 2 == 0 and rc not in (2, 4, 6):

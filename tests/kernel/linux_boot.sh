@@ -46,7 +46,7 @@ kernel_part() {  # stdin: a console; stdout: from "Linux version" on, filtered
     tr -d '\r' | sed -n '/Linux version/,$p' | sed 's/^.*Linux version/Linux version/' |
     grep -v -E 'tsc: Detected|tsc: Fast TSC|max_cycles|BogoMIPS|sched_clock: Marking' |
     grep -v -E 'BIOS-e820|last_pfn|RAMDISK|LOWMEM|mapped low ram|^  low ram|Zone ranges|^  Normal|node   0:|Initmem setup|available for PCI|Total pages|^Memory:' |
-    grep -v -E 'Unpacking initramfs|Freeing initrd memory' | grep -v '^vmlab:'
+    grep -v -E 'Unpacking initramfs|Freeing initrd memory' | grep -v '^vmlab run:'
 }
 
 for img in bzImage vmlinux; do
@@ -75,6 +75,6 @@ for img in bzImage vmlinux; do
     if ! diff -u "$tmp/$img.q" "$tmp/$img.v" > "$tmp/$img.diff"; then
         echo "FAIL $img: console differs from QEMU's (- QEMU, + vmlab):"; cat "$tmp/$img.diff"; failed=1; continue
     fi
-    echo "ok $img: status 33 under vmlab native and QEMU; $(wc -l < "$tmp/$img.v") console lines equal after the filter; vmlab: $(grep '^vmlab:' "$tmp/$img.err" "$tmp/$img.vmlab" | head -1 | sed 's/^[^:]*:vmlab: //')"
+    echo "ok $img: status 33 under vmlab native and QEMU; $(wc -l < "$tmp/$img.v") console lines equal after the filter; vmlab: $(grep '^vmlab run:' "$tmp/$img.err" "$tmp/$img.vmlab" | head -1 | sed 's/^[^:]*:vmlab run: //')"
 done
 exit $failed
