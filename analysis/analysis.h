@@ -19,8 +19,10 @@ struct sqlite3;
     " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"         \
     " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
 
-/* Open an existing trace database (a missing file is an error, not a new database). Prints
- * "vmlab CMD: message" to stderr and returns NULL on failure. */
+/* Open an existing trace database read-only (tdb_open_readonly: a missing file is an error, not
+ * a new database; nothing is written to it, so a user who may only read it can; cost models and
+ * views live in the connection's temp schema). Prints "vmlab CMD: message" to stderr and returns
+ * NULL on failure. */
 struct tdb *an_open_existing(const char *path, const char *cmd);
 
 /* Make the cost model `spec` (name or file; NULL = every file in the models directory, then

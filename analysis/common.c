@@ -23,7 +23,7 @@ struct tdb *an_open_existing(const char *path, const char *cmd)
         return NULL;
     }
     char err[512];
-    struct tdb *db = tdb_open(path, err, sizeof err);
+    struct tdb *db = tdb_open_readonly(path, err, sizeof err);
     if (!db)
         fprintf(stderr, "vmlab %s: %s\n", cmd, err);
     return db;

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "traces/tdb.h"
@@ -130,6 +131,7 @@ struct tdb {
     VEC(struct hypercall_row) hypercalls;
     VEC(struct translation_row) translations;
     VEC(char) arena; /* NUL-terminated strings of the buffered rows */
+    bool readonly;   /* opened by tdb_open_readonly: nothing prepared, nothing written */
     char err[512];
 };
 
@@ -268,6 +270,122 @@ struct tdb *tdb_open(const char *path, char *errbuf, unsigned errlen)
         set_err(t, -EIO, "%s", t->db ? sqlite3_errmsg(t->db) : sqlite3_errstr(rc));
     else
         rc = configure(t);
+    if (rc) {
+        snprintf(errbuf, errlen, "%s: %s", path, t->err);
+        tdb_close(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* `path` as an SQLite URI with `query` ("file:PATH?QUERY"), every byte a URI could misread
+ * percent-encoded; 0, or -ENAMETOOLONG. */
+static int file_uri(const char *path, const char *query, char *out, size_t len)
+{
+    size_t o = (size_t)snprintf(out, len, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < len; p++) {
+        if (*p == '%' || *p == '?' || *p == '#' || *p <= ' ' || *p >= 0x7f)
+            o += (size_t)snprintf(out + o, len - o, "%%%02X", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o < len ? o : len - 1] = 0;
+    int n = snprintf(out + o, len - o, "?%s", query);
+    return n < 0 || (size_t)n >= len - o ? -ENAMETOOLONG : 0;
+}
+
+/* Whether `path`'s write-ahead log exists and holds frames (a writer is running, or died). */
+static bool wal_has_frames(const char *path)
+{
+    char wal[4096];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return stat(wal, &sb) == 0 && sb.st_size > 0;
+}
+
+/* Whether this process may write `path` and create files beside it (its -journal). */
+static bool writable_here(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        slash[slash == dir ? 1 : 0] = 0;
+    return access(path, W_OK) == 0 && access(dir, W_OK | X_OK) == 0;
+}
+
+/* Open `path` read-only: with SQLITE_OPEN_READONLY, else (a database left in WAL mode whose -shm
+ * cannot be created here) as immutable when its log holds nothing. The schema version, or -errno
+ * with a message in t->err. */
+static int open_ro_connection(struct tdb *t, const char *path)
+{
+    int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+    char uri[4200];
+    for (int immutable = 0; immutable < 2; immutable++) {
+        if (file_uri(path, immutable ? "mode=ro&immutable=1" : "mode=ro", uri, sizeof uri))
+            return set_err(t, -ENAMETOOLONG, "path too long");
+        int rc = sqlite3_open_v2(uri, &t->db, flags, NULL);
+        int version = rc == SQLITE_OK ? tdb_schema_version_of(t->db) : -EIO;
+        if (version >= 0)
+            return version;
+        set_err(t, -EIO, "%s", t->db ? sqlite3_errmsg(t->db) : sqlite3_errstr(rc));
+        sqlite3_close(t->db);
+        t->db = NULL;
+        if (wal_has_frames(path))
+            return set_err(t, -EACCES,
+                           "%s (the database is in WAL mode with a non-empty %s-wal, being "
+                           "written or left by a writer that died: read it when the writer is "
+                           "done, or have its owner run `sqlite3 %s 'PRAGMA journal_mode=DELETE'`)",
+                           t->err, path, path);
+        /* No log to miss: the file alone is the database (no writer has it open in WAL mode
+         * here), which is what immutable=1 asks SQLite to assume. */
+    }
+    return -EIO;
+}
+
+struct tdb *tdb_open_readonly(const char *path, char *errbuf, unsigned errlen)
+{
+    struct tdb *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(errbuf, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    t->readonly = true;
+    int version = open_ro_connection(t, path), rc = version < 0 ? version : 0;
+    if (rc == 0 && version < TDB_SCHEMA_VERSION && version > 0 && writable_here(path)) {
+        /* An older vmlab's database this user may write: migrate it as a writer would, once. */
+        sqlite3_close(t->db);
+        t->db = NULL;
+        struct tdb *w = tdb_open(path, errbuf, errlen);
+        if (!w) {
+            free(t);
+            return NULL;
+        }
+        tdb_close(w);
+        version = open_ro_connection(t, path);
+        rc = version < 0 ? version : 0;
+    }
+    if (rc == 0 && version == 0)
+        rc = set_err(t, -EPROTO, "not a vmlab trace database (no schema version)");
+    else if (rc == 0 && version > TDB_SCHEMA_VERSION)
+        rc = set_err(t, -EPROTO, "database schema version %d is newer than this vmlab's (%d)",
+                     version, TDB_SCHEMA_VERSION);
+    else if (rc == 0 && version < TDB_SCHEMA_VERSION)
+        rc = set_err(t, -EPROTO,
+                     "database schema version %d is older than this vmlab's (%d) and cannot be "
+                     "migrated read-only: open it once as a user who can write it and its "
+                     "directory", version, TDB_SCHEMA_VERSION);
+    if (rc == 0) {
+        sqlite3_busy_timeout(t->db, TDB_BUSY_MS);
+        sqlite3_create_function(t->db, "vmlab_writer_alive", 3, SQLITE_UTF8, NULL,
+                                sql_writer_alive, NULL, NULL);
+        rc = tdb_exec(t->db, "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;", t->err,
+                      sizeof t->err);
+    }
+    if (rc == 0)
+        rc = tdb_schema_temp_derived(t->db, t->err, sizeof t->err);
     if (rc) {
         snprintf(errbuf, errlen, "%s: %s", path, t->err);
         tdb_close(t);
@@ -422,10 +540,18 @@ void tdb_close(struct tdb *t)
 {
     if (!t)
         return;
-    if (t->db)
+    if (t->db && !t->readonly)
         tdb_flush(t);
     for (int i = 0; i < ST_COUNT_OF; i++)
         sqlite3_finalize(t->st[i]);
+    if (t->db && !t->readonly) {
+        /* Leave a finished database in rollback-journal mode, so that reading it needs no -shm
+         * and no write access. Changing out of WAL needs every other connection gone: while
+         * another writer (a compare child, compare itself) still has it open this fails at once
+         * (no busy wait) and the last one to close switches. */
+        sqlite3_busy_timeout(t->db, 0);
+        sqlite3_exec(t->db, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL);
+    }
     sqlite3_close(t->db);
     free(t->events.a);
     free(t->buckets.a);

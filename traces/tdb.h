@@ -72,6 +72,9 @@ struct tdb_event {
 /* Open (creating or migrating the schema) the database at `path`. NULL on failure with a one-line
  * message in errbuf. */
 struct tdb *tdb_open(const char *path, char *errbuf, unsigned errlen);
+/* Close `db`: a writer flushes its buffers and, when no other connection has the database open,
+ * leaves it in journal_mode=DELETE (one file, readable without write access); tdb_open puts it
+ * back in WAL mode for the next writer. */
 void tdb_close(struct tdb *db);
 const char *tdb_error(const struct tdb *db);
 
@@ -119,10 +122,22 @@ int tdb_run_finish(struct tdb *db, int64_t run_id, const struct tdb_run_end *end
 int tdb_flush(struct tdb *db);
 
 /* --- Readers (stat, report, compare, tests) -------------------------------------------------
- * Readers open the database with tdb_open too (it creates or migrates the schema, refreshes the
- * lookup tables and views, and marks the runs of dead writers failed) and then query it through
- * the SQLite handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
+ * Readers that may write (compare's summary, tests) open the database with tdb_open (it creates
+ * or migrates the schema, refreshes the lookup tables and views, and marks the runs of dead
+ * writers failed); `stat` and `report` use tdb_open_readonly. Both query through the SQLite
+ * handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
 #define TDB_SCHEMA_VERSION 5
+
+/* Open the existing database at `path` for reading only (`stat`, `report`): the file is never
+ * written (SQLITE_OPEN_READONLY; a database a writer left in WAL mode with an empty log is opened
+ * immutable=1, since its -shm could not be created without write access), so it works for a user
+ * who can read the file but write neither it nor its directory. Lookups, cost models and views
+ * live in the connection's temp schema (in memory), shadowing the stored ones: models loaded
+ * with analysis/model.h go there and vanish at tdb_close. Runs of dead writers stay `running`.
+ * A database of an older schema is migrated first (as tdb_open does) when this process may write
+ * it, else refused; a newer one is refused. NULL on failure with a one-line message in errbuf.
+ * Only tdb_sqlite and tdb_close apply to the handle. */
+struct tdb *tdb_open_readonly(const char *path, char *errbuf, unsigned errlen);
 
 struct sqlite3;
 struct sqlite3 *tdb_sqlite(struct tdb *db);

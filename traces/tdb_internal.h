@@ -28,6 +28,13 @@ int tdb_schema_migrate(sqlite3 *db, int target, char *err, unsigned errlen);
  * database whose event-class ids disagree with this build's list. Runs in its own transaction. */
 int tdb_schema_refresh_derived(sqlite3 *db, char *err, unsigned errlen);
 
+/* For a read-only connection: refuse a database whose event-class ids disagree with this build's
+ * list, then create in the connection's temp schema this build's lookup tables, the cost-model
+ * tables (model, model_param, model_cost, seeded with the database's own models) and the views of
+ * analysis/views.sql as TEMP views, all shadowing the main schema's objects of the same names. The
+ * main schema (at TDB_SCHEMA_VERSION) is only read. 0 or -errno with a message in err. */
+int tdb_schema_temp_derived(sqlite3 *db, char *err, unsigned errlen);
+
 /* The database's schema version (PRAGMA user_version), or -errno. */
 int tdb_schema_version_of(sqlite3 *db);
 

@@ -68,10 +68,15 @@
  *
  * Concurrency. Several `vmlab run` processes may write one database (compare -j N): it is opened in
  * WAL mode with a busy timeout, every write is one short IMMEDIATE transaction, and schema changes
- * are re-checked inside their transaction, so racing openers migrate exactly once.
+ * are re-checked inside their transaction, so racing openers migrate exactly once. The last writer
+ * to close switches the database back to journal_mode=DELETE (tdb_close), so a finished database
+ * is one file a reader needs no write access for; readers (tdb_open_readonly) never write it and
+ * keep lookups, cost models and views in their connection's temp schema
+ * (tdb_schema_temp_derived, at the end of this file).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -524,6 +529,89 @@ int tdb_schema_refresh_derived(sqlite3 *db, char *err, unsigned errlen)
             rc = tdb_exec(db, sql, err, errlen);
         }
     }
+    if (rc) {
+        char ignore[8];
+        tdb_exec(db, "ROLLBACK", ignore, sizeof ignore);
+        return rc;
+    }
+    return tdb_exec(db, "COMMIT", err, errlen);
+}
+
+/* --- Read-only connections ------------------------------------------------------------------
+ * A reader that cannot (or must not) write the database keeps everything it derives in the
+ * connection's temp schema, which lives in memory (temp_store = MEMORY) and shadows the main
+ * schema for unqualified names: this build's lookup tables, the cost-model tables (seeded with
+ * the models the database holds, then added to by the reader's own model files) and the views of
+ * analysis/views.sql as TEMP views (a view in main resolves names in main only, so it would not
+ * see models loaded into temp; a TEMP view resolves temp first, then main). */
+
+/* The tables a reader shadows in temp; the model tables as of TDB_SCHEMA_VERSION (checked against
+ * main's columns by tests/unit/test_tdb.c). */
+static const char temp_tables[] =
+    "CREATE TEMP TABLE event_class(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    "  reason_doc TEXT NOT NULL, qualifier_doc TEXT NOT NULL, description TEXT NOT NULL);"
+    "CREATE TEMP TABLE vmx_exit_reason(nr INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TEMP TABLE xen_hypercall(nr INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TEMP TABLE exception_vector(nr INTEGER PRIMARY KEY, mnemonic TEXT NOT NULL,"
+    "  name TEXT NOT NULL);"
+    "CREATE TEMP TABLE phase_name(phase INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TEMP TABLE insn_class(nr INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);"
+    "CREATE TEMP TABLE model(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, cpu TEXT NOT NULL,"
+    "  year INTEGER, ghz REAL, file TEXT, loaded_at TEXT NOT NULL, description TEXT);"
+    "CREATE TEMP TABLE model_param(model_id INTEGER NOT NULL, name TEXT NOT NULL,"
+    "  value REAL NOT NULL, source TEXT, source_where TEXT, carried_from TEXT, estimate TEXT,"
+    "  derived_from TEXT, PRIMARY KEY (model_id, name));"
+    "CREATE TEMP TABLE model_cost(model_id INTEGER NOT NULL, mode TEXT, class INTEGER NOT NULL,"
+    "  reason INTEGER, cycles REAL NOT NULL DEFAULT 0, per_unit REAL NOT NULL DEFAULT 0,"
+    "  params TEXT NOT NULL DEFAULT '[]');"
+    "CREATE UNIQUE INDEX temp.model_cost_key"
+    "  ON model_cost(model_id, ifnull(mode, ''), class, ifnull(reason, -1));"
+    "INSERT INTO temp.model SELECT id, name, cpu, year, ghz, file, loaded_at, description"
+    "  FROM main.model;"
+    "INSERT INTO temp.model_param SELECT model_id, name, value, source, source_where,"
+    "  carried_from, estimate, derived_from FROM main.model_param;"
+    "INSERT INTO temp.model_cost SELECT model_id, mode, class, reason, cycles, per_unit, params"
+    "  FROM main.model_cost;";
+
+/* views.sql with every CREATE VIEW made a CREATE TEMP VIEW; NULL when out of memory. */
+static char *temp_views(void)
+{
+    static const char from[] = "CREATE VIEW ", to[] = "CREATE TEMP VIEW ";
+    size_t n = 0;
+    for (const char *p = vmlab_sql_views; (p = strstr(p, from)); p += sizeof from - 1)
+        n++;
+    char *out = malloc(strlen(vmlab_sql_views) + n * (sizeof to - sizeof from) + 1), *o = out;
+    if (!out)
+        return NULL;
+    const char *p = vmlab_sql_views;
+    for (const char *hit; (hit = strstr(p, from)); p = hit + sizeof from - 1) {
+        memcpy(o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy(o, to, sizeof to - 1);
+        o += sizeof to - 1;
+    }
+    strcpy(o, p);
+    return out;
+}
+
+int tdb_schema_temp_derived(sqlite3 *db, char *err, unsigned errlen)
+{
+    int rc = check_classes(db, err, errlen);
+    if (rc == 0)
+        rc = tdb_exec(db, "BEGIN", err, errlen);
+    if (rc)
+        return rc;
+    rc = tdb_exec(db, temp_tables, err, errlen);
+    if (rc == 0)
+        rc = insert_lookups(db, err, errlen);
+    char *views = rc == 0 ? temp_views() : NULL;
+    if (rc == 0 && !views) {
+        snprintf(err, errlen, "out of memory");
+        rc = -ENOMEM;
+    }
+    if (rc == 0)
+        rc = tdb_exec(db, views, err, errlen);
+    free(views);
     if (rc) {
         char ignore[8];
         tdb_exec(db, "ROLLBACK", ignore, sizeof ignore);
