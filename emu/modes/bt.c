@@ -26,9 +26,9 @@
  * isa-debug-exit 0xf4: misc_port_register) stays in the TC too ([AA06]'s `in` nanobenchmark): the
  * translation looks the port up in the port map and runs the guest's own IN/OUT (bt_xlate.h).
  * The TC's ring 1 has IOPL 0 and the monitor's TSS no I/O bitmap, and both stay so (user code
- * keeps the CPU's I/O permission, a #GP delivered as natively); instead the machine's site hook
- * asks the mode before its permission check (op io_allowed), and bt lets exactly those copies
- * through, to be recorded at their guest EIP. The access itself goes the machine's port path, as
+ * gets the I/O permission of the guest's own TSS bitmap, classic_io_allowed, else a #GP as
+ * natively); instead the machine's site hook asks the mode before its permission check (op
+ * io_allowed), and bt lets exactly those copies through, to be recorded at their guest EIP. The access itself goes the machine's port path, as
  * in every mode (funnel: ioemul), at that instruction: a phase-marker write folds the counters
  * there and the rest of the block counts in the new phase, as natively. Its in-cache execution
  * is counted where the sequence succeeded (Counted). Ports with state machines (UART, PIC, PIT,
@@ -214,7 +214,7 @@ static int tc_page_fault(struct machine *m, struct tunit *tu, const struct bt_ma
 {
     struct bt *t = bt_of(m);
     bool seq = e->kind != BT_IDENT;
-    if (seq && ev->cr2 >= m->cfg.monitor_window) {
+    if (seq && shadow_in_window(t->c.mon.sh, ev->cr2)) {
         rewind_sequence(m, e);
         if (uq_exception_done(&m->quirks, m->uc, &t->c.mon.v.cr2) < 0)
             return -1;
@@ -354,6 +354,24 @@ static void bt_classify(struct machine *m, const struct vexit *x, struct exit_de
 
 /* ---- mode operations ---------------------------------------------------------------------- */
 
+/* The guest mapped the monitor's window's region and the shadow MMU moved it (classic_core.c has
+ * reloaded the monitor's tables): a guest instruction the CPU was in the middle of in the TC
+ * restarts at its guest EIP (the old TC addresses are the guest's now), and the TC starts afresh
+ * at the new place (bt_tc_relocate); resume() enters it. */
+static void bt_window_moved(struct machine *m, uint32_t from, uint32_t to)
+{
+    struct bt *t = bt_of(m);
+    uint32_t eip = reg(m, UC_X86_REG_EIP);
+    if (machine_cpl(m) == 1 && in_tc(t, eip)) {
+        const struct bt_map *e = bt_map_at(t, eip, NULL);
+        if (e) {
+            rewind_sequence(m, e);
+            set_eip(m, e->guest_eip);
+        }
+    }
+    bt_tc_relocate(m, from, to);
+}
+
 static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)
 {
     struct bt *t = calloc(1, sizeof *t);
@@ -366,7 +384,7 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
     t->c.guest_sels = true;
     if (classic_init(m, &t->c, bi, errbuf, errlen) < 0)
         return -1;
-    uint32_t win = m->cfg.monitor_window;
+    uint32_t win = MON_WINDOW(m);
     t->vcpu = (struct bt_vcpu *)shadow_window_page_rw(t->c.mon.sh, BT_VCPU_PAGE, true);
     if (!t->vcpu) {
         snprintf(errbuf, errlen, "cannot map bt's virtual CPU block in the monitor's window");
@@ -388,23 +406,16 @@ static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
         }
     bt_selmap_build(m);
     t->c.gdt_rebuilt = bt_selmap_build;
+    t->c.gdt_entry_changed = bt_selmap_entry;
     for (unsigned i = 0; i < BT_PORTMAP_PAGES; i++)
         if (!(t->portmap[i] = shadow_window_page(t->c.mon.sh, BT_PORTMAP_PAGE + i))) {
             snprintf(errbuf, errlen, "cannot map bt's port map in the monitor's window");
             return -1;
         }
     bt_portmap_build(t);
-    t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
-                             .callout_vector = BT_CALLOUT_VECTOR,
-                             .ibtc = win + BT_IBTC_PAGE * 0x1000u,
-                             .selmap = win + BT_SELMAP_PAGE * 0x1000u,
-                             .portmap = win + BT_PORTMAP_PAGE * 0x1000u};
-    uint64_t pages = (0x100000000ull - win) >> 12;
-    if (pages > 1024)
-        pages = 1024;
-    t->tc_base = t->tc_next = win + BT_TC_PAGE * 0x1000u;
-    t->tc_limit = win + (pages << 12);
-    if (pages <= BT_TC_PAGE) {
+    bt_place(m, win);
+    t->c.window_moved = bt_window_moved;
+    if (t->tc_limit <= t->tc_base) {
         snprintf(errbuf, errlen, "the monitor's window is too small for a translation cache");
         return -1;
     }
@@ -453,11 +464,13 @@ static uint32_t boundary(struct machine *m, uint32_t eip)
 /* Mode op io_allowed: an IN/OUT of the TC runs in the cache when it is the guest's own
  * instruction in an in-cache sequence (its map entry INCACHE, class in or out) and the port map
  * lets its port through; the guest kernel has I/O privilege at its ring 0, the TC's ring 1 with
- * IOPL 0 and no I/O bitmap does not. Anything else (user code, a trampoline) meets the CPU's
- * check. */
+ * IOPL 0 and no I/O bitmap does not. User code gets what the guest's own TSS bitmap permits
+ * (classic_io_allowed); anything else (a trampoline) meets the CPU's check. */
 static bool bt_io_allowed(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip)
 {
     struct bt *t = bt_of(m);
+    if (machine_cpl(m) == 3)
+        return classic_io_allowed(m, addr, port, eip);   /* user code: the guest's TSS bitmap */
     if (!in_tc(t, addr) || !bt_port_incache(t, port) || machine_cpl(m) != 1)
         return false;
     const struct bt_map *e = bt_map_at(t, addr, NULL);

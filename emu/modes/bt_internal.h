@@ -105,6 +105,16 @@ static inline bool in_tc(const struct bt *t, uint32_t lin)
 
 /* ---- bt_tc.c: the translation cache and its tables ---------------------------------------- */
 
+/* Lay the TC and its tables out in the monitor's window at linear `win` (at set-up, and after the
+ * window moved): the addresses the translator builds into TC code (bt_env), an empty TC. */
+void bt_place(struct machine *m, uint32_t win);
+
+/* The monitor's window moved from `from` to `to` (shadow_on_window_move): every translation is
+ * dropped (TC code holds the window's addresses; counted as a TC flush, translate reason 3), the
+ * machine forgets the blocks it decoded at both places, and the TC starts again at the bottom of
+ * the new place (bt_place). The guest EIP must already be out of the TC. */
+void bt_tc_relocate(struct machine *m, uint32_t from, uint32_t to);
+
 /* Empty the indirect-branch lookup table: every in-cache lookup misses until a unit is made. */
 void bt_ibtc_clear(struct bt *t);
 
@@ -113,6 +123,10 @@ void bt_ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr);
 
 /* Refill the selector map from the monitor's GDT (classic's gdt_rebuilt, after a guest lgdt). */
 void bt_selmap_build(struct machine *m);
+
+/* Refill the selector map's entries for GDT entry i (the guest wrote it: classic's
+ * gdt_entry_changed). */
+void bt_selmap_entry(struct machine *m, uint32_t i);
 
 /* Fill the port map: nonzero for the ports whose emulation is a register (misc_port_register),
  * which the TC's IN/OUT access in the cache. */

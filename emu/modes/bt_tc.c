@@ -70,6 +70,16 @@ void bt_selmap_build(struct machine *m)
     }
 }
 
+void bt_selmap_entry(struct machine *m, uint32_t i)
+{
+    struct bt *t = bt_of(m);
+    for (uint32_t sel = i << 3; sel < ((i + 1) << 3) && sel < BT_SELMAP_ENTRIES; sel++) {
+        uint16_t real;
+        uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
+        t->selmap[sel / BT_SELMAP_PER_PAGE][sel % BT_SELMAP_PER_PAGE] = v;
+    }
+}
+
 /* ---- the port map (bt_xlate.h), read by the TC's IN/OUT ---------------------------------- */
 
 void bt_portmap_build(struct bt *t)
@@ -131,6 +141,37 @@ static void tc_flush(struct machine *m, uint32_t frame)
     t->flushes++;
 }
 
+void bt_place(struct machine *m, uint32_t win)
+{
+    struct bt *t = bt_of(m);
+    t->env = (struct bt_env){.vcpu_state = win + BT_VCPU_PAGE * 0x1000u,
+                             .callout_vector = BT_CALLOUT_VECTOR,
+                             .ibtc = win + BT_IBTC_PAGE * 0x1000u,
+                             .selmap = win + BT_SELMAP_PAGE * 0x1000u,
+                             .portmap = win + BT_PORTMAP_PAGE * 0x1000u};
+    uint64_t pages = (0x100000000ull - win) >> 12;
+    if (pages > 1024)
+        pages = 1024;
+    t->tc_base = t->tc_next = win + BT_TC_PAGE * 0x1000u;
+    t->tc_limit = win + (pages << 12);
+}
+
+void bt_tc_relocate(struct machine *m, uint32_t from, uint32_t to)
+{
+    struct bt *t = bt_of(m);
+    uint64_t used = t->tc_next - t->tc_base, was_limit = t->tc_limit;
+    uint32_t was_base = t->tc_base;
+    tc_flush(m, 0);
+    blocks_forget(m, was_base, was_limit);
+    bt_place(m, to);
+    /* The same monitor pages now sit at the new place: translations Unicorn made of the old code
+     * there are dropped through the new addresses (it invalidates by physical page). */
+    if (used)
+        uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_base + used);
+    blocks_forget(m, t->tc_base, t->tc_limit);
+    (void)from;
+}
+
 /* Room for `len` bytes that do not cross a page: its linear address and host pointer. */
 static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **host)
 {
@@ -152,7 +193,7 @@ static int tc_reserve(struct machine *m, uint32_t len, uint32_t *lin, uint8_t **
     }
     unsigned pg = (a - t->tc_base) >> 12;
     if (!t->pages[pg]) {
-        unsigned idx = (a - m->cfg.monitor_window) >> 12;
+        unsigned idx = (a - MON_WINDOW(m)) >> 12;
         t->pages[pg] = shadow_window_page(t->c.mon.sh, idx);
         if (!t->pages[pg]) {
             machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,

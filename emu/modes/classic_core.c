@@ -16,6 +16,7 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
+#include "emu/paging.h"
 #include "emu/taskswitch.h"
 #include "emu/vmx.h"
 
@@ -48,8 +49,11 @@ static uint64_t compress(uint64_t d, uint32_t window)
     d |= 1ull << 40;                         /* accessed: the CPU must not write the table */
     struct desc x;
     desc_decode((uint32_t)d, hi, &x);
-    if (x.base == 0 && x.g && x.limit == 0xffffffffu) {
-        uint64_t lim = (window >> 12) - 1;   /* flat segments stop below the window */
+    if (x.base == 0 && x.g && x.limit == 0xffffffffu && window + 0x400000ull == 0x100000000ull) {
+        /* Flat segments stop below a window at the top, as VMware truncated them (Unicorn does
+         * not enforce limits: UNICORN.md 15); a window moved below other guest space cannot be
+         * fenced so, and the flat limits stay. */
+        uint64_t lim = (window >> 12) - 1;
         d = (d & ~0xffffull & ~(0xfull << 48)) | (lim & 0xffff) | ((lim >> 16) << 48);
     }
     return d;
@@ -69,6 +73,66 @@ static bool ring0_codedata(uint64_t d)
     return (hi & (1u << 12)) && ((hi >> 13) & 3) == 0 && (hi & (1u << 15));
 }
 
+/* Mirror guest GDT entry i into the monitor's GDT (its own slot and, for a ring-0 code or data
+ * descriptor, its ring-1 copy). Returns whether either changed. */
+static bool mirror_entry(struct machine *m, uint32_t i)
+{
+    struct classic *t = st(m);
+    uint64_t d, own, c = 0, was_own, was_c;
+    if (guest_read(m, t->gdt_base + i * 8, &d, 8) < 0)
+        d = 0;
+    own = (d >> 44) & 1 ? d | (1ull << 40) : d & ~(1ull << 47);
+    if (ring0_codedata(d))
+        c = compress(d, MON_WINDOW(m));
+    memcpy(&was_own, t->mgdt + i * 8, 8);
+    memcpy(&was_c, t->mgdt + (COPY_BASE + i) * 8, 8);
+    memcpy(t->mgdt + i * 8, &own, 8);
+    memcpy(t->mgdt + (COPY_BASE + i) * 8, &c, 8);
+    return own != was_own || c != was_c;
+}
+
+/* The guest wrote a frame of its GDT (shadow_trace_desc): natively the next segment load reads
+ * the new descriptor, so the mirror takes every entry again now; the mode hears of each one that
+ * changed (bt's selector map). Segment registers keep what they have cached, as natively. */
+static void gdt_written(struct machine *m)
+{
+    struct classic *t = st(m);
+    for (uint32_t i = 1; i < t->mgdt_n; i++)
+        if (mirror_entry(m, i) && t->gdt_entry_changed)
+            t->gdt_entry_changed(m, i);
+}
+
+/* Trace the frames the guest's GDT lies in now (through its tables; with paging off the
+ * addresses are physical), so that its writes to them refresh the mirror (gdt_written); the
+ * frames of the previous table stop being traced. */
+static void trace_gdt(struct machine *m)
+{
+    struct classic *t = st(m);
+    uint32_t frames[17];
+    unsigned n = 0;
+    struct paging_regs pr;
+    shadow_monitor_paging_regs(m, &pr);
+    struct paging_access acc = {.write = false, .user = false, .set_ad = false};
+    uint64_t end = (uint64_t)t->gdt_base + t->gdt_limit + 1;
+    for (uint64_t a = t->gdt_base & ~0xfffull; a < end && n < 17; a += 4096) {
+        uint32_t pa, pferr;
+        if (paging_translate(&pr, &m->pm, (uint32_t)a, &acc, &pa, &pferr) == 0)
+            frames[n++] = pa & ~0xfffu;
+    }
+    for (unsigned i = 0; i < t->ngdt_frames; i++) {
+        bool keep = false;
+        for (unsigned k = 0; k < n; k++)
+            keep |= frames[k] == t->gdt_frames[i];
+        if (!keep)
+            shadow_trace_desc(t->mon.sh, t->gdt_frames[i], false, gdt_written);
+    }
+    for (unsigned k = 0; k < n; k++) {
+        t->gdt_frames[k] = frames[k];
+        shadow_trace_desc(t->mon.sh, frames[k], true, gdt_written);
+    }
+    t->ngdt_frames = n;
+}
+
 /* Rebuild the monitor's GDT from the guest's and load the monitor's GDTR, IDTR, TR and LDTR:
  *   [1, n)        the guest's descriptors (system ones made not present; accessed bits set so
  *                 the CPU never writes the read-only table)
@@ -85,18 +149,10 @@ static int rebuild_gdt(struct machine *m)
         return -1;
     }
     memset(t->mgdt, 0, 4096);
-    for (uint32_t i = 1; i < n; i++) {
-        uint64_t d;
-        if (guest_read(m, t->gdt_base + i * 8, &d, 8) < 0)
-            d = 0;
-        uint64_t own = (d >> 44) & 1 ? d | (1ull << 40) : d & ~(1ull << 47);
-        memcpy(t->mgdt + i * 8, &own, 8);
-        if (ring0_codedata(d)) {
-            uint64_t c = compress(d, m->cfg.monitor_window);
-            memcpy(t->mgdt + (COPY_BASE + i) * 8, &c, 8);
-        }
-    }
+    for (uint32_t i = 1; i < n; i++)
+        mirror_entry(m, i);
     t->mgdt_n = n;
+    trace_gdt(m);
     put_desc(t->mgdt, MON_TSS_IDX, MON_TSS_VA(m), 0x67, 0x8b);        /* busy 32-bit TSS */
     put_desc(t->mgdt, MON_LDT_IDX, MON_TSS_VA(m) + 0x800, 7, 0x82);   /* LDT */
     uint16_t iomap = 0x68;                                   /* past the limit: no I/O bitmap */
@@ -209,6 +265,21 @@ static int load_cs(struct machine *m, uint16_t cs, int ring)
 
 /* ---- mode operations --------------------------------------------------------------------- */
 
+/* The shadow MMU moved the window (the guest maps its old region): the monitor's GDT is mirrored
+ * again (its TSS and LDT descriptors, and the flat limits, name the new place) and GDTR, IDTR, TR
+ * and LDTR reloaded there; then the mode's own relocation. Segment registers keep their cached
+ * descriptors (bases and limits of the guest's segments, nothing in the window). */
+static void window_moved(struct machine *m, uint32_t from, uint32_t to)
+{
+    struct classic *t = st(m);
+    if (rebuild_gdt(m) < 0)
+        return;
+    if (t->gdt_rebuilt)
+        t->gdt_rebuilt(m);
+    if (t->window_moved)
+        t->window_moved(m, from, to);
+}
+
 int classic_init(struct machine *m, struct classic *t, const struct boot_info *bi, char *errbuf,
                  unsigned errlen)
 {
@@ -219,6 +290,11 @@ int classic_init(struct machine *m, struct classic *t, const struct boot_info *b
             snprintf(errbuf, errlen, "cannot set up the monitor's window");
         return -1;
     }
+    shadow_on_window_move(t->mon.sh, window_moved);
+    static const int drs[8] = {UC_X86_REG_DR0, UC_X86_REG_DR1, UC_X86_REG_DR2, UC_X86_REG_DR3,
+                               UC_X86_REG_DR4, UC_X86_REG_DR5, UC_X86_REG_DR6, UC_X86_REG_DR7};
+    for (int i = 0; i < 8; i++)        /* the guest starts with what the CPU holds */
+        t->dr[i] = reg(m, drs[i]);
     if (loader_enter(m, bi, errbuf, errlen) < 0)
         return -1;
     shadow_monitor_enter(m);
@@ -397,6 +473,33 @@ static int emulate_cr(struct machine *m, const cs_insn *in, uint32_t eip)
     return r > 0 ? -1 : r < 0 ? -2 : 0;
 }
 
+/* mov to or from a debug register (privileged: #GP in ring 1), on the virtual CPU's copies. DR4
+ * and DR5 are DR6 and DR7 while CR4.DE is clear; with it set they are #UD natively (the guest
+ * gets the #GP here). Writes keep DR6's and DR7's fixed bits set, as the CPU does. */
+static int emulate_dr(struct machine *m, const cs_insn *in)
+{
+    struct classic *t = st(m);
+    const cs_x86 *x = &in->detail->x86;
+    if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || x->operands[1].type != X86_OP_REG)
+        return -1;
+    bool to_dr = x->operands[0].reg >= X86_REG_DR0 && x->operands[0].reg <= X86_REG_DR7;
+    x86_reg dreg = to_dr ? x->operands[0].reg : x->operands[1].reg;
+    int g = classic_gpr(to_dr ? x->operands[1].reg : x->operands[0].reg);
+    if (dreg < X86_REG_DR0 || dreg > X86_REG_DR7 || g < 0)
+        return -1;
+    unsigned n = (unsigned)(dreg - X86_REG_DR0);
+    if (n == 4 || n == 5) {
+        if (t->mon.v.cr4 & (1u << 3))
+            return -1;
+        n += 2;
+    }
+    if (!to_dr)
+        return uc_reg_write(m->uc, g, &t->dr[n]) == UC_ERR_OK ? 0 : -1;
+    uint32_t v = reg(m, g);
+    t->dr[n] = n == 6 ? v | 0xffff0ff0u : n == 7 ? v | 0x400u : v;
+    return 0;
+}
+
 /* Pop `n` dwords of the guest's stack. */
 static int pop(struct machine *m, uint32_t *w, unsigned n)
 {
@@ -525,6 +628,8 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         enum insn_class c = insn_classify(in, &cr);
         if (c == IC_MOV_TO_CR || c == IC_MOV_FROM_CR)
             return emulate_cr(m, in, eip);
+        if (c == IC_MOV_DR)
+            return emulate_dr(m, in);
         if (c == IC_MOV_TO_SEG) {
             uint32_t sel;
             if (src_value(m, &x->operands[1], eip, &sel) < 0)
@@ -740,6 +845,32 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
     } else {
         snprintf(q, len, "%s", in->mnemonic);
     }
+}
+
+bool classic_io_allowed(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip)
+{
+    struct classic *t = st(m);
+    if (machine_cpl(m) != 3 || t->tr_limit < 0x67)
+        return false;
+    const cs_insn *in = classic_decoded(m, addr);
+    uint16_t p;
+    unsigned size;
+    bool is_in;
+    if (!in || emul_io_decode(m, in, &p, &size, &is_in) < 0 || p != port)
+        return false;
+    uint16_t iomap;
+    if (guest_read(m, t->tr_base + 0x66, &iomap, 2) < 0)
+        return false;
+    uint32_t byte = iomap + port / 8u;
+    uint8_t bits[2];
+    if (byte + 1 > t->tr_limit || guest_read(m, t->tr_base + byte, bits, 2) < 0)
+        return false;
+    uint16_t w = (uint16_t)(bits[0] | (bits[1] << 8));
+    uint16_t mask = (uint16_t)(((1u << size) - 1) << (port % 8u));
+    if (w & mask)
+        return false;
+    *eip = addr;
+    return true;
 }
 
 /* A #GP(0) from user code at a SYSENTER: the monitor keeps the real IA32_SYSENTER_CS null, so

@@ -9,6 +9,11 @@
  * (trap-classic) or the EFLAGS word of bt's in-cache state block, which the translated code
  * changes itself (`vifp` points at whichever it is; only its IF bit is the core's).
  *
+ * The monitor's GDT mirrors the guest's: taken whole at each guest lgdt, and entry by entry
+ * again whenever the guest writes the frames its GDT lies in (traced by the shadow MMU, as a
+ * CPU reads the GDT at each segment load; Linux rewrites its TLS entries at every context
+ * switch).
+ *
  * With guest_sels set (bt) the guest sees its own selectors wherever the monitor writes one for it
  * (the CS a far call or a delivery pushes); without it (trap-classic) it sees the ring-1 copies, as
  * the hardware shows them.
@@ -26,12 +31,16 @@
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
 
-/* The monitor's window (m->cfg.monitor_window, default the top 4 MiB): page 0 its GDT, page 1 its
- * TSS and LDT, page 2 where its IDTR points (never mapped: the CPU never vectors itself); pages
- * from CLASSIC_FREE_PAGE on are the mode's own. */
-#define MON_GDT_VA(m) ((m)->cfg.monitor_window)
-#define MON_TSS_VA(m) ((m)->cfg.monitor_window + 0x1000)
-#define MON_IDT_VA(m) ((m)->cfg.monitor_window + 0x2000)
+/* The monitor's window (4 MiB; first at m->cfg.monitor_window, default the top 4 MiB, then
+ * wherever the shadow MMU moves it when the guest maps its region: MON_WINDOW, per run): page 0
+ * its GDT, page 1 its TSS and LDT, page 2 where its IDTR points (never mapped: the CPU never
+ * vectors itself); pages from CLASSIC_FREE_PAGE on are the mode's own. After a move the monitor
+ * reloads its GDTR, IDTR, TR and LDTR at the new place (classic_core.c) and calls the mode's
+ * window_moved. Only for a mode whose state is a struct classic. */
+#define MON_WINDOW(m) shadow_window_base(((const struct shadow_monitor *)(m)->mode_state)->sh)
+#define MON_GDT_VA(m) (MON_WINDOW(m))
+#define MON_TSS_VA(m) (MON_WINDOW(m) + 0x1000)
+#define MON_IDT_VA(m) (MON_WINDOW(m) + 0x2000)
 #define CLASSIC_FREE_PAGE 3
 #define MON_GDT_MAX 254                      /* guest entries the monitor shadows */
 #define COPY_BASE 256                        /* ring-1 copy of guest entry i is entry COPY_BASE+i */
@@ -59,6 +68,18 @@ struct classic {
     uint8_t *mtss;                           /* the monitor's TSS page (host) */
     uint32_t mgdt_n;                         /* guest descriptors copied */
     void (*gdt_rebuilt)(struct machine *m);  /* if set: called after a guest lgdt is mirrored */
+    void (*gdt_entry_changed)(struct machine *m, uint32_t i);
+                                             /* if set: called when the guest's write to its GDT
+                                                changed the mirror of entry i */
+    uint32_t gdt_frames[17];                 /* the guest frames its GDT lies in, traced so that
+                                                its writes refresh the mirror */
+    unsigned ngdt_frames;
+    void (*window_moved)(struct machine *m, uint32_t from, uint32_t to);
+                                             /* if set: called after the window moved and the
+                                                monitor's tables were reloaded there */
+    uint32_t dr[8];                          /* the guest's debug registers (mov to/from DRn is
+                                                emulated on them; the real ones are not loaded:
+                                                guest breakpoints do not fire) */
     uint32_t lost_eip;                       /* last place the virtual IF was lost, 0 if none */
     char lost_by[8];
 };
@@ -108,6 +129,14 @@ const cs_insn *classic_decoded(struct machine *m, uint32_t eip);
 /* The cause of a #GP the guest kernel took at `eip` in ring 1, as a qualifier: the mnemonic,
  * "crN/write" or "crN/read", "in1 0x80", "mov seg", or "#GP" if undecodable. */
 void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len);
+
+/* Mode op io_allowed for guest user code: an IN/OUT at CPL 3 whose ports the guest's own TSS
+ * (the virtual TR) permits in its I/O bitmap (Linux's ioperm and iopl, which 6.1 emulates with
+ * the bitmap) runs, as the hardware lets it with the guest's TSS loaded; the monitor's real TSS
+ * has no bitmap (a monitor that copied the guest's bitmap into its own TSS would not trap either).
+ * Anything else gets the CPU's check (#GP for ring 3 with IOPL below 3). The guest kernel's
+ * IN/OUT are the monitor's business (#GP in ring 1, or bt's in-cache copies). */
+bool classic_io_allowed(struct machine *m, uint32_t addr, uint16_t port, uint32_t *eip);
 
 /* Classify an exception or interrupt that entered the monitor: a monitor trap (montrap), by
  * vector, with the cause. */

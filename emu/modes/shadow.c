@@ -10,8 +10,8 @@
  *             guest PDE's W/U bits, or a guest 4 MiB page (PSE) split into 4 KiB entries. Shared
  *             by every root whose guest directory points at the same guest table.
  *   ident     an identity map of guest RAM (4 MiB pages) for while guest paging is off.
- *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1), or translated code
- *             (bit 2) — a traced frame.
+ *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1), translated code
+ *             (bit 2), or a descriptor table the monitor mirrors (bit 3) — a traced frame.
  *
  * Every change that removes or narrows a shadow entry is followed by a flush of the CPU's TLB;
  * filling a not-present entry needs none.
@@ -32,6 +32,7 @@
 #define PTYPE_L1 1u
 #define PTYPE_L2 2u
 #define PTYPE_CODE 4u            /* guest code a translator has read (shadow_trace_code) */
+#define PTYPE_DESC 8u            /* a frame of the guest's GDT the monitor mirrors (shadow_trace_desc) */
 #define NO_FRAME 1u              /* no frame (frames are page-aligned) */
 
 const char *const shadow_ev_name[] = {
@@ -73,12 +74,13 @@ struct shadow {
     uint64_t tick;
     uint8_t *ptype;          /* per guest frame */
     uint32_t nframes;
-    uint32_t window_base;
-    bool window_reported;
+    uint32_t window_base;            /* where the monitor's window is now (moves: window_move) */
+    void (*window_moved)(struct machine *m, uint32_t from, uint32_t to);
     uint32_t last_fault, last_eip;   /* to catch a fill that does not fix its fault */
     uint32_t window_l1;              /* pool page mapping the monitor's own window pages, or 0 */
     uint32_t cr0_extra;              /* monitor's own real CR0 bits */
     void (*code_written)(struct machine *m, uint32_t frame);   /* shadow_trace_code's callback */
+    void (*desc_written)(struct machine *m);                   /* shadow_trace_desc's callback */
     unsigned repeats;
 };
 
@@ -108,6 +110,13 @@ static uint32_t guest32(struct shadow *s, uint32_t pa)
 }
 
 static void flush_tlb(struct shadow *s) { uc_ctl_flush_tlb(s->m->uc); }
+
+#define WINDOW_BYTES 0x400000u   /* the monitor's window: one page directory entry */
+
+static bool in_window(const struct shadow *s, uint32_t lin)
+{
+    return s->window_base && lin - s->window_base < WINDOW_BYTES;
+}
 
 static bool traced(struct shadow *s, uint32_t frame)
 {
@@ -232,6 +241,83 @@ static void l1_drop_frame(struct shadow *s, uint32_t frame)
     }
 }
 
+/* ---- the monitor's window ------------------------------------------------------------------
+ *
+ * The pre-VT monitors keep their window (4 MiB, one page directory entry) in the guest's linear
+ * address space, as VMware's monitor did. Where the guest maps that region itself (Linux keeps
+ * its fixmap at the top), the window moves: the shadow MMU sees every guest PDE it shadows (a
+ * directory is checked when its shadow root is built) and every write to a shadowed directory
+ * (a traced write), so the guest's mapping is found before the guest can use it.
+ *
+ * A region is free for the window when
+ *   - it lies wholly beyond guest RAM: while guest paging is off the identity map covers RAM
+ *     (and a guest that maps RAM 1:1, as a Multiboot kernel does, finds it there), and
+ *   - no shadowed guest directory (the 8 cached roots, the one being built included) has its
+ *     PDE present.
+ * Directories not shadowed now are checked when they are (a CR3 load builds their root), and
+ * the window moves again then if it must. The search runs from the top down: the region just
+ * below the guest's own use of the top (Linux: the end of its vmalloc space, below the fixmap)
+ * is the least likely to be mapped next. What the window holds keeps its monitor memory (the
+ * same pool pages, mapped at the new place); what refers to it by linear address (GDTR, TR,
+ * bt's translation cache) is the mode's to relocate (shadow_on_window_move). Each move is counted
+ * (shadow `window_move`). With no free region the run ends (refusal monitor_window). */
+
+/* Is 4 MiB region `idx` free for the window (see above)? */
+static bool region_free(struct shadow *s, unsigned idx)
+{
+    if (((uint64_t)idx << 22) < s->m->ram_size)
+        return false;
+    for (int r = 0; r < NROOTS; r++)
+        if (s->roots[r].valid && (guest32(s, s->roots[r].gl2 + idx * 4) & PTE_P))
+            return false;
+    return true;
+}
+
+/* Move the window to the highest free region: every shadow root and the identity map point that
+ * region's PDE at the window's page table, the old region's PDE is dropped (it refills from the
+ * guest's tables), the mode relocates. 0, or -1 when no region is free (the run ended). */
+static int window_move(struct shadow *s, uint32_t eip)
+{
+    struct machine *m = s->m;
+    unsigned from = s->window_base >> 22;
+    int to = -1;
+    for (int i = 1023; i >= 0 && to < 0; i--)
+        if ((unsigned)i != from && region_free(s, (unsigned)i))
+            to = i;
+    if (to < 0) {
+        refuse(s, REFUSE_MONITOR_WINDOW, eip);
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "the guest maps the monitor's window at 0x%08x (EIP 0x%08x) and every other "
+                    "4 MiB region beyond its RAM: the window has nowhere to go (refused)",
+                    s->window_base, eip);
+        return -1;
+    }
+    uint32_t pde = s->window_l1 ? page_phys(s, s->window_l1) | PTE_P | PTE_W : 0;
+    for (int r = 0; r < NROOTS; r++)
+        if (s->roots[r].valid) {
+            page_ptr(s, s->roots[r].page)[from] = 0;
+            page_ptr(s, s->roots[r].page)[to] = pde;
+        }
+    page_ptr(s, s->ident)[from] = 0;
+    page_ptr(s, s->ident)[to] = pde;
+    s->window_base = (uint32_t)to << 22;
+    s->last_eip = s->last_fault = 0xffffffffu;
+    flush_tlb(s);
+    count(s, SHEV_WINDOW_MOVE, eip);
+    if (s->window_moved)
+        s->window_moved(m, from << 22, s->window_base);
+    return 0;
+}
+
+/* Shadowed guest directory `gl2` was just shadowed or written: if it maps the window's region,
+ * move the window. 0, or -1 when the run ended. */
+static int window_check(struct shadow *s, uint32_t gl2, uint32_t eip)
+{
+    if (!s->window_base || !(guest32(s, gl2 + (s->window_base >> 22) * 4) & PTE_P))
+        return 0;
+    return window_move(s, eip);
+}
+
 /* ---- roots --------------------------------------------------------------------------------- */
 
 static void root_drop(struct shadow *s, int r)
@@ -262,7 +348,7 @@ static void flush_all(struct shadow *s)
         s->l1_hash[h] = NULL;
     }
     for (uint32_t f = 0; f < s->nframes; f++)
-        s->ptype[f] &= PTYPE_CODE;
+        s->ptype[f] &= PTYPE_CODE | PTYPE_DESC;
     count(s, SHEV_FLUSH, 0);
 }
 
@@ -292,6 +378,8 @@ static int root_for(struct shadow *s, uint32_t gl2)
         page_ptr(s, page)[s->window_base >> 22] = page_phys(s, s->window_l1) | PTE_P | PTE_W;
     trace(s, gl2, PTYPE_L2);
     count(s, SHEV_BUILD, 0);
+    if (window_check(s, gl2, 0) < 0)
+        return -2;
     return victim;
 }
 
@@ -316,6 +404,8 @@ int shadow_activate(struct shadow *s, const struct vcpu *v)
             return -1;
         }
         int r = root_for(s, gl2);
+        if (r == -2)
+            return -1;    /* the window had nowhere to go: the run ended */
         if (r < 0) {
             machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "shadow page-table pool exhausted");
             return -1;
@@ -424,24 +514,29 @@ static void unshadow(struct shadow *s, uint32_t frame, uint32_t eip)
                 root_drop(s, r);
     if (type & PTYPE_L1)
         l1_drop_frame(s, frame);
-    s->ptype[f] = 0;
+    s->ptype[f] &= PTYPE_DESC;      /* a mirrored descriptor table stays traced (refills read-only) */
     drop_mappings(s, frame);
     flush_tlb(s);
     count(s, SHEV_UNSHADOW, eip);
 }
 
 /* Apply a guest write to a traced frame to the shadows: drop what it may have changed. */
-static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t len)
+static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t len, uint32_t eip)
 {
     uint8_t type = s->ptype[frame >> 12];
     uint32_t first = off / 4, last = (off + len - 1) / 4;
     if (last > 1023)
         last = 1023;
+    /* The window's PDE is the monitor's: kept; if the guest now maps that region, it moves. */
+    uint32_t win = s->window_base ? s->window_base >> 22 : 1024;
     if (type & PTYPE_L2)
         for (int r = 0; r < NROOTS; r++)
             if (s->roots[r].valid && s->roots[r].gl2 == frame)
                 for (uint32_t i = first; i <= last; i++)
-                    page_ptr(s, s->roots[r].page)[i] = 0;
+                    if (i != win)
+                        page_ptr(s, s->roots[r].page)[i] = 0;
+    if ((type & PTYPE_L2) && win >= first && win <= last)
+        window_check(s, frame, eip);     /* a failure ends the run: the callers look at m->end */
     if (type & PTYPE_L1)
         for (uint32_t bits = 0; bits <= 6; bits += 2) {
             struct sl1 *e = l1_find(s, frame | bits);
@@ -488,6 +583,7 @@ static unsigned apply_write(struct shadow *s, const struct vcpu *v, uint32_t lin
                             uint32_t eip, uint32_t known)
 {
     unsigned tables = 0;
+    bool desc = false;
     uint64_t end = (uint64_t)lin + len;
     for (uint64_t a = lin & ~0xfffu; a < end; a += 4096) {
         uint64_t lo = a < lin ? lin : a, hi = a + 4096 < end ? a + 4096 : end;
@@ -497,10 +593,13 @@ static unsigned apply_write(struct shadow *s, const struct vcpu *v, uint32_t lin
         uint32_t frame = pa & ~0xfffu;
         if (!traced(s, frame))
             continue;
+        if (s->ptype[frame >> 12] & PTYPE_DESC)
+            desc = true;
         if (frame != known) {
             uint8_t type = s->ptype[frame >> 12];
             if (type & PTYPE_CODE)
                 type = code_frame_written(s, frame, type, eip);
+            type &= (uint8_t)~PTYPE_DESC;
             if (!type)
                 continue;
             if (!still_page_table(s, frame, type)) {
@@ -508,9 +607,11 @@ static unsigned apply_write(struct shadow *s, const struct vcpu *v, uint32_t lin
                 continue;
             }
         }
-        propagate(s, frame, pa & 0xfffu, (uint32_t)(hi - lo));
+        propagate(s, frame, pa & 0xfffu, (uint32_t)(hi - lo), eip);
         tables++;
     }
+    if (desc && s->desc_written)
+        s->desc_written(s->m);
     return tables;
 }
 
@@ -519,6 +620,23 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
 {
     struct machine *m = s->m;
     uint8_t type = s->ptype[frame >> 12];
+    if (type & PTYPE_DESC) {
+        /* The guest wrote its GDT (Linux: TLS entries at each context switch, the per-CPU
+         * segment): emulated, then applied to everything traced in the range (the mirror
+         * refreshed by desc_written through apply_write). */
+        struct emul_write w;
+        if (emul_write(m, eip, &w) < 0) {
+            refuse(s, REFUSE_UNEMULATED_WRITE, eip);
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "guest wrote its descriptor table at 0x%08x with an instruction the "
+                        "monitor does not emulate (EIP 0x%08x)", cr2, eip);
+            return SHADOW_FAILED;
+        }
+        machine_retire_emulated(m, -1);
+        count(s, SHEV_DESC_WRITE, eip);
+        apply_write(s, v, w.lin, w.len, eip, NO_FRAME);
+        return m->end ? SHADOW_FAILED : SHADOW_FIXED;
+    }
     if (type & PTYPE_CODE) {
         /* Translated code written. A store that leaves the frame as it was (code only) changes
          * nothing the translator made: emulated, counted code_same, the frame stays traced.
@@ -566,7 +684,7 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
     apply_write(s, v, w.lin, w.len, eip, frame);
     /* The instruction retired (the fault had taken it back). */
     machine_retire_emulated(m, -1);
-    return SHADOW_FIXED;
+    return m->end ? SHADOW_FAILED : SHADOW_FIXED;
 }
 
 enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
@@ -581,14 +699,18 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
                     eip);
         return SHADOW_FAILED;
     }
-    if (s->window_base && cr2 >= s->window_base) {
-        refuse(s, REFUSE_MONITOR_WINDOW, eip);
-        if (!s->window_reported && m->cfg.diag)
-            fprintf(m->cfg.diag, "vmlab: guest touched the monitor's window at 0x%08x "
-                    "(EIP 0x%08x): refused, the guest sees a page fault\n", cr2, eip);
-        s->window_reported = true;
+    if (in_window(s, cr2)) {
+        /* The guest maps the window's region (a directory written in a way no traced write
+         * saw): the window moves, the access refaults and fills from the guest's tables. If it
+         * does not map it, its own walk faults below, as natively. */
+        if (guest32(s, (v->cr3 & 0xfffff000u) + (cr2 >> 22) * 4) & PTE_P)
+            return window_move(s, eip) < 0 ? SHADOW_FAILED : SHADOW_FIXED;
+        uint32_t pa, pferr;
+        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
+        struct paging_access acc = {.write = write, .user = user, .set_ad = false};
+        paging_translate(&pr, &m->pm, cr2, &acc, &pa, &pferr);
         count(s, SHEV_TRUE_FAULT, eip);
-        *gerr = err & (PFE_W | PFE_U);
+        *gerr = pferr;
         return SHADOW_REFLECT;
     }
     struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
@@ -671,11 +793,40 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
 
 void shadow_set_cr0_extra(struct shadow *s, uint32_t bits) { s->cr0_extra = bits; }
 
+uint32_t shadow_window_base(const struct shadow *s) { return s->window_base; }
+
+bool shadow_in_window(const struct shadow *s, uint32_t lin) { return in_window(s, lin); }
+
+void shadow_on_window_move(struct shadow *s,
+                           void (*moved)(struct machine *m, uint32_t from, uint32_t to))
+{
+    s->window_moved = moved;
+}
+
 void shadow_trace_code(struct shadow *s, uint32_t frame,
                        void (*written)(struct machine *m, uint32_t frame))
 {
     s->code_written = written;
     trace(s, frame & 0xfffff000u, PTYPE_CODE);
+}
+
+void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written)(struct machine *m))
+{
+    uint32_t f = frame >> 12;
+    if (f >= s->nframes)
+        return;
+    s->desc_written = written;
+    if (on) {
+        trace(s, frame & 0xfffff000u, PTYPE_DESC);
+        return;
+    }
+    if (!(s->ptype[f] & PTYPE_DESC))
+        return;
+    s->ptype[f] &= (uint8_t)~PTYPE_DESC;
+    if (!s->ptype[f]) {
+        drop_mappings(s, frame & 0xfffff000u);   /* refills writable */
+        flush_tlb(s);
+    }
 }
 
 bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)

@@ -18,14 +18,19 @@
  * Shadow page directories are cached per guest CR3 (8 of them), so a context switch back to a
  * recent address space reuses its shadow; shadow page tables are shared, keyed by guest frame.
  *
- * The pre-VT monitors (trap-classic, bt) keep a window at the top of the linear address space
- * (default: top 4 MiB) for themselves: the guest may not map it. Under VT-x (trap) the CPU needs
- * nothing of the monitor's in the guest's linear space, so there is no window (window_base 0)
- * and the guest has all 4 GiB. A guest PTE naming a frame beyond guest RAM is refused. Both
- * refusals reach the guest as page faults and are counted.
+ * The pre-VT monitors (trap-classic, bt) keep a 4 MiB window in the linear address space for
+ * themselves (initially m->cfg.monitor_window, default the top 4 MiB). A guest that maps that
+ * region is served: the window moves to a region the guest does not map (shadow.c, "the
+ * monitor's window", says what free means), and the mode relocates what it keeps there by
+ * linear address (shadow_on_window_move); only when no region is free does the run end. Under
+ * VT-x (trap) the CPU needs nothing of the monitor's in the guest's linear space, so there is no
+ * window (window_base 0) and the guest has all 4 GiB. A guest PTE naming a frame beyond guest RAM
+ * is refused: the guest sees a page fault, counted.
  *
  * Counted (class `shadow`): traced writes, writes to translated code, hidden faults, true faults,
- * shadow builds and reuses, unshadows, flushes, INVLPGs; (class `refusal`) refusals.
+ * shadow builds and reuses, unshadows, flushes, INVLPGs, window moves, writes to the guest's
+ * mirrored GDT; (class `refusal`)
+ * refusals.
  */
 #ifndef VMLAB_SHADOW_H
 #define VMLAB_SHADOW_H
@@ -96,12 +101,26 @@ int shadow_load_cr(struct shadow *s, struct vcpu *v, int cr, uint32_t val);
 /* Extra bits the monitor keeps set in the real CR0 (e.g. MP/NE), beyond PE, PG, WP, ET. */
 void shadow_set_cr0_extra(struct shadow *s, uint32_t bits);
 
+/* Where the monitor's window starts now (4 MiB aligned; 0: no window). It moves when the guest
+ * maps its region. */
+uint32_t shadow_window_base(const struct shadow *s);
+
+/* Is linear `lin` in the monitor's window as it is now? */
+bool shadow_in_window(const struct shadow *s, uint32_t lin);
+
+/* Call moved(m, from, to) after each move of the window (old and new base): the window's pages
+ * are the same monitor memory at the new place, mapped in every shadow address space; what refers
+ * to them by linear address (descriptor-table registers, code in them) is the caller's. */
+void shadow_on_window_move(struct shadow *s,
+                           void (*moved)(struct machine *m, uint32_t from, uint32_t to));
+
 /* A real page fault at linear `cr2`, hardware error code `err`, instruction at `eip`. */
 enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uint32_t cr2,
                                      uint32_t err, uint32_t eip, uint32_t *gerr);
 
 /* Give the monitor page `index` of its window: a fresh zeroed page of monitor memory mapped at
- * window_base + index * 4096 in every shadow address space, supervisor and read-only (the CPU's
+ * the window's base + index * 4096 in every shadow address space (wherever the window moves),
+ * supervisor and read-only (the CPU's
  * own accesses, e.g. to a GDT kept there, work; guest writes fault and are refused). Returns the
  * host pointer, or NULL if the pool is exhausted or index is outside the window. */
 uint8_t *shadow_window_page(struct shadow *s, unsigned index);
@@ -116,6 +135,12 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable);
  * stays traced and nothing is reported. */
 void shadow_trace_code(struct shadow *s, uint32_t frame,
                        void (*written)(struct machine *m, uint32_t frame));
+
+/* Trace guest frame `frame` as part of the guest's descriptor table that the monitor mirrors
+ * (on), or stop (off). While traced, every shadow mapping of it is read-only (only with guest
+ * paging on: the paging-off identity map is not split); a guest write to it is emulated, counted
+ * `desc_write`, applied to anything else traced in the range, then reported: written(m). */
+void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written)(struct machine *m));
 
 /* Does guest linear `lin` (through the guest's own tables) name a frame the shadow MMU traces as
  * a page table? (A write there would be a traced write.) */

@@ -162,4 +162,5 @@ const struct mode_ops mode_trap_classic = {
     .real_seg = classic_real_seg,
     .site_wanted = classic_site_wanted,
     .site = classic_site,
+    .io_allowed = classic_io_allowed,
 };
