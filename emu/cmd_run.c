@@ -6,6 +6,7 @@
  *             [--trace counts|full] [--bucket N] [--console FILE] [--quiet] [--progress-fd FD]
  *             [--suite NAME]
  *   vmlab run --list-modes
+ *   vmlab run [--guest FILE [--initrd FILE]] --list-workloads
  *
  * The guest is a Multiboot kernel, a Linux bzImage or an ELF kernel with a PVH note, told apart by
  * loader_load() (emu/loader.h); --initrd passes a file as-is as the initial ramdisk (Multiboot
@@ -14,8 +15,17 @@
  * The run is "ok" when the guest ends by writing the success code 0x10 to isa-debug-exit (the
  * convention of QEMU test kernels); any other ending is a failed run.
  *
- * Exit status: the guest's isa-debug-exit status ((V << 1) | 1, as QEMU), or 2 for bad usage or
- * input, 4 when the guest failed (triple fault, halted forever), 6 when a limit was reached, 8 for
+ * The guest's own init refuses a command line it cannot run (guests/user/init.c: no workload=,
+ * an unknown workload, n= not a positive count) with one console line `vmlab-usage: MESSAGE`
+ * before its failure exit; the run then ends with status 2 and `vmlab run: MESSAGE`, not a guest
+ * failure code. --list-workloads boots the guest with `workload=list`, which makes that init print
+ * `workload NAME DEFAULT-N OP` per entry of its workload tables, and prints them as a table: the
+ * list is the guest's own (booting it costs ~0.1 s), not a copy kept here that could drift, and
+ * works for whatever guest file is given; reading the tables out of the ELF instead would need
+ * the user program found inside the kernel image and its pointers followed.
+ *
+ * Exit status: the guest's isa-debug-exit status ((V << 1) | 1, as QEMU; 0 for a listing), or 2
+ * for bad usage or input (the guest's `vmlab-usage:` refusals included), 4 when the guest failed (triple fault, halted forever), 6 when a limit was reached, 8 for
  * an internal error. Every failure prints one line on stderr saying what went wrong; with --db the
  * run row is marked failed with the same message.
  */
@@ -42,14 +52,42 @@ struct run_opts {
     const char *guest, *initrd, *mode, *cmdline, *db, *console_file, *suite, *trace;
     uint64_t ram_mib, ips, max_insns, bucket, window;
     double timeout;
-    bool quiet;
+    bool quiet, list_workloads;
     int progress_fd;
 };
 
 struct console {
     bool to_stdout;
     FILE *file;
+    char line[512];          /* the console line being written, cut at 511 bytes */
+    size_t len;
+    char usage[512];         /* the first `vmlab-usage: ` line's message, "" if none */
+    char *listing;           /* --list-workloads: the `workload ...` lines, malloc'd */
+    size_t listing_len;
+    bool keep_listing;
 };
+
+#define USAGE_PREFIX "vmlab-usage: "
+
+/* One whole console line: the guest's init words a command line it cannot run as
+ * `vmlab-usage: MESSAGE` (guests/user/init.c); `workload=list` prints `workload ...` lines. */
+static void console_line(struct console *c)
+{
+    c->line[c->len] = 0;
+    if (!c->usage[0] && strncmp(c->line, USAGE_PREFIX, strlen(USAGE_PREFIX)) == 0)
+        snprintf(c->usage, sizeof c->usage, "%s", c->line + strlen(USAGE_PREFIX));
+    if (c->keep_listing && strncmp(c->line, "workload ", 9) == 0) {
+        char *grown = realloc(c->listing, c->listing_len + c->len + 2);
+        if (grown) {
+            c->listing = grown;
+            memcpy(c->listing + c->listing_len, c->line, c->len);
+            c->listing_len += c->len;
+            c->listing[c->listing_len++] = '\n';
+            c->listing[c->listing_len] = 0;
+        }
+    }
+    c->len = 0;
+}
 
 static void console_sink(void *opaque, uint8_t byte)
 {
@@ -61,6 +99,45 @@ static void console_sink(void *opaque, uint8_t byte)
     }
     if (c->file)
         fputc(byte, c->file);
+    if (byte == '\n')
+        console_line(c);
+    else if (byte != '\r' && c->len < sizeof c->line - 1)
+        c->line[c->len++] = (char)byte;
+}
+
+/* Prints the `workload NAME N OP` lines of a listing as a table: name, default n, operation. */
+static int print_listing(const char *listing)
+{
+    int rows = 0;
+    printf("%-14s %9s  %s\n", "WORKLOAD", "DEFAULT-N", "ONE OPERATION");
+    for (const char *p = listing; p && *p;) {
+        size_t l = strcspn(p, "\n");
+        char name[64], n[16];
+        int off = 0;
+        char line[600];
+        snprintf(line, sizeof line, "%.*s", (int)(l < 599 ? l : 599), p);
+        if (sscanf(line, "workload %63s %15s %n", name, n, &off) == 2 && off > 0) {
+            printf("%-14s %9s  %s\n", name, n, line + off);
+            rows++;
+        }
+        p += l + (p[l] == '\n');
+    }
+    return rows;
+}
+
+/* <directory of this executable>/guests/kernel.elf, the default guest of --list-workloads. */
+static const char *default_guest(char *buf, size_t len)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(buf, len, "%s/guests/kernel.elf", exe);
+    return buf;
 }
 
 static void progress(void *opaque, const struct machine *m)
@@ -97,7 +174,14 @@ static void usage(FILE *f)
             "  --progress-fd FD      write to FD 'run <id>' (with --db: the run's id in the\n"
             "                        database), 'progress <instructions>' lines, 'done <status>'\n"
             "  --suite NAME          suite name recorded with the run (used by compare)\n"
-            "  --list-modes          print the available modes\n");
+            "  --list-modes          print the available modes\n"
+            "  --list-workloads      boot the guest (default: the guests/kernel.elf beside this\n"
+            "                        vmlab) with workload=list and print its workloads: name,\n"
+            "                        the n it runs without n=, what one operation is\n"
+            "  --version             print vmlab's version\n"
+            "The guest kernel's command line is \"workload=NAME [n=COUNT] [repeat=TIMES]\"; a\n"
+            "workload it does not know, or an n that is not a positive count, ends the run with\n"
+            "status 2 and the guest's reason.\n");
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t *out)
@@ -124,7 +208,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         {"max-instructions", required_argument, 0, 'x'}, {"timeout", required_argument, 0, 'T'},
         {"console", required_argument, 0, 'C'}, {"quiet", no_argument, 0, 'q'},
         {"progress-fd", required_argument, 0, 'p'}, {"suite", required_argument, 0, 's'},
-        {"monitor-window", required_argument, 0, 'W'}, {"list-modes", no_argument, 0, 'L'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"monitor-window", required_argument, 0, 'W'}, {"list-modes", no_argument, 0, 'L'},
+        {"list-workloads", no_argument, 0, 'w'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->mode = "native";
     o->cmdline = "";
@@ -169,6 +254,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         case 'T': if (parse_u64("--timeout", optarg, &v)) return -1; o->timeout = (double)v; break;
         case 'p': if (parse_u64("--progress-fd", optarg, &v) || v > INT_MAX) return -1;
                   o->progress_fd = (int)v; break;
+        case 'w': o->list_workloads = true; break;
         case 'L':
             for (int i = 0; vmlab_modes[i]; i++)
                 printf("%s\n", vmlab_modes[i]->name);
@@ -182,8 +268,22 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         fprintf(stderr, "vmlab run: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
+    if (o->list_workloads) {
+        static char guest[4096 + 32];
+        if (o->cmdline[0] || o->db) {
+            cli_error("run", "--list-workloads takes no %s", o->db ? "--db" : "--cmdline");
+            return -1;
+        }
+        if (!o->guest && !(o->guest = default_guest(guest, sizeof guest))) {
+            cli_error("run", "cannot find this executable: %s", strerror(errno));
+            return -1;
+        }
+        o->cmdline = "workload=list";
+        o->quiet = true;
+    }
     if (!o->guest) {
-        fprintf(stderr, "vmlab run: --guest ELF is required\n");
+        cli_error("run", "--guest FILE is required (vmlab run --help; "
+                  "vmlab run --list-workloads lists the workloads)");
         return -1;
     }
     if (strcmp(o->trace, "counts") && strcmp(o->trace, "full")) {
@@ -220,7 +320,7 @@ int cmd_run(int argc, char **argv)
         return EXIT_STATUS_USAGE;
     const struct mode_ops *mode = mode_find(o.mode);
     char err[512] = "";
-    struct console con = {.to_stdout = !o.quiet};
+    struct console con = {.to_stdout = !o.quiet, .keep_listing = o.list_workloads};
     if (o.console_file && !(con.file = fopen(o.console_file, "w"))) {
         fprintf(stderr, "vmlab run: cannot write console file %s: %s\n", o.console_file,
                 strerror(errno));
@@ -288,8 +388,21 @@ int cmd_run(int argc, char **argv)
     if (m && m->end == END_GUEST_EXIT && !success)
         snprintf(err, sizeof err, "guest exited with failure code 0x%x (status %d)",
                  m->guest_exit, status);
+    if (m && m->end == END_GUEST_EXIT && !success && con.usage[0]) {
+        /* The guest refused its command line (an unknown workload, a bad n=): bad input. */
+        snprintf(err, sizeof err, "%s", con.usage);
+        status = EXIT_STATUS_USAGE;
+    }
+    if (success && o.list_workloads && print_listing(con.listing) == 0) {
+        snprintf(err, sizeof err, "%s printed no workloads for workload=list (not vmlab's guest "
+                 "kernel?)", o.guest);
+        success = false;
+        status = EXIT_STATUS_USAGE;
+    }
     const char *ok = success ? "ok" : "failed";
-    if (success) {
+    if (success && o.list_workloads) {
+        status = 0;             /* the listing is the output: no summary line */
+    } else if (success) {
         uint64_t r = machine_retired(m);
         fprintf(stderr, "vmlab run: %s: guest exit 0x%x (status %d); %llu instructions "
                 "(user %llu, kernel %llu), %.3f s, %.1f M instructions/s\n",
@@ -315,5 +428,6 @@ int cmd_run(int argc, char **argv)
     machine_destroy(m);
     if (con.file)
         fclose(con.file);
+    free(con.listing);
     return status;
 }

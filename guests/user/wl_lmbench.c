@@ -249,11 +249,17 @@ static int wl_mmap(int n, struct wl_result *r)
 }
 
 const struct workload lmbench_workloads[] = {
-    { "nullcall", wl_nullcall, 2000 },
-    { "forkproc", wl_forkproc, 100 },
-    { "execproc", wl_execproc, 100 },
-    { "ctxsw", wl_ctxsw, 1000 },
-    { "pagefault", wl_pagefault, 1000 },
-    { "mmap", wl_mmap, 100 },
-    { NULL, NULL, 0 },
+    { "nullcall", wl_nullcall, 2000,
+      "one getppid() call" },
+    { "forkproc", wl_forkproc, 100,
+      "one fork, child exits, parent waits (lmbench lat_proc fork; pages=P)" },
+    { "execproc", wl_execproc, 100,
+      "one fork, child execs true, parent waits" },
+    { "ctxsw", wl_ctxsw, 1000,
+      "one pipe round trip between two processes (2 context switches)" },
+    { "pagefault", wl_pagefault, 1000,
+      "one first touch of a fresh mmap page" },
+    { "mmap", wl_mmap, 100,
+      "one map of 16 pages, touch them all, unmap" },
+    { NULL, NULL, 0, NULL },
 };

@@ -50,8 +50,11 @@ static int wl_io(int n, struct wl_result *r)
 }
 
 const struct workload misc_workloads[] = {
-    { "forkwait", wl_forkwait, 200 },
-    { "compute", wl_compute, 100 },
-    { "io", wl_io, 100 },
-    { NULL, NULL, 0 },
+    { "forkwait", wl_forkwait, 200,
+      "one fork, child exits at once, parent waits, all its pages dirtied (pages=P)" },
+    { "compute", wl_compute, 100,
+      "one round of integer work, no system call" },
+    { "io", wl_io, 100,
+      "one line of console output" },
+    { NULL, NULL, 0, NULL },
 };

@@ -110,6 +110,7 @@ static int wl_selftest(int n, struct wl_result *r)
 }
 
 const struct workload selftest_workloads[] = {
-    { "selftest", wl_selftest, 1 },
-    { NULL, NULL, 0 },
+    { "selftest", wl_selftest, 1,
+      "checks of the kernel's semantics (n ignored; not a timing)" },
+    { NULL, NULL, 0, NULL },
 };

@@ -20,10 +20,15 @@ struct wl_result {
     const char *reason;
 };
 
+/* One workload: its name (workload=NAME), its loop, the n it runs without n=, and what one
+ * operation of its measured loop is, in a few words. `workload=list` prints name, default n and
+ * op of every table entry (init.c): `vmlab run --list-workloads` shows that listing, so the table
+ * here is the one list of workloads. */
 struct workload {
     const char *name;
     int (*run)(int n, struct wl_result *r);
     int default_n;
+    const char *op;
 };
 
 /* Sets r->reason and returns 0: `return fail(r, "why");` */
