@@ -36,7 +36,11 @@
  * then the machine ends through isa-debug-exit (port 0xf4) with 0x10 (status 33) when every run
  * succeeded, 0x11 (status 35) otherwise: the values the own kernel writes when its init exits 0 or
  * not (guests/kernel/layout.h). An unknown workload name prints `result workload=<name> n=<N> ok=0
- * reason=unknown-workload` and ends with 0x11, as the own guest does. vmlab itself takes a run's
+ * reason=unknown-workload` and ends with 0x11, as the own guest does, after the line
+ * `vmlab-usage: unknown workload 'NAME' ...` that `vmlab run` turns into its own error and status
+ * 2 (so do no workload=, which lists the workloads first, and an n= or repeat= that is not a
+ * positive count); `workload=list` prints `workload NAME DEFAULT-N OP` per workload below and
+ * ends with 0x10 (`vmlab run --guest bzImage --initrd initrd.cpio --list-workloads`). vmlab itself takes a run's
  * workload and n from the command line it passes (traces/tdb.c, tdb_param), not from this line;
  * the tests (tests/kernel/linux_qemu_workloads.sh) read it. The console is made to pass bytes
  * unchanged (OPOST off: no "\r" added before "\n"), so the lines are byte for byte the own
@@ -106,6 +110,7 @@ struct workload {
     const char *name;
     int (*run)(int n, struct wl_result *r);
     int default_n;
+    const char *op;             /* what one operation is: `workload=list` prints it */
 };
 
 static int fail(struct wl_result *r, const char *reason)
@@ -706,21 +711,35 @@ static int wl_crash(int n, struct wl_result *r)
 
 /* The default counts are the own guest's (guests/user/wl_*.c). */
 static const struct workload workloads[] = {
-    { "syscall", wl_syscall, 2000 },
-    { "in", wl_in, 2000 },
-    { "pgfault", wl_pgfault, 2000 },
-    { "divzero", wl_divzero, 2000 },
-    { "nullcall", wl_nullcall, 2000 },
-    { "forkproc", wl_forkproc, 100 },
-    { "execproc", wl_execproc, 100 },
-    { "ctxsw", wl_ctxsw, 1000 },
-    { "pagefault", wl_pagefault, 1000 },
-    { "mmap", wl_mmap, 100 },
-    { "forkwait", wl_forkwait, 200 },
-    { "compute", wl_compute, 100 },
-    { "io", wl_io, 100 },
-    { "crash", wl_crash, 1 },
-    { NULL, NULL, 0 },
+    { "syscall", wl_syscall, 2000,
+      "one null system call round trip (getppid by int 0x80, iret back)" },
+    { "in", wl_in, 2000,
+      "one in from port 0x80 in user mode (ioperm)" },
+    { "pgfault", wl_pgfault, 2000,
+      "one read fault on a fresh anonymous page, mapped by Linux" },
+    { "divzero", wl_divzero, 2000,
+      "one user divide-by-zero fault delivered as SIGFPE and resumed" },
+    { "nullcall", wl_nullcall, 2000,
+      "one getppid() call" },
+    { "forkproc", wl_forkproc, 100,
+      "one fork, child exits, parent waits (lmbench lat_proc fork; pages=P)" },
+    { "execproc", wl_execproc, 100,
+      "one fork, child execs /true, parent waits" },
+    { "ctxsw", wl_ctxsw, 1000,
+      "one pipe round trip between two processes (2 context switches)" },
+    { "pagefault", wl_pagefault, 1000,
+      "one first touch of a fresh mmap page" },
+    { "mmap", wl_mmap, 100,
+      "one map of 16 pages, touch them all, unmap" },
+    { "forkwait", wl_forkwait, 200,
+      "one fork, child exits at once, parent waits, all its pages dirtied (pages=P)" },
+    { "compute", wl_compute, 100,
+      "one round of integer work, no system call" },
+    { "io", wl_io, 100,
+      "one line of console output" },
+    { "crash", wl_crash, 1,
+      "a deliberate fault in init (never succeeds)" },
+    { NULL, NULL, 0, NULL },
 };
 
 /* Ends the machine through isa-debug-exit once the console has sent everything. If the port does
@@ -748,6 +767,11 @@ int main(void)
 
     const char *name = getenv("workload");
     int n = parse_uint(getenv("n")), repeat = arg_uint("repeat", 1);
+    /* workload=list, and the command lines init cannot run, as the own guest's init words them
+     * (guests/user/init.c): `workload NAME DEFAULT-N OP` lines, `vmlab-usage: ...` refusals. */
+    int listing = !name || strcmp(name, "list") == 0;
+    for (const struct workload *c = workloads; listing && c->name; c++)
+        say("workload %s %d %s\n", c->name, c->default_n, c->op);
     const struct workload *w = NULL;
     for (const struct workload *c = workloads; name && c->name; c++)
         if (strcmp(c->name, name) == 0)
@@ -767,9 +791,24 @@ int main(void)
     catch_fatal(SIGBUS);
     catch_fatal(SIGILL);
     catch_fatal(SIGFPE);
+    if (name && strcmp(name, "list") == 0)
+        return machine_exit(EXIT_SUCCESS_CODE);
+    if (!name)
+        say("vmlab-usage: no workload= on the command line: --cmdline \"workload=NAME "
+            "[n=COUNT]\" runs one of the workloads above\n");
+    else if (!w)
+        say("vmlab-usage: unknown workload '%s' (vmlab run --list-workloads lists them)\n", name);
     if (!w) {
         say("result workload=%s n=%d ok=0 reason=unknown-workload\n",
             name && *name ? name : "none", n);
+        return machine_exit(EXIT_FAILURE_CODE);
+    }
+    const char *bad = getenv("n") && n <= 0 ? "n"
+                      : getenv("repeat") && parse_uint(getenv("repeat")) <= 0 ? "repeat" : NULL;
+    if (bad) {
+        say("vmlab-usage: workload=%s: %s=%s is not a positive count (1 to 999999999)\n",
+            w->name, bad, getenv(bad));
+        say("result workload=%s n=0 ok=0 reason=bad-%s\n", w->name, bad);
         return machine_exit(EXIT_FAILURE_CODE);
     }
     if (n < 0)
