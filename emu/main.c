@@ -23,7 +23,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: vmlab <command> [options]   (vmlab <command> --help for its options)\n\n");
+    fprintf(f, "usage: vmlab <command> [options]   (vmlab <command> --help for its options and\n"
+               "                                    defaults; --version for vmlab's version)\n\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nvmlab %s\n", VMLAB_VERSION);
