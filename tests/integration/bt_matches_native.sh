@@ -161,8 +161,8 @@ expect "callret: translation rows vs counters" \
   "$(sqlite3 "$db" "SELECT sum(e.count) || '/' || sum(e.count2) FROM event_count e
                     JOIN event_class c ON c.id = e.class
                     WHERE c.name = 'translate' AND e.reason IN (0, 4)")"
-units=$("$vmlab" stat --db "$db" --json |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["modes"][0]["translation"]["units"])')
+units=$("$vmlab" stat --db "$db" --json --all-events --event translate |
+        python3 -c 'import json, sys; print(sum(r["count"] for r in json.load(sys.stdin)["rows"] if r["event"] == "translate(unit)"))')
 expect "callret: units in vmlab stat --json" "$units" \
   "$(sqlite3 "$db" "SELECT count(*) FROM translation WHERE kind = 'unit'")"
 expect "callret: units without bytes" \

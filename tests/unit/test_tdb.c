@@ -1,12 +1,15 @@
 /*
  * test_tdb.c — the trace database writer: schema creation and migration, lookup tables from the
- * .def lists, batching, and crash consistency (a writer child killed with SIGKILL).
+ * .def lists, batching, and crash consistency (a writer child killed with SIGKILL); the journal
+ * mode a finished database is left in and read-only opening (tdb_open_readonly: nothing written,
+ * what a reader derives kept in its temp schema).
  */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -87,7 +90,109 @@ Test(tdb, open_creates_the_current_schema)
                            " 'model', 'model_param', 'model_cost', 'translation')"), 14);
     cr_assert_gt(query_int("SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 5);
     char buf[64];
+    cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "delete");
+}
+
+/* Writers share the database in WAL mode; the last to close leaves it one file in DELETE mode. */
+Test(tdb, last_writer_to_close_leaves_rollback_journal_mode)
+{
+    struct tdb *a = open_db(), *b = open_db();
+    char buf[64], wal[160];
     cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
+    tdb_close(a);
+    cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "wal");
+    tdb_close(b);
+    cr_assert_str_eq(query_text("PRAGMA journal_mode", buf, sizeof buf), "delete");
+    snprintf(wal, sizeof wal, "%s-wal", dbpath);
+    cr_assert_neq(access(wal, F_OK), 0, "%s left behind", wal);
+}
+
+/* The whole file, for comparing before and after a reader. */
+static char *file_bytes(const char *path, long *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    *len = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)*len);
+    cr_assert_eq(fread(b, 1, (size_t)*len, f), (size_t)*len);
+    fclose(f);
+    return b;
+}
+
+Test(tdb, readonly_open_writes_nothing_and_keeps_models_in_temp)
+{
+    struct tdb *w = open_db();
+    int64_t id = begin_run(w, "trap");
+    struct tdb_count c = { 1, EV_EXIT, 28, "", 5, 0 };
+    cr_assert_eq(tdb_add_counts(w, id, &c, 1), 0);
+    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
+    cr_assert_eq(tdb_run_finish(w, id, &end), 0);
+    tdb_close(w);
+    long len0, len1;
+    char *before = file_bytes(dbpath, &len0), err[512];
+    struct tdb *r = tdb_open_readonly(dbpath, err, sizeof err);
+    cr_assert(r, "%s", err);
+    sqlite3 *db = tdb_sqlite(r);
+    /* A model as analysis/model.c stores one: into the unqualified tables, which are temp's. */
+    cr_assert_eq(tdb_exec(db, "INSERT INTO model(name, cpu, loaded_at) VALUES ('m', 'c', 'now');"
+                              "INSERT INTO model_cost(model_id, class, cycles)"
+                              " SELECT id, 7, 100 FROM model WHERE name = 'm'", err, sizeof err),
+                 0, "%s", err);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT sum(cycles) FROM priced_count WHERE model = 'm'",
+                                    -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_column_int(st, 0), 500, "the temp views price with the temp model");
+    sqlite3_finalize(st);
+    /* The temp model tables have main's columns, in main's order. */
+    static const char cols[] =
+        "SELECT group_concat(name) FROM pragma_table_info(?1, ?2)";
+    for (int i = 0; i < 3; i++) {
+        const char *table = (const char *[]){ "model", "model_param", "model_cost" }[i];
+        char have[2][512];
+        for (int s = 0; s < 2; s++) {
+            cr_assert_eq(sqlite3_prepare_v2(db, cols, -1, &st, NULL), SQLITE_OK);
+            sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, s ? "temp" : "main", -1, SQLITE_STATIC);
+            cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+            snprintf(have[s], sizeof have[s], "%s", (const char *)sqlite3_column_text(st, 0));
+            sqlite3_finalize(st);
+        }
+        cr_assert_str_eq(have[1], have[0], "temp.%s differs from main.%s", table, table);
+    }
+    tdb_close(r);
+    char *after = file_bytes(dbpath, &len1);
+    cr_assert(len0 == len1 && memcmp(before, after, (size_t)len0) == 0, "the reader wrote");
+    cr_assert_eq(query_int("SELECT count(*) FROM model WHERE name = 'm'"), 0);
+    const char *side[] = { "-wal", "-shm", "-journal" };
+    for (int i = 0; i < 3; i++) {
+        char p[160];
+        snprintf(p, sizeof p, "%s%s", dbpath, side[i]);
+        cr_assert_neq(access(p, F_OK), 0, "%s created", p);
+    }
+    free(before);
+    free(after);
+}
+
+Test(tdb, readonly_open_refuses_what_it_cannot_read)
+{
+    char err[512];
+    cr_assert_null(tdb_open_readonly(dbpath, err, sizeof err)); /* no file */
+    sqlite3 *raw;
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(raw, "CREATE TABLE x(a)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    cr_assert_null(tdb_open_readonly(dbpath, err, sizeof err));
+    cr_assert(strstr(err, "not a vmlab trace database"), "%s", err);
+    unlink(dbpath);
+    tdb_close(open_db());
+    cr_assert_eq(sqlite3_open(dbpath, &raw), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    cr_assert_null(tdb_open_readonly(dbpath, err, sizeof err));
+    cr_assert(strstr(err, "schema version 99 is newer"), "%s", err);
 }
 
 Test(tdb, lookup_tables_come_from_the_def_lists)

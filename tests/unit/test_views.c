@@ -253,18 +253,88 @@ Test(views, stat_prints_perf_kvm_stat_table_and_mode_totals)
     cr_assert(strstr(out, "3.09x"), "relative to native missing:\n%s", out);
 }
 
+/* The long format: one row per run and event; the rows of a run add up to its modeled cycles. */
 Test(views, stat_csv_and_json_carry_the_same_numbers)
 {
     static char out[16384];
     char *csv[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--csv", NULL };
     cr_assert_eq(sdb_capture(cmd_stat, csv, out, sizeof out), 0);
-    cr_assert(strstr(out, "mode,event,samples,"), "%s", out);
-    cr_assert(strstr(out, "trap,exit(CR_ACCESS),57,"), "%s", out);
-    cr_assert(strstr(out, "trap,(total),367,100.0000,100.0000,,,,125300.0"), "%s", out);
+    cr_assert(strncmp(out, "run,workload,n,mode,model,phase,class,event,count,per_op,cycles\n",
+                      64) == 0, "%s", out);
+    cr_assert(strstr(out, "\n2,syscall,100,trap,test,all,exit,exit(CR_ACCESS),57,0.57,57000.0\n"),
+              "%s", out);
+    cr_assert(strstr(out, "\n2,syscall,100,trap,test,all,insn,(instructions),2100,21,2100.0\n"),
+              "%s", out);
+    double sum = 0;
+    int rows = 0;
+    for (const char *l = strchr(out, '\n'); l && l[1]; l = strchr(l + 1, '\n'), rows++) {
+        const char *end = strchr(l + 1, '\n'), *c = end;
+        while (c > l && c[-1] != ',')
+            c--;
+        sum += atof(c);
+    }
+    cr_assert_eq(rows, 5, "%s", out); /* softint, priv, exit x2 (by reason), instructions */
+    cr_assert_float_eq(sum, 125300.0, 1e-6, "%s", out);
     char *json[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--json", NULL };
     cr_assert_eq(sdb_capture(cmd_stat, json, out, sizeof out), 0);
-    cr_assert(strstr(out, "\"event\": \"exit(CR_ACCESS)\", \"samples\": 57,"), "%s", out);
+    cr_assert(strstr(out, "{\"run\": 2, \"workload\": \"syscall\", \"n\": 100, \"mode\": \"trap\","
+                          " \"model\": \"test\", \"phase\": \"all\", \"class\": \"exit\","
+                          " \"event\": \"exit(CR_ACCESS)\", \"count\": 57, \"per_op\": 0.57,"
+                          " \"cycles\": 57000.0}"), "%s", out);
     cr_assert(strstr(out, "\"cycles_per_op\": 1182.0000"), "%s", out);
+    char *both[] = { "stat", "--db", dbpath, "--csv", "--json", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, both, out, sizeof out), 2);
+}
+
+/* Filters combine; each names what it selects or says what there is. */
+Test(views, stat_filters_combine_and_refuse_what_is_not_there)
+{
+    static char out[16384];
+    char *a[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "1,2", "--workload",
+                  "syscall", "--mode", "trap", "--event", "exit", "--csv", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, a, out, sizeof out), 0);
+    cr_assert_str_eq(out, "run,workload,n,mode,model,phase,class,event,count,per_op,cycles\n"
+                          "2,syscall,100,trap,test,all,exit,exit(CR_ACCESS),57,0.57,57000.0\n"
+                          "2,syscall,100,trap,test,all,exit,exit(IO_INSTRUCTION),10,0.1,30000.0\n");
+    char *sorted[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--event",
+                       "exit", "--sort", "cycles", "--csv", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, sorted, out, sizeof out), 0);
+    cr_assert(strstr(out, "exit(CR_ACCESS),57,0.57,57000.0\n2,syscall,100,trap,test,all,exit,"
+                          "exit(IO_INSTRUCTION)"), "%s", out);
+    char *event[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "2", "--sort",
+                      "event", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, event, out, sizeof out), 0);
+    cr_assert(strstr(out, "exit(CR_ACCESS)") < strstr(out, "softint(0x80)"), "%s", out);
+    /* Fixed costs: one Cycles/event column, no Min/Max. */
+    cr_assert(strstr(out, "Cycles/event") && !strstr(out, "Max Cycles"), "%s", out);
+    char *none[] = { "stat", "--db", dbpath, "--model", modelpath, "--mode", "xen", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, none, out, sizeof out), 2);
+    char *cls[] = { "stat", "--db", dbpath, "--model", modelpath, "--event", "vmexit", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, cls, out, sizeof out), 2);
+    char *sort[] = { "stat", "--db", dbpath, "--sort", "size", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, sort, out, sizeof out), 2);
+    char *empty[] = { "stat", "--db", dbpath, "--model", modelpath, "--run", "4", "--mode",
+                      "pv", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, empty, out, sizeof out), 1);
+}
+
+/* Per-unit costs vary per row: Min/Avg/Max then. */
+Test(views, stat_shows_min_and_max_only_when_they_differ)
+{
+    static char out[16384];
+    struct tdb *db = sdb_open(dbpath);
+    int64_t r = sdb_run_begin(db, "vary", "workload=vary n=1", "pv", NULL);
+    struct tdb_count c[] = { { 0, EV_VALIDATION, 1, "ok", 1, 10 },
+                             { 1, EV_VALIDATION, 1, "ok", 1, 1000 } };
+    cr_assert_eq(tdb_add_counts(db, r, c, 2), 0);
+    sdb_run_finish(db, r, "ok", 0);
+    tdb_close(db);
+    char *argv[] = { "stat", "--db", dbpath, "--model", modelpath, "--workload", "vary", NULL };
+    cr_assert_eq(sdb_capture(cmd_stat, argv, out, sizeof out), 0);
+    cr_assert(strstr(out, "Min Cycles") && strstr(out, "Max Cycles"), "%s", out);
+    /* 200 + 20 * 10 and 200 + 20 * 1000 cycles: the rows of one line, as --phase all adds them. */
+    cr_assert(strstr(out, "validation(L1 ok)          2   100.00%"), "%s", out);
+    cr_assert(strstr(out, "400.0      10300.0      20200.0"), "%s", out);
 }
 
 Test(views, example_queries_run_on_a_database)
