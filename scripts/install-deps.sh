@@ -26,7 +26,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential gcc-multilib cmake pkg-config libcapstone-dev libyaml-dev libsqlite3-dev
       sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev python3
-      linux-source-6.1 flex bison bc xz-utils)
+      linux-source-6.1 flex bison bc xz-utils groff-base)
 
 missing=()
 for p in "${pkgs[@]}"; do
