@@ -92,7 +92,7 @@ expect() {
 }
 
 expect "unknown flag" 2 "vmlab run: unknown option --frobnicate" -- run --frobnicate --guest "$work/ok.elf"
-expect "missing --guest" 2 "--guest ELF is required" -- run --mode native
+expect "missing --guest" 2 "vmlab run: --guest FILE is required" -- run --mode native
 expect "option without its value" 2 "vmlab run: option --ram needs a value" -- \
   run --guest "$work/ok.elf" --ram
 expect "stray argument" 2 "unexpected argument 'extra'" -- run --guest "$work/ok.elf" extra

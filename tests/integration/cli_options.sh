@@ -7,7 +7,7 @@
 # Each case states one refused input or one fixed output and fails on its own (all cases run;
 # the script fails if any did):
 #   - every subcommand `vmlab help` lists (run, compare, stat, report, and any added later)
-#     answers --version, refuses an abbreviated option (--versio, and --mode for stat's --model)
+#     answers --version, refuses an abbreviated option (--versio; stat --mod, --by-qual)
 #     with one line `vmlab SUB: unknown option --X (did you mean --Y?)` and status 2, and words
 #     unknown options and missing values the same way;
 #   - each --help states the defaults (mode native, model p4-prescott, phase all, scale small...);
@@ -59,8 +59,14 @@ for sub in $subs; do
   if [ $? -eq 0 ] && grep -q -- "--version" "$tmp/help"; then good "$sub --help lists --version"
   else bad "$sub --help lists --version" "$(head -1 "$tmp/help")"; fi
 done
-refused "stat --mode is not --model" 2 "vmlab stat: unknown option --mode (did you mean --model?)" \
-  -- stat --db "$tmp/none.db" --mode pv
+# stat has --mode and --model: --mod is neither (getopt_long alone took `--mode` as --model
+# before stat had a --mode of its own).
+refused "stat --mod is neither --mode nor --model" 2 \
+  "vmlab stat: unknown option --mod (did you mean --mod" \
+  -- stat --db "$tmp/none.db" --mod pv
+refused "stat --by-qual is not --by-qualifier" 2 \
+  "vmlab stat: unknown option --by-qual (did you mean --by-qualifier?)" \
+  -- stat --db "$tmp/none.db" --by-qual
 refused "report --mod is not --model" 2 "vmlab report: unknown option --mod (did you mean --model?)" \
   -- report --db "$tmp/none.db" --mod x --out "$tmp/r"
 refused "run --mod is not --mode" 2 "vmlab run: unknown option --mod (did you mean --mode?)" \
@@ -83,9 +89,9 @@ help_says() {   # help_says SUB TEXT
 help_says run "default native"
 help_says run "default 256"
 help_says run "(default 600)"
-help_says stat "(default p4-prescott)"
+help_says stat "(default p4-prescott"
 help_says stat "all (default)"
-help_says report "(default p4-prescott)"
+help_says report "(default p4-prescott"
 help_says compare "small (default"
 help_says compare "counts (default)"
 help_says compare "native,trap,trap-classic,bt,pv"
