@@ -398,13 +398,23 @@ static void gp_body(const struct chart *c, const struct pivot *p, sqlite3 *db,
         fputs("set format y '%.0s%c'\n", f); /* 1, 10, 100, 1k ... 10M, not 1e+07 */
     /* A ratio chart leaves native's column (all 1) to the reference line. */
     int first = c->ratio && p->nc > 0 && strcmp(p->cols[0], "native") == 0 ? 3 : 2;
-    fprintf(f, "pal = '");
-    for (int j = first - 2; j < p->nc; j++)
-        fprintf(f, "%s%s", j > first - 2 ? " " : "",
+    /* One series per column with a value to draw (on a log scale, above 0): a column with
+     * none would only make gnuplot warn. Colours stay with their column. */
+    int drawn = 0;
+    for (int j = first - 2; j < p->nc; j++) {
+        int any = 0;
+        for (int i = 0; i < p->nr; i++) {
+            double v = p->v[i * p->nc + j];
+            any |= !isnan(v) && (!c->logscale || v > 0);
+        }
+        if (!any)
+            continue;
+        fprintf(f, "%s '%s.dat' using %d%s title columnheader(%d) lc rgb '%s'",
+                drawn ? ", \\\n    " : "plot", c->name, j + 2, drawn ? "" : ":xtic(1)", j + 2,
                 palette[(j - (first - 2)) % (sizeof palette / sizeof palette[0])]);
-    fprintf(f, "'\nplot for [i=%d:%d] '%s.dat' using i:xtic(1) title columnheader(i)"
-               " lc rgb word(pal, i - %d)\n",
-            first, p->nc + 1, c->name, first - 1);
+        drawn++;
+    }
+    fputs(drawn ? "\n" : "plot 1/0 notitle\n", f);
 }
 
 /* Write NAME.gp: the body once for the SVG, once more for the PNG (a multiplot cannot replot).

@@ -13,10 +13,12 @@
  *   new: trap (26200 + 6000)/100 = 322, pv 262 (hypercalls and validations unpriced)
  */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "analysis/report_text.h"
 #include "emu/commands.h"
 #include "emu/events.h"
 #include "emu/insn_class.h"
@@ -178,4 +180,36 @@ Test(report, missing_data_gives_a_note_not_a_chart)
     cr_assert_neq(access(out, F_OK), -1);
     snprintf(path, sizeof path, "%s/pv.svg", out);
     cr_assert_eq(access(path, F_OK), -1);
+}
+
+/* Issue 20: what a reader sees is never in exponent notation nor at full precision. */
+Test(report, numbers_in_tables_are_formatted_for_readers)
+{
+    static const struct { double v; const char *want; } cases[] = {
+        { 7.26901e+06, "7,269,010" }, { 0.00774525, "0.00775" }, { 2245, "2,245" },
+        { 8.16404, "8.16" },          { 25.5404, "25.5" },       { 1, "1" },
+        { 0.0005, "0.0005" },         { 0, "0" },                { -1234.4, "-1,234" },
+        { 99.96, "100" },             { 1e-12, "0" },            { 431.225, "431" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[48];
+        rt_number(buf, sizeof buf, cases[i].v);
+        cr_assert_str_eq(buf, cases[i].want, "%g", cases[i].v);
+    }
+    char buf[48];
+    rt_number(buf, sizeof buf, NAN);
+    cr_assert_str_eq(buf, "-");
+}
+
+Test(report, figures_have_captions_and_ratio_charts_a_native_line)
+{
+    make_report();
+    char *html = slurp("index.html");
+    assert_has(html, "<figure id=\"fig-overhead\">\n<img src=\"overhead.svg\"");
+    assert_has(html, "<figcaption class=\"explain\"><b>Figure 1.</b> ");
+    assert_has(slurp("overhead.gp"), "set label 1 'native = 1'");
+    assert_has(slurp("generations.gp"), "set label 1 'native = 1'");
+    assert_has(slurp("generations.gp"), "\"old\\n(2000)\" 0, \"new\\n(2010)\" 1");
+    cr_assert_null(strstr(slurp("nanobench.gp"), "native = 1"));
+    assert_has(slurp("index.html"), "cost model <b>old</b> (old CPU, 2000)");
 }
