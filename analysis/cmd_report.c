@@ -14,7 +14,11 @@
  *                 workloads of each workload's ratio to native, how many workloads it is over and
  *                 how many were left out (a table, no chart)
  *   overhead      modeled time per operation relative to native, per workload and mode (bars)
- *   monitor       monitor entries (VT-x exits, monitor traps, callouts, hypervisor traps, hypercalls) per operation by reason (stacked)
+ *   monitor       monitor entries (VT-x exits, monitor traps, callouts, hypervisor traps, hypercalls) per operation by reason:
+ *                 monitor.dat has every reason; the chart is one stacked panel per mode
+ *                 (monitor_MODE.dat: the mode's five most frequent reasons, "other", the total
+ *                 printed above each bar) and the outlier workloads (holes) are drawn apart
+ *                 (monitor_outliers)
  *   nanobench     modeled cycles per operation, per workload and mode (log scale)
  *   generations   the per-mode aggregate under every CPU-generation model (lines)
  *   pv            hypercalls, batch elements, validations, entries validated per operation (pv)
@@ -25,7 +29,13 @@
  * The per-workload ratios (overhead) and the aggregate (summary, generations) are read from the
  * views workload_ratio and mode_aggregate, the same rows `vmlab stat` and `vmlab compare` print;
  * the aggregate is named, with its workload count, above each table that shows it
- * (analysis/aggregate.c).
+ * (analysis/aggregate.c), and stated in a sentence in the summary.
+ *
+ * For a reader (issue 20): every chart is a numbered <figure> whose caption (struct chart's
+ * explain) says what it shows and what its numbers include; charts of ratios to native draw a
+ * dashed native = 1 line instead of native's bars; table cells go through rt_number
+ * (analysis/report_text.c), the data files keep %.6g; models are named with their CPU's year,
+ * and the generations chart, which shows every model, names none in its title.
  */
 #include <errno.h>
 #include <math.h>
