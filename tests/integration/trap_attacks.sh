@@ -19,7 +19,7 @@
 #                      classic  as native, and shadow window_move counted once: the monitor's
 #                               window moves away from the region the guest maps (issue 15)
 #   attack_bad_cr3     monitor  4       1: CR3 (also in run.message)     bad_cr3 1
-#                      native   4       1: error                         -
+#                      native   4       1: triple fault                  -
 #   triplefault        monitor  4       1: triple fault                  -
 #                      native   4       1: triple fault                  -
 #
@@ -99,6 +99,6 @@ done
 attack attack_map_beyond native 4 1 "outside its 64 MiB of RAM" \
   "pte of 0x40000000 -> frame 0x7f000000"
 attack attack_window native 35 1 "failure code 0x11" "write completed without a fault"
-attack attack_bad_cr3 native 4 1 "error" =expected
+attack attack_bad_cr3 native 4 1 "triple fault" =expected
 attack triplefault native 4 1 "triple fault" "triplefault: empty idt, int3"
 echo "trap_attacks: ok"
