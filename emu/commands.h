@@ -10,5 +10,6 @@ int cmd_run(int argc, char **argv);      /* emu/cmd_run.c: one workload in one m
 int cmd_compare(int argc, char **argv);  /* emu/cmd_compare.c: a suite in every mode, one database */
 int cmd_stat(int argc, char **argv);     /* analysis/cmd_stat.c: perf-kvm-stat-like table */
 int cmd_report(int argc, char **argv);   /* analysis/cmd_report.c: charts + index.html */
+int cmd_merge(int argc, char **argv);    /* analysis/cmd_merge.c: databases into one */
 
 #endif

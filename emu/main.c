@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"compare", cmd_compare, "run a suite of workloads in several modes into one database"},
     {"stat", cmd_stat, "summarize recorded runs like `perf kvm stat report`"},
     {"report", cmd_report, "draw the comparison charts and write an HTML report"},
+    {"merge", cmd_merge, "combine trace databases into one, renumbering run ids"},
 };
 
 static void usage(FILE *f)
