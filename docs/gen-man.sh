@@ -8,8 +8,9 @@
 # from `vmlab help`, each command's synopsis, options and closing notes from `vmlab CMD --help`,
 # the modes from `vmlab run --list-modes`; only the description, the examples and the files
 # below are written here by hand. A help line "  --opt ARG   text" (two or more spaces before the
-# text) becomes a tagged paragraph, a deeper-indented line continues it, lines before the first
-# option are the synopsis, lines at column 0 after the options are prose. Everything is escaped
+# text) becomes a tagged paragraph, a deeper-indented line continues it; before the first option,
+# the usage lines are the synopsis and lines indented by two spaces a description; lines at
+# column 0 after the options are prose. Everything is escaped
 # for roff (backslashes, leading dots and quotes, hyphens as \-), so `groff -man -ww` renders
 # the page without warnings (tests/integration/install_docs.sh checks it).
 set -euo pipefail
@@ -28,8 +29,10 @@ help_roff() {
   "$vmlab" "$1" --help | esc | awk '
     function flush_opt() { if (tag != "") { print ".TP"; print "\\fB" tag "\\fR"; print text; tag = ""; text = "" } }
     BEGIN { state = "synopsis"; print ".nf" }
-    state == "synopsis" && /^  +\\-/ { state = "options"; print ".fi" }
+    (state == "synopsis" || state == "desc") && /^  +\\-/ { if (state == "synopsis") print ".fi"; state = "options" }
+    state == "synopsis" && NR > 1 && /^  [^ ]/ { print ".fi"; print ".PP"; state = "desc" }
     state == "synopsis" { if (!sub(/^usage: /, "")) sub(/^       /, ""); print; next }
+    state == "desc" { sub(/^ +/, ""); print; next }
     state == "options" && /^  \\-/ {
       flush_opt()
       line = substr($0, 3)
