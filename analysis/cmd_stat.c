@@ -2,30 +2,45 @@
  * cmd_stat.c — `vmlab stat`: the events of recorded runs as a table shaped like
  * `perf kvm stat report`, priced under one cost model, plus per-mode totals.
  *
- *   vmlab stat --db FILE [--run ID | --workload W] [--model M] [--phase P] [--by-qualifier]
+ *   vmlab stat --db FILE [--run ID,...] [--workload W,...] [--mode M,...] [--event CLASS,...]
+ *              [--model M] [--phase P] [--sort KEY] [--all-events] [--by-qualifier]
  *              [--csv | --json]
  *
- * Runs are grouped by mode (all selected runs of a mode add up, as perf adds up VMs): with --run
- * one run, with --workload that workload's successful runs, else every successful run. Columns:
- * Samples (events counted), Samples% (of the group's events), Time% (of the group's modeled
- * cycles, instructions included), and Min/Avg/Max modeled cycles per event. Avg is the group's
- * cycles / samples; Min and Max range over the counter rows that make up the line (phases, runs,
- * qualifiers), which differ when count2 adds per-unit costs. A group's totals are those of its
- * event table (the Time% denominators), not a verdict on the mode: summed over workloads they
- * would weigh a mode by its costliest workloads.
+ * The database is only read (an_open_existing: read-only, the cost model loaded into the
+ * connection's temp schema), so a user who may not write it or its directory can run this.
  *
- * How the modes compare is read from the views (analysis/views.sql), never summed here: without
- * --run or --workload the text ends with the per-mode aggregate (mode_aggregate: the geometric
- * mean over workloads of each workload's ratio to native, printed by analysis/aggregate.c exactly
- * as `vmlab compare` and `vmlab report` show it); with one, with that workload's ratio to native
- * per mode (workload_ratio). Both use the measured phase of the newest ok run of each workload and
- * mode, whatever --phase says.
+ * Selection: --run, --workload and --mode each take a comma-separated list and combine (a run must
+ * match every one given); without --run only successful runs count. Each value must be one the
+ * database holds, else one line lists those it does. --event keeps the events of the given classes
+ * (emu/event_classes.def names), like `perf kvm stat --event`.
  *
- * --csv prints one table: one line per event, then per mode an "(instructions)" and a "(total)"
- * line. --json prints the runs, and per mode its events, totals and what a binary translator
- * translated ("translation", null for the other modes); the text output ends such a mode with a
- * "Translated:" line. It then carries the named per-mode aggregate ("aggregate") and, with --run
- * or --workload, that workload's ratios ("ratios").
+ * Text: runs are grouped by mode (all selected runs of a mode add up, as perf adds up VMs). The
+ * table lists the events that cost cycles under the model: perf's samples are exits, and the
+ * instruction classes a mode runs at no cost (natively, priv(push_seg) and its kind) would
+ * otherwise make up most of Samples%; a "Not shown:" line counts them, --all-events lists them.
+ * Columns: Samples (events counted), Samples% (of the listed events), Time% (of the group's
+ * modeled cycles, instructions included), then the modeled cycles per event: one Cycles/event
+ * column when every line's counter rows cost the same per event (fixed costs), else Min, Avg and
+ * Max (Avg the line's cycles / samples, Min and Max over the counter rows that make it up: phases,
+ * runs, qualifiers, which differ when count2 adds per-unit costs); and Per op (samples / the runs'
+ * n) when the group is one workload's runs. Rows are ordered by --sort. A group's totals are those
+ * of its event table (the Time% denominators), not a verdict on the mode: summed over workloads
+ * they would weigh a mode by its costliest workloads. A binary translator's group ends with a
+ * "Translated:" line.
+ *
+ * How the modes compare is read from the views (analysis/views.sql), never summed here: unless
+ * the selection (by --run or --workload) is one workload's, the text ends with the per-mode
+ * aggregate (mode_aggregate: the geometric mean over workloads of each workload's ratio to native,
+ * printed by analysis/aggregate.c exactly as `vmlab compare` and `vmlab report` show it); else
+ * with that workload's ratio to native per mode (workload_ratio). Both use the measured phase of
+ * the newest ok run of each workload and mode, whatever --phase says.
+ *
+ * --csv and --json are long format, for pandas or R: one row per selected run and event (run,
+ * workload, n, mode, model, phase, class, event, count, per_op = count / n, cycles), the same
+ * filters and cost rule as the table, plus one row of class insn, event "(instructions)" per run,
+ * so that a run's rows add up to its modeled cycles. --json puts the rows in "rows" and adds the
+ * named per-mode aggregate ("aggregate") and, for one workload's selection, its ratios
+ * ("ratios"). Giving both is an error.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -621,9 +636,8 @@ static int print_long(sqlite3 *db, const struct selection *sel, const struct opt
     return 0;
 }
 
-/* What a binary translator translated in the group's runs (table translation): a text line, or
- * in JSON the group's "translation" member (null without translations), which closes the group
- * object print_group_footer left open. */
+/* What a binary translator translated in the group's runs (table translation): a text line,
+ * nothing for the other modes. */
 static void print_translation(sqlite3 *db, const struct group *g, const struct opts *o)
 {
     sqlite3_stmt *st;
@@ -633,7 +647,7 @@ static void print_translation(sqlite3 *db, const struct group *g, const struct o
         " AND (?2 < 0 OR phase = ?2)";
     long long v[5];
     bool have = false;
-    if (o->out != OUT_CSV && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (o->out == OUT_TEXT && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, g->ids, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, o->phase);
         have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
@@ -641,18 +655,10 @@ static void print_translation(sqlite3 *db, const struct group *g, const struct o
             v[i] = sqlite3_column_int64(st, i);
         sqlite3_finalize(st);
     }
-    double ratio = have && v[3] > 0 ? (double)v[4] / (double)v[3] : 0;
-    if (o->out == OUT_TEXT && have)
-        printf("Translated: %lld units and %lld trampolines, %lld guest instructions, %lld guest "
-               "bytes in, %lld TC bytes out (%.2fx)\n", v[0], v[1], v[2], v[3], v[4], ratio);
-    if (o->out != OUT_JSON)
-        return;
     if (have)
-        printf(", \"translation\": {\"units\": %lld, \"trampolines\": %lld, \"insns\": %lld,"
-               " \"guest_bytes\": %lld, \"tc_bytes\": %lld, \"expansion\": %.4f}}", v[0], v[1],
-               v[2], v[3], v[4], ratio);
-    else
-        printf(", \"translation\": null}");
+        printf("Translated: %lld units and %lld trampolines, %lld guest instructions, %lld guest "
+               "bytes in, %lld TC bytes out (%.2fx)\n", v[0], v[1], v[2], v[3], v[4],
+               v[3] > 0 ? (double)v[4] / (double)v[3] : 0);
 }
 
 static void json_number(double v)
