@@ -278,6 +278,8 @@ static int tc_exception(struct machine *m, const struct xevent *ev)
         return -1;
     }
     const struct bt_map copy = *found, *e = &copy;   /* a TC flush may free the unit */
+    if (soft || ev->vector != 14)
+        shadow_desc_sync(t->c.mon.sh);
     if (soft && ev->vector == BT_CALLOUT_VECTOR) {
         if (uq_exception_done(&m->quirks, m->uc, NULL) < 0)
             return -1;

@@ -94,12 +94,15 @@ static bool mirror_entry(struct machine *m, uint32_t i)
 /* The guest wrote a frame of its GDT (shadow_trace_desc): natively the next segment load reads
  * the new descriptor, so the mirror takes every entry again now; the mode hears of each one that
  * changed (bt's selector map). Segment registers keep what they have cached, as natively. */
+static void trace_gdt(struct machine *m);
+
 static void gdt_written(struct machine *m)
 {
     struct classic *t = st(m);
     for (uint32_t i = 1; i < t->mgdt_n; i++)
         if (mirror_entry(m, i) && t->gdt_entry_changed)
             t->gdt_entry_changed(m, i);
+    trace_gdt(m);   /* again, if a write had to be left to run (shadow_desc_sync) */
 }
 
 /* Trace the frames the guest's GDT lies in now (through its tables; with paging off the
@@ -911,6 +914,7 @@ int classic_handle(struct machine *m, const struct xevent *ev)
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
         return shadow_exception(t->mon.sh, &t->mon.v, ev);
+    shadow_desc_sync(t->mon.sh);
     /* #GP: a privileged instruction to emulate; #TS with NT set: an iret's task return, which
      * ring 1 takes through the monitor's TSS (emulate_task_return). */
     bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);

@@ -81,6 +81,7 @@ struct shadow {
     uint32_t cr0_extra;              /* monitor's own real CR0 bits */
     void (*code_written)(struct machine *m, uint32_t frame);   /* shadow_trace_code's callback */
     void (*desc_written)(struct machine *m);                   /* shadow_trace_desc's callback */
+    bool desc_stale;         /* a descriptor-table frame was left writable for one write */
     unsigned repeats;
 };
 
@@ -626,11 +627,18 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
          * refreshed by desc_written through apply_write). */
         struct emul_write w;
         if (emul_write(m, eip, &w) < 0) {
-            refuse(s, REFUSE_UNEMULATED_WRITE, eip);
-            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
-                        "guest wrote its descriptor table at 0x%08x with an instruction the "
-                        "monitor does not emulate (EIP 0x%08x)", cr2, eip);
-            return SHADOW_FAILED;
+            /* An instruction emul_write does not know (a segment override, a string store):
+             * the frame stops being traced as a descriptor table and the write re-executes;
+             * the mirror is refreshed, and the frame traced again, at the monitor's next
+             * entry (shadow_desc_sync). */
+            s->ptype[frame >> 12] &= (uint8_t)~PTYPE_DESC;
+            if (!s->ptype[frame >> 12]) {
+                drop_mappings(s, frame);
+                flush_tlb(s);
+            }
+            s->desc_stale = true;
+            s->last_eip = s->last_fault = 0xffffffffu;
+            return SHADOW_FIXED;
         }
         machine_retire_emulated(m, -1);
         count(s, SHEV_DESC_WRITE, eip);
@@ -827,6 +835,15 @@ void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written
         drop_mappings(s, frame & 0xfffff000u);   /* refills writable */
         flush_tlb(s);
     }
+}
+
+void shadow_desc_sync(struct shadow *s)
+{
+    if (!s->desc_stale)
+        return;
+    s->desc_stale = false;
+    if (s->desc_written)
+        s->desc_written(s->m);
 }
 
 bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)

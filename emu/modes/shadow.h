@@ -142,6 +142,12 @@ void shadow_trace_code(struct shadow *s, uint32_t frame,
  * `desc_write`, applied to anything else traced in the range, then reported: written(m). */
 void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written)(struct machine *m));
 
+/* A write to a traced descriptor-table frame that could not be emulated left the frame
+ * untraced and re-executed: report it now (written(m), whose caller traces the frames again).
+ * Called at the monitor's entries other than page faults (the write's own refault must find
+ * the frame writable); nothing to do otherwise. */
+void shadow_desc_sync(struct shadow *s);
+
 /* Does guest linear `lin` (through the guest's own tables) name a frame the shadow MMU traces as
  * a page table? (A write there would be a traced write.) */
 bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin);
