@@ -761,6 +761,9 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
     if (r == -2)
         return SHADOW_FAILED;
     if (r < 0) {
+        /* Refused, not filled: the guest gets its fault, and a guest that retries it forever is
+         * the guest's loop (held by the run's limits), not a fill that does not work. */
+        s->last_eip = s->last_fault = 0xffffffffu;
         count(s, SHEV_TRUE_FAULT, eip);
         *gerr = PFE_P | (err & (PFE_W | PFE_U));
         return SHADOW_REFLECT;

@@ -65,6 +65,11 @@ static int classic_setup(struct machine *m, const struct boot_info *bi, char *er
     }
     m->mode_state = t;
     t->vifp = &t->vif;
+    /* Exception and interrupt frames the monitor builds show the guest its own CS (0x60, not the
+     * ring-1 copy): a guest may check it (Linux's early exception handler panics unless the saved
+     * CS is __KERNEL_CS). The guest's iret to that RPL-0 selector then faults in ring 1 and is
+     * emulated, one more monitor trap per return to the kernel: the price of ring compression. */
+    t->guest_sels = true;
     return classic_init(m, t, bi, errbuf, errlen);
 }
 
@@ -78,6 +83,16 @@ static bool classic_irq_open(struct machine *m)
 static bool classic_site_wanted(struct machine *m, const struct site *s)
 {
     return insn_class_kind[s->cls] == IK_SENS;
+}
+
+/* A hole showed the guest kernel something other than ring 0 would have: remember it, for the
+ * diagnosis if the guest then gives up (classic_tc_exception). */
+static void saw_wrong(struct machine *m, struct classic *t, uint32_t eip, const char *what)
+{
+    (void)m;
+    t->seen_eip = eip;
+    t->seen_count++;
+    snprintf(t->seen_what, sizeof t->seen_what, "%s", what);
 }
 
 static void lost_if(struct classic *t, uint32_t eip, const char *by)
@@ -97,6 +112,9 @@ static struct action classic_site(struct machine *m, const struct block *b, cons
     switch (s->cls) {
     case IC_PUSHF:
         snprintf(detail, sizeof detail, "IF observed=1 native=%u", classic_vif(t) ? 1u : 0u);
+        if (!classic_vif(t))
+            saw_wrong(m, t, eip, "pushf: the guest saw IF=1 (ring 1 shows the real IF, which the "
+                      "monitor keeps set); it needed IF=0, its virtual IF");
         break;
     case IC_POPF:
         if (guest_read(m, esp, &word, 4) == 0) {
@@ -142,6 +160,28 @@ static struct action classic_site(struct machine *m, const struct block *b, cons
     return act(ACT_RESUME);
 }
 
+/* The guest kernel executes ud2 (Linux's BUG(): a check of its own failed) after holes showed it
+ * values ring 0 would not have: the run ends naming the last of them, instead of the guest's oops
+ * and a reboot loop until the run's limit. (The chain Linux meets: pushf in an interrupts-off
+ * region shows IF=1; local_irq_restore() of those flags then executes sti, which the monitor
+ * honours, and a later BUG_ON(!irqs_disabled()) fires.) Any other exception as classic_core. */
+static struct action tc_exception(struct machine *m, const struct xevent *ev)
+{
+    struct classic *t = st(m);
+    if (ev->kind == XK_FAULT && ev->vector == 6 && machine_cpl(m) == 1 && t->seen_eip) {
+        const cs_insn *in = classic_decoded(m, ev->eip);
+        if (in && in->id == X86_INS_UD2) {
+            machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                        "Popek-Goldberg hole: the guest kernel's own check failed (ud2 at EIP "
+                        "0x%08x) after %llu hole(s) showed it what ring 0 would not have; the "
+                        "last, at EIP 0x%08x: %s", ev->eip, (unsigned long long)t->seen_count,
+                        t->seen_eip, t->seen_what);
+            return act(ACT_END);
+        }
+    }
+    return classic_exception(m, ev);
+}
+
 const struct mode_ops mode_trap_classic = {
     .name = "trap-classic",
     .summary = "pre-VT trap-and-emulate by ring compression (guest kernel in ring 1), shadow paging",
@@ -151,7 +191,7 @@ const struct mode_ops mode_trap_classic = {
     .io_emulated = true,
     .classify = classic_classify,
     .setup = classic_setup,
-    .exception = classic_exception,
+    .exception = tc_exception,
     .interrupt = classic_interrupt,
     .irq_open = classic_irq_open,
     .teardown = classic_teardown,

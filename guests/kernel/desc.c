@@ -11,7 +11,10 @@
 #include "layout.h"
 #include "pvops.h"
 
-uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(8)));
+/* A page of its own (kernel.ld pads section .data.gdt_page), as Linux's gdt_page: a monitor that
+ * traces the GDT's frame (trap-classic and bt mirror the guest's GDT, emu/modes/classic_core.h)
+ * then sees only GDT writes there, not kernel data that would otherwise share the page. */
+uint64_t gdt[GDT_ENTRIES] __attribute__((aligned(4096), section(".data.gdt_page")));
 uint64_t idt[IDT_ENTRIES] __attribute__((aligned(8)));
 struct tss kernel_tss __attribute__((aligned(128)));
 

@@ -13,11 +13,12 @@
 #                does not add or drop guest instructions
 # holes (one `hole NAME ... equal=E` line per instruction, then a `result` line) also runs under
 # trap. Every mode ends with status 33 and `ok=1` on the result line; natively and under trap
-# every line says equal=1 and the result differ=0. Under trap-classic every one of the 19 probes
-# (the 17 instructions; far transfers and PUSH CS/SS have a line each) says equal=0 and the
-# result differ=19: the monitor's GDT holds the guest's ring-0 descriptors as written (so lar,
-# lsl, verr, verw refuse them in ring 1) and runs the kernel on ring-1 copies (so segment loads,
-# push/mov of selectors and far transfers show the copies).
+# every line says equal=1 and the result differ=0. Under trap-classic 17 of the 19 probes (the 17
+# instructions; far transfers and PUSH CS/SS have a line each) say equal=0 and the result
+# differ=17: the monitor's GDT holds the guest's ring-0 descriptors as written (so lar, lsl, verr,
+# verw refuse them in ring 1) and runs the kernel on ring-1 copies (so segment loads, push/mov of
+# selectors, far jumps and returns show the copies); a far call and int n read as natively,
+# because the CS pushed for them is written by the monitor, which writes the guest's own.
 #
 # Exits 1 with the workload, the mode and the first differing lines.
 set -eu
@@ -28,7 +29,11 @@ src=$(cd "$here/../.." && pwd)
 suite=$src/models/suites/default.yaml
 it_need "$vmlab" "$kernel" "$suite"
 holes_differ="sgdt sidt sldt smsw str pushf popf lar lsl verr verw pop_seg push_cs push_ss mov_seg
-              call_far jmp_far ret_far int_n"
+              jmp_far ret_far"
+# call_far and int_n: the CS the monitor pushes for the guest (an emulated far call, a reflected
+# int n) is the guest's own selector (trap-classic shows the guest its selectors in the frames it
+# builds, issue 15), so they read as natively.
+holes_equal="call_far int_n"
 
 # Workload lines of the suite, as "workload=W n=N"; holes is checked on its own below.
 it_suite_workloads "$suite"
@@ -52,7 +57,7 @@ sorted() {
   printf '%s\n' $* | sort
 }
 
-all_holes=$(sorted $holes_differ)
+all_holes=$(sorted $holes_differ $holes_equal)
 for m in native trap trap-classic; do
   it_run_tagged "$m" holes "$kernel" "$holes"
   status=$(cat "$tmp/holes.$m.status")
@@ -73,7 +78,8 @@ got=$(hole_list trap-classic 0)
 [ "$got" = "$(sorted $holes_differ)" ] ||
   fail "holes under trap-classic: equal=0 for" $got "; want" $(sorted $holes_differ)
 got=$(hole_list trap-classic 1)
-[ -z "$got" ] || fail "holes under trap-classic: equal=1 for" $got "; want none"
+[ "$got" = "$(sorted $holes_equal)" ] ||
+  fail "holes under trap-classic: equal=1 for" $got "; want" $(sorted $holes_equal)
 ndiff=$(sorted $holes_differ | wc -l)
 grep -q "^result .* differ=$ndiff\b" "$tmp/holes.trap-classic.console" ||
   fail "holes under trap-classic: $(grep '^result' "$tmp/holes.trap-classic.console");" \
