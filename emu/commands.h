@@ -11,5 +11,6 @@ int cmd_compare(int argc, char **argv);  /* emu/cmd_compare.c: a suite in every 
 int cmd_stat(int argc, char **argv);     /* analysis/cmd_stat.c: perf-kvm-stat-like table */
 int cmd_report(int argc, char **argv);   /* analysis/cmd_report.c: charts + index.html */
 int cmd_merge(int argc, char **argv);    /* analysis/cmd_merge.c: databases into one */
+int cmd_scan(int argc, char **argv);     /* analysis/cmd_scan.c: a kernel's PV port sites */
 
 #endif

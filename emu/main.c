@@ -20,6 +20,7 @@ static const struct command commands[] = {
     {"stat", cmd_stat, "summarize recorded runs like `perf kvm stat report`"},
     {"report", cmd_report, "draw the comparison charts and write an HTML report"},
     {"merge", cmd_merge, "combine trace databases into one, renumbering run ids"},
+    {"scan", cmd_scan, "list a kernel's sites a paravirtual port must change, or diff two builds"},
 };
 
 static void usage(FILE *f)

@@ -3,7 +3,7 @@
 #
 # What it does, in order:
 #   1. installs the Debian packages vmlab builds and tests with (compiler with -m32 support, CMake,
-#      Capstone, libyaml, SQLite, Criterion, gnuplot, QEMU for the cross-check tests, Python 3 for
+#      Capstone, libyaml, SQLite, elfutils libelf/libdw (`vmlab scan`), Criterion, gnuplot, QEMU for the cross-check tests, Python 3 for
 #      the checker in tests/integration/timer_exact.sh; Debian's linux-source-6.1 with flex, bison and bc
 #      for the Linux guest that scripts/linux-guest.sh builds);
 #   2. makes sure Unicorn >= 2.1 is present. Where the system's own libunicorn-dev is >= 2.1 (Debian
@@ -25,6 +25,7 @@ SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 pkgs=(build-essential gcc-multilib cmake pkg-config libcapstone-dev libyaml-dev libsqlite3-dev
+      libelf-dev libdw-dev
       sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev python3
       linux-source-6.1 flex bison bc xz-utils groff-base)
 

@@ -1,0 +1,590 @@
+/*
+ * cmd_scan.c — `vmlab scan`: where a paravirtual port must change a kernel, and how that moves
+ * between two builds of it (issue 19).
+ *
+ *   vmlab scan [--class C,...] [--pv GLOB,...] [--outside] [--view V,...] [--csv | --json] KERNEL
+ *   vmlab scan --diff [--class C,...] [--pv GLOB,...] [--csv | --json] OLD NEW
+ *
+ * The static view: KERNEL (an ELF image with a symbol table; DWARF line information when it has
+ * some) is decoded function by function (analysis/scan_elf.c) and every instruction the emulator
+ * classifies (emu/insn_class.def: privileged, IOPL-sensitive, sensitive-but-unprivileged and the
+ * few others the modes intercept) is a site, listed with address, class, kind, instruction,
+ * function+offset and file:line, then grouped by function and by source file with counts per
+ * class. By default the sites are every class but int3, into and ud2 (breakpoints and BUG()
+ * traps, which a port does not touch); --class selects classes or kinds (priv, iopl, sens,
+ * other) by name. Bytes inside a function that do not decode are listed as undecodable spans.
+ *
+ * The PV layer: --pv names the source files (fnmatch globs on the file as printed, e.g.
+ * `kernel/pvops_native.c`) that make up the port's layer (the pv-ops native implementation);
+ * each site is marked in or out of it, the summary counts both, and --outside lists only the
+ * sites outside it: the ones a port has not yet routed through its layer.
+ *
+ * The diff (--diff OLD NEW) matches functions by name, never by address, and compares the
+ * sequence of their sites (class and mnemonic, in order): a function whose sites appear only in
+ * NEW is `added`, only in OLD `removed`, in both but different `changed` (with the per-class
+ * count moves). With --pv, the diff also counts the new sites outside the PV layer. A summary line
+ * says how many of OLD's sites sit in functions that would need revisiting.
+ *
+ * --csv is long format, one row per site (static view) or per function that moved (diff); --json
+ * holds the same rows plus the groups. Exit status: 0, 1 with --outside when a site is outside
+ * the PV layer (and with --diff when anything moved), 2 for usage errors, 3 when a file cannot be
+ * scanned.
+ */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/analysis.h"
+#include "analysis/scan_elf.h"
+#include "emu/cli.h"
+#include "emu/commands.h"
+
+enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8 };
+
+struct opts {
+    bool want[IC_COUNT];    /* classes that are sites */
+    char *pv;               /* comma-separated globs, NULL: no PV layer named */
+    bool outside, diff, csv, json;
+    unsigned views;
+    const char *files[2];
+    int nfiles;
+};
+
+static const char *const kind_name[] = { "priv", "iopl", "sens", "other" };
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: vmlab scan [--class C,...] [--pv GLOB,...] [--outside] [--view V,...]\n"
+        "                  [--csv | --json] KERNEL\n"
+        "       vmlab scan --diff [--class C,...] [--pv GLOB,...] [--csv | --json] OLD NEW\n"
+        "  KERNEL          an ELF kernel image with symbols (file:line when it has DWARF lines)\n"
+        "  --class C,...   the site classes: names of emu/insn_class.def (mov_to_cr, pushf, ...)\n"
+        "                  or kinds priv, iopl, sens, other (default: every class but int3,\n"
+        "                  into and ud2)\n"
+        "  --pv GLOB,...   the PV layer: source files (globs on the file as printed, e.g.\n"
+        "                  'kernel/pvops_*.c') whose sites a port already owns (default: none)\n"
+        "  --outside       only the sites outside the --pv layer; exit status 1 if any\n"
+        "  --view V,...    sites, functions, files, gaps (undecodable spans) or all\n"
+        "                  (default: all)\n"
+        "  --diff          compare two builds OLD NEW by function name and site sequence;\n"
+        "                  exit status 1 when they differ\n"
+        "  --csv, --json   one row per site (per moved function with --diff) for pandas or R\n"
+        "                  (default: text tables)\n"
+        "  --version       print vmlab's version\n");
+}
+
+/* --class: every item a class or kind name. */
+static int parse_classes(const char *arg, bool *want)
+{
+    char *s = strdup(arg), *save = NULL;
+    memset(want, 0, IC_COUNT * sizeof *want);
+    int rc = 0;
+    for (char *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        bool hit = false;
+        for (int c = 0; c < IC_COUNT; c++)
+            if (!strcmp(t, insn_class_name[c]) || !strcmp(t, kind_name[insn_class_kind[c]]))
+                want[c] = hit = true;
+        if (!hit) {
+            cli_error("scan", "--class: '%s' is neither a class of insn_class.def nor a kind "
+                              "(priv, iopl, sens, other)", t);
+            rc = -1;
+            break;
+        }
+    }
+    free(s);
+    return rc;
+}
+
+static int parse_views(const char *arg, unsigned *views)
+{
+    static const struct { const char *name; unsigned bit; } v[] = {
+        { "sites", V_SITES }, { "functions", V_FUNCS }, { "files", V_FILES }, { "gaps", V_GAPS },
+        { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS },
+    };
+    char *s = strdup(arg), *save = NULL;
+    *views = 0;
+    for (char *t = strtok_r(s, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        size_t i = 0;
+        while (i < sizeof v / sizeof v[0] && strcmp(t, v[i].name))
+            i++;
+        if (i == sizeof v / sizeof v[0]) {
+            cli_error("scan", "--view takes sites, functions, files, gaps or all, not '%s'", t);
+            free(s);
+            return -1;
+        }
+        *views |= v[i].bit;
+    }
+    free(s);
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        { "class", required_argument, NULL, 'c' }, { "pv", required_argument, NULL, 'p' },
+        { "outside", no_argument, NULL, 'o' },     { "view", required_argument, NULL, 'v' },
+        { "diff", no_argument, NULL, 'D' },        { "csv", no_argument, NULL, 'C' },
+        { "json", no_argument, NULL, 'J' },        { "help", no_argument, NULL, 'h' },
+        { 0 },
+    };
+    *o = (struct opts){ .views = V_SITES | V_FUNCS | V_FILES | V_GAPS };
+    for (int c = 0; c < IC_COUNT; c++)
+        o->want[c] = c != IC_INT3 && c != IC_INTO && c != IC_UD2 && c != IC_UNDEFINED;
+    optind = 0;
+    for (int c; (c = cli_getopt("scan", argc, argv, "", longopts)) != -1;) {
+        switch (c) {
+        case 'c': if (parse_classes(optarg, o->want)) return -1; break;
+        case 'p': free(o->pv); o->pv = strdup(optarg); break;
+        case 'o': o->outside = true; break;
+        case 'v': if (parse_views(optarg, &o->views)) return -1; break;
+        case 'D': o->diff = true; break;
+        case 'C': o->csv = true; break;
+        case 'J': o->json = true; break;
+        case 'h': usage(stdout); return 1;
+        case CLI_VERSION: return 1;
+        default: return -1;
+        }
+    }
+    o->nfiles = argc - optind;
+    int need = o->diff ? 2 : 1;
+    if (o->nfiles != need) {
+        cli_error("scan", o->diff ? "--diff needs two kernel images, OLD and NEW"
+                                  : "needs one kernel image (vmlab scan --help)");
+        return -1;
+    }
+    for (int i = 0; i < need; i++)
+        o->files[i] = argv[optind + i];
+    if (o->csv && o->json) {
+        cli_error("scan", "--csv and --json are exclusive: give one");
+        return -1;
+    }
+    if (o->outside && !o->pv) {
+        cli_error("scan", "--outside needs --pv GLOB,... (the PV layer it is outside of)");
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether a site's file is in the PV layer named by --pv. */
+static bool in_pv(const struct opts *o, const char *file)
+{
+    if (!o->pv || !*file)
+        return false;
+    char *s = strdup(o->pv), *save = NULL;
+    bool hit = false;
+    for (char *t = strtok_r(s, ",", &save); t && !hit; t = strtok_r(NULL, ",", &save))
+        hit = fnmatch(t, file, 0) == 0;
+    free(s);
+    return hit;
+}
+
+static bool keep(const struct opts *o, const struct scan_site *s)
+{
+    return o->want[s->cls] && (!o->outside || !in_pv(o, s->file));
+}
+
+/* --- grouping ------------------------------------------------------------------------------ */
+
+/* One group (a function or a file) and its per-class counts. */
+struct group {
+    const char *key;
+    size_t n, pv;
+    unsigned by[IC_COUNT];
+};
+
+static int group_cmp(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    if (x->n != y->n)
+        return x->n < y->n ? 1 : -1;
+    return strcmp(x->key, y->key);
+}
+
+/* The sites kept by `o`, grouped by function (by_file false) or file; sorted by count, then key.
+ * Linear search per site over the groups, hashed by nothing: fine for the thousands of groups
+ * Linux has, since sites of one group are mostly consecutive (the last group is tried first). */
+static struct group *group_sites(const struct scan_image *img, const struct opts *o, bool by_file,
+                                 size_t *ngroups)
+{
+    struct group *g = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < img->nsites; i++) {
+        const struct scan_site *s = &img->sites[i];
+        if (!keep(o, s))
+            continue;
+        const char *key = by_file ? (*s->file ? s->file : "(no line information)") : s->func;
+        size_t k = n;
+        if (n && !strcmp(g[n - 1].key, key))
+            k = n - 1;
+        else
+            for (k = 0; k < n && strcmp(g[k].key, key); k++)
+                ;
+        if (k == n) {
+            if (n == cap) {
+                cap = cap ? cap * 2 : 64;
+                g = realloc(g, cap * sizeof *g);
+            }
+            g[n++] = (struct group){ .key = key };
+        }
+        g[k].n++;
+        g[k].by[s->cls]++;
+        if (in_pv(o, s->file))
+            g[k].pv++;
+    }
+    qsort(g, n, sizeof *g, group_cmp);
+    *ngroups = n;
+    return g;
+}
+
+/* "push_seg 4, pop_seg 4" */
+static void print_classes(FILE *f, const unsigned *by)
+{
+    const char *sep = "";
+    for (int c = 0; c < IC_COUNT; c++)
+        if (by[c]) {
+            fprintf(f, "%s%s %u", sep, insn_class_name[c], by[c]);
+            sep = ", ";
+        }
+}
+
+static void json_classes(FILE *f, const unsigned *by)
+{
+    const char *sep = "";
+    fputc('{', f);
+    for (int c = 0; c < IC_COUNT; c++)
+        if (by[c]) {
+            fprintf(f, "%s\"%s\": %u", sep, insn_class_name[c], by[c]);
+            sep = ", ";
+        }
+    fputc('}', f);
+}
+
+/* --- the static view ----------------------------------------------------------------------- */
+
+static int scan_one(const struct opts *o)
+{
+    struct scan_image img;
+    char err[512];
+    if (scan_elf(o->files[0], &img, err, sizeof err)) {
+        cli_error("scan", "%s", err);
+        scan_image_free(&img);
+        return 3;
+    }
+    size_t kept = 0, pv = 0;
+    unsigned by[IC_COUNT] = { 0 };
+    for (size_t i = 0; i < img.nsites; i++)
+        if (keep(o, &img.sites[i])) {
+            kept++;
+            by[img.sites[i].cls]++;
+            pv += in_pv(o, img.sites[i].file);
+        }
+    size_t nfn, nfl;
+    struct group *fn = group_sites(&img, o, false, &nfn), *fl = group_sites(&img, o, true, &nfl);
+
+    if (o->csv) {
+        printf("address,class,kind,mnemonic,operands,function,offset,file,line,section,pv\n");
+        for (size_t i = 0; i < img.nsites; i++) {
+            const struct scan_site *s = &img.sites[i];
+            if (!keep(o, s))
+                continue;
+            printf("0x%08" PRIx64 ",%s,%s,%s,", s->addr, insn_class_name[s->cls],
+                   kind_name[insn_class_kind[s->cls]], s->mnem);
+            an_csv_str(stdout, s->ops);
+            putchar(',');
+            an_csv_str(stdout, s->func);
+            printf(",%" PRIu64 ",", s->func_off);
+            an_csv_str(stdout, s->file);
+            printf(",%d,%s,%d\n", s->line, s->section, in_pv(o, s->file));
+        }
+    } else if (o->json) {
+        printf("{\"image\": ");
+        an_json_str(stdout, img.path);
+        printf(", \"functions_scanned\": %zu, \"instructions\": %" PRIu64
+               ", \"line_table\": %s, \"file_prefix\": ", img.nfuncs, img.insns,
+               img.has_lines ? "true" : "false");
+        an_json_str(stdout, img.prefix);
+        printf(", \"sites_total\": %zu, \"sites_in_pv\": %zu, \"by_class\": ", kept, pv);
+        json_classes(stdout, by);
+        printf(",\n \"sites\": [");
+        const char *sep = "\n  ";
+        for (size_t i = 0; i < img.nsites; i++) {
+            const struct scan_site *s = &img.sites[i];
+            if (!keep(o, s))
+                continue;
+            printf("%s{\"address\": %" PRIu64 ", \"class\": \"%s\", \"kind\": \"%s\", "
+                   "\"mnemonic\": ", sep, s->addr, insn_class_name[s->cls],
+                   kind_name[insn_class_kind[s->cls]]);
+            an_json_str(stdout, s->mnem);
+            printf(", \"operands\": ");
+            an_json_str(stdout, s->ops);
+            printf(", \"function\": ");
+            an_json_str(stdout, s->func);
+            printf(", \"offset\": %" PRIu64 ", \"file\": ", s->func_off);
+            an_json_str(stdout, s->file);
+            printf(", \"line\": %d, \"section\": ", s->line);
+            an_json_str(stdout, s->section);
+            printf(", \"pv\": %s}", in_pv(o, s->file) ? "true" : "false");
+            sep = ",\n  ";
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            struct group *g = pass ? fl : fn;
+            size_t n = pass ? nfl : nfn;
+            printf("],\n \"%s\": [", pass ? "by_file" : "by_function");
+            sep = "\n  ";
+            for (size_t i = 0; i < n; i++) {
+                printf("%s{\"%s\": ", sep, pass ? "file" : "function");
+                an_json_str(stdout, g[i].key);
+                printf(", \"sites\": %zu, \"pv\": %zu, \"by_class\": ", g[i].n, g[i].pv);
+                json_classes(stdout, g[i].by);
+                putchar('}');
+                sep = ",\n  ";
+            }
+        }
+        printf("],\n \"undecodable\": [");
+        sep = "";
+        for (size_t i = 0; i < img.ngaps; i++) {
+            printf("%s{\"address\": %" PRIu64 ", \"bytes\": %u, \"function\": ", sep,
+                   img.gaps[i].addr, img.gaps[i].len);
+            an_json_str(stdout, img.gaps[i].func);
+            putchar('}');
+            sep = ", ";
+        }
+        printf("]}\n");
+    } else {
+        printf("%s: %zu functions, %" PRIu64 " instructions, %zu sites", img.path, img.nfuncs,
+               img.insns, kept);
+        if (o->pv)
+            printf(" (%zu in the PV layer %s, %zu outside)", pv, o->pv, kept - pv);
+        printf("\n  by class: ");
+        print_classes(stdout, by);
+        putchar('\n');
+        if (!img.has_lines)
+            printf("  no DWARF line table: no file:line\n");
+        else if (*img.prefix)
+            printf("  file names relative to %s\n", img.prefix);
+        if (o->views & V_SITES) {
+            printf("\nSites:\n  %-10s  %-12s  %-5s  %-30s  %-30s  %s\n", "ADDRESS", "CLASS", "KIND",
+                   "INSTRUCTION", "FUNCTION+OFFSET", "FILE:LINE");
+            for (size_t i = 0; i < img.nsites; i++) {
+                const struct scan_site *s = &img.sites[i];
+                if (!keep(o, s))
+                    continue;
+                char insn[200], where[96];
+                snprintf(insn, sizeof insn, "%s%s%s", s->mnem, *s->ops ? " " : "", s->ops);
+                snprintf(where, sizeof where, "%s+0x%" PRIx64, s->func, s->func_off);
+                printf("  0x%08" PRIx64 "  %-12s  %-5s  %-30s  %-30s  ", s->addr,
+                       insn_class_name[s->cls], kind_name[insn_class_kind[s->cls]], insn, where);
+                if (*s->file)
+                    printf("%s:%d%s", s->file, s->line, in_pv(o, s->file) ? "  [pv]" : "");
+                putchar('\n');
+            }
+        }
+        for (int pass = 0; pass < 2; pass++) {
+            if (!(o->views & (pass ? V_FILES : V_FUNCS)))
+                continue;
+            struct group *g = pass ? fl : fn;
+            size_t n = pass ? nfl : nfn;
+            printf("\nBy %s (%zu):\n  %5s  %-30s  %s\n", pass ? "file" : "function", n, "SITES",
+                   pass ? "FILE" : "FUNCTION", "CLASSES");
+            for (size_t i = 0; i < n; i++) {
+                printf("  %5zu  %-30s  ", g[i].n, g[i].key);
+                print_classes(stdout, g[i].by);
+                putchar('\n');
+            }
+        }
+        if (o->views & V_GAPS) {
+            printf("\nUndecodable spans: %s\n", img.ngaps ? "" : "none");
+            for (size_t i = 0; i < img.ngaps; i++)
+                printf("  0x%08" PRIx64 "  %u bytes in %s\n", img.gaps[i].addr, img.gaps[i].len,
+                       img.gaps[i].func);
+        }
+    }
+    free(fn);
+    free(fl);
+    scan_image_free(&img);
+    return o->outside && kept ? 1 : 0;
+}
+
+/* --- the diff ------------------------------------------------------------------------------ */
+
+/* A function's kept sites: their classes and mnemonics, in address order. */
+struct fsites {
+    const char *name;
+    size_t first, n;        /* the site indices of img (kept ones among them) */
+    size_t outside;         /* kept sites outside the PV layer */
+};
+
+static int fs_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct fsites *)a)->name, ((const struct fsites *)b)->name);
+}
+
+/* The functions of img with kept sites, sorted by name (one entry per name: a name defined
+ * twice, e.g. two static functions, keeps its sites together in address order of the first). */
+static struct fsites *by_name(const struct scan_image *img, const struct opts *o, size_t *n)
+{
+    struct fsites *f = calloc(img->nsites + 1, sizeof *f);
+    size_t k = 0;
+    for (size_t i = 0; i < img->nsites; i++) {
+        const struct scan_site *s = &img->sites[i];
+        if (!keep(o, s))
+            continue;
+        if (!k || f[k - 1].name != s->func)
+            f[k++] = (struct fsites){ .name = s->func, .first = i };
+        f[k - 1].n = i - f[k - 1].first + 1;
+        f[k - 1].outside += o->pv && !in_pv(o, s->file);
+    }
+    qsort(f, k, sizeof *f, fs_cmp);
+    *n = k;
+    return f;
+}
+
+/* Per-class counts of a function's kept sites. */
+static void count(const struct scan_image *img, const struct opts *o, const struct fsites *f,
+                  int *by, int sign, size_t *total)
+{
+    for (size_t i = f->first; f->n && i < f->first + f->n; i++)
+        if (keep(o, &img->sites[i])) {
+            by[img->sites[i].cls] += sign;
+            if (total)
+                (*total)++;
+        }
+}
+
+static bool same_sequence(const struct scan_image *a, const struct fsites *fa,
+                          const struct scan_image *b, const struct fsites *fb,
+                          const struct opts *o)
+{
+    size_t i = fa->first, j = fb->first, ea = fa->first + fa->n, eb = fb->first + fb->n;
+    for (;;) {
+        while (i < ea && !keep(o, &a->sites[i]))
+            i++;
+        while (j < eb && !keep(o, &b->sites[j]))
+            j++;
+        if (i == ea || j == eb)
+            return i == ea && j == eb;
+        if (a->sites[i].cls != b->sites[j].cls || strcmp(a->sites[i].mnem, b->sites[j].mnem))
+            return false;
+        i++, j++;
+    }
+}
+
+static int scan_diff(const struct opts *o)
+{
+    struct scan_image img[2];
+    char err[512];
+    for (int k = 0; k < 2; k++)
+        if (scan_elf(o->files[k], &img[k], err, sizeof err)) {
+            cli_error("scan", "%s", err);
+            scan_image_free(&img[k]);
+            if (k)
+                scan_image_free(&img[0]);
+            return 3;
+        }
+    size_t n[2];
+    struct fsites *f[2] = { by_name(&img[0], o, &n[0]), by_name(&img[1], o, &n[1]) };
+    size_t i = 0, j = 0, added = 0, removed = 0, changed = 0, old_total = 0, old_moved = 0,
+           new_outside = 0;
+    for (size_t k = 0; k < n[0]; k++)
+        count(&img[0], o, &f[0][k], (int[IC_COUNT]){ 0 }, 1, &old_total);
+    if (o->csv)
+        printf("function,change,old_sites,new_sites,classes\n");
+    else if (o->json) {
+        printf("{\"old\": ");
+        an_json_str(stdout, o->files[0]);
+        printf(", \"new\": ");
+        an_json_str(stdout, o->files[1]);
+        printf(", \"functions\": [");
+    } else
+        printf("%-8s  %-30s  %5s  %5s  %s\n", "CHANGE", "FUNCTION", "OLD", "NEW",
+               "SITES (+added -removed per class)");
+    const char *sep = "\n  ";
+    while (i < n[0] || j < n[1]) {
+        int c = i == n[0] ? 1 : j == n[1] ? -1 : strcmp(f[0][i].name, f[1][j].name);
+        const struct fsites *a = c <= 0 ? &f[0][i] : NULL, *b = c >= 0 ? &f[1][j] : NULL;
+        const char *what = NULL;
+        int by[IC_COUNT] = { 0 };
+        size_t na = 0, nb = 0;
+        if (a)
+            count(&img[0], o, a, by, -1, &na);
+        if (b)
+            count(&img[1], o, b, by, 1, &nb);
+        if (a && b) {
+            if (!same_sequence(&img[0], a, &img[1], b, o))
+                what = "changed", changed++;
+            if (what && b->outside > a->outside)
+                new_outside += b->outside - a->outside;
+        } else if (b) {
+            what = "added", added++;
+            new_outside += b->outside;
+        } else
+            what = "removed", removed++;
+        if (what && a)
+            old_moved += na;
+        if (what) {
+            const char *name = a ? a->name : b->name;
+            char classes[512] = "";
+            size_t len = 0;
+            for (int cl = 0; cl < IC_COUNT && len < sizeof classes - 40; cl++)
+                if (by[cl])
+                    len += snprintf(classes + len, sizeof classes - len, "%s%s %+d",
+                                    len ? ", " : "", insn_class_name[cl], by[cl]);
+            if (!len)
+                snprintf(classes, sizeof classes, "same counts, order or mnemonics moved");
+            if (o->csv) {
+                an_csv_str(stdout, name);
+                printf(",%s,%zu,%zu,", what, na, nb);
+                an_csv_str(stdout, classes);
+                putchar('\n');
+            } else if (o->json) {
+                printf("%s{\"function\": ", sep);
+                an_json_str(stdout, name);
+                printf(", \"change\": \"%s\", \"old_sites\": %zu, \"new_sites\": %zu, "
+                       "\"classes\": ", what, na, nb);
+                an_json_str(stdout, classes);
+                putchar('}');
+                sep = ",\n  ";
+            } else
+                printf("%-8s  %-30s  %5zu  %5zu  %s\n", what, name, na, nb, classes);
+        }
+        if (c <= 0)
+            i++;
+        if (c >= 0)
+            j++;
+    }
+    size_t moved = added + removed + changed;
+    if (o->json) {
+        printf("],\n \"added\": %zu, \"removed\": %zu, \"changed\": %zu, \"old_sites\": %zu, "
+               "\"old_sites_to_revisit\": %zu, \"new_sites_outside_pv\": %zu}\n", added, removed,
+               changed, old_total, old_moved, new_outside);
+    } else if (!o->csv) {
+        printf("%s%zu functions with sites added, %zu removed, %zu changed: %zu of %zu sites of "
+               "OLD (%.1f%%) in functions to revisit", moved ? "\n" : "", added, removed, changed,
+               old_moved, old_total, old_total ? 100.0 * old_moved / old_total : 0.0);
+        if (o->pv)
+            printf("; %zu new sites outside the PV layer", new_outside);
+        putchar('\n');
+    }
+    free(f[0]);
+    free(f[1]);
+    scan_image_free(&img[0]);
+    scan_image_free(&img[1]);
+    return moved ? 1 : 0;
+}
+
+int cmd_scan(int argc, char **argv)
+{
+    struct opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc) {
+        free(o.pv);
+        return rc > 0 ? 0 : 2;
+    }
+    rc = o.diff ? scan_diff(&o) : scan_one(&o);
+    free(o.pv);
+    return rc;
+}

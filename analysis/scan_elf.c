@@ -1,0 +1,435 @@
+/*
+ * scan_elf.c — walk an ELF image's function symbols with libelf, decode each with Capstone,
+ * classify with emu/insn_class.c, and attach file:line from libdw's line table (scan_elf.h).
+ *
+ * The steps, in scan_elf():
+ *   1. the symbol table (SHT_SYMTAB, else SHT_DYNSYM) gives the functions: sized STT_FUNC symbols
+ *      in allocated executable PROGBITS sections, aliases of one address folded into one (global
+ *      names first); labels without a size (assembler entry points, STT_FUNC or STT_NOTYPE) that
+ *      no sized function covers reach to the next symbol or the end of their section, except,
+ *      when the image has a line table, local labels where no line row starts: those label data
+ *      in a text section (boot.S's boot_gdt), which decoded would read as made-up sites;
+ *   2. every function is decoded from its first byte with cs_disasm_iter; a byte that does not
+ *      decode starts (or extends) an undecodable span and decoding resumes at the next byte, so a
+ *      table inside a function costs a gap, never the functions after it;
+ *   3. the DWARF line table of every compilation unit is read once into one array sorted by
+ *      address, and each site's file:line is the row that covers its address;
+ *   4. file names lose the directory prefix all the sites' files share (one level less when they
+ *      all sit in one directory, so `kernel/entry.S` rather than `entry.S`).
+ */
+#include "analysis/scan_elf.h"
+
+#include <capstone/capstone.h>
+#include <elfutils/libdw.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct line_row {
+    uint64_t addr;
+    const char *file;
+    int line;
+    int end;                /* end of a sequence: no line from here */
+};
+
+struct priv {
+    int fd;
+    Elf *elf;
+    Dwarf *dw;
+    struct line_row *rows;
+    size_t nrows;
+    char *prefix;
+};
+
+struct sym {
+    const char *name;
+    uint64_t addr, size;
+    size_t shndx;
+    int global, sized;
+};
+
+static int sym_cmp(const void *a, const void *b)
+{
+    const struct sym *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    if (x->sized != y->sized)
+        return y->sized - x->sized;
+    if (x->global != y->global)
+        return y->global - x->global;
+    return strcmp(x->name, y->name);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+    const struct line_row *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    return y->end - x->end;     /* an end of sequence before a start at the same address */
+}
+
+/* Grows *arr (element size sz) so that it holds n + 1 elements. */
+static int grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 256;
+    void *p = realloc(*arr, nc * sz);
+    if (!p)
+        return -1;
+    *arr = p;
+    *cap = nc;
+    return 0;
+}
+
+static void read_lines(struct priv *p)
+{
+    size_t cap = 0;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (dwarf_nextcu(p->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu;
+        Dwarf_Lines *lines;
+        size_t n;
+        if (dwarf_offdie(p->dw, off + hsize, &cu) && dwarf_getsrclines(&cu, &lines, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                Dwarf_Line *l = dwarf_onesrcline(lines, i);
+                Dwarf_Addr a;
+                int ln;
+                bool end = false;
+                if (!l || dwarf_lineaddr(l, &a) || dwarf_lineno(l, &ln))
+                    continue;
+                dwarf_lineendsequence(l, &end);
+                const char *f = dwarf_linesrc(l, NULL, NULL);
+                if (grow((void **)&p->rows, &cap, p->nrows, sizeof *p->rows))
+                    return;
+                p->rows[p->nrows++] = (struct line_row){ a, f ? f : "", ln, end };
+            }
+        }
+        off = next;
+    }
+    qsort(p->rows, p->nrows, sizeof *p->rows, row_cmp);
+}
+
+static const struct line_row *find_row(const struct priv *p, uint64_t addr)
+{
+    size_t lo = 0, hi = p->nrows;   /* the last row with row.addr <= addr */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->rows[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0 || p->rows[lo - 1].end)
+        return NULL;
+    return &p->rows[lo - 1];
+}
+
+static void set_err(char *err, size_t len, const char *path, const char *what)
+{
+    snprintf(err, len, "%s: %s", path, what);
+}
+
+/* Whether a line-table row starts exactly at addr (an instruction the assembler gave a line). */
+static int has_row_at(const struct priv *p, uint64_t addr)
+{
+    const struct line_row *r = find_row(p, addr);
+    return r && r->addr == addr;
+}
+
+/* The functions of step 1, into img->funcs (names point into the ELF string table). */
+static int collect_funcs(struct priv *p, struct scan_image *img, char *err, size_t errlen)
+{
+    Elf_Scn *scn = NULL, *symscn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(p->elf, scn))) {
+        if (!gelf_getshdr(scn, &sh))
+            continue;
+        if (sh.sh_type == SHT_SYMTAB)
+            symscn = scn;
+        else if (sh.sh_type == SHT_DYNSYM && !symscn)
+            symscn = scn;
+    }
+    if (!symscn) {
+        set_err(err, errlen, img->path, "no symbol table (a stripped image cannot be scanned)");
+        return -1;
+    }
+    gelf_getshdr(symscn, &sh);
+    Elf_Data *d = elf_getdata(symscn, NULL);
+    size_t nsym = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0, nsy = 0;
+    struct sym *syms = calloc(nsym ? nsym : 1, sizeof *syms);
+    if (!syms)
+        return -1;
+    for (size_t i = 0; d && i < nsym; i++) {
+        GElf_Sym s;
+        if (!gelf_getsym(d, (int)i, &s))
+            continue;
+        int type = GELF_ST_TYPE(s.st_info);
+        if ((type != STT_FUNC && type != STT_NOTYPE) || s.st_shndx == SHN_UNDEF ||
+            s.st_shndx >= SHN_LORESERVE)
+            continue;
+        GElf_Shdr ssh;
+        Elf_Scn *sscn = elf_getscn(p->elf, s.st_shndx);
+        if (!sscn || !gelf_getshdr(sscn, &ssh) || ssh.sh_type != SHT_PROGBITS ||
+            !(ssh.sh_flags & SHF_EXECINSTR) || !(ssh.sh_flags & SHF_ALLOC))
+            continue;
+        const char *name = elf_strptr(p->elf, sh.sh_link, s.st_name);
+        if (!name || !*name || name[0] == '$' || !strncmp(name, ".L", 2))
+            continue;
+        syms[nsy++] = (struct sym){ name, s.st_value, s.st_size, s.st_shndx,
+                                    GELF_ST_BIND(s.st_info) != STB_LOCAL,
+                                    type == STT_FUNC && s.st_size > 0 };
+    }
+    qsort(syms, nsy, sizeof *syms, sym_cmp);
+    img->funcs = calloc(nsy ? nsy : 1, sizeof *img->funcs);
+    if (!img->funcs) {
+        free(syms);
+        return -1;
+    }
+    /* Sized functions first: they own their ranges. */
+    uint64_t covered_end = 0;
+    size_t nf = 0;
+    for (size_t i = 0; i < nsy; i++) {
+        if (!syms[i].sized || (nf && syms[i].addr < covered_end))
+            continue;
+        img->funcs[nf++] = (struct scan_func){ .name = syms[i].name, .addr = syms[i].addr,
+                                               .size = syms[i].size };
+        covered_end = syms[i].addr + syms[i].size;
+    }
+    /* Labels without a size, where no sized function is: up to the next symbol or section end. */
+    size_t nsized = nf, k = 0;
+    for (size_t i = 0; i < nsy; i++) {
+        if (syms[i].sized || (i && syms[i - 1].addr == syms[i].addr))
+            continue;
+        while (k < nsized && img->funcs[k].addr + img->funcs[k].size <= syms[i].addr)
+            k++;
+        if (k < nsized && img->funcs[k].addr <= syms[i].addr)
+            continue;   /* inside a sized function */
+        if (p->nrows && !syms[i].global && !has_row_at(p, syms[i].addr))
+            continue;   /* a local label on data (a GDT inside .text): no instruction starts there */
+        GElf_Shdr ssh;
+        gelf_getshdr(elf_getscn(p->elf, syms[i].shndx), &ssh);
+        uint64_t end = ssh.sh_addr + ssh.sh_size;
+        for (size_t j = i + 1; j < nsy; j++)
+            if (syms[j].addr > syms[i].addr) {
+                if (syms[j].addr < end)
+                    end = syms[j].addr;
+                break;
+            }
+        if (k < nsized && img->funcs[k].addr < end)
+            end = img->funcs[k].addr;
+        img->funcs[nf++] = (struct scan_func){ .name = syms[i].name, .addr = syms[i].addr,
+                                               .size = end - syms[i].addr };
+    }
+    img->nfuncs = nf;
+    free(syms);
+    /* Address order again, now with the unsized ones among them. */
+    for (size_t i = 1; i < nf; i++) {
+        struct scan_func f = img->funcs[i];
+        size_t j = i;
+        for (; j > 0 && img->funcs[j - 1].addr > f.addr; j--)
+            img->funcs[j] = img->funcs[j - 1];
+        img->funcs[j] = f;
+    }
+    return 0;
+}
+
+/* The section bytes at [addr, addr + size), or NULL. */
+static const uint8_t *bytes_at(struct priv *p, uint64_t addr, uint64_t size, const char **secname)
+{
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    size_t shstrndx;
+    elf_getshdrstrndx(p->elf, &shstrndx);
+    while ((scn = elf_nextscn(p->elf, scn))) {
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC))
+            continue;
+        if (addr < sh.sh_addr || addr + size > sh.sh_addr + sh.sh_size)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        if (!d || !d->d_buf || d->d_off != 0 || d->d_size < sh.sh_size)
+            return NULL;
+        *secname = elf_strptr(p->elf, shstrndx, sh.sh_name);
+        return (const uint8_t *)d->d_buf + (addr - sh.sh_addr);
+    }
+    return NULL;
+}
+
+static void strip_prefix(struct scan_image *img, struct priv *p)
+{
+    const char *first = NULL;
+    size_t plen = 0;
+    int one_dir = 1;
+    for (size_t i = 0; i < img->nsites; i++) {
+        const char *f = img->sites[i].file;
+        if (!*f)
+            continue;
+        if (!first) {
+            first = f;
+            const char *slash = strrchr(f, '/');
+            plen = slash ? (size_t)(slash - f + 1) : 0;
+            continue;
+        }
+        size_t n = 0;
+        while (n < plen && f[n] == first[n])
+            n++;
+        if (n < plen) {
+            one_dir = 0;
+            while (n > 0 && first[n - 1] != '/')
+                n--;
+            plen = n;
+        }
+    }
+    if (first && one_dir && plen > 1) {     /* one directory: keep its name */
+        size_t n = plen - 1;
+        while (n > 0 && first[n - 1] != '/')
+            n--;
+        plen = n;
+    }
+    p->prefix = strndup(first ? first : "", plen);
+    img->prefix = p->prefix;
+    for (size_t i = 0; i < img->nsites; i++)
+        if (*img->sites[i].file)
+            img->sites[i].file += plen;
+}
+
+int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
+{
+    *img = (struct scan_image){ .path = path };
+    struct priv *p = calloc(1, sizeof *p);
+    if (!p)
+        return -1;
+    img->priv = p;
+    elf_version(EV_CURRENT);
+    if ((p->fd = open(path, O_RDONLY)) < 0) {
+        set_err(err, errlen, path, "cannot open");
+        return -1;
+    }
+    p->elf = elf_begin(p->fd, ELF_C_READ, NULL);
+    GElf_Ehdr eh;
+    if (!p->elf || elf_kind(p->elf) != ELF_K_ELF || !gelf_getehdr(p->elf, &eh)) {
+        set_err(err, errlen, path, "not an ELF file");
+        return -1;
+    }
+    if (eh.e_machine != EM_386 && eh.e_machine != EM_X86_64) {
+        set_err(err, errlen, path, "not an x86 ELF file (EM_386 or EM_X86_64)");
+        return -1;
+    }
+    img->elfclass = gelf_getclass(p->elf) == ELFCLASS64 ? 64 : 32;
+    p->dw = dwarf_begin_elf(p->elf, DWARF_C_READ, NULL);
+    if (p->dw)
+        read_lines(p);
+    img->has_lines = p->nrows > 0;
+    if (collect_funcs(p, img, err, errlen))
+        return -1;
+
+    csh cs;
+    if (cs_open(CS_ARCH_X86, eh.e_machine == EM_X86_64 ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
+        set_err(err, errlen, path, "Capstone cannot open an x86 decoder");
+        return -1;
+    }
+    cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_insn *insn = cs_malloc(cs);
+    size_t scap = 0, gcap = 0;
+    for (size_t fi = 0; fi < img->nfuncs; fi++) {
+        struct scan_func *fn = &img->funcs[fi];
+        const char *sec = "";
+        const uint8_t *code = bytes_at(p, fn->addr, fn->size, &sec);
+        if (!code)
+            continue;
+        size_t left = fn->size;
+        uint64_t a = fn->addr;
+        char *sig = NULL;
+        size_t siglen = 0;
+        FILE *sf = open_memstream(&sig, &siglen);
+        while (left > 0) {
+            if (!cs_disasm_iter(cs, &code, &left, &a, insn)) {
+                if (img->ngaps && img->gaps[img->ngaps - 1].addr +
+                                      img->gaps[img->ngaps - 1].len == a)
+                    img->gaps[img->ngaps - 1].len++;
+                else if (!grow((void **)&img->gaps, &gcap, img->ngaps, sizeof *img->gaps))
+                    img->gaps[img->ngaps++] = (struct scan_gap){ a, 1, fn->name };
+                code++, left--, a++;
+                continue;
+            }
+            fn->ninsns++;
+            img->insns++;
+            int cr;
+            enum insn_class c = insn_classify(insn, &cr);
+            if (c == IC_NONE)
+                continue;
+            if (grow((void **)&img->sites, &scap, img->nsites, sizeof *img->sites))
+                break;
+            struct scan_site *s = &img->sites[img->nsites++];
+            *s = (struct scan_site){ .addr = insn->address, .cls = c, .cr = cr, .func = fn->name,
+                                     .func_off = insn->address - fn->addr, .file = "",
+                                     .section = sec };
+            snprintf(s->mnem, sizeof s->mnem, "%s", insn->mnemonic);
+            snprintf(s->ops, sizeof s->ops, "%s", insn->op_str);
+            const struct line_row *r = find_row(p, insn->address);
+            if (r) {
+                s->file = r->file;
+                s->line = r->line;
+            }
+            fn->nsites++;
+            if (sf)
+                fprintf(sf, "%s %s;", insn_class_name[c], insn->mnemonic);
+        }
+        if (sf) {
+            fclose(sf);
+            fn->sig = sig;
+        }
+    }
+    cs_free(insn, 1);
+    cs_close(&cs);
+    strip_prefix(img, p);
+    return 0;
+}
+
+const char *scan_lookup(const struct scan_image *img, uint64_t addr, const char **file, int *line)
+{
+    const struct priv *p = img->priv;
+    const struct line_row *r = find_row(p, addr);
+    *file = r ? r->file : "";
+    *line = r ? r->line : 0;
+    if (r && p->prefix && !strncmp(*file, p->prefix, strlen(p->prefix)))
+        *file += strlen(p->prefix);
+    size_t lo = 0, hi = img->nfuncs;    /* the last function starting at or before addr */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (img->funcs[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo && addr < img->funcs[lo - 1].addr + img->funcs[lo - 1].size)
+        return img->funcs[lo - 1].name;
+    return NULL;
+}
+
+void scan_image_free(struct scan_image *img)
+{
+    struct priv *p = img->priv;
+    for (size_t i = 0; i < img->nfuncs; i++)
+        free(img->funcs[i].sig);
+    free(img->funcs);
+    free(img->sites);
+    free(img->gaps);
+    if (p) {
+        if (p->dw)
+            dwarf_end(p->dw);
+        if (p->elf)
+            elf_end(p->elf);
+        if (p->fd > 0)
+            close(p->fd);
+        free(p->rows);
+        free(p->prefix);
+        free(p);
+    }
+    *img = (struct scan_image){ 0 };
+}

@@ -1,0 +1,80 @@
+/*
+ * scan_elf.h — the static half of `vmlab scan` (issue 19): the sites of a kernel image a
+ * paravirtual port must deal with, found by decoding its code function by function.
+ *
+ * An ELF file with a symbol table is opened with elfutils' libelf; every function symbol in an
+ * executable section (STT_FUNC with a size; an unsized label in an executable section reaches to
+ * the next symbol or the section's end) is decoded with Capstone from its first byte to its last,
+ * so data between functions never desynchronizes the decoder and bytes that do not decode inside a
+ * function are reported as an undecodable span (struct scan_gap) before decoding resumes at the
+ * next byte. Each decoded instruction is classified with the emulator's own classifier
+ * (emu/insn_class.h, the vocabulary of insn_class.def); the classified ones are the sites. File
+ * and line come from the DWARF line table (libdw) when the image has one, else are left empty.
+ *
+ * Contract: scan_elf() fills a struct scan_image that owns everything it points to (the libelf
+ * and libdw handles stay open, file names point into libdw's tables) until scan_image_free().
+ * Sites are in address order; function names are those of the symbol table (for aliases of one
+ * address, the global one, else the first).
+ */
+#ifndef VMLAB_SCAN_ELF_H
+#define VMLAB_SCAN_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/insn_class.h"
+
+struct scan_site {
+    uint64_t addr;
+    enum insn_class cls;
+    int cr;                 /* control register of mov to/from CR, else -1 */
+    char mnem[32];
+    char ops[160];
+    const char *func;       /* the function symbol that holds it */
+    uint64_t func_off;      /* addr - the function's start */
+    const char *file;       /* source file (prefix common to the image's files removed), or "" */
+    int line;               /* 0 when unknown */
+    const char *section;    /* the ELF section, e.g. ".text" */
+};
+
+/* Bytes inside a function that Capstone cannot decode. */
+struct scan_gap {
+    uint64_t addr;
+    uint32_t len;
+    const char *func;
+};
+
+struct scan_func {
+    const char *name;
+    uint64_t addr, size;
+    size_t nsites;          /* classified sites in it */
+    size_t ninsns;          /* instructions decoded */
+    char *sig;              /* the class+mnemonic sequence of its sites, one "class mnem;" each */
+};
+
+struct scan_image {
+    const char *path;
+    int elfclass;           /* 32 or 64 */
+    int has_lines;          /* the image has a DWARF line table */
+    struct scan_site *sites;
+    size_t nsites;
+    struct scan_gap *gaps;
+    size_t ngaps;
+    struct scan_func *funcs;    /* in address order */
+    size_t nfuncs;
+    uint64_t insns;         /* instructions decoded */
+    const char *prefix;     /* the directory prefix removed from file names ("" when none) */
+    void *priv;             /* libelf/libdw handles and string storage */
+};
+
+/* Scans the ELF file at `path` into *img. Returns 0, or -1 with a one-line reason in err. */
+int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen);
+
+void scan_image_free(struct scan_image *img);
+
+/* Function and line for an address of the image (the dynamic view, `vmlab scan --db`): the
+ * function holding addr (NULL if none), *file and *line from the line table ("" and 0 when
+ * unknown). */
+const char *scan_lookup(const struct scan_image *img, uint64_t addr, const char **file, int *line);
+
+#endif
