@@ -13,13 +13,16 @@
  *      decode starts (or extends) an undecodable span and decoding resumes at the next byte, so a
  *      table inside a function costs a gap, never the functions after it;
  *   3. the DWARF line table of every compilation unit is read once into one array sorted by
- *      address, and each site's file:line is the row that covers its address;
+ *      address, and each site's file:line is the row that covers its address; a site no row
+ *      covers (top-level asm() in a C file) gets its compilation unit's file and line 0;
  *   4. file names lose the directory prefix all the sites' files share (one level less when they
  *      all sit in one directory, so `kernel/entry.S` rather than `entry.S`).
  */
+#define _GNU_SOURCE     /* asprintf */
 #include "analysis/scan_elf.h"
 
 #include <capstone/capstone.h>
+#include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -43,6 +46,8 @@ struct priv {
     struct line_row *rows;
     size_t nrows;
     char *prefix;
+    char **names;           /* file names made by cu_file() */
+    size_t nnames;
 };
 
 struct sym {
@@ -128,6 +133,36 @@ static const struct line_row *find_row(const struct priv *p, uint64_t addr)
     if (lo == 0 || p->rows[lo - 1].end)
         return NULL;
     return &p->rows[lo - 1];
+}
+
+/* The source file of the compilation unit whose range holds addr, for code without line rows
+ * (top-level asm() in a C file: pvops_native.c's native_iret), or "" when none. The name is
+ * joined to the unit's compilation directory when relative; kept in p->names. */
+static const char *cu_file(struct priv *p, uint64_t addr)
+{
+    Dwarf_Die cu;
+    if (!p->dw || !dwarf_addrdie(p->dw, addr, &cu))
+        return "";
+    const char *name = dwarf_diename(&cu);
+    if (!name)
+        return "";
+    Dwarf_Attribute at;
+    const char *dir = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &at));
+    char *full = NULL;
+    if (name[0] != '/' && dir && asprintf(&full, "%s/%s", dir, name) < 0)
+        full = NULL;
+    if (name[0] == '/' || !full)
+        full = strdup(name);
+    if (!full)
+        return "";
+    char **n = realloc(p->names, (p->nnames + 1) * sizeof *n);
+    if (!n) {
+        free(full);
+        return "";
+    }
+    p->names = n;
+    p->names[p->nnames++] = full;
+    return full;
 }
 
 static void set_err(char *err, size_t len, const char *path, const char *what)
@@ -375,6 +410,8 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
             if (r) {
                 s->file = r->file;
                 s->line = r->line;
+            } else {
+                s->file = cu_file(p, insn->address);
             }
             fn->nsites++;
             if (sf)
@@ -429,6 +466,9 @@ void scan_image_free(struct scan_image *img)
             close(p->fd);
         free(p->rows);
         free(p->prefix);
+        for (size_t i = 0; i < p->nnames; i++)
+            free(p->names[i]);
+        free(p->names);
         free(p);
     }
     *img = (struct scan_image){ 0 };
