@@ -451,7 +451,10 @@ static bool redirected(struct machine *m, uint32_t addr)
 
 static void check_wall(struct machine *m);
 
-static void block_slow(struct machine *m, uint32_t addr, uint32_t size, struct block *b)
+/* Out of line: inlined into hook_block, its frame and saved registers made every fast-path call
+ * pay a full prologue (issue 21's profile). */
+static __attribute__((noinline)) void block_slow(struct machine *m, uint32_t addr, uint32_t size,
+                                                 struct block *b)
 {
     if (++m->slow_blocks % WALL_SLOW_BLOCKS == 0) {
         check_wall(m);
