@@ -358,15 +358,11 @@ void classic_cpu_view(struct machine *m, struct cpu_view *v)
         v->frame_cs = classic_guest_sel(t, (uint16_t)reg(m, UC_X86_REG_CS));
     /* The selectors a task switch saves for the guest: the monitor performs the switch, so it
      * writes the guest's own selectors as ring 0 would (a ring-1 copy maps back to its guest
-     * RPL-0 selector), in both monitors. */
+     * RPL-0 selector; both monitors set guest_sels). */
     static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
                                 UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
-    for (int i = 0; i < 6; i++) {
-        uint16_t sel = (uint16_t)reg(m, segs[i]);
-        unsigned idx = sel >> 3;
-        v->sel[i] = !(sel & 4) && idx >= COPY_BASE && idx < MON_TSS_IDX
-                        ? (uint16_t)((idx - COPY_BASE) << 3) : sel;
-    }
+    for (int i = 0; i < 6; i++)
+        v->sel[i] = classic_guest_sel(t, (uint16_t)reg(m, segs[i]));
 }
 
 int classic_task_sys(struct machine *m, const struct task_sys *s)

@@ -14,9 +14,10 @@
  * CPU reads the GDT at each segment load; Linux rewrites its TLS entries at every context
  * switch).
  *
- * With guest_sels set (bt) the guest sees its own selectors wherever the monitor writes one for it
- * (the CS a far call or a delivery pushes); without it (trap-classic) it sees the ring-1 copies, as
- * the hardware shows them.
+ * With guest_sels set (bt, and trap-classic since Linux checks the CS in its exception frames) the
+ * guest sees its own selectors wherever the monitor writes one for it (the CS a far call or a
+ * delivery pushes); without it it would see the ring-1 copies. What the hardware itself shows
+ * (push cs, mov from cs in ring 1) stays the copies: those are holes.
  */
 #ifndef VMLAB_CLASSIC_CORE_H
 #define VMLAB_CLASSIC_CORE_H
@@ -56,7 +57,7 @@ struct classic {
     struct shadow_monitor mon;               /* first: the shared monitor operations use it */
     uint32_t vif;                            /* trap-classic's virtual IF word */
     uint32_t *vifp;                          /* where the virtual IF lives (its EFLAGS_IF bit) */
-    bool guest_sels;                         /* show the guest its own selectors (bt) */
+    bool guest_sels;                         /* show the guest its own selectors */
     cs_insn *dec;                            /* the instruction that trapped, decoded once for
                                                 classify and handler (classic_core.c) */
     uint32_t dec_eip;
