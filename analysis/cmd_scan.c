@@ -4,6 +4,13 @@
  *
  *   vmlab scan [--class C,...] [--pv GLOB,...] [--outside] [--view V,...] [--csv | --json] KERNEL
  *   vmlab scan --diff [--class C,...] [--pv GLOB,...] [--csv | --json] OLD NEW
+ *   vmlab scan --db DB [--run ID,...] [--guest FILE] [--model M] [--event CLASS,...]
+ *              [--phase P] [--view sites,functions,ptwrites] [--csv | --json]
+ *
+ * The dynamic view (--db, analysis/scan_dyn.c): the sites that executed in runs recorded with
+ * `--trace full`, mapped to function and file:line on the run's guest ELF, with counts and the
+ * cycles the cost model prices them at, per mode, costliest first; and the functions that store
+ * to page tables directly (a trap run's traced writes).
  *
  * The static view: KERNEL (an ELF image with a symbol table; DWARF line information when it has
  * some) is decoded function by function (analysis/scan_elf.c) and every instruction the emulator
@@ -38,11 +45,12 @@
 #include <string.h>
 
 #include "analysis/analysis.h"
+#include "analysis/scan_dyn.h"
 #include "analysis/scan_elf.h"
 #include "emu/cli.h"
 #include "emu/commands.h"
 
-enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8 };
+enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8, V_PTWRITES = 16 };
 
 struct opts {
     bool want[IC_COUNT];    /* classes that are sites */
@@ -51,6 +59,8 @@ struct opts {
     unsigned views;
     const char *files[2];
     int nfiles;
+    struct scan_dyn_opts dyn;   /* --db: the dynamic view */
+    bool views_given;
 };
 
 static const char *const kind_name[] = { "priv", "iopl", "sens", "other" };
@@ -61,6 +71,8 @@ static void usage(FILE *f)
         "usage: vmlab scan [--class C,...] [--pv GLOB,...] [--outside] [--view V,...]\n"
         "                  [--csv | --json] KERNEL\n"
         "       vmlab scan --diff [--class C,...] [--pv GLOB,...] [--csv | --json] OLD NEW\n"
+        "       vmlab scan --db DB [--run ID,...] [--guest FILE] [--model M] [--event C,...]\n"
+        "                  [--phase P] [--view V,...] [--csv | --json]\n"
         "  KERNEL          an ELF kernel image with symbols (file:line when it has DWARF lines)\n"
         "  --class C,...   the site classes: names of emu/insn_class.def (mov_to_cr, pushf, ...)\n"
         "                  or kinds priv, iopl, sens, other (default: every class but int3,\n"
@@ -72,6 +84,18 @@ static void usage(FILE *f)
         "                  (default: all)\n"
         "  --diff          compare two builds OLD NEW by function name and site sequence;\n"
         "                  exit status 1 when they differ\n"
+        "  --db DB         the dynamic view: the sites that executed in runs recorded with\n"
+        "                  --trace full, by function and file:line, with counts and modeled\n"
+        "                  cycles per mode, costliest first (the database is only read)\n"
+        "  --run ID,...    with --db: only these runs (default: every ok run with event rows)\n"
+        "  --guest FILE    with --db: the guest ELF to map EIPs with (default: each run's own)\n"
+        "  --model M       with --db: cost model, a name or YAML file (default as vmlab stat)\n"
+        "  --event C,...   with --db: event classes, or all (default: exit, callout,\n"
+        "                  montrap, hvtrap, hole, hypercall, shadow)\n"
+        "  --phase P       with --db: all (default), setup, measured, teardown, calibration\n"
+        "                  or a number\n"
+        "                  with --db, --view takes sites, functions, ptwrites (the functions\n"
+        "                  that store to page tables: traced writes) or all\n"
         "  --csv, --json   one row per site (per moved function with --diff) for pandas or R\n"
         "                  (default: text tables)\n"
         "  --version       print vmlab's version\n");
@@ -103,7 +127,7 @@ static int parse_views(const char *arg, unsigned *views)
 {
     static const struct { const char *name; unsigned bit; } v[] = {
         { "sites", V_SITES }, { "functions", V_FUNCS }, { "files", V_FILES }, { "gaps", V_GAPS },
-        { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS },
+        { "ptwrites", V_PTWRITES }, { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES },
     };
     char *s = strdup(arg), *save = NULL;
     *views = 0;
@@ -112,7 +136,8 @@ static int parse_views(const char *arg, unsigned *views)
         while (i < sizeof v / sizeof v[0] && strcmp(t, v[i].name))
             i++;
         if (i == sizeof v / sizeof v[0]) {
-            cli_error("scan", "--view takes sites, functions, files, gaps or all, not '%s'", t);
+            cli_error("scan", "--view takes sites, functions, files, gaps, ptwrites or all, "
+                              "not '%s'", t);
             free(s);
             return -1;
         }
@@ -129,9 +154,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "outside", no_argument, NULL, 'o' },     { "view", required_argument, NULL, 'v' },
         { "diff", no_argument, NULL, 'D' },        { "csv", no_argument, NULL, 'C' },
         { "json", no_argument, NULL, 'J' },        { "help", no_argument, NULL, 'h' },
+        { "db", required_argument, NULL, 'd' },    { "run", required_argument, NULL, 'r' },
+        { "guest", required_argument, NULL, 'g' }, { "model", required_argument, NULL, 'm' },
+        { "event", required_argument, NULL, 'e' }, { "phase", required_argument, NULL, 'P' },
         { 0 },
     };
-    *o = (struct opts){ .views = V_SITES | V_FUNCS | V_FILES | V_GAPS };
+    *o = (struct opts){ .views = V_SITES | V_FUNCS | V_FILES | V_GAPS, .dyn.phase = -1 };
     for (int c = 0; c < IC_COUNT; c++)
         o->want[c] = c != IC_INT3 && c != IC_INTO && c != IC_UD2 && c != IC_UNDEFINED;
     optind = 0;
@@ -140,7 +168,42 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'c': if (parse_classes(optarg, o->want)) return -1; break;
         case 'p': free(o->pv); o->pv = strdup(optarg); break;
         case 'o': o->outside = true; break;
-        case 'v': if (parse_views(optarg, &o->views)) return -1; break;
+        case 'v':
+            if (parse_views(optarg, &o->views))
+                return -1;
+            o->views_given = true;
+            break;
+        case 'd': o->dyn.db = optarg; break;
+        case 'r':
+            if (!*optarg || strspn(optarg, "0123456789,") != strlen(optarg)) {
+                cli_error("scan", "--run takes run ids (numbers, comma-separated), not '%s'",
+                          optarg);
+                return -1;
+            }
+            o->dyn.runs = optarg;
+            break;
+        case 'g': o->dyn.guest = optarg; break;
+        case 'm': o->dyn.model = optarg; break;
+        case 'e': o->dyn.events = optarg; break;
+        case 'P': {
+            static const char *const ph[] = { "setup", "measured", "teardown", "calibration" };
+            char *end;
+            o->dyn.phase = -2;
+            if (!strcmp(optarg, "all"))
+                o->dyn.phase = -1;
+            for (int k = 0; k < 4; k++)
+                if (!strcmp(optarg, ph[k]))
+                    o->dyn.phase = k;
+            long v = strtol(optarg, &end, 10);
+            if (o->dyn.phase == -2 && *optarg && !*end && v >= 0)
+                o->dyn.phase = (int)v;
+            if (o->dyn.phase == -2) {
+                cli_error("scan", "unknown phase '%s' (all, setup, measured, teardown, "
+                                  "calibration or a number)", optarg);
+                return -1;
+            }
+            break;
+        }
         case 'D': o->diff = true; break;
         case 'C': o->csv = true; break;
         case 'J': o->json = true; break;
@@ -150,6 +213,35 @@ static int parse_args(int argc, char **argv, struct opts *o)
         }
     }
     o->nfiles = argc - optind;
+    if (o->dyn.db) {
+        if (o->nfiles || o->diff || o->outside || o->pv) {
+            cli_error("scan", "--db takes no kernel image, --diff, --pv or --outside (the guest "
+                              "comes from the run, or --guest FILE)");
+            return -1;
+        }
+        if (o->csv && o->json) {
+            cli_error("scan", "--csv and --json are exclusive: give one");
+            return -1;
+        }
+        unsigned v = o->views_given ? o->views : V_SITES | V_FUNCS | V_PTWRITES;
+        if (v & (V_FILES | V_GAPS) && v != (V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES)) {
+            cli_error("scan", "with --db, --view takes sites, functions, ptwrites or all");
+            return -1;
+        }
+        o->dyn.views = (v & V_SITES ? SD_SITES : 0) | (v & V_FUNCS ? SD_FUNCS : 0) |
+                       (v & V_PTWRITES ? SD_PTWRITES : 0);
+        o->dyn.csv = o->csv;
+        o->dyn.json = o->json;
+        return 0;
+    }
+    if (o->dyn.runs || o->dyn.guest || o->dyn.model || o->dyn.events || o->dyn.phase != -1) {
+        cli_error("scan", "--run, --guest, --model, --event and --phase go with --db DB");
+        return -1;
+    }
+    if ((o->views & V_PTWRITES) && o->views != (V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES)) {
+        cli_error("scan", "--view ptwrites is a view of a recorded run: it goes with --db DB");
+        return -1;
+    }
     int need = o->diff ? 2 : 1;
     if (o->nfiles != need) {
         cli_error("scan", o->diff ? "--diff needs two kernel images, OLD and NEW"
@@ -584,7 +676,7 @@ int cmd_scan(int argc, char **argv)
         free(o.pv);
         return rc > 0 ? 0 : 2;
     }
-    rc = o.diff ? scan_diff(&o) : scan_one(&o);
+    rc = o.dyn.db ? scan_dynamic(&o.dyn) : o.diff ? scan_diff(&o) : scan_one(&o);
     free(o.pv);
     return rc;
 }
