@@ -13,10 +13,14 @@
  * trusting it: hflags & 3 must equal the CPL the engine reports, old_exception must read -1 on a
  * fresh engine.
  */
+#define _GNU_SOURCE /* process_vm_readv */
 #include "emu/uc_quirks.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #define OFF_HFLAGS_FROM_EIP 48
 #define OFF_ERRCODE_FROM_DR0 (-16)
@@ -97,6 +101,102 @@ static long find_dr_run(const uint8_t *blob, size_t size, const uint32_t *marks)
     return -1;
 }
 
+/* Copies len bytes at host address `from` without risking a fault: process_vm_readv on this very
+ * process fails with EFAULT where a plain read would crash. Page by page (it never splits one
+ * iovec element); returns the bytes read before the first unreadable page. */
+static size_t safe_read(uintptr_t from, void *to, size_t len)
+{
+    size_t done = 0;
+    pid_t self = getpid();
+    struct iovec all_l = {to, len}, all_r = {(void *)from, len};
+    if (process_vm_readv(self, &all_l, 1, &all_r, 1, 0) == (ssize_t)len)
+        return len; /* the usual case: one call */
+    while (done < len) {
+        size_t chunk = 4096 - ((from + done) & 4095);
+        if (chunk > len - done)
+            chunk = len - done;
+        struct iovec local = {(uint8_t *)to + done, chunk};
+        struct iovec remote = {(void *)(from + done), chunk};
+        if (process_vm_readv(self, &local, 1, &remote, 1, 0) != (ssize_t)chunk)
+            break;
+        done += chunk;
+    }
+    return done;
+}
+
+#define LIVE_UC_SCAN 8192        /* bytes of the engine's struct searched for pointers */
+#define LIVE_WINDOW (128 * 1024) /* bytes after each pointer searched for the CPU state */
+
+/* Find the live CPU state (see uc_quirks.h). Called by uq_calibrate with DR0..DR3 and EIP holding
+ * the markers and q->ctx just saved. The engine's struct holds a pointer to the CPU object, and
+ * QEMU's CPUX86State sits inside that object a few tens of KB on: every pointer-sized word of the
+ * engine's first LIVE_UC_SCAN bytes is tried as the start of a LIVE_WINDOW-byte window, searched
+ * for the DR0..DR3 markers with the EIP marker at the distance the saved context shows. A hit is
+ * trusted only if (1) the live bytes from eip to old_exception equal the saved context's, (2) a
+ * register written through the API shows in the live bytes, and (3) a value written into the live
+ * bytes is what the API reads back and what a context save copies. Sets q->live or leaves it NULL. */
+static void find_live(struct uc_quirks *q, uc_engine *uc, const uint32_t marks[4], uint32_t eip_mark)
+{
+    const char *off = getenv("VMLAB_UQ_NO_DIRECT");
+    if (off && *off && strcmp(off, "0") != 0)
+        return;
+    size_t off_dr0 = q->off_error_code + 16, off_eip = q->off_hflags - OFF_HFLAGS_FROM_EIP;
+    size_t span = q->off_old_exception + 4 - off_eip; /* eip .. old_exception, as compared */
+    if (off_eip > off_dr0 || q->off_old_exception < off_dr0)
+        return;
+    uint64_t *words = malloc(LIVE_UC_SCAN);
+    uint8_t *win = malloc(LIVE_WINDOW), *cmp = malloc(span);
+    if (!words || !win || !cmp)
+        goto out;
+    size_t nw = safe_read((uintptr_t)uc, words, LIVE_UC_SCAN) / 8;
+    const uint8_t *blob = (const uint8_t *)q->ctx;
+    for (size_t i = 0; i < nw && !q->live; i++) {
+        uintptr_t p = (uintptr_t)words[i];
+        if (p < 0x10000 || (p & 7) || p == (uintptr_t)uc)
+            continue;
+        size_t got = safe_read(p, win, LIVE_WINDOW);
+        long at = find_dr_run(win, got, marks);
+        if (at < 0 || (size_t)at < off_dr0 - off_eip)
+            continue;
+        uint32_t e;
+        memcpy(&e, win + at - (off_dr0 - off_eip), 4);
+        if (e != eip_mark)
+            continue;
+        uint8_t *live = (uint8_t *)(p + (size_t)at) - off_dr0;
+        /* (1) the same bytes as the context just saved */
+        if (safe_read((uintptr_t)(live + off_eip), cmp, span) != span ||
+            memcmp(cmp, blob + off_eip, span) != 0)
+            continue;
+        /* (2) a write through the API shows in the live bytes */
+        uint32_t probe = 0x5eed0d99u, seen = 0;
+        uc_reg_write(uc, UC_X86_REG_DR1, &probe);
+        safe_read((uintptr_t)(live + off_dr0 + 8), &seen, 4);
+        uc_reg_write(uc, UC_X86_REG_DR1, &marks[1]);
+        if (seen != probe)
+            continue;
+        /* (3) a write into the live bytes is what the API reads and a save copies */
+        uint32_t back = 0, saved = 0, keep;
+        memcpy(&keep, live + off_dr0 + 16, 4);
+        memcpy(live + off_dr0 + 16, &probe, 4);
+        uc_reg_read(uc, UC_X86_REG_DR2, &back);
+        uc_context_save(uc, q->ctx);
+        memcpy(&saved, blob + off_dr0 + 16, 4);
+        memcpy(live + off_dr0 + 16, &keep, 4);
+        uc_context_save(uc, q->ctx);
+        if (back == probe && saved == probe)
+            q->live = live;
+    }
+out:
+    free(words);
+    free(win);
+    free(cmp);
+}
+
+int uq_direct(const struct uc_quirks *q)
+{
+    return q->live != NULL;
+}
+
 int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen)
 {
     static const uint32_t marks[4] = {0x5eed0d01u, 0x5eed0d02u, 0x5eed0d03u, 0x5eed0d04u};
@@ -155,6 +255,7 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
         uq_free(q);
         return -1;
     }
+    find_live(q, uc, marks, eip_mark);
     uint32_t zero = 0;
     for (int i = 0; i < 4; i++)
         uc_reg_write(uc, UC_X86_REG_DR0 + i, &zero);
@@ -166,22 +267,45 @@ void uq_free(struct uc_quirks *q)
     if (q->ctx)
         uc_context_free(q->ctx);
     q->ctx = NULL;
+    q->live = NULL;
+}
+
+/* The CPU state to read or patch: the live one (direct view), or a fresh saved copy (NULL if the
+ * save failed). */
+static uint8_t *state(struct uc_quirks *q, uc_engine *uc)
+{
+    if (q->live)
+        return q->live;
+    return uc_context_save(uc, q->ctx) == UC_ERR_OK ? (uint8_t *)q->ctx : NULL;
+}
+
+/* After a patch of state(): the live state needs nothing; a saved copy is restored. 0 or -1. */
+static int commit(struct uc_quirks *q, uc_engine *uc)
+{
+    if (q->live)
+        return 0;
+    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
 }
 
 void uq_exception_info(struct uc_quirks *q, uc_engine *uc, uint32_t *error_code, int *is_int)
 {
-    int32_t v;
-    uc_context_save(uc, q->ctx);
-    memcpy(error_code, (const uint8_t *)q->ctx + q->off_error_code, 4);
+    int32_t v = 0;
+    const uint8_t *blob = state(q, uc);
+    *error_code = 0;
+    if (!blob) {
+        *is_int = 0;
+        return;
+    }
+    memcpy(error_code, blob + q->off_error_code, 4);
     /* exception_is_int follows error_code (both int). */
-    memcpy(&v, (const uint8_t *)q->ctx + q->off_error_code + 4, 4);
+    memcpy(&v, blob + q->off_error_code + 4, 4);
     *is_int = v != 0;
 }
 
 int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl)
 {
-    uint8_t *blob = (uint8_t *)q->ctx;
-    if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
+    uint8_t *blob = state(q, uc);
+    if (!blob)
         return -1;
     int32_t none = -1;
     memcpy(blob + q->off_old_exception, &none, 4);
@@ -191,14 +315,15 @@ int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl)
         hflags = (hflags & ~3u) | (uint32_t)(cpl & 3);
         memcpy(blob + q->off_hflags, &hflags, 4);
     }
-    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+    return commit(q, uc);
 }
 
 int uq_cpl(struct uc_quirks *q, uc_engine *uc)
 {
-    uint32_t hflags;
-    uc_context_save(uc, q->ctx);
-    memcpy(&hflags, (const uint8_t *)q->ctx + q->off_hflags, 4);
+    uint32_t hflags = 0;
+    const uint8_t *blob = state(q, uc);
+    if (blob)
+        memcpy(&hflags, blob + q->off_hflags, 4);
     return (int)(hflags & 3);
 }
 
@@ -222,8 +347,8 @@ int uq_load_cs_ss(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *cs,
 int uq_load_segs(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *const segs[UQ_NSEG],
                  int cpl, const uint32_t *cr2)
 {
-    uint8_t *blob = (uint8_t *)q->ctx;
-    if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
+    uint8_t *blob = state(q, uc);
+    if (!blob)
         return -1;
     int32_t none = -1;
     memcpy(blob + q->off_old_exception, &none, 4);
@@ -252,14 +377,15 @@ int uq_load_segs(struct uc_quirks *q, uc_engine *uc, const struct uq_seg *const 
         uint64_t v = *cr2;
         memcpy(blob + q->off_cr + 2 * 8, &v, 8);
     }
-    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+    return commit(q, uc);
 }
 
 int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct uq_seg *out)
 {
-    if (seg >= UQ_NSEG || uc_context_save(uc, q->ctx) != UC_ERR_OK)
+    const uint8_t *blob = seg < UQ_NSEG ? state(q, uc) : NULL;
+    if (!blob)
         return -1;
-    const uint8_t *p = (const uint8_t *)q->ctx + q->off_segs + (size_t)seg * SEGCACHE_SIZE;
+    const uint8_t *p = blob + q->off_segs + (size_t)seg * SEGCACHE_SIZE;
     uint32_t sel;
     uint64_t base;
     memcpy(&sel, p, 4);
@@ -273,8 +399,8 @@ int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct 
 
 int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2)
 {
-    uint8_t *blob = (uint8_t *)q->ctx;
-    if (uc_context_save(uc, q->ctx) != UC_ERR_OK)
+    uint8_t *blob = state(q, uc);
+    if (!blob)
         return -1;
     int32_t none = -1;
     memcpy(blob + q->off_old_exception, &none, 4);
@@ -282,5 +408,5 @@ int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2)
         uint64_t v = *cr2;
         memcpy(blob + q->off_cr + 2 * 8, &v, 8);
     }
-    return uc_context_restore(uc, q->ctx) == UC_ERR_OK ? 0 : -1;
+    return commit(q, uc);
 }

@@ -22,8 +22,14 @@
  * fixed distances from those in QEMU's CPUX86State (same build of the same QEMU). If a marker is
  * not found, or the layout does not check out, the machine refuses to run.
  *
- * Everything here is slow-path only (exceptions and privilege changes); one patch costs a context
- * save and a restore (~0.1 us each).
+ * Everything here is slow-path only (exceptions and privilege changes), but it runs on every
+ * delivered event. Through the API one patch costs a context save and a restore (a 5.5 KB copy
+ * each). uc_context_save and uc_context_restore of the CPU part are plain copies of QEMU's
+ * CPUX86State to and from the context, so reading or writing the same bytes of the live state is
+ * the same operation without the copies: uq_calibrate locates the live state (the direct view,
+ * `live` below), proves it is the live one and that a save copies it byte for byte, and the calls
+ * here then read and patch only the fields they need. Without a proven view (or with
+ * VMLAB_UQ_NO_DIRECT=1 in the environment) they fall back to save / patch / restore.
  */
 #ifndef VMLAB_UC_QUIRKS_H
 #define VMLAB_UC_QUIRKS_H
@@ -39,6 +45,10 @@ struct uc_quirks {
     size_t off_hflags;
     size_t off_segs;          /* SegmentCache segs[6] (ES, CS, SS, DS, FS, GS) */
     size_t off_cr;            /* target_ulong cr[5] */
+    /* The direct view: the live CPU state, laid out as the saved context, so that
+     * live + off_X is field X itself (NULL: every access goes through a context save, and a
+     * patch through save + restore). Found by uq_calibrate when it can prove it (see there). */
+    uint8_t *live;
 };
 
 /* A loaded segment register as the CPU caches it. */
@@ -51,6 +61,10 @@ struct uq_seg {
 /* Find the offsets on this engine. Returns 0, or -1 with a one-line reason in errbuf. The engine's
  * debug and instruction-pointer registers are clobbered: call before the guest state is set. */
 int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen);
+
+/* Whether uq_calibrate found and proved the direct view (1) or the calls here save and restore
+ * contexts (0). */
+int uq_direct(const struct uc_quirks *q);
 void uq_free(struct uc_quirks *q);
 
 /* Error code of the exception being reported in UC_HOOK_INTR, and whether it was raised by a
