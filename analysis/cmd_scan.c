@@ -32,6 +32,13 @@
  * count moves). With --pv, the diff also counts the new sites outside the PV layer. A summary line
  * says how many of OLD's sites sit in functions that would need revisiting.
  *
+ * The port overwritten by an upgrade: a function that in OLD called through the PV layer (a
+ * pv-ops call or hypercall, struct scan_pvcall) and in NEW has lost that call while gaining raw
+ * sites of a class that fits the call's member (flush_tlb: mov_to_cr, mov_from_cr, invlpg;
+ * irq_*: cli, sti, pushf, popf; ...; a member no rule knows fits any privileged, IOPL or
+ * sensitive class) is listed as `was pv_ops.flush_tlb, now raw mov_to_cr +1, ...`, and the
+ * summary counts those calls.
+ *
  * --csv is long format, one row per site (static view) or per function that moved (diff); --json
  * holds the same rows plus the groups. Exit status: 0, 1 with --outside when a site is outside
  * the PV layer (and with --diff when anything moved), 2 for usage errors, 3 when a file cannot be
@@ -565,6 +572,107 @@ static bool same_sequence(const struct scan_image *a, const struct fsites *fa,
     }
 }
 
+/* The classes a raw replacement of pv-ops member `m` would use, as a bit set over insn_class;
+ * 0 when no rule knows the member. Rules are substrings of the member name (own kernel and
+ * Linux 6.1 names alike). */
+static uint64_t member_classes(const char *m)
+{
+#define B(c) (1ull << (c))
+    static const struct { const char *sub; uint64_t cls; } rules[] = {
+        { "flush_tlb", B(IC_MOV_TO_CR) | B(IC_MOV_FROM_CR) | B(IC_INVLPG) },
+        { "invlpg", B(IC_INVLPG) },
+        { "cr", B(IC_MOV_TO_CR) | B(IC_MOV_FROM_CR) | B(IC_CLTS) | B(IC_LMSW) | B(IC_SMSW) },
+        { "irq", B(IC_CLI) | B(IC_STI) | B(IC_PUSHF) | B(IC_POPF) },
+        { "_fl", B(IC_PUSHF) | B(IC_POPF) | B(IC_CLI) | B(IC_STI) },
+        { "gdt", B(IC_LGDT) | B(IC_SGDT) | B(IC_MOV_TO_SEG) | B(IC_FAR_JMP) | B(IC_FAR_RET) },
+        { "idt", B(IC_LIDT) | B(IC_SIDT) },
+        { "ldt", B(IC_LLDT) | B(IC_SLDT) },
+        { "tss", B(IC_LTR) | B(IC_STR) },
+        { "inb", B(IC_IN) | B(IC_INS) }, { "inl", B(IC_IN) | B(IC_INS) },
+        { "outb", B(IC_OUT) | B(IC_OUTS) }, { "outl", B(IC_OUT) | B(IC_OUTS) },
+        { "io_delay", B(IC_OUT) | B(IC_IN) },
+        { "halt", B(IC_HLT) }, { "iret", B(IC_IRET) },
+        { "msr", B(IC_RDMSR) | B(IC_WRMSR) }, { "cpuid", B(IC_CPUID) },
+        { "wbinvd", B(IC_WBINVD) }, { "debugreg", B(IC_MOV_DR) },
+        { "hypercall", 0 },
+    };
+#undef B
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+        if (strstr(m, rules[i].sub))
+            return rules[i].cls;
+    return 0;
+}
+
+/* The PV-layer calls of function `name` in img, as indices into img->pvcalls (at most max). */
+static size_t pvcalls_of(const struct scan_image *img, const char *name, size_t *idx, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < img->npvcalls && n < max; i++)
+        if (!strcmp(img->pvcalls[i].func, name))
+            idx[n++] = i;
+    return n;
+}
+
+/* Whether function `name` bypasses the PV layer in NEW (file comment): writes what it became
+ * ("was pv_ops.flush_tlb, now raw mov_to_cr +1, ...") into out and returns how many of OLD's
+ * PV-layer calls it lost to raw sites; by holds its per-class site moves (NEW - OLD). */
+static size_t pv_bypass(const struct scan_image *old, const struct scan_image *new,
+                        const char *name, const int *by, char *out, size_t outlen)
+{
+    size_t io[64], in[64], no = pvcalls_of(old, name, io, 64), nn = pvcalls_of(new, name, in, 64);
+    bool used[64] = { false };
+    uint64_t gained = 0;
+    for (int c = 0; c < IC_COUNT; c++)
+        if (by[c] > 0 && insn_class_kind[c] != IK_OTHER)
+            gained |= 1ull << c;
+    size_t lost = 0, len = 0, nm = 0, mcount[64];
+    const struct scan_pvcall *mem[64];     /* the distinct members lost, with their counts */
+    uint64_t shown = 0;
+    *out = 0;
+    for (size_t i = 0; i < no && gained; i++) {
+        const struct scan_pvcall *a = &old->pvcalls[io[i]];
+        size_t j = 0;
+        while (j < nn && (used[j] || strcmp(new->pvcalls[in[j]].member, a->member)))
+            j++;
+        if (j < nn) {           /* still made in NEW */
+            used[j] = true;
+            continue;
+        }
+        uint64_t fit = member_classes(a->member);
+        fit = (fit ? fit : ~0ull) & gained;
+        if (!fit)
+            continue;
+        size_t k = 0;
+        while (k < nm && strcmp(mem[k]->member, a->member))
+            k++;
+        if (k == nm) {
+            mem[nm] = a;
+            mcount[nm++] = 0;
+        }
+        mcount[k]++;
+        shown |= fit;
+        lost++;
+    }
+    for (size_t k = 0; k < nm; k++) {
+        len += snprintf(out + len, len < outlen ? outlen - len : 0, "%s%s%s", k ? ", " : "was ",
+                        mem[k]->off == UINT32_MAX ? "" : "pv_ops.", mem[k]->member);
+        if (mcount[k] > 1)
+            len += snprintf(out + len, len < outlen ? outlen - len : 0, " (%zu call sites)",
+                            mcount[k]);
+    }
+    if (lost) {
+        len += snprintf(out + len, len < outlen ? outlen - len : 0, ", now raw");
+        const char *sep = " ";
+        for (int c = 0; c < IC_COUNT; c++)
+            if (shown >> c & 1) {
+                len += snprintf(out + len, len < outlen ? outlen - len : 0, "%s%s %+d", sep,
+                                insn_class_name[c], by[c]);
+                sep = ", ";
+            }
+    }
+    return lost;
+}
+
 static int scan_diff(const struct opts *o)
 {
     struct scan_image img[2];
@@ -595,6 +703,9 @@ static int scan_diff(const struct opts *o)
         printf("%-8s  %-30s  %5s  %5s  %s\n", "CHANGE", "FUNCTION", "OLD", "NEW",
                "SITES (+added -removed per class)");
     const char *sep = "\n  ";
+    char (*bypass)[600] = NULL;     /* the bypass lines, printed after the table */
+    const char **bypass_fn = NULL;
+    size_t nbypass = 0, bypassed_calls = 0;
     while (i < n[0] || j < n[1]) {
         int c = i == n[0] ? 1 : j == n[1] ? -1 : strcmp(f[0][i].name, f[1][j].name);
         const struct fsites *a = c <= 0 ? &f[0][i] : NULL, *b = c >= 0 ? &f[1][j] : NULL;
@@ -617,6 +728,15 @@ static int scan_diff(const struct opts *o)
             what = "removed", removed++;
         if (what && a)
             old_moved += na;
+        char bp[600];
+        size_t lostcalls = b ? pv_bypass(&img[0], &img[1], b->name, by, bp, sizeof bp) : 0;
+        if (lostcalls) {
+            bypass = realloc(bypass, (nbypass + 1) * sizeof *bypass);
+            bypass_fn = realloc(bypass_fn, (nbypass + 1) * sizeof *bypass_fn);
+            snprintf(bypass[nbypass], sizeof bypass[nbypass], "%s", bp);
+            bypass_fn[nbypass++] = b->name;
+            bypassed_calls += lostcalls;
+        }
         if (what) {
             const char *name = a ? a->name : b->name;
             char classes[512] = "";
@@ -649,18 +769,44 @@ static int scan_diff(const struct opts *o)
             j++;
     }
     size_t moved = added + removed + changed;
+    if (o->csv)
+        for (size_t k = 0; k < nbypass; k++) {
+            an_csv_str(stdout, bypass_fn[k]);
+            printf(",pv_bypass,,,");
+            an_csv_str(stdout, bypass[k]);
+            putchar('\n');
+        }
     if (o->json) {
+        printf("],\n \"pv_bypassed\": [");
+        for (size_t k = 0; k < nbypass; k++) {
+            printf("%s{\"function\": ", k ? ", " : "");
+            an_json_str(stdout, bypass_fn[k]);
+            printf(", \"what\": ");
+            an_json_str(stdout, bypass[k]);
+            putchar('}');
+        }
         printf("],\n \"added\": %zu, \"removed\": %zu, \"changed\": %zu, \"old_sites\": %zu, "
-               "\"old_sites_to_revisit\": %zu, \"new_sites_outside_pv\": %zu}\n", added, removed,
-               changed, old_total, old_moved, new_outside);
+               "\"old_sites_to_revisit\": %zu, \"new_sites_outside_pv\": %zu, "
+               "\"pv_call_sites_now_raw\": %zu}\n", added, removed, changed, old_total, old_moved,
+               new_outside, bypassed_calls);
     } else if (!o->csv) {
+        if (nbypass) {
+            printf("\nPV layer bypassed (routed through the PV layer in OLD, raw in NEW):\n");
+            for (size_t k = 0; k < nbypass; k++)
+                printf("  %-30s  %s\n", bypass_fn[k], bypass[k]);
+        }
         printf("%s%zu functions with sites added, %zu removed, %zu changed: %zu of %zu sites of "
                "OLD (%.1f%%) in functions to revisit", moved ? "\n" : "", added, removed, changed,
                old_moved, old_total, old_total ? 100.0 * old_moved / old_total : 0.0);
         if (o->pv)
             printf("; %zu new sites outside the PV layer", new_outside);
+        if (nbypass)
+            printf("; %zu functions bypass the PV layer (%zu call sites now raw)", nbypass,
+                   bypassed_calls);
         putchar('\n');
     }
+    free(bypass);
+    free(bypass_fn);
     free(f[0]);
     free(f[1]);
     scan_image_free(&img[0]);

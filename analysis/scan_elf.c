@@ -16,7 +16,12 @@
  *      address, and each site's file:line is the row that covers its address; a site no row
  *      covers (top-level asm() in a C file) gets its compilation unit's file and line 0;
  *   4. file names lose the directory prefix all the sites' files share (one level less when they
- *      all sit in one directory, so `kernel/entry.S` rather than `entry.S`).
+ *      all sit in one directory, so `kernel/entry.S` rather than `entry.S`);
+ *   5. alongside step 2, calls into the PV layer: the symbol pv_ops gives the table's range and
+ *      DWARF its members (pv_members()); while a function is decoded, a register loaded from
+ *      pv_ops+OFF is remembered until an instruction writes it, and an indirect call or jump
+ *      through it (or through pv_ops+OFF directly) is a struct scan_pvcall; so is `int 0x82` and
+ *      a call into hypercall_page.
  */
 #define _GNU_SOURCE     /* asprintf */
 #include "analysis/scan_elf.h"
@@ -26,6 +31,7 @@
 #include <elfutils/libdw.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <inttypes.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +52,25 @@ struct priv {
     struct line_row *rows;
     size_t nrows;
     char *prefix;
-    char **names;           /* file names made by cu_file() */
+    char **names;           /* file names made by cu_file() and pv_ops member names */
     size_t nnames;
+    struct member { uint64_t off; const char *name; } *members;  /* pv_ops's, by offset */
+    size_t nmembers;
+    uint64_t hcall_addr, hcall_size;    /* hypercall_page, size 0: none */
 };
+
+/* Keeps a malloc'ed string in p->names (freed with the image); returns it, or NULL. */
+static const char *keep_name(struct priv *p, char *s)
+{
+    char **n = s ? realloc(p->names, (p->nnames + 1) * sizeof *n) : NULL;
+    if (!n) {
+        free(s);
+        return NULL;
+    }
+    p->names = n;
+    p->names[p->nnames++] = s;
+    return s;
+}
 
 struct sym {
     const char *name;
@@ -153,16 +175,166 @@ static const char *cu_file(struct priv *p, uint64_t addr)
         full = NULL;
     if (name[0] == '/' || !full)
         full = strdup(name);
-    if (!full)
-        return "";
-    char **n = realloc(p->names, (p->nnames + 1) * sizeof *n);
-    if (!n) {
-        free(full);
-        return "";
+    const char *kept = keep_name(p, full);
+    return kept ? kept : "";
+}
+
+/* The leaf members of the struct type `type` (typedefs and qualifiers peeled), at base + their
+ * offset, into p->members; nested structs recurse with their member name as a dotted prefix. */
+static void add_members(struct priv *p, Dwarf_Die *type, uint64_t base, const char *prefix,
+                        int depth)
+{
+    Dwarf_Die t, child;
+    if (depth > 4 || dwarf_peel_type(type, &t) != 0 || dwarf_tag(&t) != DW_TAG_structure_type ||
+        dwarf_child(&t, &child) != 0)
+        return;
+    do {
+        if (dwarf_tag(&child) != DW_TAG_member)
+            continue;
+        Dwarf_Attribute at;
+        Dwarf_Word loc = 0;
+        if (dwarf_attr(&child, DW_AT_data_member_location, &at))
+            dwarf_formudata(&at, &loc);
+        const char *nm = dwarf_diename(&child);
+        char *full = NULL;
+        if (asprintf(&full, "%s%s%s", prefix, *prefix ? "." : "", nm ? nm : "?") < 0)
+            return;
+        Dwarf_Die mt, mp;
+        if (dwarf_attr(&child, DW_AT_type, &at) && dwarf_formref_die(&at, &mt) &&
+            dwarf_peel_type(&mt, &mp) == 0 && dwarf_tag(&mp) == DW_TAG_structure_type) {
+            add_members(p, &mp, base + loc, full, depth + 1);
+            free(full);
+            continue;
+        }
+        struct member *m = realloc(p->members, (p->nmembers + 1) * sizeof *m);
+        const char *kept = m ? keep_name(p, full) : (free(full), NULL);
+        if (!m)
+            return;
+        p->members = m;
+        if (kept)
+            p->members[p->nmembers++] = (struct member){ base + loc, kept };
+    } while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* pv_ops's members from the first compilation unit whose variable pv_ops has a complete struct
+ * type (a declaration's type may be incomplete in units that only use it). */
+static void pv_members(struct priv *p)
+{
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (p->dw && !p->nmembers &&
+           dwarf_nextcu(p->dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, d;
+        if (dwarf_offdie(p->dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
+            do {
+                Dwarf_Attribute at;
+                Dwarf_Die type;
+                const char *nm;
+                if (dwarf_tag(&d) == DW_TAG_variable && (nm = dwarf_diename(&d)) &&
+                    !strcmp(nm, "pv_ops") && dwarf_attr(&d, DW_AT_type, &at) &&
+                    dwarf_formref_die(&at, &type)) {
+                    add_members(p, &type, 0, "", 0);
+                    break;
+                }
+            } while (dwarf_siblingof(&d, &d) == 0);
+        }
+        off = next;
     }
-    p->names = n;
-    p->names[p->nnames++] = full;
-    return full;
+}
+
+/* The member of pv_ops at offset off: its DWARF name, else "+0xOFF" (kept in p->names). */
+static const char *member_at(struct priv *p, uint64_t off)
+{
+    for (size_t i = 0; i < p->nmembers; i++)
+        if (p->members[i].off == off)
+            return p->members[i].name;
+    char *s = NULL;
+    if (asprintf(&s, "+0x%" PRIx64, off) < 0)
+        return "?";
+    const char *kept = keep_name(p, s);
+    return kept ? kept : "?";
+}
+
+/* The data objects step 5 needs from the symbol table: pv_ops and hypercall_page. */
+static void find_pv_objects(struct priv *p, struct scan_image *img)
+{
+    Elf_Scn *scn = NULL;
+    GElf_Shdr sh;
+    while ((scn = elf_nextscn(p->elf, scn))) {
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t n = sh.sh_entsize ? sh.sh_size / sh.sh_entsize : 0;
+        for (size_t i = 0; d && i < n; i++) {
+            GElf_Sym s;
+            const char *name;
+            if (!gelf_getsym(d, (int)i, &s) || s.st_shndx == SHN_UNDEF ||
+                !(name = elf_strptr(p->elf, sh.sh_link, s.st_name)))
+                continue;
+            if (!strcmp(name, "pv_ops") && s.st_size) {
+                img->pvops_addr = s.st_value;
+                img->pvops_size = s.st_size;
+            } else if (!strcmp(name, "hypercall_page")) {
+                p->hcall_addr = s.st_value;
+                p->hcall_size = s.st_size ? s.st_size : 4096;
+            }
+        }
+    }
+    if (img->pvops_size)
+        pv_members(p);
+}
+
+/* A memory operand that is an absolute address (no base, no index): its address, else
+ * UINT64_MAX. Capstone sign-extends a 32-bit displacement; the image's class masks it back. */
+static uint64_t abs_addr(const cs_x86_op *op, int elfclass)
+{
+    if (op->type != X86_OP_MEM || op->mem.base != X86_REG_INVALID ||
+        op->mem.index != X86_REG_INVALID)
+        return UINT64_MAX;
+    return elfclass == 32 ? (uint64_t)op->mem.disp & 0xffffffffu : (uint64_t)op->mem.disp;
+}
+
+/* Step 5 for one instruction: regs[r] is the pv_ops offset register r was loaded from, or -1. */
+static void track_pv(struct priv *p, struct scan_image *img, csh cs, const cs_insn *insn,
+                     const char *func, int64_t *regs, size_t *cap)
+{
+    const cs_x86 *x = &insn->detail->x86;
+    uint64_t lo = img->pvops_addr, hi = img->pvops_addr + img->pvops_size;
+    int64_t off = -1;
+    const char *member = NULL;
+    if ((insn->id == X86_INS_CALL || insn->id == X86_INS_JMP) && x->op_count == 1) {
+        uint64_t a = abs_addr(&x->operands[0], img->elfclass);
+        if (x->operands[0].type == X86_OP_MEM && a >= lo && a < hi)
+            off = (int64_t)(a - lo);
+        else if (x->operands[0].type == X86_OP_REG && x->operands[0].reg < X86_REG_ENDING)
+            off = regs[x->operands[0].reg];
+        else if (x->operands[0].type == X86_OP_IMM && p->hcall_size &&
+                 (uint64_t)x->operands[0].imm >= p->hcall_addr &&
+                 (uint64_t)x->operands[0].imm < p->hcall_addr + p->hcall_size)
+            member = "hypercall (hypercall_page)";
+    } else if (insn->id == X86_INS_INT && x->op_count == 1 &&
+               x->operands[0].type == X86_OP_IMM && x->operands[0].imm == 0x82) {
+        member = "hypercall (int 0x82)";
+    }
+    if (off >= 0 || member) {
+        if (!grow((void **)&img->pvcalls, cap, img->npvcalls, sizeof *img->pvcalls))
+            img->pvcalls[img->npvcalls++] = (struct scan_pvcall){
+                insn->address, func, off >= 0 ? (uint32_t)off : UINT32_MAX,
+                member ? member : member_at(p, (uint64_t)off) };
+    }
+    /* What this instruction writes is no longer a pv_ops pointer, unless it loads one. */
+    cs_regs rr, ww;
+    uint8_t nr = 0, nw = 0;
+    if (cs_regs_access(cs, insn, rr, &nr, ww, &nw) == CS_ERR_OK)
+        for (uint8_t i = 0; i < nw; i++)
+            if (ww[i] < X86_REG_ENDING)
+                regs[ww[i]] = -1;
+    if (insn->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+        x->operands[0].reg < X86_REG_ENDING) {
+        uint64_t a = abs_addr(&x->operands[1], img->elfclass);
+        if (a >= lo && a < hi)
+            regs[x->operands[0].reg] = (int64_t)(a - lo);
+    }
 }
 
 static void set_err(char *err, size_t len, const char *path, const char *what)
@@ -362,6 +534,9 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
     img->has_lines = p->nrows > 0;
     if (collect_funcs(p, img, err, errlen))
         return -1;
+    find_pv_objects(p, img);
+    int64_t regs[X86_REG_ENDING];
+    size_t pcap = 0;
 
     csh cs;
     if (cs_open(CS_ARCH_X86, eh.e_machine == EM_X86_64 ? CS_MODE_64 : CS_MODE_32, &cs) != CS_ERR_OK) {
@@ -382,6 +557,8 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
         char *sig = NULL;
         size_t siglen = 0;
         FILE *sf = open_memstream(&sig, &siglen);
+        for (int r = 0; r < X86_REG_ENDING; r++)
+            regs[r] = -1;
         while (left > 0) {
             if (!cs_disasm_iter(cs, &code, &left, &a, insn)) {
                 if (img->ngaps && img->gaps[img->ngaps - 1].addr +
@@ -394,6 +571,7 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
             }
             fn->ninsns++;
             img->insns++;
+            track_pv(p, img, cs, insn, fn->name, regs, &pcap);
             int cr;
             enum insn_class c = insn_classify(insn, &cr);
             if (c == IC_NONE)
@@ -457,7 +635,9 @@ void scan_image_free(struct scan_image *img)
     free(img->funcs);
     free(img->sites);
     free(img->gaps);
+    free(img->pvcalls);
     if (p) {
+        free(p->members);
         if (p->dw)
             dwarf_end(p->dw);
         if (p->elf)

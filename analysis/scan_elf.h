@@ -15,6 +15,13 @@
  * and libdw handles stay open, file names point into libdw's tables) until scan_image_free().
  * Sites are in address order; function names are those of the symbol table (for aliases of one
  * address, the global one, else the first).
+ *
+ * Calls into the PV layer (struct scan_pvcall) are recorded per function too, for `--diff` to
+ * name a site a port had routed through its layer and a new build executes raw: an indirect call
+ * or jump through the table named pv_ops (`call *pv_ops+OFF`, `jmp *pv_ops`, or a register loaded
+ * from pv_ops+OFF and not overwritten before the call), named by the struct member at OFF when
+ * DWARF describes pv_ops's type (nested structs joined with dots: Linux's `mmu.flush_tlb_user`),
+ * else by the offset; and hypercalls: `int 0x82` or a call into the symbol hypercall_page.
  */
 #ifndef VMLAB_SCAN_ELF_H
 #define VMLAB_SCAN_ELF_H
@@ -52,6 +59,14 @@ struct scan_func {
     char *sig;              /* the class+mnemonic sequence of its sites, one "class mnem;" each */
 };
 
+/* A call through the PV layer (see above), in address order. */
+struct scan_pvcall {
+    uint64_t addr;
+    const char *func;       /* the function that makes it */
+    uint32_t off;           /* offset into pv_ops; UINT32_MAX for a hypercall */
+    const char *member;     /* "flush_tlb", "mmu.flush_tlb_user", "+0x40", "hypercall (int 0x82)" */
+};
+
 struct scan_image {
     const char *path;
     int elfclass;           /* 32 or 64 */
@@ -64,6 +79,9 @@ struct scan_image {
     size_t nfuncs;
     uint64_t insns;         /* instructions decoded */
     const char *prefix;     /* the directory prefix removed from file names ("" when none) */
+    struct scan_pvcall *pvcalls;
+    size_t npvcalls;
+    uint64_t pvops_addr, pvops_size;    /* the pv_ops object (size 0: the image has none) */
     void *priv;             /* libelf/libdw handles and string storage */
 };
 
