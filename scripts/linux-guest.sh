@@ -3,6 +3,11 @@
 # linux-source-6.1 (bzImage and vmlinux) and an initramfs whose /init is guests/linux/init.c.
 #
 #   scripts/linux-guest.sh [OUTDIR]        (default OUTDIR: build/linux)
+#   scripts/linux-guest.sh --variant scan [OUTDIR]   (default OUTDIR: build/linux-scan)
+#
+# --variant NAME adds scripts/linux/NAME.config to guest.config (scan.config: DWARF line info and
+# CONFIG_PARAVIRT=y, for `vmlab scan`, issue 19); it is cached under the hash of both fragments,
+# so the default guest's key, build and cache entry stay as they were.
 #
 # Writes OUTDIR/bzImage, OUTDIR/vmlinux, OUTDIR/initrd.cpio, OUTDIR/init and OUTDIR/true (the
 # initramfs's two programs, guests/linux/). The kernel build is slow (about 15 minutes on 2
@@ -16,17 +21,27 @@
 # Concurrent runs (ctest fixtures, two clones) serialize on a lock in the cache directory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=${1:-$here/build/linux}
+variant=
+if [ "${1:-}" = --variant ]; then
+  [ -n "${2:-}" ] || { echo "linux-guest: --variant needs a name (scripts/linux/NAME.config)" >&2; exit 1; }
+  variant=$2; shift 2
+fi
+out=${1:-$here/build/linux${variant:+-$variant}}
 cache=${VMLAB_LINUX_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vmlab/linux}
 tarball=/usr/src/linux-source-6.1.tar.xz
 fragment=$here/scripts/linux/guest.config
+fragments=("$fragment")
 
 die() { echo "linux-guest: $*" >&2; exit 1; }
 [ -f "$tarball" ] || die "$tarball is missing (apt-get install linux-source-6.1, or run scripts/install-deps.sh)"
+if [ -n "$variant" ]; then
+  [ -f "$here/scripts/linux/$variant.config" ] || die "no scripts/linux/$variant.config for --variant $variant"
+  fragments+=("$here/scripts/linux/$variant.config")
+fi
 for t in flex bison bc make gcc; do command -v "$t" >/dev/null || die "$t is missing (scripts/install-deps.sh installs it)"; done
 
 version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null || stat -c %Y "$tarball")
-key=$( (echo "$version"; cat "$fragment") | sha256sum | cut -c1-12)
+key=$( (echo "$version"; cat "${fragments[@]}") | sha256sum | cut -c1-12)
 mkdir -p "$cache" "$out"
 exec 9>"$cache/lock"
 flock 9
@@ -51,8 +66,8 @@ if [ ! -f "$kbuild/.vmlab-built" ]; then
     line=${line%%#*}; line=$(echo "$line" | tr -d ' ')
     [ -n "$line" ] || continue
     name=${line%%=*}; val=${line#*=}; name=${name#CONFIG_}
-    case $val in y) args+=(--enable "$name");; n) args+=(--disable "$name");; *) die "bad line in $fragment: $line";; esac
-  done < "$fragment"
+    case $val in y) args+=(--enable "$name");; n) args+=(--disable "$name");; *) die "bad line in ${fragments[*]}: $line";; esac
+  done < <(cat "${fragments[@]}")
   "$src/scripts/config" --file "$kbuild/.config" "${args[@]}"
   mk olddefconfig
   while read -r line; do
@@ -61,7 +76,7 @@ if [ ! -f "$kbuild/.vmlab-built" ]; then
     name=${line%%=*}; val=${line#*=}
     if [ "$val" = y ]; then grep -qx "$name=y" "$kbuild/.config" || die "$name=y did not survive olddefconfig (a dependency is off)"
     else ! grep -q "^$name=" "$kbuild/.config" || die "$name is still set after olddefconfig"; fi
-  done < "$fragment"
+  done < <(cat "${fragments[@]}")
   mk -j"$(nproc)" bzImage
   touch "$kbuild/.vmlab-built"
 fi
