@@ -39,6 +39,10 @@
  * sensitive class) is listed as `was pv_ops.flush_tlb, now raw mov_to_cr +1, ...`, and the
  * summary counts those calls.
  *
+ * A site's unit is its compilation unit's source file (the .c or .S, where its file may be an
+ * inlined header: the subsystem); hook says it sits behind a paravirt hook (scan_elf.h: at a
+ * .parainstructions patch site, or in a function pv_ops's initializer points to).
+ *
  * --csv is long format, one row per site (static view) or per function that moved (diff); --json
  * holds the same rows plus the groups. Exit status: 0, 1 with --outside when a site is outside
  * the PV layer (and with --diff when anything moved), 2 for usage errors, 3 when a file cannot be
@@ -385,7 +389,8 @@ static int scan_one(const struct opts *o)
     struct group *fn = group_sites(&img, o, false, &nfn), *fl = group_sites(&img, o, true, &nfl);
 
     if (o->csv) {
-        printf("address,class,kind,mnemonic,operands,function,offset,file,line,section,pv\n");
+        printf("address,class,kind,mnemonic,operands,function,offset,file,line,section,pv,unit,"
+               "hook\n");
         for (size_t i = 0; i < img.nsites; i++) {
             const struct scan_site *s = &img.sites[i];
             if (!keep(o, s))
@@ -397,7 +402,11 @@ static int scan_one(const struct opts *o)
             an_csv_str(stdout, s->func);
             printf(",%" PRIu64 ",", s->func_off);
             an_csv_str(stdout, s->file);
-            printf(",%d,%s,%d\n", s->line, s->section, in_pv(o, s->file));
+            printf(",%d,%s,%d,", s->line, s->section, in_pv(o, s->file));
+            const char *u = s->unit ? s->unit : "";
+            an_csv_str(stdout, *img.prefix && !strncmp(u, img.prefix, strlen(img.prefix))
+                                   ? u + strlen(img.prefix) : u);
+            printf(",%s\n", s->hook == 1 ? "parainstructions" : s->hook == 2 ? "pv_ops_native" : "");
         }
     } else if (o->json) {
         printf("{\"image\": ");
@@ -426,7 +435,8 @@ static int scan_one(const struct opts *o)
             an_json_str(stdout, s->file);
             printf(", \"line\": %d, \"section\": ", s->line);
             an_json_str(stdout, s->section);
-            printf(", \"pv\": %s}", in_pv(o, s->file) ? "true" : "false");
+            printf(", \"pv\": %s, \"hook\": \"%s\"}", in_pv(o, s->file) ? "true" : "false",
+                   s->hook == 1 ? "parainstructions" : s->hook == 2 ? "pv_ops_native" : "");
             sep = ",\n  ";
         }
         for (int pass = 0; pass < 2; pass++) {

@@ -446,6 +446,28 @@ static int collect_funcs(struct priv *p, struct scan_image *img, char *err, size
     return 0;
 }
 
+/* The section named `name`: its header in *sh and its bytes, or NULL. */
+static const uint8_t *section_named(struct priv *p, const char *name, GElf_Shdr *sh)
+{
+    Elf_Scn *scn = NULL;
+    size_t shstrndx;
+    elf_getshdrstrndx(p->elf, &shstrndx);
+    while ((scn = elf_nextscn(p->elf, scn))) {
+        const char *n;
+        if (!gelf_getshdr(scn, sh) || sh->sh_type != SHT_PROGBITS ||
+            !(n = elf_strptr(p->elf, shstrndx, sh->sh_name)) || strcmp(n, name))
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        return d && d->d_buf && d->d_size >= sh->sh_size ? d->d_buf : NULL;
+    }
+    return NULL;
+}
+
+static uint32_t le32(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
 /* The section bytes at [addr, addr + size), or NULL. */
 static const uint8_t *bytes_at(struct priv *p, uint64_t addr, uint64_t size, const char **secname)
 {
@@ -503,6 +525,87 @@ static void strip_prefix(struct scan_image *img, struct priv *p)
     for (size_t i = 0; i < img->nsites; i++)
         if (*img->sites[i].file)
             img->sites[i].file += plen;
+}
+
+static int site_cmp(const void *a, const void *b)
+{
+    const struct scan_site *x = a, *y = b;
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* The function of img holding addr, or NULL. */
+static const struct scan_func *func_at(const struct scan_image *img, uint64_t addr)
+{
+    size_t lo = 0, hi = img->nfuncs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (img->funcs[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo && addr < img->funcs[lo - 1].addr + img->funcs[lo - 1].size ? &img->funcs[lo - 1]
+                                                                           : NULL;
+}
+
+/* Step 6 (header comment): the boot-time patch sections and the paravirt hooks. */
+static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn *insn,
+                         size_t *scap)
+{
+    GElf_Shdr ai, ar, pi, po;
+    const uint8_t *alt = section_named(p, ".altinstructions", &ai);
+    const uint8_t *repl = section_named(p, ".altinstr_replacement", &ar);
+    for (uint64_t o = 0; alt && repl && o + 12 <= ai.sh_size; o += 12) {
+        const uint8_t *e = alt + o;
+        uint64_t instr = ai.sh_addr + o + (int32_t)le32(e);
+        uint64_t r = ai.sh_addr + o + 4 + (int32_t)le32(e + 4);
+        size_t left = e[11];
+        if (r < ar.sh_addr || r + left > ar.sh_addr + ar.sh_size)
+            continue;
+        const uint8_t *code = repl + (r - ar.sh_addr);
+        const struct scan_func *fn = func_at(img, instr);
+        uint64_t a = r;
+        while (left > 0 && cs_disasm_iter(cs, &code, &left, &a, insn)) {
+            int cr;
+            enum insn_class c = insn_classify(insn, &cr);
+            if (c == IC_NONE || grow((void **)&img->sites, scap, img->nsites, sizeof *img->sites))
+                continue;
+            struct scan_site *st = &img->sites[img->nsites++];
+            *st = (struct scan_site){ .addr = instr, .cls = c, .cr = cr,
+                                      .func = fn ? fn->name : "(no function)",
+                                      .func_off = fn ? instr - fn->addr : 0, .file = "",
+                                      .section = ".altinstr_replacement" };
+            snprintf(st->mnem, sizeof st->mnem, "%s", insn->mnemonic);
+            snprintf(st->ops, sizeof st->ops, "%s", insn->op_str);
+            const struct line_row *row = find_row(p, instr);
+            st->file = row ? row->file : cu_file(p, instr);
+            st->line = row ? row->line : 0;
+        }
+    }
+    qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
+    const uint8_t *para = section_named(p, ".parainstructions", &pi);
+    size_t esz = img->elfclass == 32 ? 8 : 16;
+    for (uint64_t o = 0; para && img->elfclass == 32 && o + esz <= pi.sh_size; o += esz) {
+        uint64_t instr = le32(para + o);
+        unsigned len = para[o + 5];
+        for (size_t i = 0; i < img->nsites; i++)
+            if (img->sites[i].addr >= instr && img->sites[i].addr < instr + len)
+                img->sites[i].hook = 1;
+    }
+    /* pv_ops's initializer: the functions it points to (an image whose pv_ops is in .bss, as
+     * vmlab's own kernel, has none). */
+    const char *secname = NULL;
+    const uint8_t *tab = img->pvops_size ? bytes_at(p, img->pvops_addr, img->pvops_size, &secname)
+                                         : NULL;
+    (void)po;
+    for (uint64_t o = 0; tab && img->elfclass == 32 && o + 4 <= img->pvops_size; o += 4) {
+        const struct scan_func *fn = func_at(img, le32(tab + o));
+        if (!fn || fn->addr != le32(tab + o))
+            continue;
+        for (size_t i = 0; i < img->nsites; i++)
+            if (img->sites[i].func == fn->name && !img->sites[i].hook)
+                img->sites[i].hook = 2;
+    }
 }
 
 int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
@@ -600,8 +703,14 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
             fn->sig = sig;
         }
     }
+    patched_code(p, img, cs, insn, &scap);
     cs_free(insn, 1);
     cs_close(&cs);
+    for (size_t i = 0; i < img->nsites; i++) {
+        struct scan_site *st = &img->sites[i];
+        const char *u = cu_file(p, st->addr);
+        st->unit = u;
+    }
     strip_prefix(img, p);
     return 0;
 }

@@ -22,6 +22,15 @@
  * from pv_ops+OFF and not overwritten before the call), named by the struct member at OFF when
  * DWARF describes pv_ops's type (nested structs joined with dots: Linux's `mmu.flush_tlb_user`),
  * else by the offset; and hypercalls: `int 0x82` or a call into the symbol hypercall_page.
+ *
+ * Code patched in at boot (Linux): every .altinstructions entry (6.1's struct alt_instr: s32
+ * instr_offset, s32 repl_offset, u16 cpuid, u8 instrlen, u8 replacementlen, packed) has its
+ * replacement bytes in .altinstr_replacement decoded, and their sites are listed at the address
+ * of the instruction they replace, in that function, at its file:line, section
+ * ".altinstr_replacement". .parainstructions entries (struct paravirt_patch_site { u8 *instr;
+ * u8 type; u8 len; }, 8 bytes on i386) mark the sites in [instr, instr + len) as hook 1; the
+ * functions whose addresses pv_ops holds in the image (Linux's statically initialized table of
+ * native_* functions) mark theirs as hook 2.
  */
 #ifndef VMLAB_SCAN_ELF_H
 #define VMLAB_SCAN_ELF_H
@@ -41,7 +50,11 @@ struct scan_site {
     uint64_t func_off;      /* addr - the function's start */
     const char *file;       /* source file (prefix common to the image's files removed), or "" */
     int line;               /* 0 when unknown */
-    const char *section;    /* the ELF section, e.g. ".text" */
+    const char *section;    /* the ELF section, e.g. ".text"; ".altinstr_replacement" for a
+                               boot-time replacement, listed at the address it patches */
+    const char *unit;       /* the compilation unit's source file (full path), or "" */
+    int hook;               /* behind a paravirt hook: 1 at a .parainstructions patch site,
+                               2 in a function pv_ops's initializer points to, else 0 */
 };
 
 /* Bytes inside a function that Capstone cannot decode. */
