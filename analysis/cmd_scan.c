@@ -61,7 +61,7 @@
 #include "emu/cli.h"
 #include "emu/commands.h"
 
-enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8, V_PTWRITES = 16 };
+enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8, V_PTWRITES = 16, V_SUBSYS = 32 };
 
 struct opts {
     bool want[IC_COUNT];    /* classes that are sites */
@@ -91,7 +91,7 @@ static void usage(FILE *f)
         "  --pv GLOB,...   the PV layer: source files whose sites a port already owns, as\n"
         "                  globs on the file as printed, e.g. kernel/pvops_*.c (default: none)\n"
         "  --outside       only the sites outside the --pv layer; exit status 1 if any\n"
-        "  --view V,...    sites, functions, files, gaps (undecodable spans) or all\n"
+        "  --view V,...    sites, functions, files, subsystems, gaps (undecodable spans) or all\n"
         "                  (default: all)\n"
         "  --diff          compare two builds OLD NEW by function name and site sequence;\n"
         "                  exit status 1 when they differ\n"
@@ -138,7 +138,8 @@ static int parse_views(const char *arg, unsigned *views)
 {
     static const struct { const char *name; unsigned bit; } v[] = {
         { "sites", V_SITES }, { "functions", V_FUNCS }, { "files", V_FILES }, { "gaps", V_GAPS },
-        { "ptwrites", V_PTWRITES }, { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES },
+        { "ptwrites", V_PTWRITES }, { "subsystems", V_SUBSYS },
+        { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES | V_SUBSYS },
     };
     char *s = strdup(arg), *save = NULL;
     *views = 0;
@@ -147,8 +148,8 @@ static int parse_views(const char *arg, unsigned *views)
         while (i < sizeof v / sizeof v[0] && strcmp(t, v[i].name))
             i++;
         if (i == sizeof v / sizeof v[0]) {
-            cli_error("scan", "--view takes sites, functions, files, gaps, ptwrites or all, "
-                              "not '%s'", t);
+            cli_error("scan", "--view takes sites, functions, files, subsystems, gaps, ptwrites "
+                              "or all, not '%s'", t);
             free(s);
             return -1;
         }
@@ -295,9 +296,35 @@ static bool keep(const struct opts *o, const struct scan_site *s)
 /* One group (a function or a file) and its per-class counts. */
 struct group {
     const char *key;
-    size_t n, pv;
+    size_t n, pv, hooked;   /* sites; in the --pv layer; behind a paravirt hook */
     unsigned by[IC_COUNT];
 };
+
+#define SUBSYS_LEN 64
+
+/* The subsystem of site s, into buf: its compilation unit's directory (the site's file when the
+ * unit is unknown) relative to the image's source prefix, cut after arch/ARCH/DIR for
+ * architecture code and after the first directory elsewhere: arch/x86/kernel, arch/x86/mm,
+ * kernel, mm, drivers, fs ... (vmlab's own kernel: kernel, lib, user). */
+static const char *subsystem(const struct scan_image *img, const struct scan_site *s, char *buf)
+{
+    const char *p = s->unit && *s->unit ? s->unit : s->file;
+    size_t pl = strlen(img->prefix);
+    if (pl && !strncmp(p, img->prefix, pl))
+        p += pl;
+    while (*p == '/')
+        p++;
+    int parts = strncmp(p, "arch/", 5) ? 1 : 3;
+    size_t n = 0;
+    for (const char *q = p; *q && n + 1 < SUBSYS_LEN; q++) {
+        if (*q == '/' && --parts == 0)
+            break;
+        buf[n++] = *q;
+    }
+    buf[n] = '\0';
+    /* A file with no directory left is its own subsystem only if nothing else names one. */
+    return n && strchr(p, '/') ? buf : (*p ? "(top level)" : "(no line information)");
+}
 
 static int group_cmp(const void *a, const void *b)
 {
@@ -307,11 +334,12 @@ static int group_cmp(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
-/* The sites kept by `o`, grouped by function (by_file false) or file; sorted by count, then key.
- * Linear search per site over the groups, hashed by nothing: fine for the thousands of groups
- * Linux has, since sites of one group are mostly consecutive (the last group is tried first). */
-static struct group *group_sites(const struct scan_image *img, const struct opts *o, bool by_file,
-                                 size_t *ngroups)
+/* The sites kept by `o`, grouped by function (by 0), file (1) or subsystem (2, keys in sub:
+ * SUBSYS_LEN bytes per site); sorted by count, then key. Linear search per site over the groups,
+ * hashed by nothing: fine for the thousands of groups Linux has, since sites of one group are
+ * mostly consecutive (the last group is tried first). */
+static struct group *group_sites(const struct scan_image *img, const struct opts *o, int by,
+                                 char *sub, size_t *ngroups)
 {
     struct group *g = NULL;
     size_t n = 0, cap = 0;
@@ -319,7 +347,8 @@ static struct group *group_sites(const struct scan_image *img, const struct opts
         const struct scan_site *s = &img->sites[i];
         if (!keep(o, s))
             continue;
-        const char *key = by_file ? (*s->file ? s->file : "(no line information)") : s->func;
+        const char *key = by == 2 ? subsystem(img, s, sub + i * SUBSYS_LEN)
+                          : by == 1 ? (*s->file ? s->file : "(no line information)") : s->func;
         size_t k = n;
         if (n && !strcmp(g[n - 1].key, key))
             k = n - 1;
@@ -337,6 +366,8 @@ static struct group *group_sites(const struct scan_image *img, const struct opts
         g[k].by[s->cls]++;
         if (in_pv(o, s->file))
             g[k].pv++;
+        if (s->hook)
+            g[k].hooked++;
     }
     qsort(g, n, sizeof *g, group_cmp);
     *ngroups = n;
@@ -385,8 +416,10 @@ static int scan_one(const struct opts *o)
             by[img.sites[i].cls]++;
             pv += in_pv(o, img.sites[i].file);
         }
-    size_t nfn, nfl;
-    struct group *fn = group_sites(&img, o, false, &nfn), *fl = group_sites(&img, o, true, &nfl);
+    size_t nfn, nfl, nsub;
+    char *sub = calloc(img.nsites + 1, SUBSYS_LEN);
+    struct group *fn = group_sites(&img, o, 0, sub, &nfn), *fl = group_sites(&img, o, 1, sub, &nfl);
+    struct group *sb = group_sites(&img, o, 2, sub, &nsub);
 
     if (o->csv) {
         printf("address,class,kind,mnemonic,operands,function,offset,file,line,section,pv,unit,"
@@ -505,6 +538,19 @@ static int scan_one(const struct opts *o)
                 putchar('\n');
             }
         }
+        if (o->views & V_SUBSYS) {
+            size_t hooked = 0;
+            for (size_t i = 0; i < nsub; i++)
+                hooked += sb[i].hooked;
+            printf("\nBy subsystem (%zu; %zu of %zu sites behind a paravirt hook: a pv_ops native "
+                   "implementation or a .parainstructions site):\n  %5s  %6s  %-24s  %s\n", nsub,
+                   hooked, kept, "SITES", "HOOKED", "SUBSYSTEM", "CLASSES");
+            for (size_t i = 0; i < nsub; i++) {
+                printf("  %5zu  %6zu  %-24s  ", sb[i].n, sb[i].hooked, sb[i].key);
+                print_classes(stdout, sb[i].by);
+                putchar('\n');
+            }
+        }
         if (o->views & V_GAPS) {
             printf("\nUndecodable spans: %s\n", img.ngaps ? "" : "none");
             for (size_t i = 0; i < img.ngaps; i++)
@@ -514,6 +560,8 @@ static int scan_one(const struct opts *o)
     }
     free(fn);
     free(fl);
+    free(sb);
+    free(sub);
     scan_image_free(&img);
     return o->outside && kept ? 1 : 0;
 }

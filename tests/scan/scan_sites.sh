@@ -30,6 +30,16 @@ n=$(printf '%s\n' "$want" | wc -l)
     { echo "FAIL no undecodable span reported in f_gap"; fail=1; }
 printf '%s\n' "$csv" | grep -q 'boot_data' && { echo "FAIL data label boot_data decoded"; fail=1; }
 
+# By subsystem: every kept site in exactly one subsystem (the rows add up to the total), and
+# sites.S's own directory is its subsystem.
+sub=$("$vmlab" scan --view subsystems "$a")
+total=$(printf '%s\n' "$sub" | sed -n '1s/.* \([0-9]*\) sites$/\1/p')
+rows=$(printf '%s\n' "$sub" | awk '/^By subsystem/ {on=1; getline; next} on && NF {s += $1} END {print s+0}')
+[ -n "$total" ] && [ "$rows" = "$total" ] ||
+    { echo "FAIL subsystems add up to $rows sites, the image has $total"; fail=1; }
+printf '%s\n' "$sub" | grep -q '^ *[0-9]* *0  scan ' ||
+    { echo "FAIL no subsystem 'scan' (tests/scan/sites.S's directory):"; printf '%s\n' "$sub" | tail -3; fail=1; }
+
 same=$("$vmlab" scan --diff "$a" "$a"); rc=$?
 [ "$rc" = 0 ] && printf '%s\n' "$same" | grep -q '^0 functions with sites added, 0 removed, 0 changed' ||
     { echo "FAIL $a against itself is not an empty diff (status $rc): $same"; fail=1; }
