@@ -13,6 +13,19 @@
  *   ptype[]   per guest frame: is it shadowed as an L1 (bit 0) / L2 (bit 1), translated code
  *             (bit 2), or a descriptor table the monitor mirrors (bit 3) — a traced frame.
  *
+ * Reverse maps, so that what a frame's trace, unshadow or drop touches costs in proportion to the
+ * mappings involved, not to the tables' sizes (issue 21):
+ *
+ *   pte_*     per guest frame, the list of shadow PTEs (slot = pool page * 1024 + index, in shadow
+ *             page tables) that map it: a slot is listed exactly while its entry is present.
+ *   rpde_*    per shadow page table (struct sl1), the list of root PDEs (slot = root * 1024 +
+ *             index) that point at it.
+ *   gd_*      per guest frame, the root slots whose guest PDE named it as a page table when last
+ *             read (root built, or the directory written through a traced write). The guest's
+ *             memory is the truth: a listed entry is checked against it before it counts, and
+ *             with none that still names the frame, still_page_table scans as before (only the
+ *             answer "no longer a page table", once per unshadow, pays for the scan).
+ *
  * Every change that removes or narrows a shadow entry is followed by a flush of the CPU's TLB;
  * filling a not-present entry needs none.
  */
@@ -50,6 +63,7 @@ const char *const refusal_name[] = {
 struct sl1 {
     uint32_t key;            /* guest frame | (PDE & W|U), or 4 MiB base | KEY_PSE | (PDE & W|U) */
     uint32_t page;           /* pool page index */
+    uint32_t pde_head;       /* root PDEs pointing at it: first root slot + 1, 0 none */
     struct sl1 *next;
 };
 
@@ -83,6 +97,14 @@ struct shadow {
     void (*desc_written)(struct machine *m);                   /* shadow_trace_desc's callback */
     bool desc_stale;         /* a descriptor-table frame was left writable for one write */
     unsigned repeats;
+    /* Reverse maps (see the top). Links are slot + 1, 0 for none. */
+    struct sl1 **l1_of;      /* per pool page: the shadow page table it holds, or NULL */
+    uint32_t *pte_head;      /* per guest frame */
+    uint32_t *pte_next, *pte_prev;                    /* per shadow page-table slot */
+    uint32_t rpde_next[NROOTS * 1024], rpde_prev[NROOTS * 1024];   /* per root slot */
+    uint32_t *gd_head;       /* per guest frame */
+    uint32_t gd_frame[NROOTS * 1024];                 /* per root slot: guest frame + 1, 0 none */
+    uint32_t gd_next[NROOTS * 1024], gd_prev[NROOTS * 1024];
 };
 
 static void count(struct shadow *s, enum shadow_ev e, uint32_t eip)
@@ -111,6 +133,80 @@ static uint32_t guest32(struct shadow *s, uint32_t pa)
 }
 
 static void flush_tlb(struct shadow *s) { uc_ctl_flush_tlb(s->m->uc); }
+
+/* ---- reverse maps ---------------------------------------------------------------------------- */
+
+static void rl_link(uint32_t *head, uint32_t *next, uint32_t *prev, uint32_t slot)
+{
+    uint32_t h = *head;
+    next[slot] = h;
+    prev[slot] = 0;
+    if (h)
+        prev[h - 1] = slot + 1;
+    *head = slot + 1;
+}
+
+static void rl_unlink(uint32_t *head, uint32_t *next, uint32_t *prev, uint32_t slot)
+{
+    uint32_t n = next[slot], p = prev[slot];
+    if (p)
+        next[p - 1] = n;
+    else
+        *head = n;
+    if (n)
+        prev[n - 1] = p;
+}
+
+/* Set entry `i` of shadow page table `page` (an sl1's page) to `val`, keeping pte_* exact. */
+static void pte_set(struct shadow *s, uint32_t page, unsigned i, uint32_t val)
+{
+    uint32_t *t = page_ptr(s, page), slot = page * 1024 + i;
+    if (t[i] & PTE_P)
+        rl_unlink(&s->pte_head[t[i] >> 12], s->pte_next, s->pte_prev, slot);
+    t[i] = val;
+    if (val & PTE_P)    /* fill maps only frames inside guest RAM */
+        rl_link(&s->pte_head[val >> 12], s->pte_next, s->pte_prev, slot);
+}
+
+/* The shadow page table a root PDE points at, or NULL (empty, the window's table). */
+static struct sl1 *l1_at(const struct shadow *s, uint32_t pde)
+{
+    uint32_t a = pde & 0xfffff000u;
+    if (!pde || a < s->pool_phys || (a - s->pool_phys) / 4096 >= s->npages)
+        return NULL;
+    return s->l1_of[(a - s->pool_phys) / 4096];
+}
+
+/* Set PDE `i` of valid root `r` to `val`, keeping rpde_* exact. */
+static void rpde_set(struct shadow *s, int r, unsigned i, uint32_t val)
+{
+    uint32_t *d = page_ptr(s, s->roots[r].page), slot = (uint32_t)r * 1024 + i;
+    struct sl1 *e = l1_at(s, d[i]);
+    if (e)
+        rl_unlink(&e->pde_head, s->rpde_next, s->rpde_prev, slot);
+    d[i] = val;
+    e = l1_at(s, val);
+    if (e)
+        rl_link(&e->pde_head, s->rpde_next, s->rpde_prev, slot);
+}
+
+/* Read guest PDE `i` of valid root `r` into gd_* (what guest page table it names now). */
+static void gd_read(struct shadow *s, int r, unsigned i)
+{
+    uint32_t slot = (uint32_t)r * 1024 + i;
+    uint32_t pde = guest32(s, s->roots[r].gl2 + i * 4);
+    uint32_t f = ((pde & PTE_P) && !(pde & PTE_PS)) ? (pde >> 12) + 1 : 0;
+    if (f > s->nframes)
+        f = 0;          /* outside guest RAM: never a traced frame */
+    uint32_t old = s->gd_frame[slot];
+    if (f == old)
+        return;
+    if (old)
+        rl_unlink(&s->gd_head[old - 1], s->gd_next, s->gd_prev, slot);
+    s->gd_frame[slot] = f;
+    if (f)
+        rl_link(&s->gd_head[f - 1], s->gd_next, s->gd_prev, slot);
+}
 
 #define WINDOW_BYTES 0x400000u   /* the monitor's window: one page directory entry */
 
@@ -153,17 +249,48 @@ static struct sl1 *l1_find(struct shadow *s, uint32_t key)
 }
 
 /* Make every shadow mapping of guest frame `frame` read-only. */
-static void write_protect(struct shadow *s, uint32_t frame)
+#ifdef SHADOW_RMAP_CHECK
+/* Self-test of the reverse maps (build with -DSHADOW_RMAP_CHECK): the scans they replace. */
+static void rmap_check_frame(struct shadow *s, uint32_t frame)
 {
-    bool changed = false;
+    unsigned scanned = 0, listed = 0;
     for (unsigned h = 0; h < 1024; h++)
         for (struct sl1 *e = s->l1_hash[h]; e; e = e->next) {
             uint32_t *t = page_ptr(s, e->page);
             for (int i = 0; i < 1024; i++)
-                if ((t[i] & PTE_P) && (t[i] & PTE_W) && (t[i] & 0xfffff000u) == frame) {
-                    t[i] &= ~PTE_W;
-                    changed = true;
-                }
+                if ((t[i] & PTE_P) && (t[i] & 0xfffff000u) == frame)
+                    scanned++;
+        }
+    if ((frame >> 12) < s->nframes)
+        for (uint32_t x = s->pte_head[frame >> 12]; x; x = s->pte_next[x - 1]) {
+            uint32_t *t = page_ptr(s, (x - 1) / 1024);
+            if (!s->l1_of[(x - 1) / 1024] || !(t[(x - 1) % 1024] & PTE_P) ||
+                (t[(x - 1) % 1024] & 0xfffff000u) != frame)
+                abort();
+            listed++;
+        }
+    if (scanned != listed) {
+        fprintf(stderr, "shadow rmap: frame 0x%08x mapped %u times, listed %u\n", frame, scanned,
+                listed);
+        abort();
+    }
+}
+#else
+static void rmap_check_frame(struct shadow *s, uint32_t frame) { (void)s; (void)frame; }
+#endif
+
+/* Make every shadow mapping of guest frame `frame` read-only. */
+static void write_protect(struct shadow *s, uint32_t frame)
+{
+    bool changed = false;
+    rmap_check_frame(s, frame);
+    if ((frame >> 12) < s->nframes)
+        for (uint32_t x = s->pte_head[frame >> 12]; x; x = s->pte_next[x - 1]) {
+            uint32_t *t = &page_ptr(s, (x - 1) / 1024)[(x - 1) % 1024];
+            if (*t & PTE_W) {
+                *t &= ~PTE_W;
+                changed = true;
+            }
         }
     if (changed)
         flush_tlb(s);
@@ -172,13 +299,12 @@ static void write_protect(struct shadow *s, uint32_t frame)
 /* Drop every shadow mapping of guest frame `frame` (they refill with the current rules). */
 static void drop_mappings(struct shadow *s, uint32_t frame)
 {
-    for (unsigned h = 0; h < 1024; h++)
-        for (struct sl1 *e = s->l1_hash[h]; e; e = e->next) {
-            uint32_t *t = page_ptr(s, e->page);
-            for (int i = 0; i < 1024; i++)
-                if ((t[i] & PTE_P) && (t[i] & 0xfffff000u) == frame)
-                    t[i] = 0;
-        }
+    rmap_check_frame(s, frame);
+    if ((frame >> 12) >= s->nframes)
+        return;
+    for (uint32_t x = s->pte_head[frame >> 12]; x; x = s->pte_next[x - 1])
+        page_ptr(s, (x - 1) / 1024)[(x - 1) % 1024] = 0;
+    s->pte_head[frame >> 12] = 0;
 }
 
 static void trace(struct shadow *s, uint32_t frame, uint8_t type)
@@ -207,6 +333,7 @@ static struct sl1 *l1_get(struct shadow *s, uint32_t key)
     }
     e->key = key;
     e->page = page;
+    s->l1_of[page] = e;
     unsigned h = l1_hash(key);
     e->next = s->l1_hash[h];
     s->l1_hash[h] = e;
@@ -228,15 +355,30 @@ static void l1_drop_frame(struct shadow *s, uint32_t frame)
         if (!e)
             continue;
         *pp = e->next;
-        uint32_t phys = page_phys(s, e->page);
-        for (int r = 0; r < NROOTS; r++) {
-            if (!s->roots[r].valid)
-                continue;
-            uint32_t *d = page_ptr(s, s->roots[r].page);
-            for (int i = 0; i < 1024; i++)
-                if ((d[i] & 0xfffff000u) == phys)
-                    d[i] = 0;
+#ifdef SHADOW_RMAP_CHECK
+        {
+            uint32_t phys = page_phys(s, e->page);
+            unsigned scanned = 0, listed = 0;
+            for (int r = 0; r < NROOTS; r++)
+                if (s->roots[r].valid)
+                    for (int i = 0; i < 1024; i++)
+                        scanned += (page_ptr(s, s->roots[r].page)[i] & 0xfffff000u) == phys;
+            for (uint32_t x = e->pde_head; x; x = s->rpde_next[x - 1])
+                listed++;
+            if (scanned != listed)
+                abort();
         }
+#endif
+        /* Every root PDE pointing at it (only valid roots' are listed). */
+        for (uint32_t x = e->pde_head; x; x = s->rpde_next[x - 1])
+            page_ptr(s, s->roots[(x - 1) / 1024].page)[(x - 1) % 1024] = 0;
+        /* Its own entries leave the frames' lists. */
+        uint32_t *t = page_ptr(s, e->page);
+        for (unsigned i = 0; i < 1024; i++)
+            if (t[i] & PTE_P)
+                rl_unlink(&s->pte_head[t[i] >> 12], s->pte_next, s->pte_prev,
+                          e->page * 1024 + i);
+        s->l1_of[e->page] = NULL;
         page_free(s, e->page);
         free(e);
     }
@@ -296,8 +438,8 @@ static int window_move(struct shadow *s, uint32_t eip)
     uint32_t pde = s->window_l1 ? page_phys(s, s->window_l1) | PTE_P | PTE_W : 0;
     for (int r = 0; r < NROOTS; r++)
         if (s->roots[r].valid) {
-            page_ptr(s, s->roots[r].page)[from] = 0;
-            page_ptr(s, s->roots[r].page)[to] = pde;
+            rpde_set(s, r, from, 0);
+            rpde_set(s, r, (unsigned)to, pde);
         }
     page_ptr(s, s->ident)[from] = 0;
     page_ptr(s, s->ident)[to] = pde;
@@ -328,6 +470,17 @@ static void root_drop(struct shadow *s, int r)
     uint32_t f = s->roots[r].gl2 >> 12;
     if (f < s->nframes)
         s->ptype[f] &= (uint8_t)~PTYPE_L2;
+    uint32_t *d = page_ptr(s, s->roots[r].page);
+    for (unsigned i = 0; i < 1024; i++) {
+        uint32_t slot = (uint32_t)r * 1024 + i;
+        struct sl1 *e = l1_at(s, d[i]);
+        if (e)
+            rl_unlink(&e->pde_head, s->rpde_next, s->rpde_prev, slot);
+        if (s->gd_frame[slot]) {
+            rl_unlink(&s->gd_head[s->gd_frame[slot] - 1], s->gd_next, s->gd_prev, slot);
+            s->gd_frame[slot] = 0;
+        }
+    }
     page_free(s, s->roots[r].page);
     s->roots[r].valid = 0;
     if (s->cur == r)
@@ -342,12 +495,14 @@ static void flush_all(struct shadow *s)
         struct sl1 *e = s->l1_hash[h];
         while (e) {
             struct sl1 *n = e->next;
+            s->l1_of[e->page] = NULL;
             page_free(s, e->page);
             free(e);
             e = n;
         }
         s->l1_hash[h] = NULL;
     }
+    memset(s->pte_head, 0, s->nframes * sizeof *s->pte_head);
     for (uint32_t f = 0; f < s->nframes; f++)
         s->ptype[f] &= PTYPE_CODE | PTYPE_DESC;
     count(s, SHEV_FLUSH, 0);
@@ -375,6 +530,8 @@ static int root_for(struct shadow *s, uint32_t gl2)
         victim = 0;
     }
     s->roots[victim] = (struct root){.gl2 = gl2, .page = page, .lru = ++s->tick, .valid = 1};
+    for (unsigned i = 0; i < 1024; i++)
+        gd_read(s, victim, i);
     if (s->window_l1)
         page_ptr(s, page)[s->window_base >> 22] = page_phys(s, s->window_l1) | PTE_P | PTE_W;
     trace(s, gl2, PTYPE_L2);
@@ -472,8 +629,7 @@ static int fill(struct shadow *s, const struct vcpu *v, uint32_t va, bool write,
             return -2;
         return 0;   /* refault refills */
     }
-    uint32_t *root = page_ptr(s, s->roots[s->cur].page);
-    root[va >> 22] = page_phys(s, l1->page) | PTE_P | PTE_W | PTE_U;
+    rpde_set(s, s->cur, va >> 22, page_phys(s, l1->page) | PTE_P | PTE_W | PTE_U);
     bool guest_w = (pde & PTE_W) && (pte & PTE_W), guest_u = (pde & PTE_U) && (pte & PTE_U);
     bool w = guest_w && (pte & PTE_D || write) && !traced(s, frame), u = guest_u;
     if (write && !user && !guest_w && !(v->cr0 & CR0_WP) && !traced(s, frame)) {
@@ -484,7 +640,7 @@ static int fill(struct shadow *s, const struct vcpu *v, uint32_t va, bool write,
         u = false;
     }
     uint32_t bits = PTE_P | PTE_A | (w ? PTE_W | PTE_D : 0) | (u ? PTE_U : 0);
-    page_ptr(s, l1->page)[(va >> 12) & 0x3ff] = frame | bits;
+    pte_set(s, l1->page, (va >> 12) & 0x3ff, frame | bits);
     return 0;
 }
 
@@ -493,6 +649,15 @@ static bool still_page_table(struct shadow *s, uint32_t frame, uint8_t type)
 {
     if (type & PTYPE_L2)
         return s->cur >= 0 && s->roots[s->cur].gl2 == frame;
+    /* The directory entries last seen naming it, checked against the guest's memory. */
+    if ((frame >> 12) < s->nframes)
+        for (uint32_t x = s->gd_head[frame >> 12]; x; x = s->gd_next[x - 1]) {
+            uint32_t pde = guest32(s, s->roots[(x - 1) / 1024].gl2 + ((x - 1) % 1024) * 4);
+            if ((pde & PTE_P) && !(pde & PTE_PS) && (pde & 0xfffff000u) == frame)
+                return true;
+        }
+    /* None: the guest may have changed a directory where no trace saw it (paging off, the
+     * monitor's own stores), so the answer "no" is the scan's. */
     for (int r = 0; r < NROOTS; r++) {
         if (!s->roots[r].valid)
             continue;
@@ -533,9 +698,11 @@ static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t l
     if (type & PTYPE_L2)
         for (int r = 0; r < NROOTS; r++)
             if (s->roots[r].valid && s->roots[r].gl2 == frame)
-                for (uint32_t i = first; i <= last; i++)
+                for (uint32_t i = first; i <= last; i++) {
                     if (i != win)
-                        page_ptr(s, s->roots[r].page)[i] = 0;
+                        rpde_set(s, r, i, 0);
+                    gd_read(s, r, i);
+                }
     if ((type & PTYPE_L2) && win >= first && win <= last)
         window_check(s, frame, eip);     /* a failure ends the run: the callers look at m->end */
     if (type & PTYPE_L1)
@@ -543,7 +710,7 @@ static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t l
             struct sl1 *e = l1_find(s, frame | bits);
             if (e)
                 for (uint32_t i = first; i <= last; i++)
-                    page_ptr(s, e->page)[i] = 0;
+                    pte_set(s, e->page, i, 0);
         }
     flush_tlb(s);
 }
@@ -791,7 +958,7 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
         page_ptr(s, s->ident)[s->window_base >> 22] = pde;
         for (int r = 0; r < NROOTS; r++)
             if (s->roots[r].valid)
-                page_ptr(s, s->roots[r].page)[s->window_base >> 22] = pde;
+                rpde_set(s, r, s->window_base >> 22, pde);
     }
     uint32_t page;
     if (page_alloc(s, &page) < 0)
@@ -882,8 +1049,11 @@ void shadow_invlpg(struct shadow *s, uint32_t va)
     uint32_t sde = page_ptr(s, s->roots[s->cur].page)[va >> 22];
     if (!(sde & PTE_P))
         return;
-    uint32_t page = (sde & 0xfffff000u) - s->pool_phys;
-    page_ptr(s, page / 4096)[(va >> 12) & 0x3ff] = 0;
+    uint32_t page = ((sde & 0xfffff000u) - s->pool_phys) / 4096;
+    if (l1_at(s, sde))
+        pte_set(s, page, (va >> 12) & 0x3ff, 0);
+    else
+        page_ptr(s, page)[(va >> 12) & 0x3ff] = 0;     /* the window's table */
 }
 
 struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t window_base,
@@ -907,7 +1077,14 @@ struct shadow *shadow_create(struct machine *m, uint32_t pool_bytes, uint32_t wi
     s->free_pages = malloc(s->npages * sizeof *s->free_pages);
     s->nframes = (uint32_t)(m->ram_size >> 12);
     s->ptype = calloc(s->nframes, 1);
-    if (!s->free_pages || !s->ptype) {
+    s->l1_of = calloc(s->npages, sizeof *s->l1_of);
+    s->pte_head = calloc(s->nframes ? s->nframes : 1, sizeof *s->pte_head);
+    s->gd_head = calloc(s->nframes ? s->nframes : 1, sizeof *s->gd_head);
+    /* Touched only where shadow page tables are (the pool's other pages leave them zero). */
+    s->pte_next = calloc((size_t)s->npages * 1024, sizeof *s->pte_next);
+    s->pte_prev = calloc((size_t)s->npages * 1024, sizeof *s->pte_prev);
+    if (!s->free_pages || !s->ptype || !s->l1_of || !s->pte_head || !s->gd_head ||
+        !s->pte_next || !s->pte_prev) {
         snprintf(errbuf, errlen, "out of memory");
         shadow_destroy(s);
         return NULL;
@@ -938,6 +1115,11 @@ void shadow_destroy(struct shadow *s)
     }
     free(s->free_pages);
     free(s->ptype);
+    free(s->l1_of);
+    free(s->pte_head);
+    free(s->gd_head);
+    free(s->pte_next);
+    free(s->pte_prev);
     free(s);
 }
 
