@@ -10,6 +10,7 @@
  */
 #include "emu/cpu_model.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <unicorn/unicorn.h>
 
@@ -71,48 +72,53 @@ void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 
 /* ---- MSRs ---------------------------------------------------------------------------------- */
 
-enum msr_owner { MO_VMLAB, MO_UNICORN };
-
-#define MSR_K7_EVNTSEL0 0xc0010000u
-
-struct msr_def {
-    uint32_t index;
-    const char *name;
-    enum msr_owner owner;
+/* What an MSR holds, and so what RDMSR/WRMSR do with it. */
+enum msr_kind {
+    MK_TSC,       /* guest time + tsc_offset; a write moves the offset */
+    MK_FIELD32,   /* a 32-bit field of struct cpu_msrs, written through `mask` */
+    MK_DEAD,      /* exists, does nothing: reads 0, writes are dropped */
 };
 
-/* Every MSR vmlab's CPU has. vmlab's own: the TSC (guest time, deterministic), the SYSENTER
- * MSRs (Unicorn's SYSENTER does nothing, so the machine performs it and keeps them) and the
- * performance counters. Booting Linux 6.1 (scripts/linux-guest.sh) touches no other MSR than
- * these; an entry owned by MO_UNICORN would be read and written through Unicorn's own
- * implementation (none is needed today). */
+struct msr_def {
+    uint32_t first, count;      /* the indices first .. first + count - 1 */
+    const char *name;
+    enum msr_kind kind;
+    size_t field;               /* MK_FIELD32: offsetof(struct cpu_msrs, ...) */
+    uint32_t mask;              /* MK_FIELD32: the bits a write keeps */
+};
+
+#define FIELD(f) MK_FIELD32, offsetof(struct cpu_msrs, f)
+
+/* Every MSR vmlab's CPU has, the one list: any other index is #GP(0). Booting Linux 6.1
+ * (scripts/linux-guest.sh) touches these and, through rdmsr_safe, 0x8b and 0xc0011029. */
 static const struct msr_def msrs[] = {
-    {MSR_TSC, "IA32_TIME_STAMP_COUNTER", MO_VMLAB},
-    {MSR_SYSENTER_CS, "IA32_SYSENTER_CS", MO_VMLAB},
-    {MSR_SYSENTER_ESP, "IA32_SYSENTER_ESP", MO_VMLAB},
-    {MSR_SYSENTER_EIP, "IA32_SYSENTER_EIP", MO_VMLAB},
+    /* Guest time, so that it is deterministic and agrees with RDTSC. */
+    {MSR_TSC, 1, "IA32_TIME_STAMP_COUNTER", MK_TSC, 0, 0},
+    /* Unicorn's SYSENTER does nothing, so the machine performs it and keeps these. They are 32
+     * bits wide on a processor without long mode: the high half of EDX:EAX is ignored (SDM
+     * vol. 4, table 2-2, "IA32_SYSENTER_CS[15:0]"; ESP/EIP are 32-bit linear addresses here). */
+    {MSR_SYSENTER_CS, 1, "IA32_SYSENTER_CS", FIELD(sysenter_cs), 0xffff},
+    {MSR_SYSENTER_ESP, 1, "IA32_SYSENTER_ESP", FIELD(sysenter_esp), 0xffffffffu},
+    {MSR_SYSENTER_EIP, 1, "IA32_SYSENTER_EIP", FIELD(sysenter_eip), 0xffffffffu},
     /* The family-6 AMD processor's four performance counters and their event selects (AMD
      * Athlon, "PerfEvtSel0-3, PerfCtr0-3", C001_0000h-C001_0007h): they exist, but vmlab does not
      * count hardware events, so they read 0 and writes are dropped — what QEMU's TCG does too.
      * Linux's check then reports "Broken PMU hardware" and uses software events, as under QEMU. */
-    {MSR_K7_EVNTSEL0 + 0, "K7_EVNTSEL0", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 1, "K7_EVNTSEL1", MO_VMLAB},
-    {MSR_K7_EVNTSEL0 + 2, "K7_EVNTSEL2", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 3, "K7_EVNTSEL3", MO_VMLAB},
-    {MSR_K7_EVNTSEL0 + 4, "K7_PERFCTR0", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 5, "K7_PERFCTR1", MO_VMLAB},
-    {MSR_K7_EVNTSEL0 + 6, "K7_PERFCTR2", MO_VMLAB}, {MSR_K7_EVNTSEL0 + 7, "K7_PERFCTR3", MO_VMLAB},
+    {0xc0010000u, 4, "K7_EVNTSEL0-3", MK_DEAD, 0, 0},
+    {0xc0010004u, 4, "K7_PERFCTR0-3", MK_DEAD, 0, 0},
 };
 
 static const struct msr_def *find_msr(uint32_t index)
 {
     for (size_t i = 0; i < sizeof msrs / sizeof msrs[0]; i++)
-        if (msrs[i].index == index)
+        if (index - msrs[i].first < msrs[i].count)
             return &msrs[i];
     return NULL;
 }
 
-const char *cpu_msr_name(uint32_t index)
+static uint32_t *msr_field(struct machine *m, const struct msr_def *d)
 {
-    const struct msr_def *d = find_msr(index);
-    return d ? d->name : NULL;
+    return (uint32_t *)((char *)&m->msr + d->field);
 }
 
 uint64_t cpu_tsc(const struct machine *m, uint64_t now)
@@ -125,25 +131,12 @@ int cpu_rdmsr(struct machine *m, uint32_t index, uint64_t now, uint64_t *value)
     const struct msr_def *d = find_msr(index);
     if (!d)
         return -1;
-    if (d->owner == MO_UNICORN) {
-        uc_x86_msr x = {.rid = index, .value = 0};
-        if (uc_reg_read(m->uc, UC_X86_REG_MSR, &x) != UC_ERR_OK)
-            return -1;
-        *value = x.value;
-        return 0;
+    switch (d->kind) {
+    case MK_TSC: *value = cpu_tsc(m, now); break;
+    case MK_FIELD32: *value = *msr_field(m, d); break;
+    case MK_DEAD: *value = 0; break;
     }
-    switch (index) {
-    case MSR_TSC: *value = cpu_tsc(m, now); return 0;
-    case MSR_SYSENTER_CS: *value = m->msr.sysenter_cs; return 0;
-    case MSR_SYSENTER_ESP: *value = m->msr.sysenter_esp; return 0;
-    case MSR_SYSENTER_EIP: *value = m->msr.sysenter_eip; return 0;
-    default:
-        if (index - MSR_K7_EVNTSEL0 < 8) {
-            *value = 0;          /* a counter that does not count */
-            return 0;
-        }
-        return -1;
-    }
+    return 0;
 }
 
 int cpu_wrmsr(struct machine *m, uint32_t index, uint64_t now, uint64_t value)
@@ -151,21 +144,12 @@ int cpu_wrmsr(struct machine *m, uint32_t index, uint64_t now, uint64_t value)
     const struct msr_def *d = find_msr(index);
     if (!d)
         return -1;
-    if (d->owner == MO_UNICORN) {
-        uc_x86_msr x = {.rid = index, .value = value};
-        return uc_reg_write(m->uc, UC_X86_REG_MSR, &x) == UC_ERR_OK ? 0 : -1;
+    switch (d->kind) {
+    case MK_TSC: m->msr.tsc_offset = (int64_t)(value - now); break;
+    case MK_FIELD32: *msr_field(m, d) = (uint32_t)value & d->mask; break;
+    case MK_DEAD: break;
     }
-    switch (index) {
-    case MSR_TSC: m->msr.tsc_offset = (int64_t)(value - now); return 0;
-    /* The SYSENTER MSRs are 32 bits wide on a processor without long mode: the high half of
-     * EDX:EAX is ignored (SDM vol. 4, table 2-2, "IA32_SYSENTER_CS[15:0]"; ESP/EIP are linear
-     * addresses, 32-bit here). */
-    case MSR_SYSENTER_CS: m->msr.sysenter_cs = (uint32_t)value & 0xffff; return 0;
-    case MSR_SYSENTER_ESP: m->msr.sysenter_esp = (uint32_t)value; return 0;
-    case MSR_SYSENTER_EIP: m->msr.sysenter_eip = (uint32_t)value; return 0;
-    default:
-        return index - MSR_K7_EVNTSEL0 < 8 ? 0 : -1;
-    }
+    return 0;
 }
 
 /* ---- SYSENTER / SYSEXIT ------------------------------------------------------------------- */

@@ -9,9 +9,9 @@
  * from Unicorn's model and hides each feature vmlab does not handle, with the reason. No guest
  * ever needs `clearcpuid=`.
  *
- * MSRs: the machine owns RDMSR/WRMSR at CPL 0. The list in cpu_model.c is every MSR that exists;
- * each is either vmlab's own (the time-stamp counter, which is guest time so that it is
- * deterministic; the three SYSENTER MSRs) or passed to Unicorn's implementation (named so). Any
+ * MSRs: the machine owns RDMSR/WRMSR at CPL 0 (Unicorn handles none). The one list in cpu_model.c
+ * is every MSR that exists: the time-stamp counter (guest time, so that it is deterministic), the
+ * three SYSENTER MSRs and the performance counters, which exist but do not count. Any
  * other index raises #GP(0), as the SDM specifies for a reserved or unimplemented MSR
  * (Intel SDM vol. 2B, RDMSR/WRMSR: "#GP(0) if the value in ECX specifies a reserved or
  * unimplemented MSR address").
@@ -38,7 +38,7 @@ struct machine;
 #define MSR_SYSENTER_ESP 0x175u
 #define MSR_SYSENTER_EIP 0x176u
 
-/* The MSRs the machine keeps itself (the others listed live in Unicorn). */
+/* The MSR state the machine keeps (cpu_model.c's list says which MSR is which field). */
 struct cpu_msrs {
     uint32_t sysenter_cs, sysenter_esp, sysenter_eip;
     int64_t tsc_offset;          /* TSC = guest time + offset (WRMSR to the TSC moves it) */
@@ -46,9 +46,6 @@ struct cpu_msrs {
 
 /* The four CPUID registers for leaf eax, subleaf ecx. */
 void cpu_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
-
-/* Whether MSR `index` exists on vmlab's CPU; its name (e.g. "IA32_SYSENTER_CS") or NULL. */
-const char *cpu_msr_name(uint32_t index);
 
 /* RDMSR/WRMSR of `index` as the CPU would at CPL 0. 0 on success, -1 when the CPU raises #GP(0)
  * (unknown MSR, or a value the MSR refuses). `now` is the guest time the instruction executes at
