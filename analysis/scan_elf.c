@@ -552,7 +552,7 @@ static const struct scan_func *func_at(const struct scan_image *img, uint64_t ad
 static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn *insn,
                          size_t *scap)
 {
-    GElf_Shdr ai, ar, pi, po;
+    GElf_Shdr ai, ar, pi;
     const uint8_t *alt = section_named(p, ".altinstructions", &ai);
     const uint8_t *repl = section_named(p, ".altinstr_replacement", &ar);
     for (uint64_t o = 0; alt && repl && o + 12 <= ai.sh_size; o += 12) {
@@ -597,7 +597,6 @@ static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn
     const char *secname = NULL;
     const uint8_t *tab = img->pvops_size ? bytes_at(p, img->pvops_addr, img->pvops_size, &secname)
                                          : NULL;
-    (void)po;
     for (uint64_t o = 0; tab && img->elfclass == 32 && o + 4 <= img->pvops_size; o += 4) {
         const struct scan_func *fn = func_at(img, le32(tab + o));
         if (!fn || fn->addr != le32(tab + o))
@@ -723,17 +722,8 @@ const char *scan_lookup(const struct scan_image *img, uint64_t addr, const char 
     *line = r ? r->line : 0;
     if (r && p->prefix && !strncmp(*file, p->prefix, strlen(p->prefix)))
         *file += strlen(p->prefix);
-    size_t lo = 0, hi = img->nfuncs;    /* the last function starting at or before addr */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (img->funcs[mid].addr <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo && addr < img->funcs[lo - 1].addr + img->funcs[lo - 1].size)
-        return img->funcs[lo - 1].name;
-    return NULL;
+    const struct scan_func *fn = func_at(img, addr);
+    return fn ? fn->name : NULL;
 }
 
 void scan_image_free(struct scan_image *img)
