@@ -132,6 +132,40 @@
 	outb %al, $PIT_CH0
 .endm
 
+/* df_task_gate sel, tss, cr3, eip, esp[, esp0]: a #DF task. GDT slot `sel` becomes a 32-bit
+ * available TSS (type 9), present, DPL 0, limit 0x67, at `tss` (0x68 bytes); that TSS gets CR3
+ * `cr3`, EIP `eip`, EFLAGS 0x002, ESP `esp`, kernel selectors in CS and the data segment
+ * registers, (with `esp0`) ESP0 `esp0` and SS0 SEL_KDATA for ring 3 in the task, and an I/O map
+ * base past its limit (no bitmap); IDT vector 8 becomes a task gate (type 5, present, DPL 0) to
+ * `sel`. Operands are symbols or numbers, stored as $operand. Clobbers eax. */
+.macro df_task_gate sel, tss, cr3, eip, esp, esp0
+	movl $\tss, %eax
+	movw $0x67, gdt + \sel
+	movw %ax, gdt + \sel + 2
+	shrl $16, %eax
+	movb %al, gdt + \sel + 4
+	movb $0x89, gdt + \sel + 5
+	movb $0x00, gdt + \sel + 6
+	movb %ah, gdt + \sel + 7
+	movl $\cr3, \tss + 0x1c                  /* CR3 */
+	movl $\eip, \tss + 0x20                  /* EIP */
+	movl $0x002, \tss + 0x24                 /* EFLAGS */
+	movl $\esp, \tss + 0x38                  /* ESP */
+	movl $SEL_KDATA, \tss + 0x48             /* ES */
+	movl $SEL_KCODE, \tss + 0x4c             /* CS */
+	movl $SEL_KDATA, \tss + 0x50             /* SS */
+	movl $SEL_KDATA, \tss + 0x54             /* DS */
+	movl $SEL_KDATA, \tss + 0x58             /* FS */
+	movl $SEL_KDATA, \tss + 0x5c             /* GS */
+.ifnb \esp0
+	movl $\esp0, \tss + 4                    /* ESP0 and SS0 */
+	movl $SEL_KDATA, \tss + 8
+.endif
+	movl $0x68 << 16, \tss + 0x64            /* I/O map base past the limit: no bitmap */
+	movl $\sel << 16, idt + 8 * 8            /* vector 8: task gate to `sel` */
+	movl $0x8500, idt + 8 * 8 + 4
+.endm
+
 /* print "text": the string goes to .rodata; registers and flags are preserved. */
 .macro print s
 	.pushsection .rodata

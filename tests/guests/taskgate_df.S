@@ -29,32 +29,9 @@ main:
 	call cpu_init
 	print "taskgate_df: #df through a task gate\n"
 
-	/* GDT slot 6: 32-bit available TSS (type 9), present, DPL 0, limit 0x67. */
-	movl $df_tss, %eax
-	movw $0x67, gdt + SEL_DFTSS
-	movw %ax, gdt + SEL_DFTSS + 2
-	shrl $16, %eax
-	movb %al, gdt + SEL_DFTSS + 4
-	movb $0x89, gdt + SEL_DFTSS + 5
-	movb $0x00, gdt + SEL_DFTSS + 6
-	movb %ah, gdt + SEL_DFTSS + 7
-	/* The #DF task's TSS. */
-	movl $pd2, df_tss + 0x1c                 /* CR3 */
-	movl $df_task, df_tss + 0x20             /* EIP */
-	movl $0x002, df_tss + 0x24               /* EFLAGS */
-	movl $df_stack_top, df_tss + 0x38        /* ESP */
-	movl $SEL_KDATA, df_tss + 0x48           /* ES */
-	movl $SEL_KCODE, df_tss + 0x4c           /* CS */
-	movl $SEL_KDATA, df_tss + 0x50           /* SS */
-	movl $SEL_KDATA, df_tss + 0x54           /* DS */
-	movl $SEL_KDATA, df_tss + 0x58           /* FS */
-	movl $SEL_KDATA, df_tss + 0x5c           /* GS */
-	movl $df_kstack_top, df_tss + 4          /* ESP0 and SS0, for ring 3 in the #DF task */
-	movl $SEL_KDATA, df_tss + 8
-	movl $0x68 << 16, df_tss + 0x64          /* I/O map base past the limit: no bitmap */
-	/* IDT vector 8: task gate (type 5), present, DPL 0, TSS selector 0x30. */
-	movl $SEL_DFTSS << 16, idt + 8 * 8
-	movl $0x8500, idt + 8 * 8 + 4
+	/* GDT slot 6: the #DF task's TSS; IDT vector 8: a task gate to it (ring 3 in the task:
+	 * ESP0 and SS0). */
+	df_task_gate SEL_DFTSS, df_tss, pd2, df_task, df_stack_top, df_kstack_top
 	/* Vector 0x80: reachable from ring 3 (for the TR check in the #DF task). */
 	movb $GATE_TRAP3, idt + 8 * 0x80 + 5
 

@@ -20,27 +20,7 @@
 main:
 	call cpu_init
 	print "taskgate_iret: #df task returns with iret\n"
-	movl $df_tss, %eax
-	movw $0x67, gdt + SEL_DFTSS
-	movw %ax, gdt + SEL_DFTSS + 2
-	shrl $16, %eax
-	movb %al, gdt + SEL_DFTSS + 4
-	movb $0x89, gdt + SEL_DFTSS + 5
-	movb $0x00, gdt + SEL_DFTSS + 6
-	movb %ah, gdt + SEL_DFTSS + 7
-	movl $pd2, df_tss + 0x1c                 /* CR3 */
-	movl $df_task, df_tss + 0x20             /* EIP */
-	movl $0x002, df_tss + 0x24               /* EFLAGS */
-	movl $df_stack_top, df_tss + 0x38        /* ESP */
-	movl $SEL_KDATA, df_tss + 0x48           /* ES */
-	movl $SEL_KCODE, df_tss + 0x4c           /* CS */
-	movl $SEL_KDATA, df_tss + 0x50           /* SS */
-	movl $SEL_KDATA, df_tss + 0x54           /* DS */
-	movl $SEL_KDATA, df_tss + 0x58           /* FS */
-	movl $SEL_KDATA, df_tss + 0x5c           /* GS */
-	movl $0x68 << 16, df_tss + 0x64
-	movl $SEL_DFTSS << 16, idt + 8 * 8       /* vector 8: task gate, TSS 0x30 */
-	movl $0x8500, idt + 8 * 8 + 4
+	df_task_gate SEL_DFTSS, df_tss, pd2, df_task, df_stack_top
 
 	movl $0x83, pd                           /* one 4 MiB page, identity, in both directories */
 	movl $0x83, pd2
