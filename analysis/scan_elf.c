@@ -548,6 +548,26 @@ static const struct scan_func *func_at(const struct scan_image *img, uint64_t ad
                                                                            : NULL;
 }
 
+/* Appends the site of instruction `insn` (class c) listed at addr in function func, with the
+ * file:line of addr (its compilation unit's file and line 0 when no row covers it); NULL when
+ * out of memory. */
+static struct scan_site *add_site(struct priv *p, struct scan_image *img, size_t *cap,
+                                  uint64_t addr, const cs_insn *insn, enum insn_class c, int cr,
+                                  const char *func, uint64_t func_off, const char *section)
+{
+    if (grow((void **)&img->sites, cap, img->nsites, sizeof *img->sites))
+        return NULL;
+    struct scan_site *s = &img->sites[img->nsites++];
+    *s = (struct scan_site){ .addr = addr, .cls = c, .cr = cr, .func = func,
+                             .func_off = func_off, .section = section };
+    snprintf(s->mnem, sizeof s->mnem, "%s", insn->mnemonic);
+    snprintf(s->ops, sizeof s->ops, "%s", insn->op_str);
+    const struct line_row *r = find_row(p, addr);
+    s->file = r ? r->file : cu_file(p, addr);
+    s->line = r ? r->line : 0;
+    return s;
+}
+
 /* Step 6 (header comment): the boot-time patch sections and the paravirt hooks. */
 static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn *insn,
                          size_t *scap)
@@ -568,18 +588,9 @@ static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn
         while (left > 0 && cs_disasm_iter(cs, &code, &left, &a, insn)) {
             int cr;
             enum insn_class c = insn_classify(insn, &cr);
-            if (c == IC_NONE || grow((void **)&img->sites, scap, img->nsites, sizeof *img->sites))
-                continue;
-            struct scan_site *st = &img->sites[img->nsites++];
-            *st = (struct scan_site){ .addr = instr, .cls = c, .cr = cr,
-                                      .func = fn ? fn->name : "(no function)",
-                                      .func_off = fn ? instr - fn->addr : 0, .file = "",
-                                      .section = ".altinstr_replacement" };
-            snprintf(st->mnem, sizeof st->mnem, "%s", insn->mnemonic);
-            snprintf(st->ops, sizeof st->ops, "%s", insn->op_str);
-            const struct line_row *row = find_row(p, instr);
-            st->file = row ? row->file : cu_file(p, instr);
-            st->line = row ? row->line : 0;
+            if (c != IC_NONE)
+                add_site(p, img, scap, instr, insn, c, cr, fn ? fn->name : "(no function)",
+                         fn ? instr - fn->addr : 0, ".altinstr_replacement");
         }
     }
     qsort(img->sites, img->nsites, sizeof *img->sites, site_cmp);
@@ -678,21 +689,9 @@ int scan_elf(const char *path, struct scan_image *img, char *err, size_t errlen)
             enum insn_class c = insn_classify(insn, &cr);
             if (c == IC_NONE)
                 continue;
-            if (grow((void **)&img->sites, &scap, img->nsites, sizeof *img->sites))
+            if (!add_site(p, img, &scap, insn->address, insn, c, cr, fn->name,
+                          insn->address - fn->addr, sec))
                 break;
-            struct scan_site *s = &img->sites[img->nsites++];
-            *s = (struct scan_site){ .addr = insn->address, .cls = c, .cr = cr, .func = fn->name,
-                                     .func_off = insn->address - fn->addr, .file = "",
-                                     .section = sec };
-            snprintf(s->mnem, sizeof s->mnem, "%s", insn->mnemonic);
-            snprintf(s->ops, sizeof s->ops, "%s", insn->op_str);
-            const struct line_row *r = find_row(p, insn->address);
-            if (r) {
-                s->file = r->file;
-                s->line = r->line;
-            } else {
-                s->file = cu_file(p, insn->address);
-            }
             fn->nsites++;
             if (sf)
                 fprintf(sf, "%s %s;", insn_class_name[c], insn->mnemonic);
