@@ -83,11 +83,6 @@ struct classic {
                                                 guest breakpoints do not fire) */
     uint32_t lost_eip;                       /* last place the virtual IF was lost, 0 if none */
     char lost_by[8];
-    uint32_t seen_eip;                       /* trap-classic: the last hole whose result differed
-                                              * from ring 0's (0 if none), how many did, and what
-                                              * the guest saw and needed there */
-    uint64_t seen_count;
-    char seen_what[160];
 };
 
 static inline uint32_t classic_vif(const struct classic *t) { return *t->vifp & EFLAGS_IF; }

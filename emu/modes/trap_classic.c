@@ -40,7 +40,18 @@
 #include "emu/modes/classic_core.h"
 #include "emu/modes/mode.h"
 
+/* trap-classic's state: the monitor core's, then the hole diagnosis (tc_exception). */
+struct tc {
+    struct classic c;                        /* first: the core and the shadow monitor use it */
+    uint32_t seen_eip;                       /* the last hole whose result differed from ring
+                                                0's (0 if none), how many did, and what the guest
+                                                saw and needed there */
+    uint64_t seen_count;
+    const char *seen_what;
+};
+
 static struct classic *st(struct machine *m) { return m->mode_state; }
+static struct tc *tc_of(struct machine *m) { return m->mode_state; }
 
 static uint32_t reg(struct machine *m, int r)
 {
@@ -58,12 +69,13 @@ static int guest_read(struct machine *m, uint32_t lin, void *buf, uint32_t len)
 static int classic_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
                          unsigned errlen)
 {
-    struct classic *t = calloc(1, sizeof *t);
-    if (!t) {
+    struct tc *tc = calloc(1, sizeof *tc);
+    if (!tc) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
-    m->mode_state = t;
+    m->mode_state = tc;
+    struct classic *t = &tc->c;
     t->vifp = &t->vif;
     /* Exception and interrupt frames the monitor builds show the guest its own CS (0x60, not the
      * ring-1 copy): a guest may check it (Linux's early exception handler panics unless the saved
@@ -86,13 +98,12 @@ static bool classic_site_wanted(struct machine *m, const struct site *s)
 }
 
 /* A hole showed the guest kernel something other than ring 0 would have: remember it, for the
- * diagnosis if the guest then gives up (classic_tc_exception). */
-static void saw_wrong(struct machine *m, struct classic *t, uint32_t eip, const char *what)
+ * diagnosis if the guest then gives up (tc_exception). `what` is a string constant. */
+static void saw_wrong(struct tc *tc, uint32_t eip, const char *what)
 {
-    (void)m;
-    t->seen_eip = eip;
-    t->seen_count++;
-    snprintf(t->seen_what, sizeof t->seen_what, "%s", what);
+    tc->seen_eip = eip;
+    tc->seen_count++;
+    tc->seen_what = what;
 }
 
 static void lost_if(struct classic *t, uint32_t eip, const char *by)
@@ -113,8 +124,8 @@ static struct action classic_site(struct machine *m, const struct block *b, cons
     case IC_PUSHF:
         snprintf(detail, sizeof detail, "IF observed=1 native=%u", classic_vif(t) ? 1u : 0u);
         if (!classic_vif(t))
-            saw_wrong(m, t, eip, "pushf: the guest saw IF=1 (ring 1 shows the real IF, which the "
-                      "monitor keeps set); it needed IF=0, its virtual IF");
+            saw_wrong(tc_of(m), eip, "pushf: the guest saw IF=1 (ring 1 shows the real IF, "
+                      "which the monitor keeps set); it needed IF=0, its virtual IF");
         break;
     case IC_POPF:
         if (guest_read(m, esp, &word, 4) == 0) {
@@ -167,7 +178,7 @@ static struct action classic_site(struct machine *m, const struct block *b, cons
  * honours, and a later BUG_ON(!irqs_disabled()) fires.) Any other exception as classic_core. */
 static struct action tc_exception(struct machine *m, const struct xevent *ev)
 {
-    struct classic *t = st(m);
+    struct tc *t = tc_of(m);
     if (ev->kind == XK_FAULT && ev->vector == 6 && machine_cpl(m) == 1 && t->seen_eip) {
         const cs_insn *in = classic_decoded(m, ev->eip);
         if (in && in->id == X86_INS_UD2) {
