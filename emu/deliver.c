@@ -194,14 +194,11 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
 }
 
 
-/* The guest's ring `cpl` as the real CPU runs it. */
-static int real_ring(const struct cpu_view *cv, int cpl) { return cpl == 0 ? cv->kernel_ring : cpl; }
-
 static int commit(struct machine *m, const struct cpu_view *cv, const struct target *t,
                   uint32_t eflags, const uint32_t *cr2)
 {
     uint32_t esp = t->esp, eip = t->eip;
-    int ring = real_ring(cv, t->cpl);
+    int ring = deliver_real_ring(cv, t->cpl);
     struct uq_seg cs, ss;
     /* The guest's selectors as the real CPU runs them: a ring-compressing monitor maps them to
      * its own descriptors (mode op real_seg); otherwise RPL and DPL follow the real ring. */
@@ -266,24 +263,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     struct gate gate;
     gate_decode(g[0], g[1], &gate);
     unsigned gtype = gate.type, gdpl = gate.dpl;
-    if (gtype == GATE_TASK) {
-        /* Intel SDM vol. 3A, 6.12.2 "Interrupt Tasks": the gate's DPL is checked for int n,
-         * int3 and into only (as for interrupt gates, 6.12.1.1), a gate not present is
-         * #NP(vector); then the task switch (7.3). Under VT-x every task switch is a VM exit
-         * (basic reason TASK_SWITCH): the funnel records what the mode says it is first. */
-        if (ev->kind == XK_SOFTINT && (int)gdpl < cpl) {
-            make_fault(f, 13, gerr & ~1u, eip_fault);
-            return 1;
-        }
-        if (!gate.present) {
-            make_fault(f, 11, gerr, eip_fault);
-            return 1;
-        }
-        if (funnel_task_switch(m, ev, gate.selector) < 0)
-            return -1;
-        return task_switch_gate(m, cv, ev, gate.selector, ext, eip_fault, f);
-    }
-    if (gtype != GATE_INT32 && gtype != GATE_TRAP32) {
+    if (gtype != GATE_INT32 && gtype != GATE_TRAP32 && gtype != GATE_TASK) {
         if (gtype == GATE_INT16 || gtype == GATE_TRAP16) {
             machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
                         "vector %u uses a 16-bit gate, which vmlab does not support", ev->vector);
@@ -299,6 +279,15 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     if (!gate.present) {
         make_fault(f, 11, gerr, eip_fault);
         return 1;
+    }
+    if (gtype == GATE_TASK) {
+        /* Intel SDM vol. 3A, 6.12.2 "Interrupt Tasks": the gate's DPL (int n, int3 and into
+         * only) and presence are checked as for interrupt gates (6.12.1.1, above); then the task
+         * switch (7.3). Under VT-x every task switch is a VM exit (basic reason TASK_SWITCH): the
+         * funnel records what the mode says it is first. */
+        if (funnel_task_switch(m, ev, gate.selector) < 0)
+            return -1;
+        return task_switch_gate(m, cv, ev, gate.selector, ext, eip_fault, f);
     }
     struct target t;
     memset(&t, 0, sizeof t);
