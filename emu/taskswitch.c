@@ -134,7 +134,7 @@ static int check_segments(struct machine *m, struct cpu_view *nv, const uint32_t
         struct desc *d = &seg[i];
         memset(d, 0, sizeof *d);
         bool cs = i == UQ_CS, ss = i == UQ_SS;
-        if (!(s & 0xfffcu) && !(s & 4)) {
+        if (!(s & 0xfffcu)) {
             if (cs || ss)
                 return fault(f, V_TS, s, ext, eip);
             continue;                        /* a null data selector loads an unusable segment */
@@ -274,9 +274,9 @@ static int do_switch(struct machine *m, const struct cpu_view *cv, bool iret, ui
     struct desc od;
     if (iret) {
         /* Step 6 for iret: the old TSS descriptor is read, to be marked not busy. */
-        r = deliver_read_desc(m, cv, cv->tr_sel, &od, ext, eip_fault, f);
+        r = task_desc(m, cv, cv->tr_sel, &od, ext, eip_fault, f);
         if (r)
-            return r == 1 && f->vector == V_GP ? fault(f, V_TS, cv->tr_sel, ext, eip_fault) : r;
+            return r;
     }
     if ((r = probe_write(m, cv->tr_base + TSS_EIP, TSS_LDT - TSS_EIP, eip_fault, f)) != 0 ||
         (!iret && (r = probe_write(m, td.base + TSS_LINK, 2, eip_fault, f)) != 0) ||
@@ -423,9 +423,9 @@ int task_switch_iret(struct machine *m, const struct cpu_view *cv, uint32_t eip,
     if (link & 4)
         return fault(f, V_TS, link, 0, eip);
     struct desc td;
-    r = deliver_read_desc(m, cv, link, &td, 0, eip, f);
+    r = task_desc(m, cv, link, &td, 0, eip, f);
     if (r)
-        return r == 1 && f->vector == V_GP ? fault(f, V_TS, link, 0, eip) : r;
+        return r;
     /* Step 2: no privilege check for iret. Step 4: the task returned to must be busy (a TSS
      * descriptor of the busy type), else #TS; present, else #NP. */
     if (!td.s && td.type == 3) {
