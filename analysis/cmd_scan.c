@@ -61,7 +61,8 @@
 #include "emu/cli.h"
 #include "emu/commands.h"
 
-enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8, V_PTWRITES = 16, V_SUBSYS = 32 };
+enum { V_SITES = 1, V_FUNCS = 2, V_FILES = 4, V_GAPS = 8, V_PTWRITES = 16, V_SUBSYS = 32,
+       V_ALL = 63 };
 
 struct opts {
     bool want[IC_COUNT];    /* classes that are sites */
@@ -139,7 +140,7 @@ static int parse_views(const char *arg, unsigned *views)
     static const struct { const char *name; unsigned bit; } v[] = {
         { "sites", V_SITES }, { "functions", V_FUNCS }, { "files", V_FILES }, { "gaps", V_GAPS },
         { "ptwrites", V_PTWRITES }, { "subsystems", V_SUBSYS },
-        { "all", V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES | V_SUBSYS },
+        { "all", V_ALL },
     };
     char *s = strdup(arg), *save = NULL;
     *views = 0;
@@ -236,7 +237,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             return -1;
         }
         unsigned v = o->views_given ? o->views : V_SITES | V_FUNCS | V_PTWRITES;
-        if (v & (V_FILES | V_GAPS) && v != (V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES)) {
+        if (v & (V_FILES | V_GAPS) && v != V_ALL) {
             cli_error("scan", "with --db, --view takes sites, functions, ptwrites or all");
             return -1;
         }
@@ -250,7 +251,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         cli_error("scan", "--run, --guest, --model, --event and --phase go with --db DB");
         return -1;
     }
-    if ((o->views & V_PTWRITES) && o->views != (V_SITES | V_FUNCS | V_FILES | V_GAPS | V_PTWRITES)) {
+    if ((o->views & V_PTWRITES) && o->views != V_ALL) {
         cli_error("scan", "--view ptwrites is a view of a recorded run: it goes with --db DB");
         return -1;
     }
