@@ -57,6 +57,8 @@ struct priv {
     struct member { uint64_t off; const char *name; } *members;  /* pv_ops's, by offset */
     size_t nmembers;
     uint64_t hcall_addr, hcall_size;    /* hypercall_page, size 0: none */
+    Dwarf_Off cu_off;       /* the unit cu_file() named last (sites come in address order) */
+    const char *cu_name;    /* its name, NULL: none yet */
 };
 
 /* Keeps a malloc'ed string in p->names (freed with the image); returns it, or NULL. */
@@ -159,12 +161,15 @@ static const struct line_row *find_row(const struct priv *p, uint64_t addr)
 
 /* The source file of the compilation unit whose range holds addr, for code without line rows
  * (top-level asm() in a C file: pvops_native.c's native_iret), or "" when none. The name is
- * joined to the unit's compilation directory when relative; kept in p->names. */
+ * joined to the unit's compilation directory when relative; kept in p->names, once per run of
+ * addresses in one unit (it was a new string per site). */
 static const char *cu_file(struct priv *p, uint64_t addr)
 {
     Dwarf_Die cu;
     if (!p->dw || !dwarf_addrdie(p->dw, addr, &cu))
         return "";
+    if (p->cu_name && dwarf_dieoffset(&cu) == p->cu_off)
+        return p->cu_name;
     const char *name = dwarf_diename(&cu);
     if (!name)
         return "";
@@ -176,6 +181,10 @@ static const char *cu_file(struct priv *p, uint64_t addr)
     if (name[0] == '/' || !full)
         full = strdup(name);
     const char *kept = keep_name(p, full);
+    if (kept) {
+        p->cu_off = dwarf_dieoffset(&cu);
+        p->cu_name = kept;
+    }
     return kept ? kept : "";
 }
 
