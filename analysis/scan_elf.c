@@ -557,6 +557,20 @@ static const struct scan_func *func_at(const struct scan_image *img, uint64_t ad
                                                                            : NULL;
 }
 
+/* The index of the first site at or after addr (img->sites sorted by address). */
+static size_t first_site(const struct scan_image *img, uint64_t addr)
+{
+    size_t lo = 0, hi = img->nsites;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (img->sites[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* Appends the site of instruction `insn` (class c) listed at addr in function func, with the
  * file:line of addr (its compilation unit's file and line 0 when no row covers it); NULL when
  * out of memory. */
@@ -608,9 +622,9 @@ static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn
     for (uint64_t o = 0; para && img->elfclass == 32 && o + esz <= pi.sh_size; o += esz) {
         uint64_t instr = le32(para + o);
         unsigned len = para[o + 5];
-        for (size_t i = 0; i < img->nsites; i++)
-            if (img->sites[i].addr >= instr && img->sites[i].addr < instr + len)
-                img->sites[i].hook = 1;
+        for (size_t i = first_site(img, instr); i < img->nsites && img->sites[i].addr < instr + len;
+             i++)
+            img->sites[i].hook = 1;
     }
     /* pv_ops's initializer: the functions it points to (an image whose pv_ops is in .bss, as
      * vmlab's own kernel, has none). */
@@ -621,8 +635,10 @@ static void patched_code(struct priv *p, struct scan_image *img, csh cs, cs_insn
         const struct scan_func *fn = func_at(img, le32(tab + o));
         if (!fn || fn->addr != le32(tab + o))
             continue;
-        for (size_t i = 0; i < img->nsites; i++)
-            if (img->sites[i].func == fn->name && !img->sites[i].hook)
+        /* fn's sites are the ones in its range (the functions do not overlap) */
+        for (size_t i = first_site(img, fn->addr);
+             i < img->nsites && img->sites[i].addr < fn->addr + fn->size; i++)
+            if (!img->sites[i].hook)
                 img->sites[i].hook = 2;
     }
 }
