@@ -38,12 +38,6 @@ struct mb_header {
     uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
 };
 
-static int fail(char *errbuf, unsigned errlen, const char *path, const char *what)
-{
-    snprintf(errbuf, errlen, "%s: %s", path, what);
-    return -1;
-}
-
 int loader_fail(char *errbuf, unsigned errlen, const char *path, const char *fmt, ...)
 {
     char msg[400];
@@ -115,14 +109,16 @@ int loader_elf_segments(struct machine *m, const char *path, const uint8_t *img,
 {
     const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
     if (eh->e_ident[EI_CLASS] != ELFCLASS32 || eh->e_ident[EI_DATA] != ELFDATA2LSB)
-        return fail(errbuf, errlen, path, "not a 32-bit little-endian ELF file");
+        return loader_fail(errbuf, errlen, path, "not a 32-bit little-endian ELF file");
     if (eh->e_machine != EM_386)
-        return fail(errbuf, errlen, path, "ELF file is not for i386 (e_machine is not EM_386)");
+        return loader_fail(errbuf, errlen, path,
+                           "ELF file is not for i386 (e_machine is not EM_386)");
     if (eh->e_type != ET_EXEC)
-        return fail(errbuf, errlen, path, "ELF file is not an executable (ET_EXEC)");
+        return loader_fail(errbuf, errlen, path, "ELF file is not an executable (ET_EXEC)");
     if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 ||
         (uint64_t)eh->e_phoff + (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr) > len)
-        return fail(errbuf, errlen, path, "truncated ELF: program header table past end of file");
+        return loader_fail(errbuf, errlen, path,
+                           "truncated ELF: program header table past end of file");
     /* e_phoff need not be aligned (the file is bytes): each header is copied out, never read in
      * place (UBSan: misaligned member access, found by a crafted image with e_phoff = 53). */
     const uint8_t *ph = img + eh->e_phoff;
@@ -161,7 +157,7 @@ int loader_elf_segments(struct machine *m, const char *path, const uint8_t *img,
         nload++;
     }
     if (nload == 0)
-        return fail(errbuf, errlen, path, "ELF file has no loadable segment");
+        return loader_fail(errbuf, errlen, path, "ELF file has no loadable segment");
     return 0;
 }
 
@@ -207,14 +203,15 @@ static int load_aout(struct machine *m, const char *path, const uint8_t *img, si
                      char *errbuf, unsigned errlen)
 {
     if (h->load_addr > h->header_addr || hoff < h->header_addr - h->load_addr)
-        return fail(errbuf, errlen, path, "Multiboot header: load_addr inconsistent with header_addr");
+        return loader_fail(errbuf, errlen, path,
+                           "Multiboot header: load_addr inconsistent with header_addr");
     size_t file_start = hoff - (h->header_addr - h->load_addr);
     size_t n = h->load_end_addr ? h->load_end_addr - h->load_addr : len - file_start;
     if (file_start + n > len)
-        return fail(errbuf, errlen, path, "truncated: Multiboot load range past end of file");
+        return loader_fail(errbuf, errlen, path, "truncated: Multiboot load range past end of file");
     uint32_t end = h->bss_end_addr > h->load_addr + n ? h->bss_end_addr : h->load_addr + (uint32_t)n;
     if (!loader_in_ram(m, h->load_addr, end - h->load_addr))
-        return fail(errbuf, errlen, path, "Multiboot load range lies outside RAM");
+        return loader_fail(errbuf, errlen, path, "Multiboot load range lies outside RAM");
     memcpy(m->ram + h->load_addr, img + file_start, n);
     memset(m->ram + h->load_addr + n, 0, end - h->load_addr - n);
     bi->load_low = h->load_addr;
@@ -319,11 +316,11 @@ static int multiboot_image(struct machine *m, const char *path, const uint8_t *i
     }
     if (h->flags & (1u << 16)) {
         if (hoff + sizeof *h > len)
-            return fail(errbuf, errlen, path, "truncated Multiboot header");
+            return loader_fail(errbuf, errlen, path, "truncated Multiboot header");
         r = load_aout(m, path, img, len, h, hoff, bi, errbuf, errlen);
     } else if (!is_elf) {
-        return fail(errbuf, errlen, path,
-                    "not an ELF file (and its Multiboot header has no load addresses)");
+        return loader_fail(errbuf, errlen, path,
+                           "not an ELF file (and its Multiboot header has no load addresses)");
     } else {
         r = load_elf(m, path, img, len, bi, errbuf, errlen);
     }
@@ -334,12 +331,13 @@ static int multiboot_image(struct machine *m, const char *path, const uint8_t *i
     size_t n = strlen(path) + 2 + (cmdline ? strlen(cmdline) : 0);
     char *full = malloc(n);
     if (!full)
-        return fail(errbuf, errlen, path, "out of memory");
+        return loader_fail(errbuf, errlen, path, "out of memory");
     snprintf(full, n, "%s %s", path, cmdline ? cmdline : "");
     r = build_info(m, full, bi);
     free(full);
     if (r < 0)
-        return fail(errbuf, errlen, path, "no room left in RAM for the Multiboot information");
+        return loader_fail(errbuf, errlen, path,
+                           "no room left in RAM for the Multiboot information");
     if (initrd && initrd->path)
         return add_module(m, path, initrd, bi, errbuf, errlen);
     return 0;
@@ -357,8 +355,9 @@ int loader_load_multiboot(struct machine *m, const char *path, const char *cmdli
     const struct mb_header *h = find_header(img, len, &hoff);
     bool is_elf = len >= sizeof(Elf32_Ehdr) && memcmp(img, ELFMAG, SELFMAG) == 0;
     if (!h)
-        fail(errbuf, errlen, path, is_elf ? "ELF file has no Multiboot header in its first 8 KiB"
-                                          : "not an ELF file and no Multiboot header found");
+        loader_fail(errbuf, errlen, path, "%s",
+                    is_elf ? "ELF file has no Multiboot header in its first 8 KiB"
+                           : "not an ELF file and no Multiboot header found");
     else
         r = multiboot_image(m, path, img, len, h, hoff, cmdline, NULL, bi, errbuf, errlen);
     free(img);
