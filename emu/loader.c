@@ -161,6 +161,19 @@ int loader_elf_segments(struct machine *m, const char *path, const uint8_t *img,
     return 0;
 }
 
+bool loader_elf_loads(const uint8_t *img, uint32_t pa)
+{
+    Elf32_Ehdr eh;
+    memcpy(&eh, img, sizeof eh);
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        Elf32_Phdr p;
+        memcpy(&p, img + eh.e_phoff + (size_t)i * sizeof p, sizeof p);
+        if (p.p_type == PT_LOAD && p.p_memsz != 0 && pa >= p.p_paddr && pa - p.p_paddr < p.p_memsz)
+            return true;
+    }
+    return false;
+}
+
 static int load_elf(struct machine *m, const char *path, const uint8_t *img, size_t len,
                     struct boot_info *bi, char *errbuf, unsigned errlen)
 {
@@ -169,14 +182,7 @@ static int load_elf(struct machine *m, const char *path, const uint8_t *img, siz
     const Elf32_Ehdr *eh = (const Elf32_Ehdr *)img;
     const uint8_t *ph = img + eh->e_phoff;
     uint32_t entry = eh->e_entry;
-    bool entry_ok = false;
-    for (int i = 0; i < eh->e_phnum && !entry_ok; i++) {
-        Elf32_Phdr p;
-        memcpy(&p, ph + (size_t)i * sizeof p, sizeof p);
-        if (p.p_type == PT_LOAD && p.p_memsz != 0 && entry >= p.p_paddr &&
-            entry - p.p_paddr < p.p_memsz)
-            entry_ok = true;
-    }
+    bool entry_ok = loader_elf_loads(img, entry);
     if (!entry_ok) {
         /* A virtual entry point: translate through the segment that contains it. */
         for (int i = 0; i < eh->e_phnum && !entry_ok; i++) {

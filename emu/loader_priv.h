@@ -84,6 +84,10 @@ void loader_put64(uint8_t *p, uint64_t v);
 int loader_elf_segments(struct machine *m, const char *path, const uint8_t *img, size_t len,
                         struct boot_info *bi, char *errbuf, unsigned errlen);
 
+/* Physical address `pa` lies in a non-empty PT_LOAD segment of img (by p_paddr). Only after
+ * loader_elf_segments() accepted img (the program header table is inside the file). */
+bool loader_elf_loads(const uint8_t *img, uint32_t pa);
+
 /* Where the boot area goes for a kernel occupying bi->load_low..load_high: LOADER_AREA, or the
  * page after the image when the image overlaps it. 0 when it does not fit in RAM. */
 uint32_t loader_area(const struct machine *m, const struct boot_info *bi);

@@ -92,21 +92,6 @@ bool loader_pvh_entry(const uint8_t *img, size_t len, uint32_t *entry)
     return false;
 }
 
-/* The entry lies in a loaded segment (by physical address). */
-static bool entry_loaded(const uint8_t *img, uint32_t entry)
-{
-    Elf32_Ehdr eh;
-    memcpy(&eh, img, sizeof eh);
-    for (unsigned i = 0; i < eh.e_phnum; i++) {
-        Elf32_Phdr ph;
-        memcpy(&ph, img + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
-        if (ph.p_type == PT_LOAD && ph.p_memsz && entry >= ph.p_paddr &&
-            entry - ph.p_paddr < ph.p_memsz)
-            return true;
-    }
-    return false;
-}
-
 int loader_load_pvh(struct machine *m, const char *path, const uint8_t *img, size_t len,
                     uint32_t entry, const struct loader_blob *initrd, const char *cmdline,
                     struct boot_info *bi, char *errbuf, unsigned errlen)
@@ -120,7 +105,7 @@ int loader_load_pvh(struct machine *m, const char *path, const uint8_t *img, siz
     if (loader_elf_segments(m, path, img, len, bi, errbuf, errlen) < 0)
         return -1;
     /* loader_elf_segments checked the program header table lies inside the file. */
-    if (!entry_loaded(img, entry))
+    if (!loader_elf_loads(img, entry))
         return loader_fail(errbuf, errlen, path, "XEN_ELFNOTE_PHYS32_ENTRY 0x%08x is not inside "
                            "any loaded segment", entry);
     bi->entry = entry;
