@@ -35,6 +35,10 @@ int an_pick_model(struct sqlite3 *db, const char *spec, char *name, unsigned nam
  * AN_DEFAULT_MODEL, else the oldest. Returns -ENOENT (and leaves `name`) when there is none. */
 int an_default_model(struct sqlite3 *db, char *name, unsigned namelen);
 
+/* A --phase value: -1 for all, 0..3 for setup (set-up), measured, teardown (tear-down),
+ * calibration, a number >= 0 as itself; -2 when it is none of these. */
+int an_parse_phase(const char *s);
+
 /* Write `s` as a JSON string (with quotes) / as a CSV field (quoted when needed). */
 void an_json_str(FILE *f, const char *s);
 void an_csv_str(FILE *f, const char *s);

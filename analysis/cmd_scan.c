@@ -198,25 +198,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 'g': o->dyn.guest = optarg; break;
         case 'm': o->dyn.model = optarg; break;
         case 'e': o->dyn.events = optarg; break;
-        case 'P': {
-            static const char *const ph[] = { "setup", "measured", "teardown", "calibration" };
-            char *end;
-            o->dyn.phase = -2;
-            if (!strcmp(optarg, "all"))
-                o->dyn.phase = -1;
-            for (int k = 0; k < 4; k++)
-                if (!strcmp(optarg, ph[k]))
-                    o->dyn.phase = k;
-            long v = strtol(optarg, &end, 10);
-            if (o->dyn.phase == -2 && *optarg && !*end && v >= 0)
-                o->dyn.phase = (int)v;
-            if (o->dyn.phase == -2) {
+        case 'P':
+            if ((o->dyn.phase = an_parse_phase(optarg)) < -1) {
                 cli_error("scan", "unknown phase '%s' (all, setup, measured, teardown, "
                                   "calibration or a number)", optarg);
                 return -1;
             }
             break;
-        }
         case 'D': o->diff = true; break;
         case 'C': o->csv = true; break;
         case 'J': o->json = true; break;

@@ -125,23 +125,6 @@ static void usage(FILE *f)
         "  --version       print vmlab's version\n");
 }
 
-static int parse_phase(const char *s)
-{
-    if (strcmp(s, "all") == 0)
-        return -1;
-    if (strcmp(s, "setup") == 0 || strcmp(s, "set-up") == 0)
-        return 0;
-    if (strcmp(s, "measured") == 0)
-        return 1;
-    if (strcmp(s, "teardown") == 0 || strcmp(s, "tear-down") == 0)
-        return 2;
-    if (strcmp(s, "calibration") == 0)
-        return 3;
-    char *end;
-    long v = strtol(s, &end, 10);
-    return *end == 0 && v >= 0 ? (int)v : -2;
-}
-
 /* A --run/--workload/--mode/--event value: the comma-separated list without blanks and empty
  * items (malloc'd; NULL and a message when it names nothing). */
 static char *parse_list(const char *opt, const char *arg)
@@ -207,7 +190,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         }
         case 'p':
-            if ((o->phase = parse_phase(optarg)) < -1) {
+            if ((o->phase = an_parse_phase(optarg)) < -1) {
                 cli_error("stat", "unknown phase '%s' (all, setup, measured, teardown, "
                                   "calibration or a number)", optarg);
                 return -1;

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
@@ -112,4 +113,21 @@ void an_csv_str(FILE *f, const char *s)
         fputc(*s, f);
     }
     fputc('"', f);
+}
+
+int an_parse_phase(const char *s)
+{
+    if (strcmp(s, "all") == 0)
+        return -1;
+    if (strcmp(s, "setup") == 0 || strcmp(s, "set-up") == 0)
+        return 0;
+    if (strcmp(s, "measured") == 0)
+        return 1;
+    if (strcmp(s, "teardown") == 0 || strcmp(s, "tear-down") == 0)
+        return 2;
+    if (strcmp(s, "calibration") == 0)
+        return 3;
+    char *end;
+    long v = strtol(s, &end, 10);
+    return *s && *end == 0 && v >= 0 ? (int)v : -2;
 }
