@@ -312,22 +312,9 @@ static int wl_pgfault(int n, struct wl_result *r)
  * the handler moves the saved EIP to divzero_fixup and returns, and rt_sigreturn resumes there.
  * The own guest resumes at its registered handler without a signal frame (SYS_SIGFPE); Linux has
  * only signals for it, so the frame and the sigreturn are part of its operation. The same probe
- * as the own guest's (wl_nano.c). Then the calibration loop.
+ * as the own guest's (guests/include/divzero_probe.h). Then the calibration loop.
  */
-int divzero_probe(void);
-void divzero_fixup(void);
-__asm__(".text\n"
-        ".globl divzero_probe, divzero_fixup\n"
-        "divzero_probe:\n"          /* returns 0 if the divide did not fault */
-        "    xorl %edx, %edx\n"
-        "    movl $1, %eax\n"
-        "    xorl %ecx, %ecx\n"
-        "    divl %ecx\n"
-        "    xorl %eax, %eax\n"
-        "    ret\n"
-        "divzero_fixup:\n"          /* the handler resumes here, stack as at the fault */
-        "    movl $1, %eax\n"
-        "    ret\n");
+#include "../include/divzero_probe.h" /* divzero_probe, divzero_fixup: shared with wl_nano.c */
 
 static void on_sigfpe(int sig, siginfo_t *si, void *ctx)
 {

@@ -19,20 +19,7 @@
  */
 #include "workloads.h"
 
-int divzero_probe(void);
-void divzero_fixup(void);
-__asm__(".text\n"
-        ".globl divzero_probe, divzero_fixup\n"
-        "divzero_probe:\n"          /* returns 0 if the divide did not fault */
-        "    xorl %edx, %edx\n"
-        "    movl $1, %eax\n"
-        "    xorl %ecx, %ecx\n"
-        "    divl %ecx\n"
-        "    xorl %eax, %eax\n"
-        "    ret\n"
-        "divzero_fixup:\n"          /* the kernel continues here, stack as at the fault */
-        "    movl $1, %eax\n"
-        "    ret\n");
+#include "divzero_probe.h"    /* divzero_probe, divzero_fixup: shared with the Linux init */
 
 /* One iteration of a calibration loop: nothing, but the compiler must keep the iteration. */
 #define EMPTY_BODY() __asm__ volatile("" : : : "memory")
