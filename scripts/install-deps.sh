@@ -5,7 +5,8 @@
 #   1. installs the Debian packages vmlab builds and tests with (compiler with -m32 support, CMake,
 #      Capstone, libyaml, SQLite, elfutils libelf/libdw (`vmlab scan`), Criterion, gnuplot, QEMU for the cross-check tests, Python 3 for
 #      the checker in tests/integration/timer_exact.sh; Debian's linux-source-6.1 with flex, bison and bc
-#      for the Linux guest that scripts/linux-guest.sh builds);
+#      for the Linux guest that scripts/linux-guest.sh builds; groff and man-db for the man page
+#      that tests/integration/install_docs.sh renders);
 #   2. makes sure Unicorn >= 2.1 is present. Where the system's own libunicorn-dev is >= 2.1 (Debian
 #      13 and later) it is installed from the system's sources. On Debian 12, which ships only 2.0.1
 #      (no address translation, see emu/UNICORN.md), Debian 13's libunicorn2t64 and
@@ -27,7 +28,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 pkgs=(build-essential gcc-multilib cmake pkg-config libcapstone-dev libyaml-dev libsqlite3-dev
       libelf-dev libdw-dev
       sqlite3 libcriterion-dev gnuplot-nox qemu-system-x86 dpkg-dev python3
-      linux-source-6.1 flex bison bc xz-utils groff-base)
+      linux-source-6.1 flex bison bc xz-utils groff-base man-db)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -24,19 +24,21 @@ comp="$tmp/x/share/bash-completion/completions/vmlab"
 # The page: no groff warning, a section per command, the options of stat.
 groff -man -Tutf8 -ww -z "$man" 2> "$tmp/groff.err" || fail "groff exit status"
 [ ! -s "$tmp/groff.err" ] || { cat "$tmp/groff.err"; fail "groff warnings"; }
-if command -v man > /dev/null; then
-  MANWIDTH=100 man -l "$man" 2> "$tmp/man.err" > "$tmp/man.txt" || fail "man -l"
-  [ ! -s "$tmp/man.err" ] || { cat "$tmp/man.err"; fail "man -l warnings"; }
-else
-  groff -man -Tutf8 "$man" > "$tmp/man.txt"
-fi
-for cmd in $("$build/vmlab" help | awk '/^  [a-z][a-z-]*  +[^ ]/ { print $1 }'); do
+command -v man > /dev/null || fail "man is not installed (scripts/install-deps.sh installs man-db)"
+MANWIDTH=100 man -l "$man" 2> "$tmp/man.err" > "$tmp/man.txt" || fail "man -l"
+[ ! -s "$tmp/man.err" ] || { cat "$tmp/man.err"; fail "man -l warnings"; }
+# The lists come from vmlab itself; an empty one (a changed `help` layout) would check nothing.
+cmds=$("$build/vmlab" help | awk '/^  [a-z][a-z-]*  +[^ ]/ { print $1 }')
+[ -n "$cmds" ] || fail "no command read from \`vmlab help\`"
+for cmd in $cmds; do
   up=$(echo "$cmd" | tr a-z A-Z)
   grep -q "^VMLAB $up\$" "$tmp/man.txt" || fail "man page has no section for $cmd"
 done
 grep -q -- '--model M' "$tmp/man.txt" || fail "man page lacks stat's --model"
-for m in $("$build/vmlab" run --list-modes | awk '{ print $1 }'); do
-  grep -q -- "$m" "$tmp/man.txt" || fail "man page lacks mode $m"
+modes=$("$build/vmlab" run --list-modes | awk '{ print $1 }')
+[ -n "$modes" ] || fail "no mode read from \`vmlab run --list-modes\`"
+for m in $modes; do
+  grep -qw -- "$m" "$tmp/man.txt" || fail "man page lacks mode $m"
 done
 
 # The completion, as bash-completion would load it, with the built vmlab on PATH.
