@@ -318,6 +318,17 @@ static void trace(struct shadow *s, uint32_t frame, uint8_t type)
         write_protect(s, frame);
 }
 
+/* Stop tracing frame `frame` (in guest RAM) as `type`; a frame then traced as nothing else has
+ * its mappings dropped (they refill writable). */
+static void untrace(struct shadow *s, uint32_t frame, uint8_t type)
+{
+    s->ptype[frame >> 12] &= (uint8_t)~type;
+    if (!s->ptype[frame >> 12]) {
+        drop_mappings(s, frame);
+        flush_tlb(s);
+    }
+}
+
 static struct sl1 *l1_get(struct shadow *s, uint32_t key)
 {
     struct sl1 *e = l1_find(s, key);
@@ -730,16 +741,11 @@ static int guest_pa(const struct shadow *s, const struct vcpu *v, uint32_t lin, 
  * frame's remaining type (0: nothing traced any more). */
 static uint8_t code_frame_written(struct shadow *s, uint32_t frame, uint8_t type, uint32_t eip)
 {
-    type &= (uint8_t)~PTYPE_CODE;
-    s->ptype[frame >> 12] = type;
     count(s, SHEV_CODE_WRITE, eip);
     if (s->code_written)
         s->code_written(s->m, frame);
-    if (!type) {
-        drop_mappings(s, frame);
-        flush_tlb(s);
-    }
-    return type;
+    untrace(s, frame, PTYPE_CODE);
+    return type & (uint8_t)~PTYPE_CODE;
 }
 
 /* A guest write of [lin, lin + len), done, applied to the shadows frame by frame: a frame of
@@ -798,11 +804,7 @@ static enum shadow_result traced_write(struct shadow *s, const struct vcpu *v, u
              * the frame stops being traced as a descriptor table and the write re-executes;
              * the mirror is refreshed, and the frame traced again, at the monitor's next
              * entry (shadow_desc_sync). */
-            s->ptype[frame >> 12] &= (uint8_t)~PTYPE_DESC;
-            if (!s->ptype[frame >> 12]) {
-                drop_mappings(s, frame);
-                flush_tlb(s);
-            }
+            untrace(s, frame, PTYPE_DESC);
             s->desc_stale = true;
             s->last_eip = s->last_fault = 0xffffffffu;
             return SHADOW_FIXED;
@@ -998,13 +1000,8 @@ void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written
         trace(s, frame & 0xfffff000u, PTYPE_DESC);
         return;
     }
-    if (!(s->ptype[f] & PTYPE_DESC))
-        return;
-    s->ptype[f] &= (uint8_t)~PTYPE_DESC;
-    if (!s->ptype[f]) {
-        drop_mappings(s, frame & 0xfffff000u);   /* refills writable */
-        flush_tlb(s);
-    }
+    if (s->ptype[f] & PTYPE_DESC)
+        untrace(s, frame & 0xfffff000u, PTYPE_DESC);
 }
 
 void shadow_desc_sync(struct shadow *s)
