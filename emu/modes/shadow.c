@@ -876,24 +876,15 @@ enum shadow_result shadow_page_fault(struct shadow *s, const struct vcpu *v, uin
                     eip);
         return SHADOW_FAILED;
     }
-    if (in_window(s, cr2)) {
-        /* The guest maps the window's region (a directory written in a way no traced write
-         * saw): the window moves, the access refaults and fills from the guest's tables. If it
-         * does not map it, its own walk faults below, as natively. */
-        if (guest32(s, (v->cr3 & 0xfffff000u) + (cr2 >> 22) * 4) & PTE_P)
-            return window_move(s, eip) < 0 ? SHADOW_FAILED : SHADOW_FIXED;
-        uint32_t pa, pferr;
-        struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
-        struct paging_access acc = {.write = write, .user = user, .set_ad = false};
-        paging_translate(&pr, &m->pm, cr2, &acc, &pa, &pferr);
-        count(s, SHEV_TRUE_FAULT, eip);
-        *gerr = pferr;
-        return SHADOW_REFLECT;
-    }
     struct paging_regs pr = {v->cr0, v->cr3, v->cr4};
     struct paging_access acc = {.write = write, .user = user, .set_ad = true};
     uint32_t pa, pferr;
     uint32_t pde = guest32(s, (v->cr3 & 0xfffff000u) + (cr2 >> 22) * 4);
+    /* In the window: if the guest maps the region (a directory written in a way no traced write
+     * saw), the window moves and the access refaults and fills from the guest's tables; if it
+     * does not, its own walk below faults at the directory, as natively. */
+    if (in_window(s, cr2) && (pde & PTE_P))
+        return window_move(s, eip) < 0 ? SHADOW_FAILED : SHADOW_FIXED;
     if ((pde & PTE_P) && !((pde & PTE_PS) && (v->cr4 & CR4_PSE)) &&
         (uint64_t)(pde & 0xfffff000u) + 4096 > m->ram_size) {
         /* The guest's directory names a page table outside its memory: never walked. */
