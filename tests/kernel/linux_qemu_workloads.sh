@@ -21,12 +21,8 @@
 # temporary directory otherwise, removed when every check passed).
 set -u
 dir=${1:?usage: linux_qemu_workloads.sh LINUX_DIR (scripts/linux-guest.sh output)}
-qemu=${QEMU:-qemu-system-i386}
-logdir=${QEMU_LOG_DIR:-}
-own_logdir=""
-[ -n "$logdir" ] || { logdir=$(mktemp -d); own_logdir=$logdir; }
-mkdir -p "$logdir"
-failed=0
+. "$(dirname "$0")/qemu_lib.sh"
+ql_begin
 for f in bzImage initrd.cpio; do
     [ -f "$dir/$f" ] || { echo "FAIL $dir/$f is missing (run scripts/linux-guest.sh $dir)"; exit 1; }
 done
@@ -74,16 +70,6 @@ check() {  # check WORKLOAD N [MIB] [WORDS]
             [ -n "$why" ] || printf '%s\n' "$line" | grep -q " pages=$p " || why="pages=$p not in: $line" ;;
     esac
     report "$1${4:+ $4}${3:+ (${3} MiB)}${tag:+ ($tag)}" "$why"
-}
-
-report() {
-    if [ -z "$2" ]; then
-        echo "ok   $1"
-    else
-        echo "FAIL $1: $2 (console: $log)"
-        sed 's/^/     | /' "$log" | tail -5
-        failed=1
-    fi
 }
 
 for spec in syscall:200 in:200 pgfault:600 divzero:200 nullcall:200 forkproc:20 execproc:20 \
@@ -134,6 +120,4 @@ if [ "$status" -eq 35 ] && grep -q "^result workload=no-such-workload n=1 ok=0 r
 else
     report unknown-workload "expected status 35 and an ok=0 result line, got status $status"
 fi
-# A temporary log directory is removed when everything passed (kept for the FAIL lines' logs).
-[ "$failed" -ne 0 ] || [ -z "$own_logdir" ] || rm -rf "$own_logdir"
-exit $failed
+ql_end

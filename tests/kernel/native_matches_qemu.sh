@@ -7,6 +7,8 @@ set -u
 vmlab=${1:?usage: native_matches_qemu.sh VMLAB KERNEL_ELF}
 elf=${2:?usage: native_matches_qemu.sh VMLAB KERNEL_ELF}
 qemu=${QEMU:-qemu-system-i386}
+command -v "$qemu" >/dev/null ||
+    { echo "FAIL $qemu not found (scripts/install-deps.sh installs qemu-system-x86)"; exit 1; }
 logdir=${QEMU_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$logdir"
 failed=0

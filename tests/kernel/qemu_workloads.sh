@@ -9,13 +9,12 @@
 #   - fork, pipe and fault workloads again with the timer interrupting at arbitrary instruction
 #     boundaries (-icount shift=9: a tick every ~20000 instructions; -singlestep: one instruction
 #     per translation block, so an interrupt can land between any two instructions)
-# Prints one line per workload; exits non-zero if any failed. Set QEMU_LOG_DIR to keep consoles.
+# Prints one line per workload; exits non-zero if any failed. Set QEMU_LOG_DIR to keep consoles (a
+# temporary directory otherwise, removed when every check passed).
 set -u
 elf=${1:?usage: qemu_workloads.sh KERNEL_ELF}
-qemu=${QEMU:-qemu-system-i386}
-logdir=${QEMU_LOG_DIR:-$(mktemp -d)}
-mkdir -p "$logdir"
-failed=0
+. "$(dirname "$0")/qemu_lib.sh"
+ql_begin
 
 extra=""   # more QEMU options for the next boots
 tag=""
@@ -40,16 +39,6 @@ check() {  # check WORKLOAD N [MIB]
         why="some probe differs from true ring 0"
     fi
     report "$1${3:+ (${3} MiB)}${tag:+ ($tag)}" "$why"
-}
-
-report() {
-    if [ -z "$2" ]; then
-        echo "ok   $1"
-    else
-        echo "FAIL $1: $2 (console: $log)"
-        sed 's/^/     | /' "$log" | tail -5
-        failed=1
-    fi
 }
 
 for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 ptemod_p2np:300 \
@@ -82,4 +71,4 @@ if [ "$status" -eq 35 ] && grep -q "^result workload=no-such-workload .*ok=0 rea
 else
     report unknown-workload "expected status 35 and an ok=0 result line, got status $status"
 fi
-exit $failed
+ql_end
