@@ -44,6 +44,15 @@ it_begin fork_pagetables "${1:-}"
 it_need "$vmlab" "$kernel"
 R=8
 modes=(native trap trap-classic pv)
+# U's terms, from their definitions: the stack pages (guests/user/workloads.h) and the pages from
+# the program's base, USER_TEXT 0x08048000 (guests/kernel/layout.h), to the 4 MiB boundary
+# 0x08400000 (952).
+src=$(cd "$(dirname "$0")/../.." && pwd)
+stack_pages=$(sed -n 's/^#define IMAGE_STACK_PAGES \([0-9][0-9]*\).*/\1/p' "$src/guests/user/workloads.h")
+[ -n "$stack_pages" ] || fail "no IMAGE_STACK_PAGES in guests/user/workloads.h"
+text=$(sed -n 's/^#define USER_TEXT  *\(0x[0-9a-fA-F]*\)u.*/\1/p' "$src/guests/kernel/layout.h")
+[ -n "$text" ] || fail "no USER_TEXT in guests/kernel/layout.h"
+below_4m=$(( ((text | 0x3fffff) + 1 - text) / 4096 ))
 
 # field NAME FILE: the value of NAME=... on the result line of console FILE.
 field() {
@@ -91,7 +100,7 @@ for N in 256 1100; do
   [ $((tables % R)) = 0 ] || fail "forkwait pages=$N: $tables child tables in $R forks"
   T=$((tables / R))
   at_least "forkwait pages=$N: child page tables per fork" "$T" 2
-  U=$((N - 16 - 952))
+  U=$((N - stack_pages - below_4m))
   [ "$U" -gt 0 ] || U=0
   for m in "${modes[@]}"; do
     a=$(grep '^result ' "$con")
