@@ -252,15 +252,10 @@ static int build_info(struct machine *m, const char *cmdline, struct boot_info *
         cl = MB_CMDLINE_MAX;
     memcpy(p + 0x100, cmdline, cl);
     loader_put32(p + 16, base + 0x100);
-    struct loader_map_entry map[LOADER_MAP_ENTRIES];
-    loader_memory_map(m, map);
-    uint8_t *e = p + 0x400;
-    for (int i = 0; i < LOADER_MAP_ENTRIES; i++, e += 24) {
-        loader_put32(e, 20);
-        loader_put64(e + 4, map[i].base);
-        loader_put64(e + 12, map[i].len);
-        loader_put32(e + 20, map[i].type);
-    }
+    /* Each entry is {u32 size 20, then base, length, type}. */
+    for (int i = 0; i < LOADER_MAP_ENTRIES; i++)
+        loader_put32(p + 0x400 + 24 * i, 20);
+    loader_put_map(m, p + 0x404, 24);
     loader_put32(p + 44, LOADER_MAP_ENTRIES * 24);
     loader_put32(p + 48, base + 0x400);
     static const char name[] = "vmlab " VMLAB_VERSION;
@@ -389,6 +384,31 @@ void loader_write_gdt(struct machine *m, uint32_t pa, const struct boot_info *bi
     loader_put64(g + LOADER_SEL_TSS, 0x00008b0000000067ull); /* busy 32-bit TSS, base 0, 0x67 */
     if (bi->load_low >= 0x68)
         memset(m->ram, 0, 0x68);
+}
+
+uint8_t *loader_fill_area(struct machine *m, uint32_t area, const char *cmdline, size_t cl,
+                          struct boot_info *bi)
+{
+    loader_write_gdt(m, area, bi);
+    uint8_t *c = m->ram + area + 0x1000;
+    memset(c, 0, 0x1000);
+    memcpy(c, cmdline, cl);
+    uint8_t *info = m->ram + area + 0x2000;
+    memset(info, 0, 0x1000);
+    bi->mbi = area + 0x2000;
+    bi->gdt = area;
+    return info;
+}
+
+void loader_put_map(const struct machine *m, uint8_t *at, size_t stride)
+{
+    struct loader_map_entry map[LOADER_MAP_ENTRIES];
+    loader_memory_map(m, map);
+    for (int i = 0; i < LOADER_MAP_ENTRIES; i++, at += stride) {
+        loader_put64(at, map[i].base);
+        loader_put64(at + 8, map[i].len);
+        loader_put32(at + 16, map[i].type);
+    }
 }
 
 int loader_place_initrd(struct machine *m, const struct loader_blob *initrd, uint64_t floor,

@@ -161,13 +161,7 @@ int loader_load_linux(struct machine *m, const char *path, const uint8_t *img, s
         if (loader_place_initrd(m, initrd, kernel_end, ceiling, bi, errbuf, errlen) < 0)
             return -1;
     }
-    loader_write_gdt(m, area, bi);
-    uint8_t *c = m->ram + area + 0x1000;
-    memset(c, 0, 0x1000);
-    memcpy(c, cmdline, cl);
-
-    uint8_t *zp = m->ram + area + 0x2000;
-    memset(zp, 0, 0x1000);
+    uint8_t *zp = loader_fill_area(m, area, cmdline, cl, bi);
     /* The header as far as it goes, but never into edd_mbr_sig_buffer (0x290) and the e820 table:
      * a header claiming to end later (the jump's displacement is a byte) is code, not fields. */
     memcpy(zp + H_SETUP_SECTS, img + H_SETUP_SECTS,
@@ -181,16 +175,7 @@ int loader_load_linux(struct machine *m, const char *path, const uint8_t *img, s
     uint64_t above_1m_k = (m->ram_size - 0x100000) >> 10;
     loader_put32(zp + ZP_ALT_MEM_K, (uint32_t)above_1m_k);
     loader_put16(zp + ZP_EXT_MEM_K, (uint16_t)(above_1m_k < 0xfc00 ? above_1m_k : 0xfc00));
-    struct loader_map_entry map[LOADER_MAP_ENTRIES];
-    loader_memory_map(m, map);
-    for (int i = 0; i < LOADER_MAP_ENTRIES; i++) {
-        uint8_t *e = zp + ZP_E820_TABLE + 20 * i;
-        loader_put64(e, map[i].base);
-        loader_put64(e + 8, map[i].len);
-        loader_put32(e + 16, map[i].type);
-    }
+    loader_put_map(m, zp + ZP_E820_TABLE, 20);
     zp[ZP_E820_ENTRIES] = LOADER_MAP_ENTRIES;
-    bi->mbi = area + 0x2000;
-    bi->gdt = area;
     return 0;
 }

@@ -96,6 +96,17 @@ uint32_t loader_area(const struct machine *m, const struct boot_info *bi);
  * at (physical 0..0x67) unless the kernel image lies there. */
 void loader_write_gdt(struct machine *m, uint32_t pa, const struct boot_info *bi);
 
+/* Fill the boot area at `area` for a Linux or PVH kernel: the loader's GDT (loader_write_gdt),
+ * the command line (cl bytes, NUL-padded page) at area + 0x1000, and a zeroed page at
+ * area + 0x2000 for the boot information, which becomes bi->mbi (bi->gdt = area). Returns that
+ * page. */
+uint8_t *loader_fill_area(struct machine *m, uint32_t area, const char *cmdline, size_t cl,
+                          struct boot_info *bi);
+
+/* loader_memory_map()'s entries at `at`, `stride` bytes apart, each as {u64 base, u64 length,
+ * u32 type} (the e820 entry, 20 bytes; the hvm_memmap_table_entry, 24 with a zero pad). */
+void loader_put_map(const struct machine *m, uint8_t *at, size_t stride);
+
 /* Copy the initrd to the highest page-aligned address where it ends at or below `ceiling`
  * (exclusive; capped at the end of RAM) and starts at or above `floor`, and record it in
  * bi->initrd/initrd_size. 0, or -1 with "INITRD: ..." saying how large it is and the room there

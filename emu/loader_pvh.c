@@ -117,14 +117,8 @@ int loader_load_pvh(struct machine *m, const char *path, const uint8_t *img, siz
         floor = (uint64_t)area + LOADER_AREA_SIZE;
     if (loader_place_initrd(m, initrd, floor, LOADER_INITRD_CEILING, bi, errbuf, errlen) < 0)
         return -1;
-    loader_write_gdt(m, area, bi);
-    uint8_t *c = m->ram + area + 0x1000;
-    memset(c, 0, 0x1000);
-    memcpy(c, cmdline, cl);
-
-    uint32_t si_pa = area + 0x2000;
-    uint8_t *si = m->ram + si_pa;
-    memset(si, 0, 0x1000);
+    uint8_t *si = loader_fill_area(m, area, cmdline, cl, bi);
+    uint32_t si_pa = bi->mbi;
     loader_put32(si + 0, HVM_START_MAGIC);
     loader_put32(si + 4, 1);                               /* version */
     loader_put32(si + 8, 0);                               /* flags */
@@ -138,15 +132,6 @@ int loader_load_pvh(struct machine *m, const char *path, const uint8_t *img, siz
         loader_put64(si + SI_MODLIST, bi->initrd);
         loader_put64(si + SI_MODLIST + 8, bi->initrd_size);
     }
-    struct loader_map_entry map[LOADER_MAP_ENTRIES];
-    loader_memory_map(m, map);
-    for (int i = 0; i < LOADER_MAP_ENTRIES; i++) {
-        uint8_t *e = si + SI_MEMMAP + 24 * i;
-        loader_put64(e, map[i].base);
-        loader_put64(e + 8, map[i].len);
-        loader_put32(e + 16, map[i].type);
-    }
-    bi->mbi = si_pa;
-    bi->gdt = area;
+    loader_put_map(m, si + SI_MEMMAP, 24);
     return 0;
 }
