@@ -374,10 +374,7 @@ int classic_task_sys(struct machine *m, const struct task_sys *s)
     t->ldt_sel = s->ldt_sel;
     t->ldt_base = s->ldt_base;
     t->ldt_limit = s->ldt_limit;
-    t->mon.v.cr0 |= CR0_TS;
-    if (s->load_cr3 && shadow_load_cr(t->mon.sh, &t->mon.v, 3, s->cr3) < 0)
-        return -1;
-    return 0;
+    return shadow_monitor_task_cr(m, s);
 }
 
 void classic_delivered(struct machine *m, int cpl, uint32_t eflags)

@@ -1140,6 +1140,15 @@ void shadow_monitor_paging_regs(struct machine *m, struct paging_regs *r)
     r->cr4 = sm->v.cr4;
 }
 
+int shadow_monitor_task_cr(struct machine *m, const struct task_sys *ts)
+{
+    struct shadow_monitor *sm = m->mode_state;
+    sm->v.cr0 |= 1u << 3;    /* CR0.TS: the guest's view; the real CR0 is the monitor's */
+    if (ts->load_cr3 && shadow_load_cr(sm->sh, &sm->v, 3, ts->cr3) < 0)
+        return -1;
+    return 0;
+}
+
 void shadow_monitor_enter(struct machine *m)
 {
     struct shadow_monitor *sm = m->mode_state;

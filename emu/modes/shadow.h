@@ -43,6 +43,7 @@
 struct machine;
 struct paging_regs;
 struct shadow;
+struct task_sys;
 struct xevent;
 
 /* The part every shadow-paging monitor's state starts with (m->mode_state points at it). */
@@ -58,6 +59,10 @@ void shadow_monitor_teardown(struct machine *m);
 /* The loader has put the CPU in the guest's entry state: take the guest's control registers from
  * it into the monitor's vcpu (before the first shadow_activate makes the real ones the monitor's). */
 void shadow_monitor_enter(struct machine *m);
+/* The control-register part of a task switch (mode op task_sys) for a shadow-paging monitor: the
+ * guest's virtual CR0.TS set and, with paging on, its virtual CR3 loaded (the shadow MMU follows).
+ * The mode puts TR and LDTR where it keeps them. 0, or -1 when the run ended. */
+int shadow_monitor_task_cr(struct machine *m, const struct task_sys *s);
 
 enum shadow_ev {
 #define SHADOW_EV(id, n, name) SHEV_##id = n,

@@ -243,12 +243,8 @@ static void trap_classify(struct machine *m, const struct vexit *x, struct exit_
  * MMU's root for the new address space). */
 static int trap_task_sys(struct machine *m, const struct task_sys *s)
 {
-    struct trap_state *t = st(m);
     task_load_real_tr_ldtr(m, s);
-    t->mon.v.cr0 |= 1u << 3;    /* CR0.TS: only the guest's view; the real CR0 is the monitor's */
-    if (s->load_cr3 && shadow_load_cr(t->mon.sh, &t->mon.v, 3, s->cr3) < 0)
-        return -1;
-    return 0;
+    return shadow_monitor_task_cr(m, s);
 }
 
 static struct action trap_site(struct machine *m, const struct block *b, const struct site *s,
