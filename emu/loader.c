@@ -547,8 +547,7 @@ int loader_enter_uc(uc_engine *uc, const struct boot_info *bi, char *errbuf, uns
      * (pvh.pandoc): flat CS/DS/ES/SS (the same GDT), EBX hvm_start_info, TR a 32-bit TSS with base
      * 0 and limit 0x67, CR0 PE and nothing else writable. */
     bool mb = bi->kind == BOOT_MULTIBOOT;
-    uc_x86_mmr gdtr = mb ? (uc_x86_mmr){.base = bi->mbi + 0xf00, .limit = 23}
-                         : (uc_x86_mmr){.base = bi->gdt, .limit = LOADER_GDT_LIMIT};
+    uc_x86_mmr gdtr = {.base = bi->gdt, .limit = mb ? 23 : LOADER_GDT_LIMIT};
     uint32_t cs = mb ? 0x08 : LOADER_SEL_CS, ds = mb ? 0x10 : LOADER_SEL_DS;
     uint32_t eax = mb ? MB_BOOT_MAGIC : 0, eflags = 0x2;
     uint32_t ebx = bi->kind == BOOT_LINUX ? 0 : bi->mbi;
