@@ -53,7 +53,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512] = "";
     struct boot_info bi;
     if (loader_load(m, path, NULL, m->cfg.cmdline, &bi, err, sizeof err) == 0) {
-        /* The message names the file and says what is wrong: never empty on failure. */
         m->mode = &mode_native;
         if (mode_native.setup(m, &bi, err, sizeof err) == 0) {
             int status = machine_run(m);
@@ -64,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         mode_native.teardown(m);
     } else if (strncmp(err, path, strlen(path)) != 0) {
+        /* A load error names the file first (loader.h): never empty, never about something else. */
         fprintf(stderr, "fuzz_loader: load error does not name the file: %s\n", err);
         abort();
     }
