@@ -336,14 +336,11 @@ static int start_job(struct job *j, const char *vmlab, const char *guest, const 
         if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0 ||
             dup2(p[1], 3) < 0)
             _exit(8);
-        if (initrd)
-            execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--initrd", initrd,
-                  "--cmdline", cmdline, "--db", o->db, "--suite", suite, "--trace", o->trace,
-                  "--progress-fd", "3", (char *)NULL);
-        else
-            execl(vmlab, "vmlab", "run", "--mode", j->mode, "--guest", guest, "--cmdline", cmdline,
-                  "--db", o->db, "--suite", suite, "--trace", o->trace, "--progress-fd", "3",
-                  (char *)NULL);
+        const char *args[] = {"vmlab", "run", "--mode", j->mode, "--guest", guest,
+                              "--cmdline", cmdline, "--db", o->db, "--suite", suite,
+                              "--trace", o->trace, "--progress-fd", "3",
+                              initrd ? "--initrd" : NULL, initrd, NULL};
+        execv(vmlab, (char *const *)args);
         fprintf(stderr, "vmlab compare: cannot run %s: %s\n", vmlab, strerror(errno));
         _exit(8);
     }
