@@ -236,6 +236,15 @@ static int suite_parse(const char *file, struct suite *s, char *err, unsigned le
     return rc;
 }
 
+/* A file the suite names: as given when absolute, else <dir of the vmlab executable>/guests/. */
+static void suite_path(const char *dir, const char *name, char *out, size_t len)
+{
+    if (name[0] == '/')
+        snprintf(out, len, "%s", name);
+    else
+        snprintf(out, len, "%s/guests/%s", dir, name);
+}
+
 static void suite_free(struct suite *s)
 {
     for (int i = 0; i < s->nw; i++) {
@@ -732,14 +741,9 @@ int cmd_compare(int argc, char **argv)
         return 2;
     }
     snprintf(vmlab, sizeof vmlab, "%s/vmlab", dir);
-    if (s.guest[0] == '/')
-        snprintf(guest, sizeof guest, "%s", s.guest);
-    else
-        snprintf(guest, sizeof guest, "%s/guests/%s", dir, s.guest);
-    if (s.initrd && s.initrd[0] == '/')
-        snprintf(initrd, sizeof initrd, "%s", s.initrd);
-    else if (s.initrd)
-        snprintf(initrd, sizeof initrd, "%s/guests/%s", dir, s.initrd);
+    suite_path(dir, s.guest, guest, sizeof guest);
+    if (s.initrd)
+        suite_path(dir, s.initrd, initrd, sizeof initrd);
     if (!o.logs) {
         snprintf(logs, sizeof logs, "%s.logs", o.db);
         o.logs = logs;
