@@ -67,6 +67,7 @@
 #include "emu/modes/mode.h"
 #include "traces/tdb.h"
 
+#define KNOWN_MODES "native,trap,trap-classic,bt,pv"  /* the documented modes, the default */
 #define STATUS_OK 33 /* isa-debug-exit value 0x10: (0x10 << 1) | 1 */
 
 struct workload {
@@ -558,7 +559,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { 0 },
     };
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (struct opts){ .modes = "native,trap,trap-classic,bt,pv", .scale = "small",
+    *o = (struct opts){ .modes = KNOWN_MODES, .scale = "small",
                         .trace = "counts", .jobs = cpus > 0 ? (int)cpus : 1 };
     optind = 0;
     for (int c; (c = cli_getopt("compare", argc, argv, "j:", lo)) != -1;) {
@@ -633,10 +634,9 @@ static int print_summary(struct tdb *t, const char *dbpath)
     return n < 0 ? -EIO : 0;
 }
 
-/* The modes vmlab knows by name: this build's (vmlab_modes) and the documented five. A listed
- * mode outside them is a misspelling, refused; a known one the child vmlab lacks is skipped. */
-#define KNOWN_MODES "native,trap,trap-classic,bt,pv"
-
+/* The modes vmlab knows by name: this build's (vmlab_modes) and the documented five (KNOWN_MODES,
+ * also the default list). A listed mode outside them is a misspelling, refused; a known one the
+ * child vmlab lacks is skipped. */
 static int mode_known(const char *m)
 {
     if (mode_find(m))
