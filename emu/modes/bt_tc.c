@@ -59,26 +59,20 @@ void bt_ibtc_set(struct bt *t, uint32_t guest_eip, uint32_t tc_addr)
 
 /* ---- the selector map (bt_xlate.h), read by the TC's segment loads ------------------------ */
 
-/* Refill the map from the monitor's GDT: after the guest's GDT is mirrored anew (lgdt). */
-void bt_selmap_build(struct machine *m)
+/* Refill the map's selectors [from, to) from the monitor's GDT. */
+static void selmap_fill(struct bt *t, uint32_t from, uint32_t to)
 {
-    struct bt *t = bt_of(m);
-    for (uint32_t sel = 0; sel < BT_SELMAP_ENTRIES; sel++) {
+    for (uint32_t sel = from; sel < to && sel < BT_SELMAP_ENTRIES; sel++) {
         uint16_t real;
         uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
         t->selmap[sel / BT_SELMAP_PER_PAGE][sel % BT_SELMAP_PER_PAGE] = v;
     }
 }
 
-void bt_selmap_entry(struct machine *m, uint32_t i)
-{
-    struct bt *t = bt_of(m);
-    for (uint32_t sel = i << 3; sel < ((i + 1) << 3) && sel < BT_SELMAP_ENTRIES; sel++) {
-        uint16_t real;
-        uint16_t v = classic_data_sel(&t->c, (uint16_t)sel, &real) == 0 ? real + 1 : 0;
-        t->selmap[sel / BT_SELMAP_PER_PAGE][sel % BT_SELMAP_PER_PAGE] = v;
-    }
-}
+/* Refill the map from the monitor's GDT: after the guest's GDT is mirrored anew (lgdt). */
+void bt_selmap_build(struct machine *m) { selmap_fill(bt_of(m), 0, BT_SELMAP_ENTRIES); }
+
+void bt_selmap_entry(struct machine *m, uint32_t i) { selmap_fill(bt_of(m), i << 3, (i + 1) << 3); }
 
 /* ---- the port map (bt_xlate.h), read by the TC's IN/OUT ---------------------------------- */
 
