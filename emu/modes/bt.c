@@ -371,7 +371,7 @@ static void bt_window_moved(struct machine *m, uint32_t from, uint32_t to)
             set_eip(m, e->guest_eip);
         }
     }
-    bt_tc_relocate(m, from, to);
+    bt_tc_relocate(m, to);
 }
 
 static int bt_setup(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen)

@@ -109,11 +109,11 @@ static inline bool in_tc(const struct bt *t, uint32_t lin)
  * window moved): the addresses the translator builds into TC code (bt_env), an empty TC. */
 void bt_place(struct machine *m, uint32_t win);
 
-/* The monitor's window moved from `from` to `to` (shadow_on_window_move): every translation is
+/* The monitor's window moved to `to` (shadow_on_window_move): every translation is
  * dropped (TC code holds the window's addresses; counted as a TC flush, translate reason 3), the
  * machine forgets the blocks it decoded at both places, and the TC starts again at the bottom of
  * the new place (bt_place). The guest EIP must already be out of the TC. */
-void bt_tc_relocate(struct machine *m, uint32_t from, uint32_t to);
+void bt_tc_relocate(struct machine *m, uint32_t to);
 
 /* Empty the indirect-branch lookup table: every in-cache lookup misses until a unit is made. */
 void bt_ibtc_clear(struct bt *t);

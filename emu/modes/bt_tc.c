@@ -150,7 +150,7 @@ void bt_place(struct machine *m, uint32_t win)
     t->tc_limit = win + (pages << 12);
 }
 
-void bt_tc_relocate(struct machine *m, uint32_t from, uint32_t to)
+void bt_tc_relocate(struct machine *m, uint32_t to)
 {
     struct bt *t = bt_of(m);
     uint64_t used = t->tc_next - t->tc_base, was_limit = t->tc_limit;
@@ -163,7 +163,6 @@ void bt_tc_relocate(struct machine *m, uint32_t from, uint32_t to)
     if (used)
         uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_base + used);
     blocks_forget(m, t->tc_base, t->tc_limit);
-    (void)from;
 }
 
 /* Room for `len` bytes that do not cross a page: its linear address and host pointer. */
