@@ -275,8 +275,24 @@ static void rmap_check_frame(struct shadow *s, uint32_t frame)
         abort();
     }
 }
+
+/* The root PDEs listed for shadow page table e against a scan of the valid roots. */
+static void rmap_check_l1(struct shadow *s, const struct sl1 *e)
+{
+    uint32_t phys = page_phys(s, e->page);
+    unsigned scanned = 0, listed = 0;
+    for (int r = 0; r < NROOTS; r++)
+        if (s->roots[r].valid)
+            for (int i = 0; i < 1024; i++)
+                scanned += (page_ptr(s, s->roots[r].page)[i] & 0xfffff000u) == phys;
+    for (uint32_t x = e->pde_head; x; x = s->rpde_next[x - 1])
+        listed++;
+    if (scanned != listed)
+        abort();
+}
 #else
 static void rmap_check_frame(struct shadow *s, uint32_t frame) { (void)s; (void)frame; }
+static void rmap_check_l1(struct shadow *s, const struct sl1 *e) { (void)s; (void)e; }
 #endif
 
 /* Make every shadow mapping of guest frame `frame` read-only. */
@@ -366,20 +382,7 @@ static void l1_drop_frame(struct shadow *s, uint32_t frame)
         if (!e)
             continue;
         *pp = e->next;
-#ifdef SHADOW_RMAP_CHECK
-        {
-            uint32_t phys = page_phys(s, e->page);
-            unsigned scanned = 0, listed = 0;
-            for (int r = 0; r < NROOTS; r++)
-                if (s->roots[r].valid)
-                    for (int i = 0; i < 1024; i++)
-                        scanned += (page_ptr(s, s->roots[r].page)[i] & 0xfffff000u) == phys;
-            for (uint32_t x = e->pde_head; x; x = s->rpde_next[x - 1])
-                listed++;
-            if (scanned != listed)
-                abort();
-        }
-#endif
+        rmap_check_l1(s, e);
         /* Every root PDE pointing at it (only valid roots' are listed). */
         for (uint32_t x = e->pde_head; x; x = s->rpde_next[x - 1])
             page_ptr(s, s->roots[(x - 1) / 1024].page)[(x - 1) % 1024] = 0;
