@@ -27,9 +27,12 @@
  * each). uc_context_save and uc_context_restore of the CPU part are plain copies of QEMU's
  * CPUX86State to and from the context, so reading or writing the same bytes of the live state is
  * the same operation without the copies: uq_calibrate locates the live state (the direct view,
- * `live` below), proves it is the live one and that a save copies it byte for byte, and the calls
- * here then read and patch only the fields they need. Without a proven view (or with
- * VMLAB_UQ_NO_DIRECT=1 in the environment) they fall back to save / patch / restore.
+ * `live` below) and checks it once, on the fresh engine: its bytes from eip to old_exception (every
+ * field used here lies in that span) equal a save's, an API write of DR1 shows in it, and a write
+ * of DR2 into it is what the API reads and what a save copies. The calls here then read and patch
+ * only the fields they need. Without a proven view (or with VMLAB_UQ_NO_DIRECT=1 in the
+ * environment) they fall back to save / patch / restore; no ctest run sets that variable, so the
+ * fallback's patching path is exercised only by hand (the unit test reads through both paths).
  */
 #ifndef VMLAB_UC_QUIRKS_H
 #define VMLAB_UC_QUIRKS_H
