@@ -15,6 +15,7 @@
 #include "emu/deliver.h"
 #include "emu/events_record.h"
 #include "emu/machine.h"
+#include "emu/tlb.h"
 #include "emu/modes/mode.h"
 
 /* Whether mode m may produce class cls; if not, the run ends (once) with an internal error. */
@@ -38,6 +39,8 @@ static void record_entry(struct machine *m, const struct vexit *x)
         return;
     ev_record(&m->ev, machine_now(m), (enum ev_class)d.cls, d.reason, d.qual, 0, d.eip,
               machine_cpl(m));
+    if (d.cls == EV_EXIT)
+        tlb_vmexit(m);      /* without VPID the exit and the entry flush the TLB (emu/tlb.h) */
 }
 
 struct action funnel_exception(struct machine *m, const struct xevent *ev)

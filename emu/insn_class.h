@@ -39,7 +39,7 @@ static inline bool insn_class_hooked(enum insn_class c, int cr)
     case IC_SYSEXIT:
         return true;
     case IC_MOV_TO_CR:
-        return cr == 3;
+        return cr == 0 || cr == 3 || cr == 4;   /* the TLB model's flushes (emu/tlb.h) */
     default:
         return false;
     }

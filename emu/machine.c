@@ -97,7 +97,8 @@ struct machine *machine_create(const struct machine_config *cfg, char *errbuf, u
         return NULL;
     }
     m->phase_seen = 1;
-    if (pc_build(m, errbuf, errlen) < 0 || run_install_hooks(m, errbuf, errlen) < 0) {
+    if (pc_build(m, errbuf, errlen) < 0 || run_install_hooks(m, errbuf, errlen) < 0 ||
+        tlb_init(m, errbuf, errlen) < 0) {
         machine_destroy(m);
         return NULL;
     }
@@ -118,6 +119,7 @@ void machine_destroy(struct machine *m)
     if (m->mon_mem)
         munmap(m->mon_mem, m->mon_size);
     bc_free(&m->bc);
+    tlb_free(m);
     sites_free(&m->sites);
     ev_free(&m->ev);
     free(m);
@@ -241,6 +243,7 @@ void machine_fold_counters(struct machine *m)
             ev_add(&m->ev, c->cls, c->reason, c->qual, c->n - c->folded, 0);
         c->folded = c->n;
     }
+    tlb_fold(m);
     if (held)
         machine_count_block(m, held, from, 1);
 }
@@ -274,6 +277,7 @@ int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8
     }
     m->mon_mem = p;
     m->mon_size = bytes;
+    tlb_add_region(m, p, (uint32_t)m->ram_size, bytes);
     *phys = (uint32_t)m->ram_size;
     *host = p;
     return 0;

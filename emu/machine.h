@@ -34,6 +34,7 @@
 #include "emu/events.h"
 #include "emu/insn_class.h"
 #include "emu/paging.h"
+#include "emu/tlb.h"
 #include "emu/uc_quirks.h"
 #include "emu/vclock.h"
 
@@ -111,6 +112,8 @@ struct machine {
     uint8_t *ram;
     uint64_t ram_size;
     struct phys_mem pm;          /* guest RAM as the machine's page walks see it */
+    struct tlb_model tlb;        /* the TLB model and Unicorn's fill hook (emu/tlb.h) */
+    unsigned tlb_rerun_blocks;   /* blocks the CPU entered since tlb_fault_rerun */
     uint8_t *mon_mem;            /* monitor memory above RAM (machine_map_monitor), or NULL */
     uint64_t mon_size;
     csh cs;                      /* Capstone handle (32-bit, detail on) */
@@ -168,6 +171,8 @@ struct machine {
     struct xevent pending_exc;
     uint64_t tail_insns;
     uint64_t tail_done;          /* instructions of the tail started so far */
+    uc_hook tail_hook;           /* a tail's code hook left until a walk fault's rerun (or 0) */
+    uint32_t tail_hook_addr, tail_hook_size;
     struct block *tail_block;    /* the block a STOP_TAIL stopped in front of */
     struct block *stop_block;    /* block a hook asked to stop in front of (counted as run) */
     uint32_t redirect_eip;       /* where the mode sent the CPU instead of a block (0: nowhere) */

@@ -10,17 +10,30 @@
 
 #include <string.h>
 
+/* Where physical address pa lives on the host (4 bytes), or NULL outside both regions. */
+static uint8_t *at(struct phys_mem *pm, uint32_t pa)
+{
+    if ((uint64_t)pa + 4 <= pm->size)
+        return pm->ram + pa;
+    if (pm->hi && pa >= pm->hi_base && (uint64_t)pa + 4 <= pm->hi_base + pm->hi_size)
+        return pm->hi + (pa - pm->hi_base);
+    return NULL;
+}
+
 static bool load32(struct phys_mem *pm, uint32_t pa, uint32_t *v)
 {
-    if ((uint64_t)pa + 4 > pm->size)
+    uint8_t *p = at(pm, pa);
+    if (!p)
         return false;
-    memcpy(v, pm->ram + pa, 4);
+    memcpy(v, p, 4);
     return true;
 }
 
 static void store32(struct phys_mem *pm, uint32_t pa, uint32_t v)
 {
-    memcpy(pm->ram + pa, &v, 4);
+    uint8_t *p = at(pm, pa);
+    if (p)
+        memcpy(p, &v, 4);
 }
 
 static bool allowed(uint32_t perm, const struct paging_access *acc, bool wp)
@@ -32,15 +45,15 @@ static bool allowed(uint32_t perm, const struct paging_access *acc, bool wp)
     return true;
 }
 
-int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
-                     const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err)
+int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
+                const struct paging_access *acc, struct paging_walk *w, uint32_t *pf_err)
 {
     uint32_t err_base = (acc->write ? PFE_W : 0) | (acc->user ? PFE_U : 0);
     if (!(r->cr0 & CR0_PG)) {
-        *phys = lin;
+        *w = (struct paging_walk){.phys = lin, .perm = PTE_U | PTE_W};
         return 0;
     }
-    bool wp = (r->cr0 & CR0_WP) != 0;
+    bool wp = (r->cr0 & CR0_WP) != 0, pge = (r->cr4 & CR4_PGE) != 0;
     uint32_t pde_pa = (r->cr3 & 0xfffff000u) + ((lin >> 22) << 2);
     uint32_t pde;
     if (!load32(pm, pde_pa, &pde) || !(pde & PTE_P)) {
@@ -52,13 +65,15 @@ int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t 
             *pf_err = err_base | PFE_P;
             return -1;
         }
-        uint32_t pa = (pde & 0xffc00000u) | (lin & 0x003fffffu);
         if (acc->set_ad) {
             uint32_t n = pde | PTE_A | (acc->write ? PTE_D : 0);
             if (n != pde)
                 store32(pm, pde_pa, n);
+            pde = n;
         }
-        *phys = pa;
+        *w = (struct paging_walk){.phys = (pde & 0xffc00000u) | (lin & 0x003fffffu), .entry = pde,
+                                  .perm = pde & (PTE_U | PTE_W), .large = true,
+                                  .global = pge && (pde & PTE_G), .refs = 1};
         return 0;
     }
     uint32_t pte_pa = (pde & 0xfffff000u) + (((lin >> 12) & 0x3ffu) << 2);
@@ -77,8 +92,21 @@ int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t 
         uint32_t n = pte | PTE_A | (acc->write ? PTE_D : 0);
         if (n != pte)
             store32(pm, pte_pa, n);
+        pte = n;
     }
-    *phys = (pte & 0xfffff000u) | (lin & 0xfffu);
+    *w = (struct paging_walk){.phys = (pte & 0xfffff000u) | (lin & 0xfffu), .entry = pte,
+                              .perm = pde & pte & (PTE_U | PTE_W), .large = false,
+                              .global = pge && (pte & PTE_G), .refs = 2};
+    return 0;
+}
+
+int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
+                     const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err)
+{
+    struct paging_walk w;
+    if (paging_walk(r, pm, lin, acc, &w, pf_err) < 0)
+        return -1;
+    *phys = w.phys;
     return 0;
 }
 

@@ -29,6 +29,8 @@
 #define PTE_A (1u << 5)
 #define PTE_D (1u << 6)
 #define PTE_PS (1u << 7)
+#define PTE_G (1u << 8)
+#define CR4_PGE (1u << 7)
 
 /* Page-fault error code bits. */
 #define PFE_P (1u << 0)   /* 1: protection violation, 0: not present */
@@ -46,10 +48,25 @@ struct paging_access {
     bool set_ad;     /* update accessed / dirty bits like the CPU */
 };
 
-/* Physical memory seen by the walker. */
+/* Physical memory seen by the walker: RAM from physical 0, and optionally a second region
+ * (the monitor's memory above RAM, where shadow page tables live) at hi_base. Page-table entries
+ * are read from either; the final frame checks of paging_read/paging_write cover RAM only. */
 struct phys_mem {
     uint8_t *ram;
     uint64_t size;
+    uint8_t *hi;          /* NULL: no second region */
+    uint64_t hi_base, hi_size;
+};
+
+/* What one successful walk found (paging_walk). */
+struct paging_walk {
+    uint32_t phys;        /* the translated address */
+    uint32_t entry;       /* the final entry (PTE, or the PDE of a 4 MiB page), A/D as updated */
+    uint32_t perm;        /* effective U/S and R/W: PTE_U / PTE_W of both levels ANDed */
+    bool large;           /* a 4 MiB page (CR4.PSE and PDE.PS) */
+    bool global;          /* the final entry's G bit with CR4.PGE set */
+    unsigned refs;        /* page-table entries read: 2 for a 4 KiB page, 1 for a 4 MiB one
+                           * (0 with paging off) */
 };
 
 /* Translate `lin`. Returns 0 and the physical address in *phys, or -1 with the page-fault error
@@ -58,6 +75,12 @@ struct phys_mem {
  * checked here (paging_read/paging_write return -2 for it). */
 int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
                      const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err);
+
+/* The same walk, reporting what it found in *w (on success) for a TLB fill: the final entry, the
+ * effective permissions, the page size, the global bit and the entries read. 0, or -1 with the
+ * page-fault error code in *pf_err. */
+int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
+                const struct paging_access *acc, struct paging_walk *w, uint32_t *pf_err);
 
 /* Copy `len` bytes between guest linear memory and `buf`, page by page. Returns 0; -1 with
  * *fault_lin / *pf_err describing the first page that faulted (nothing after it is copied; for

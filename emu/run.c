@@ -41,7 +41,9 @@
 #include "emu/cpu_model.h"
 #include "emu/deliver.h"
 #include "emu/machine.h"
+#include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
+#include "emu/tlb.h"
 
 #define WALL_CHECK_INSNS 20000000ull   /* guest instructions between progress reports */
 #define WALL_SLOW_BLOCKS 256u           /* slow-path blocks between wall-clock checks */
@@ -117,6 +119,7 @@ static void skip_site(struct machine *m, const struct block *b, const struct sit
                       uint32_t eip);
 static void cpu_site(struct machine *m, const struct block *b, const struct site *s, uint32_t addr);
 static void stale_site(struct machine *m, const struct block *b, uint32_t addr);
+static void cpu_tlb_site(struct machine *m, const struct site *s, uint32_t addr);
 
 /* Install code hooks on b's sites that have none yet. Returns the number installed. */
 static int install_sites(struct machine *m, const struct block *b)
@@ -137,7 +140,7 @@ static int install_sites(struct machine *m, const struct block *b)
         added++;
     }
     if (added)
-        uc_ctl_remove_cache(m->uc, b->addr, (uint64_t)b->addr + b->size);
+        tlb_remove_cache(m, b->addr, (uint64_t)b->addr + b->size);
     return added;
 }
 
@@ -233,6 +236,8 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     case IC_MOV_TO_CR:
     case IC_INVLPG:
         m->epoch++;
+        if (!wanted)
+            cpu_tlb_site(m, s, (uint32_t)addr);
         break;
     case IC_UNDEFINED:
         /* Bytes no i386 instruction decodes from (emu/blocks.c): #UD, as the hardware. */
@@ -285,6 +290,34 @@ static void hook_site(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
             return;
     }
     cpu_site(m, b, s, (uint32_t)addr);
+}
+
+/* The CPU executes a mov to CR0/CR3/CR4 or an INVLPG itself (no monitor intercepts it): the TLB
+ * model takes the flush it implies. At CPL > 0 the instruction raises #GP and flushes nothing. */
+static void cpu_tlb_site(struct machine *m, const struct site *s, uint32_t addr)
+{
+    if (machine_cpl(m) != 0)
+        return;
+    if (s->cls == IC_INVLPG) {
+        uint32_t lin;
+        if (emul_mem_operand(m, addr, &lin) == 0)
+            tlb_invlpg(m, lin, true);
+        else
+            tlb_flush(m, TLB_FLUSH_CR0_CR4, false);   /* unreadable operand: drop everything */
+        return;
+    }
+    /* mov crN, r32: 0f 22 /r, the source register in ModRM.rm (SDM vol. 2B, MOV). */
+    static const int gpr[8] = {UC_X86_REG_EAX, UC_X86_REG_ECX, UC_X86_REG_EDX, UC_X86_REG_EBX,
+                               UC_X86_REG_ESP, UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI};
+    uint8_t bytes[4] = {0};
+    uint32_t flin, ferr;
+    if (machine_read_lin(m, addr, bytes, s->len < 4 ? s->len : 4, false, &flin, &ferr) < 0)
+        return;
+    for (unsigned i = 0; i + 2 < s->len && i + 2 < sizeof bytes; i++)
+        if (bytes[i] == 0x0f && bytes[i + 1] == 0x22) {
+            tlb_cpu_mov_cr(m, s->cr, reg32(m, gpr[bytes[i + 2] & 7]));
+            return;
+        }
 }
 
 /* The ring the guest's ring 0 really runs in under the mode (1 under ring compression). */
@@ -474,6 +507,17 @@ static __attribute__((noinline)) void block_slow(struct machine *m, uint32_t add
     }
     if (m->stop != STOP_NONE) {
         stop_before(m, b, m->stop);
+        return;
+    }
+    if (m->tlb.cpu_walk) {
+        /* The CPU walks the instruction whose walk faulted (tlb_fault_rerun): its block runs
+         * now, whatever the deadline (the instruction faults before anything retires), and the
+         * next block goes back to the model's fills. A block that did not fault was an implicit
+         * supervisor access at CPL 3, which only the CPU's walk tells apart. */
+        if (m->tlb_rerun_blocks++ > 0)
+            stop_before(m, b, STOP_REDECODE);
+        else
+            account(m, b);
         return;
     }
     if (m->in_tail) {
@@ -706,6 +750,18 @@ static void hook_tail(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
     m->tail_done++;
 }
 
+/* Delete a tail's code hook that run_tail left in place. */
+static void end_tail_hook(struct machine *m)
+{
+    if (!m->tail_hook)
+        return;
+    tlb_host_begin(m);
+    uc_hook_del(m->uc, m->tail_hook);
+    tlb_host_end(m);
+    tlb_remove_cache(m, m->tail_hook_addr, (uint64_t)m->tail_hook_addr + m->tail_hook_size);
+    m->tail_hook = 0;
+}
+
 /* Run exactly m->tail_insns instructions of the block at EIP (a deadline falls inside it). */
 static uc_err run_tail(struct machine *m)
 {
@@ -731,11 +787,23 @@ static uc_err run_tail(struct machine *m)
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "unicorn: cannot hook a timer tail");
         return UC_ERR_OK;
     }
-    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    tlb_remove_cache(m, t->addr, (uint64_t)t->addr + t->size);
     uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
     m->in_tail = 0;
+    if (e == UC_ERR_EXCEPTION && m->tlb.fault) {
+        /* A walk faulted in the tail: deleting the hook now, with the CPU stopped by the
+         * fault, crashes Unicorn 2.1.1 (emu/UNICORN.md 23). The hook stays, inert, until the
+         * CPU has walked the instruction again (end_tail_hook). */
+        m->tail_insns = UINT64_MAX;
+        m->tail_hook = h;
+        m->tail_hook_addr = t->addr;
+        m->tail_hook_size = t->size;
+        return e;
+    }
+    tlb_host_begin(m);
     uc_hook_del(m->uc, h);
-    uc_ctl_remove_cache(m->uc, t->addr, (uint64_t)t->addr + t->size);
+    tlb_host_end(m);
+    tlb_remove_cache(m, t->addr, (uint64_t)t->addr + t->size);
     settle_stop(m);
     /* The block hook counted the block it saw whole (with the exit compiled in, the CPU may have
      * split it at the exit address): take back what lies beyond the exit. */
@@ -832,6 +900,21 @@ static void carry_out(struct machine *m, struct action a)
     }
 }
 
+/* A fill's walk faulted (emu/tlb.h): the CPU stopped at the faulting instruction, whose block was
+ * counted whole; the instructions from it on did not run. The CPU then walks that instruction
+ * again itself, raising the #PF with the exact CR2 and error code. */
+static void tlb_walk_fault(struct machine *m)
+{
+    uint32_t eip = reg32(m, UC_X86_REG_EIP);
+    const struct block *b = m->cur;
+    if (b && eip >= b->addr && eip < b->addr + b->size) {
+        uncount_from(m, b, (unsigned)block_index_of(b, eip));
+        m->cur = NULL;
+    }
+    m->tlb_rerun_blocks = 0;
+    tlb_fault_rerun(m);
+}
+
 static void handle_uc_error(struct machine *m, uc_err e)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
@@ -857,17 +940,27 @@ int machine_run(struct machine *m)
         check_wall(m);
         if (m->end)
             break;
-        take_interrupt_if_any(m, window);
+        /* A rerun continues the run the fill's fault cut: no interrupt comes between. */
+        if (!m->tlb.cpu_walk)
+            take_interrupt_if_any(m, window);
         window = false;
         if (m->end)
             break;
         update_deadline(m);
+        if (m->tlb.cpu_walk)
+            m->deadline = 0;      /* every block through block_slow: stop after the first */
         m->stop = STOP_NONE;
         uint32_t eip = reg32(m, UC_X86_REG_EIP);
         uc_err e = uc_emu_start(m->uc, eip, 0, 0, 0);
         settle_stop(m);
+        tlb_after_stop(m);
+        end_tail_hook(m);
         if (m->end)
             break;
+        if (e == UC_ERR_EXCEPTION && m->tlb.fault) {
+            tlb_walk_fault(m);
+            continue;
+        }
         if (e != UC_ERR_OK) {
             handle_uc_error(m, e);
             break;
@@ -882,7 +975,9 @@ int machine_run(struct machine *m)
             break;
         case STOP_TAIL:
             e = run_tail(m);
-            if (e != UC_ERR_OK && !m->end)
+            if (e == UC_ERR_EXCEPTION && m->tlb.fault && !m->end)
+                tlb_walk_fault(m);
+            else if (e != UC_ERR_OK && !m->end)
                 handle_uc_error(m, e);
             else if (m->stop == STOP_EXCEPTION && !m->end)
                 carry_out(m, funnel_exception(m, &m->pending_exc));

@@ -209,11 +209,9 @@ int task_sys_real(struct machine *m, const struct task_sys *s)
     uint64_t cr0 = 0;
     uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
     cr0 |= CR0_TS;
-    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
-    if (s->load_cr3) {
-        uint64_t cr3 = s->cr3;
-        uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
-    }
+    tlb_set_cr(m, 0, cr0);
+    if (s->load_cr3)
+        tlb_set_cr(m, 3, s->cr3);
     return 0;
 }
 

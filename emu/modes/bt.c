@@ -149,7 +149,7 @@ static int take_exit(struct machine *m, struct tunit *tu, const struct bt_map *e
         if (x->stub_off != off)
             continue;
         bt_chain(tu->host, tu->u.tc_addr, x, dest);
-        uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
+        tlb_remove_cache(m, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
         funnel_work(m, WK_TRANSLATE, 2, "chain", 0, e->guest_eip, 0, NULL);
     }
     set_eip(m, dest);

@@ -69,7 +69,7 @@ static void unit_adapt(struct machine *m, struct tunit *tu, const struct adapt *
     if (!n)
         return;
     uint64_t end = (uint64_t)tu->u.tc_addr + tu->u.tc_len;
-    uc_ctl_remove_cache(m->uc, tu->u.tc_addr, end);
+    tlb_remove_cache(m, tu->u.tc_addr, end);
     blocks_forget(m, tu->u.tc_addr, end);
     funnel_work(m, WK_TRANSLATE, 1, a->callout ? "adaptive" : "ident", n, a->eip, 0, NULL);
 }

@@ -131,7 +131,7 @@ static void tc_flush(struct machine *m, uint32_t frame)
     memset(t->hash, 0, sizeof t->hash);
     memset(t->ehash, 0, sizeof t->ehash);
     bt_ibtc_clear(t);
-    uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_next);
+    tlb_remove_cache(m, t->tc_base, t->tc_next);
     t->flushes++;
 }
 
@@ -161,7 +161,7 @@ void bt_tc_relocate(struct machine *m, uint32_t to)
     /* The same monitor pages now sit at the new place: translations Unicorn made of the old code
      * there are dropped through the new addresses (it invalidates by physical page). */
     if (used)
-        uc_ctl_remove_cache(m->uc, t->tc_base, t->tc_base + used);
+        tlb_remove_cache(m, t->tc_base, t->tc_base + used);
     blocks_forget(m, t->tc_base, t->tc_limit);
 }
 
@@ -282,7 +282,7 @@ static int tc_commit(struct machine *m, struct tunit *tu, uint8_t *bytes)
     tu->hnext = t->hash[h];
     t->hash[h] = tu;
     add_entries(t, tu);
-    uc_ctl_remove_cache(m->uc, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
+    tlb_remove_cache(m, tu->u.tc_addr, (uint64_t)tu->u.tc_addr + tu->u.tc_len);
     struct ev_unit made = {tu->u.guest_eip, tu->u.guest_len, tu->u.ninsns, tu->u.tc_addr,
                            (uint32_t)tu->u.tc_len, tu->tramp};
     funnel_translation(m, &made);

@@ -654,7 +654,7 @@ static int emulate(struct machine *m, const cs_insn *in, uint32_t eip)
         if (emul_mem_operand(m, eip, &va) < 0)
             return -1;
         shadow_invlpg(t->mon.sh, va);
-        uc_ctl_flush_tlb(m->uc);
+        tlb_invlpg(m, va, false);
         return 0;
     }
     case X86_INS_LGDT: case X86_INS_LIDT: {

@@ -184,9 +184,9 @@ static int builder(struct machine *m, const struct boot_info *bi, char *errbuf, 
     }
     /* The CPU: paging on the guest's tables, ring 1. */
     uint64_t cr4 = 0, cr3 = (uint64_t)l2 << 12, cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4);
-    uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
-    uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
-    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
+    tlb_set_cr(m, 4, cr4);
+    tlb_set_cr(m, 3, cr3);
+    tlb_set_cr(m, 0, cr0);
     uc_x86_mmr gdtr = {.base = p->gdt_va, .limit = PV_GDT_ENTRIES * 8 - 1};
     uc_x86_mmr idtr = {.base = p->idt_va, .limit = 256 * 8 - 1};
     uc_x86_mmr tr = {.selector = PV_SEL_TSS, .base = p->tss_va, .limit = PV_TSS_LIMIT,

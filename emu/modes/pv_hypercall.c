@@ -54,9 +54,16 @@ const char *pv_hypercall_name(uint32_t nr)
     return nr < 64 && handlers[nr] ? hc_name[nr] : "unknown";
 }
 
-static void flush(struct machine *m) { uc_ctl_flush_tlb(m->uc); }
 
 /* ---- memory --------------------------------------------------------------------------------- */
+
+/* Xen's local TLB flush: CR3 written with its own value (the non-global entries go). */
+static void reload_cr3(struct machine *m)
+{
+    uint64_t cr3 = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR3, &cr3);
+    tlb_set_cr(m, 3, cr3);
+}
 
 static int32_t do_mmu_update(struct machine *m, const uint32_t *a, uint64_t *batch)
 {
@@ -79,7 +86,7 @@ static int32_t do_mmu_update(struct machine *m, const uint32_t *a, uint64_t *bat
     }
     *batch = done;
     if (done)
-        flush(m);
+        tlb_sync(m);    /* Xen does not flush here: the guest asks for flushes (mmuext_op) */
     if (done_ptr)
         put(m, done_ptr, &done, 4);
     return rc;
@@ -95,7 +102,13 @@ static int32_t do_update_va_mapping(struct machine *m, const uint32_t *a, uint64
     if (rc < 0)
         return rc;
     *batch = 1;
-    flush(m);   /* UVMF_INVLPG and UVMF_TLB_FLUSH: the whole emulated TLB */
+    /* The flush the guest asked for (flags & UVMF_FLUSHTYPE_MASK): none, the local TLB (Xen
+     * reloads CR3) or one page. */
+    switch (a[2] & 3) {
+    case UVMF_TLB_FLUSH: reload_cr3(m); break;
+    case UVMF_INVLPG: tlb_invlpg(m, a[0], false); break;
+    default: tlb_sync(m); break;
+    }
     return 0;
 }
 
@@ -120,13 +133,14 @@ static int32_t do_mmuext_op(struct machine *m, const uint32_t *a, uint64_t *batc
             break;
         case MMUEXT_NEW_BASEPTR:
             rc = pvmm_new_baseptr(&p->mm, op.arg1, &p->base);
-            if (rc == 0) {
-                uint64_t cr3 = (uint64_t)p->base << 12;
-                uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
-            }
+            if (rc == 0)
+                tlb_set_cr(m, 3, (uint64_t)p->base << 12);
             break;
-        case MMUEXT_TLB_FLUSH_LOCAL: case MMUEXT_INVLPG_LOCAL:
-            flush(m);
+        case MMUEXT_TLB_FLUSH_LOCAL:
+            reload_cr3(m);
+            break;
+        case MMUEXT_INVLPG_LOCAL:
+            tlb_invlpg(m, op.arg1, false);
             break;
         default:
             rc = -ENOSYS;

@@ -37,6 +37,7 @@
 
 #include "emu/deliver.h"
 #include "emu/machine.h"
+#include "emu/tlb.h"
 #include "emu/funnel.h"
 #include "emu/modes/emul_write.h"
 
@@ -132,7 +133,9 @@ static uint32_t guest32(struct shadow *s, uint32_t pa)
     return v;
 }
 
-static void flush_tlb(struct shadow *s) { uc_ctl_flush_tlb(s->m->uc); }
+/* The monitor changed or dropped present shadow entries: a real shadow MMU flushes the TLB
+ * (a modeled flush, emu/tlb.h). */
+static void flush_tlb(struct shadow *s) { tlb_flush(s->m, TLB_FLUSH_MONITOR, false); }
 
 /* ---- reverse maps ---------------------------------------------------------------------------- */
 
@@ -592,9 +595,9 @@ int shadow_activate(struct shadow *s, const struct vcpu *v)
      * vol. 3C, 25.3, CR0/CR4 guest/host masks). */
     uint64_t cr0 = CR0_PE | CR0_PG | CR0_WP | (1u << 4) | s->cr0_extra | (v->cr0 & CR0_GUEST_BITS);
     uint64_t cr4 = CR4_PSE | (v->cr4 & CR4_GUEST_BITS);
-    uc_reg_write(m->uc, UC_X86_REG_CR4, &cr4);
-    uc_reg_write(m->uc, UC_X86_REG_CR0, &cr0);
-    uc_reg_write(m->uc, UC_X86_REG_CR3, &cr3);
+    tlb_set_cr(m, 4, cr4);
+    tlb_set_cr(m, 0, cr0);
+    tlb_set_cr(m, 3, cr3);
     return 0;
 }
 
@@ -719,14 +722,22 @@ static void propagate(struct shadow *s, uint32_t frame, uint32_t off, uint32_t l
                 }
     if ((type & PTYPE_L2) && win >= first && win <= last)
         window_check(s, frame, eip);     /* a failure ends the run: the callers look at m->end */
+    bool present = false;
     if (type & PTYPE_L1)
         for (uint32_t bits = 0; bits <= 6; bits += 2) {
             struct sl1 *e = l1_find(s, frame | bits);
             if (e)
-                for (uint32_t i = first; i <= last; i++)
+                for (uint32_t i = first; i <= last; i++) {
+                    present |= (page_ptr(s, e->page)[i] & PTE_P) != 0;
                     pte_set(s, e->page, i, 0);
+                }
         }
-    flush_tlb(s);
+    /* A real shadow MMU flushes when a present entry went (KVM's pte-write path); a write over
+     * not-present entries only makes Unicorn re-read. */
+    if (present || (type & PTYPE_L2))
+        flush_tlb(s);
+    else
+        tlb_sync(s->m);
 }
 
 /* Guest-physical address of guest linear `lin` through the guest's own tables, as a walk that
@@ -961,7 +972,7 @@ uint8_t *shadow_window_page_rw(struct shadow *s, unsigned index, bool writable)
         return NULL;
     page_ptr(s, s->window_l1)[index] = page_phys(s, page) | PTE_P | PTE_A |
                                        (writable ? PTE_W | PTE_D : 0);
-    flush_tlb(s);
+    tlb_sync(s->m);     /* a mapping added: Unicorn re-reads, no real TLB needs a flush */
     return (uint8_t *)page_ptr(s, page);
 }
 

@@ -17,7 +17,7 @@
 #define LIN(pdi, pti, off) (((uint32_t)(pdi) << 22) | ((uint32_t)(pti) << 12) | (off))
 
 static uint8_t ram[RAM_SIZE];
-static struct phys_mem pm = {ram, RAM_SIZE};
+static struct phys_mem pm = {.ram = ram, .size = RAM_SIZE};
 static struct paging_regs regs;
 
 static void setup(void)

@@ -1,0 +1,385 @@
+/*
+ * tlb.c — the TLB model (see tlb.h): the fill hook, the tag stores and the flushes.
+ *
+ * The fill hook runs once per page per Unicorn flush epoch, so it is the model's only per-access
+ * work: read CR0/CR3/CR4 and the CPL from the live CPU state (uc_quirks' direct view, or the API),
+ * walk, look the page up in the two tag stores, count a miss where it is absent. Flushes are
+ * epoch bumps (a CR3 load bumps the non-global epoch, everything else the all-entries epoch), so
+ * none of them touches the store; INVLPG marks up to four slots stale. The store is rebuilt with
+ * only its valid entries when half its slots hold keys.
+ */
+#include "emu/tlb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/events_record.h"
+#include "emu/machine.h"
+
+static const char *const reason_qual[] = {
+#define TLB_REASON(id, nr, qual, doc) [nr] = qual,
+#include "emu/tlb_reasons.def"
+#undef TLB_REASON
+};
+
+#define INITIAL_SLOTS 4096u
+
+/* ---- the tag store -------------------------------------------------------------------------- */
+
+static uint32_t make_key(uint32_t lin, bool large, bool code)
+{
+    uint32_t vpn = large ? (lin >> 12) & ~0x3ffu : lin >> 12;
+    return 1u + (vpn | (large ? 1u << 20 : 0) | (code ? 1u << 21 : 0));
+}
+
+static bool valid(const struct tlb_tags *t, const struct tlb_slot *s)
+{
+    return s->key && s->epoch_all == t->epoch_all && (s->global || s->epoch_ng == t->epoch_ng);
+}
+
+static uint32_t hash(uint32_t key)
+{
+    key *= 0x9e3779b1u;
+    return key ^ (key >> 15);
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static struct tlb_slot *find(struct tlb_tags *t, uint32_t key)
+{
+    for (uint32_t i = hash(key) & t->mask;; i = (i + 1) & t->mask) {
+        struct tlb_slot *s = &t->slot[i];
+        if (s->key == key || s->key == 0)
+            return s;
+    }
+}
+
+static int tags_alloc(struct tlb_tags *t, uint32_t slots)
+{
+    struct tlb_slot *n = calloc(slots, sizeof *n);
+    if (!n)
+        return -1;
+    t->slot = n;
+    t->mask = slots - 1;
+    t->used = 0;
+    return 0;
+}
+
+/* Keep only the valid entries, in a table twice as large when they fill a quarter of it. */
+static void rebuild(struct tlb_tags *t)
+{
+    struct tlb_slot *old = t->slot;
+    uint32_t nold = t->mask + 1, live = 0;
+    for (uint32_t i = 0; i < nold; i++)
+        live += valid(t, &old[i]);
+    uint32_t slots = live * 4 > nold ? nold * 2 : nold;
+    if (tags_alloc(t, slots) < 0) {
+        t->slot = old;      /* out of memory: keep probing the full table (never full: < 1/2) */
+        return;
+    }
+    for (uint32_t i = 0; i < nold; i++)
+        if (valid(t, &old[i])) {
+            *find(t, old[i].key) = old[i];
+            t->used++;
+        }
+    free(old);
+}
+
+/* Look key up; if absent, enter it. Returns true on a hit. */
+static bool touch(struct tlb_tags *t, uint32_t key, bool global)
+{
+    struct tlb_slot *s = find(t, key);
+    if (s->key && valid(t, s))
+        return true;
+    if (!s->key)
+        t->used++;
+    *s = (struct tlb_slot){.key = key, .epoch_all = t->epoch_all, .epoch_ng = t->epoch_ng,
+                           .global = global};
+    t->nglobal += global;
+    if (t->used * 2 > t->mask + 1)
+        rebuild(t);
+    return false;
+}
+
+static void drop(struct tlb_tags *t, uint32_t key)
+{
+    struct tlb_slot *s = find(t, key);
+    if (s->key && valid(t, s)) {
+        t->nglobal -= s->global;
+        s->epoch_all = t->epoch_all - 1;
+    }
+}
+
+static void drop_all(struct tlb_tags *t)
+{
+    t->epoch_all++;
+    t->nglobal = 0;
+}
+
+/* ---- recording ------------------------------------------------------------------------------ */
+
+static void record(struct machine *m, enum tlb_reason r, uint64_t count2)
+{
+    uint64_t eip = 0;
+    uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
+    ev_record(&m->ev, m->time, EV_TLB, r, reason_qual[r], count2, (uint32_t)eip, machine_cpl(m));
+}
+
+void tlb_fold(struct machine *m)
+{
+    struct tlb_model *t = &m->tlb;
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        for (int k = 0; k < TLB_KINDS; k++) {
+            uint64_t d = t->miss[v][k] - t->miss_folded[v][k];
+            uint64_t r = t->refs[v][k] - t->refs_folded[v][k];
+            if (d || r)
+                ev_add(&m->ev, EV_TLB, v * TLB_KINDS + k, reason_qual[v * TLB_KINDS + k], d, r);
+            t->miss_folded[v][k] = t->miss[v][k];
+            t->refs_folded[v][k] = t->refs[v][k];
+        }
+}
+
+/* ---- the fill hook -------------------------------------------------------------------------- */
+
+struct cpu_paging {
+    struct paging_regs r;
+    int cpl;
+};
+
+static void read_paging(struct machine *m, struct cpu_paging *p)
+{
+    const uint8_t *live = m->quirks.live;
+    if (live) {
+        uint64_t cr[5];
+        uint32_t hflags;
+        memcpy(cr, live + m->quirks.off_cr, sizeof cr);
+        memcpy(&hflags, live + m->quirks.off_hflags, 4);
+        p->r = (struct paging_regs){(uint32_t)cr[0], (uint32_t)cr[3], (uint32_t)cr[4]};
+        p->cpl = (int)(hflags & 3);
+        return;
+    }
+    uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
+    uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
+    uc_reg_read(m->uc, UC_X86_REG_CR3, &cr3);
+    uc_reg_read(m->uc, UC_X86_REG_CR4, &cr4);
+    p->r = (struct paging_regs){(uint32_t)cr0, (uint32_t)cr3, (uint32_t)cr4};
+    p->cpl = uq_cpl(&m->quirks, m->uc);
+}
+
+static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
+                     void *opaque)
+{
+    (void)uc;
+    struct machine *m = opaque;
+    struct tlb_model *t = &m->tlb;
+    struct cpu_paging p;
+    read_paging(m, &p);
+    uint32_t lin = (uint32_t)vaddr;
+    bool code = type == UC_MEM_FETCH, user = p.cpl == 3;
+    struct paging_access acc = {.write = type == UC_MEM_WRITE, .user = user,
+                                .set_ad = t->quiet == 0};
+    struct paging_walk w;
+    uint32_t err;
+    if (paging_walk(&p.r, &t->pm, lin, &acc, &w, &err) < 0) {
+        if (t->quiet) {
+            /* A host call asked for a page the guest has not mapped: give Unicorn something to
+             * hold and flush it as soon as the call returns (tlb_quiet_end). */
+            t->poisoned = true;
+            e->paddr = 0;
+            e->perms = UC_PROT_READ | UC_PROT_EXEC;
+            return true;
+        }
+        /* A not-present walk is a miss that found nothing (nothing enters the TLB); a
+         * protection fault on a page already held is not. */
+        unsigned kind = (code ? 0u : 2u) + (user ? 1u : 0u);
+        uint32_t key4k = make_key(lin, false, code), key4m = make_key(lin, true, code);
+        for (int v = 0; v < TLB_VARIANTS; v++) {
+            struct tlb_tags *tg = &t->v[v];
+            struct tlb_slot *a = find(tg, key4k), *b = find(tg, key4m);
+            if ((a->key && valid(tg, a)) || (b->key && valid(tg, b)))
+                continue;
+            t->miss[v][kind]++;
+            t->refs[v][kind] += (err & PFE_P) ? 2 : 1;
+        }
+        t->fault = true;
+        uint64_t eip = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
+        t->fault_eip = (uint32_t)eip;
+        return false;
+    }
+    e->paddr = w.phys & ~0xfffu;
+    /* Write permission only where a write would not fault and the dirty bit is already set:
+     * the first write to a clean page comes back here to set it, as the CPU's walk does. */
+    bool wp = (p.r.cr0 & CR0_WP) != 0;
+    bool may_write = (w.perm & PTE_W) ? true : (!user && !wp);
+    if (user && !(w.perm & PTE_U))
+        may_write = false;
+    if (!(p.r.cr0 & CR0_PG))
+        e->perms = UC_PROT_ALL;
+    else
+        e->perms = UC_PROT_READ | UC_PROT_EXEC |
+                   (may_write && (w.entry & PTE_D) ? UC_PROT_WRITE : 0);
+    if (t->quiet || !(p.r.cr0 & CR0_PG))
+        return true;
+    unsigned kind = (code ? 0u : 2u) + (user ? 1u : 0u);
+    uint32_t key = make_key(lin, w.large, code);
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        if (!touch(&t->v[v], key, w.global)) {
+            t->miss[v][kind]++;
+            t->refs[v][kind] += w.refs;
+        }
+    return true;
+}
+
+/* ---- set-up --------------------------------------------------------------------------------- */
+
+int tlb_init(struct machine *m, char *errbuf, unsigned errlen)
+{
+    struct tlb_model *t = &m->tlb;
+    memset(t, 0, sizeof *t);
+    t->pm = (struct phys_mem){.ram = m->ram, .size = m->ram_size};
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        if (tags_alloc(&t->v[v], INITIAL_SLOTS) < 0) {
+            snprintf(errbuf, errlen, "out of memory for the TLB model");
+            return -1;
+        }
+    uc_hook h;
+    if (uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL) != UC_ERR_OK ||
+        uc_hook_add(m->uc, &h, UC_HOOK_TLB_FILL, (void *)tlb_fill, m, 1, 0) != UC_ERR_OK) {
+        snprintf(errbuf, errlen, "unicorn: cannot switch to the virtual TLB with a fill hook");
+        return -1;
+    }
+    uc_ctl_flush_tlb(m->uc);
+    return 0;
+}
+
+void tlb_free(struct machine *m)
+{
+    for (int v = 0; v < TLB_VARIANTS; v++) {
+        free(m->tlb.v[v].slot);
+        m->tlb.v[v].slot = NULL;
+    }
+}
+
+void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t bytes)
+{
+    m->tlb.pm.hi = host;
+    m->tlb.pm.hi_base = phys;
+    m->tlb.pm.hi_size = bytes;
+}
+
+/* ---- flushes -------------------------------------------------------------------------------- */
+
+void tlb_cr3_loaded(struct machine *m)
+{
+    struct tlb_model *t = &m->tlb;
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        t->v[v].epoch_ng++;
+    record(m, TLB_FLUSH_CR3, t->v[1].nglobal);
+}
+
+void tlb_invlpg(struct machine *m, uint32_t lin, bool by_cpu)
+{
+    struct tlb_model *t = &m->tlb;
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        for (int code = 0; code < 2; code++) {
+            drop(&t->v[v], make_key(lin, false, code));
+            drop(&t->v[v], make_key(lin, true, code));
+        }
+    if (!by_cpu)
+        uc_ctl_flush_tlb(m->uc);
+    record(m, TLB_FLUSH_INVLPG, 0);
+}
+
+void tlb_flush(struct machine *m, enum tlb_reason reason, bool by_cpu)
+{
+    for (int v = 0; v < TLB_VARIANTS; v++)
+        drop_all(&m->tlb.v[v]);
+    if (!by_cpu)
+        uc_ctl_flush_tlb(m->uc);
+    record(m, reason, 0);
+}
+
+void tlb_vmexit(struct machine *m)
+{
+    drop_all(&m->tlb.v[0]);
+    uc_ctl_flush_tlb(m->uc);
+    record(m, TLB_FLUSH_VMEXIT, 0);
+}
+
+void tlb_sync(struct machine *m)
+{
+    uc_ctl_flush_tlb(m->uc);
+}
+
+/* Whether replacing CR0 (cr 0) or CR4 (cr 4) value old by new flushes every entry. */
+static bool flushes_all(int cr, uint32_t old, uint32_t new)
+{
+    uint32_t bits = cr == 0 ? (CR0_PG | CR0_WP | CR0_PE) : (CR4_PGE | CR4_PSE | CR4_PAE);
+    return ((old ^ new) & bits) != 0;
+}
+
+void tlb_set_cr(struct machine *m, int cr, uint64_t value)
+{
+    int reg = cr == 0 ? UC_X86_REG_CR0 : cr == 3 ? UC_X86_REG_CR3 : UC_X86_REG_CR4;
+    uint64_t old = 0;
+    uc_reg_read(m->uc, reg, &old);
+    uc_reg_write(m->uc, reg, &value);
+    if (cr == 3)
+        tlb_cr3_loaded(m);
+    else if (flushes_all(cr, (uint32_t)old, (uint32_t)value))
+        tlb_flush(m, TLB_FLUSH_CR0_CR4, false);
+}
+
+void tlb_cpu_mov_cr(struct machine *m, int cr, uint32_t value)
+{
+    if (cr == 3) {
+        tlb_cr3_loaded(m);
+        return;
+    }
+    uint64_t old = 0;
+    uc_reg_read(m->uc, cr == 0 ? UC_X86_REG_CR0 : UC_X86_REG_CR4, &old);
+    if ((cr == 0 || cr == 4) && flushes_all(cr, (uint32_t)old, value))
+        tlb_flush(m, TLB_FLUSH_CR0_CR4, true);
+}
+
+void tlb_host_begin(struct machine *m)
+{
+    m->tlb.quiet++;
+}
+
+void tlb_host_end(struct machine *m)
+{
+    if (--m->tlb.quiet == 0 && m->tlb.poisoned) {
+        m->tlb.poisoned = false;
+        uc_ctl_flush_tlb(m->uc);
+    }
+}
+
+void tlb_remove_cache(struct machine *m, uint64_t begin, uint64_t end)
+{
+    tlb_host_begin(m);
+    uc_ctl_remove_cache(m->uc, begin, end);
+    tlb_host_end(m);
+}
+
+/* ---- faults --------------------------------------------------------------------------------- */
+
+bool tlb_fault_rerun(struct machine *m)
+{
+    struct tlb_model *t = &m->tlb;
+    if (!t->fault)
+        return false;
+    t->fault = false;
+    t->cpu_walk = true;
+    uc_ctl_tlb_mode(m->uc, UC_TLB_CPU);
+    return true;
+}
+
+void tlb_after_stop(struct machine *m)
+{
+    if (m->tlb.cpu_walk) {
+        m->tlb.cpu_walk = false;
+        uc_ctl_tlb_mode(m->uc, UC_TLB_VIRTUAL);
+    }
+}

@@ -1,0 +1,151 @@
+/*
+ * tlb.h — the TLB model: every page walk and every flush, counted in every mode.
+ *
+ * Native execution, shadow paging, Xen's direct paging and nested paging differ most in what a
+ * TLB miss and a TLB flush cost. vmlab sees them through Unicorn's virtual-TLB mode: Unicorn never
+ * walks the page tables itself; each miss of its soft TLB calls tlb_fill (emu/tlb.c), which walks
+ * the tables the real CR3 points to (the guest's natively and under pv, the monitor's shadow
+ * tables under trap, trap-classic and bt) with the pure walk of emu/paging.h, sets the accessed
+ * and dirty bits as the CPU does, checks U/S and R/W with CR0.WP, and hands Unicorn the frame and
+ * the permissions. A walk that faults ends the CPU's run; the exit loop then lets the CPU walk
+ * that one instruction again itself, which raises the #PF with the exact CR2 and error code (the
+ * fill hook sees only the page), and the model goes back to filling (tlb_fault_rerun).
+ *
+ * Unicorn's soft TLB is not the TLB being modeled: it is large, direct-mapped, split by privilege
+ * and flushed whenever vmlab must (a monitor changed entries under it), and it drops global pages
+ * at every CR3 write. The model keeps its own tag store per modeled TLB, the set of translations a
+ * real TLB of unbounded capacity would hold:
+ *
+ *   - a fill whose page is in the tag store is a hit (Unicorn had dropped what the real TLB
+ *     keeps); one that is not is a miss, counted by kind (instruction or data, from CPL 0-2 or
+ *     CPL 3) with the page-table entries its walk read, and enters the store (4 KiB and 4 MiB
+ *     pages as one entry each, global when the final entry's G bit is set with CR4.PGE);
+ *   - flushes empty the store as the architecture says: a CR3 load drops the non-global entries,
+ *     INVLPG one page (both sizes, instruction and data), a change of CR0.PG/WP/PE or CR4.PGE/
+ *     PSE/PAE everything, a VM exit and entry without VPID everything (Intel SDM vol. 3A 4.10.4,
+ *     vol. 3C 28.3.3.3), a monitor's own flush everything;
+ *   - whenever the store drops what Unicorn may still hold, Unicorn is flushed too, so every
+ *     access that misses in the modeled TLB reaches tlb_fill. Compulsory and flush-induced misses
+ *     are therefore exact; capacity and conflict misses of a real 64- or 512-entry TLB are out of
+ *     scope (the store never evicts): a miss count is a lower bound for a real TLB.
+ *
+ * Two TLBs are modeled side by side in every run, so that one run prices every CPU generation:
+ * variant 0 is flushed by every VM exit and entry (VT-x without VPID: Prescott, Merom, Penryn),
+ * variant 1 keeps its entries across them (VPID, from Nehalem). Outside the VT-x modes no exit
+ * happens and the two count the same. PCID does not apply: CR4.PCIDE can be set only in IA-32e
+ * mode (SDM 4.10.1), so a 32-bit guest's CR3 loads always drop its non-global entries, and a
+ * 32-bit Xen's hypervisor entries never switch address space (Xen lives in every address space's
+ * top 64 MiB): no generation changes either.
+ *
+ * Events (class `tlb`, emu/tlb_reasons.def): misses are kept on the hot path and folded in at
+ * phase boundaries (tlb_fold); flushes go through the event store as they happen.
+ *
+ * Everything that drops Unicorn's translations goes through here: tlb_cr3_loaded, tlb_invlpg,
+ * tlb_flush, tlb_vmexit for the modeled flushes, tlb_sync for vmlab's own (a monitor changed
+ * entries and a stale translation must not survive in Unicorn, while the modeled TLB, like the
+ * real one, keeps it until the guest flushes), tlb_set_cr for the real CR0/CR3/CR4 written
+ * through the API.
+ */
+#ifndef VMLAB_TLB_H
+#define VMLAB_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "emu/paging.h"
+
+struct machine;
+
+/* The reasons of class tlb (reason column; the qualifier names them). */
+enum tlb_reason {
+#define TLB_REASON(id, nr, qual, doc) TLB_##id = nr,
+#include "emu/tlb_reasons.def"
+#undef TLB_REASON
+};
+
+#define TLB_VARIANTS 2          /* 0: flushed by VM exits (no VPID); 1: tagged by VPID */
+#define TLB_KINDS 4             /* itlb/kernel, itlb/user, dtlb/kernel, dtlb/user */
+
+/* One modeled TLB: a tag store (open addressing) whose flushes are epoch bumps. */
+struct tlb_slot {
+    uint32_t key;               /* 0: empty; else 1 + (vpn | large << 20 | code << 21) */
+    uint32_t epoch_all, epoch_ng;
+    uint8_t global;
+};
+
+struct tlb_tags {
+    struct tlb_slot *slot;
+    uint32_t mask;              /* slots - 1 (a power of two) */
+    uint32_t used;              /* slots holding a key, valid or not */
+    uint32_t epoch_all;         /* bumped by a flush of every entry */
+    uint32_t epoch_ng;          /* bumped by a flush of the non-global entries (CR3 load) */
+    uint64_t nglobal;           /* valid global entries */
+};
+
+struct tlb_model {
+    struct tlb_tags v[TLB_VARIANTS];
+    struct phys_mem pm;          /* RAM and the monitor's memory: where real page tables live */
+    uint64_t miss[TLB_VARIANTS][TLB_KINDS], refs[TLB_VARIANTS][TLB_KINDS];
+    uint64_t miss_folded[TLB_VARIANTS][TLB_KINDS], refs_folded[TLB_VARIANTS][TLB_KINDS];
+    int quiet;                   /* > 0: fills asked by the host (translation-cache calls) */
+    bool poisoned;               /* a quiet fill could not translate: flush after the call */
+    bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
+    bool cpu_walk;               /* the CPU walks (UC_TLB_CPU) until the next stop */
+    uint32_t fault_eip;          /* EIP of the instruction whose walk faulted */
+};
+
+/* Put the engine in virtual-TLB mode with tlb_fill as its fill hook, the model empty. 0, or -1
+ * with a one-line reason in errbuf. Call once, after the monitor's memory is mapped or not. */
+int tlb_init(struct machine *m, char *errbuf, unsigned errlen);
+void tlb_free(struct machine *m);
+
+/* The monitor mapped memory above RAM (machine_map_monitor): page tables there are walked. */
+void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t bytes);
+
+/* Modeled flushes. tlb_cr3_loaded: the real CR3 was loaded (by the CPU's mov, or through the
+ * API: either way Unicorn flushed itself). tlb_invlpg: the translation of `lin` was invalidated;
+ * by_cpu says the CPU executes the INVLPG itself (Unicorn drops the page), else Unicorn is
+ * flushed here. tlb_flush: every entry, for `reason` (TLB_FLUSH_MONITOR, TLB_FLUSH_CR0_CR4);
+ * by_cpu as for tlb_invlpg. tlb_vmexit: a VM exit and entry (variant 0 only). */
+void tlb_cr3_loaded(struct machine *m);
+void tlb_invlpg(struct machine *m, uint32_t lin, bool by_cpu);
+void tlb_flush(struct machine *m, enum tlb_reason reason, bool by_cpu);
+void tlb_vmexit(struct machine *m);
+
+/* Not a modeled flush: Unicorn drops its translations because a monitor changed page-table
+ * entries under it; the modeled TLB, like the hardware's, keeps them until the guest flushes. */
+void tlb_sync(struct machine *m);
+
+/* Write the real CR0, CR4 or CR3 (cr = 0, 3, 4) through the API, with the modeled flush that
+ * the write implies: a CR3 load, or everything when CR0.PG/WP/PE or CR4.PGE/PSE/PAE change
+ * (Unicorn does not flush on API writes of CR0 and CR4; it is flushed here). */
+void tlb_set_cr(struct machine *m, int cr, uint64_t value);
+
+/* The CPU is about to execute `mov crN, value` itself (native, or where no monitor intercepts
+ * it): the modeled flush it implies (Unicorn does its own). */
+void tlb_cpu_mov_cr(struct machine *m, int cr, uint32_t value);
+
+/* Host calls into the engine that translate linear addresses to find translated blocks
+ * (uc_ctl_remove_cache, uc_hook_del of a code hook) are bracketed by tlb_host_begin/end: the
+ * fills they cause are not the guest's (not counted, no accessed bit set; a page the guest has
+ * not mapped is handed a dummy frame that tlb_host_end flushes, instead of a fault that would
+ * unwind out of the call). tlb_remove_cache is uc_ctl_remove_cache so bracketed; every removal
+ * of translated code goes through it. */
+void tlb_host_begin(struct machine *m);
+void tlb_host_end(struct machine *m);
+void tlb_remove_cache(struct machine *m, uint64_t begin, uint64_t end);
+
+/* The CPU's run ended because a fill's walk faulted (uc_emu_start returned UC_ERR_EXCEPTION
+ * with tlb.fault set): switch the engine to its own walk until the next stop, so that the
+ * instruction at EIP raises its #PF with the exact CR2 and error code. Returns true if that was
+ * the case (the caller resumes the CPU), false if the error is not the model's. */
+bool tlb_fault_rerun(struct machine *m);
+
+/* After any stop of the CPU: back to the model's fills if tlb_fault_rerun left the CPU walking.*/
+void tlb_after_stop(struct machine *m);
+
+/* Fold the misses counted since the last fold into the current phase (machine_fold_counters). */
+void tlb_fold(struct machine *m);
+
+#endif
