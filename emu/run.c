@@ -303,7 +303,7 @@ static void cpu_tlb_site(struct machine *m, const struct site *s, uint32_t addr)
         if (emul_mem_operand(m, addr, &lin) == 0)
             tlb_invlpg(m, lin, true);
         else
-            tlb_flush(m, TLB_FLUSH_CR0_CR4, false);   /* unreadable operand: drop everything */
+            tlb_flush(m, TLB_FLUSH_INVLPG, false);    /* unreadable operand: drop everything */
         return;
     }
     /* mov crN, r32: 0f 22 /r, the source register in ModRM.rm (SDM vol. 2B, MOV). */

@@ -261,8 +261,12 @@ static struct action trap_site(struct machine *m, const struct block *b, const s
         return mov_from_cr(m, s, eip);
     case IC_INVLPG: {
         uint32_t va;
-        if (emul_mem_operand(m, eip, &va) == 0)
+        if (emul_mem_operand(m, eip, &va) == 0) {
             shadow_invlpg(st(m)->mon.sh, va);
+            tlb_invlpg(m, va, true);          /* the CPU then executes the INVLPG */
+        } else {
+            tlb_flush(m, TLB_FLUSH_INVLPG, false);
+        }
         return act(ACT_RESUME);
     }
     case IC_IRET:

@@ -40,6 +40,13 @@
 #define BENCH_CLI     6  /* one interrupt disable/enable pair                   */
 #define BENCH_HOLES   7  /* the sensitive-unprivileged instructions, printed    */
 #define BENCH_PANIC   8  /* deliberate kernel panic (a kernel-mode page fault)  */
+#define BENCH_TLB     9  /* a TLB event, then K page reads (variant: TLBB_* | K << 8) */
+
+/* BENCH_TLB's variant (low byte of SYS_BENCH's third argument; K, the pages read, above it). */
+#define TLBB_CR3       0  /* load_cr3 of the current directory, then read the K pages      */
+#define TLBB_INVLPG    1  /* invlpg of the first of the K pages, then read the K pages     */
+#define TLBB_GLOBAL    2  /* as TLBB_CR3, the K pages global (CR4.PGE); not under pv       */
+#define TLBB_MAX_PAGES 64
 
 /* BENCH_PTEMOD's variant (SYS_BENCH's third argument): what the one store does to the PTE. */
 #define PTEMOD_UNCHANGED 0  /* a present PTE stored with its own value (the default) */

@@ -18,6 +18,15 @@
  *   BENCH_PTEMOD   one store to a kernel PTE (variant below).
  *   BENCH_HOLES    the sensitive-unprivileged instruction probe (holes.c), n ignored
  *   BENCH_PANIC    a kernel-mode write to an unmapped kernel page: must end in a panic
+ *   BENCH_TLB      one TLB event followed by reads of K distinct pages (variant TLBB_*, K in
+ *                  the bits above it): the measured check of vmlab's TLB model (emu/tlb.h).
+ *                  cr3: load_cr3 of the current directory, which drops every non-global
+ *                  translation, so the K reads miss; invlpg: invlpg of the first page, one
+ *                  miss; global: as cr3 with the K pages mapped global and CR4.PGE set, so
+ *                  they survive the load where the CPU honours PGE. The K pages are scratch
+ *                  pages 768.. mapped in the set-up phase; every op touches the same K. The
+ *                  loop's own code, stack and data pages miss too after a CR3 load, the same
+ *                  number for every K: a run with K = 0 measures them.
  *
  * The loops of pgfault and ptemod need their pages re-armed between operations. They run in
  * blocks of BLOCK pages of the kernel scratch window (layout.h: one page table, 1024 pages):
@@ -59,6 +68,7 @@
 #define SCRATCH_TRACER 2          /* mapped, read once before a blocked loop */
 #define SCRATCH_PGFAULT 256       /* pgfault's block: pages 256 .. 256 + BLOCK - 1 */
 #define SCRATCH_PTEMOD 512        /* ptemod's block: pages 512 .. 512 + BLOCK - 1 */
+#define SCRATCH_TLB 768          /* tlb's pages: 768 .. 768 + TLBB_MAX_PAGES - 1 */
 #define SCRATCH_UNMAPPED 1023
 
 int holes_run(void);
@@ -183,6 +193,48 @@ static int run_ptemod(int n, int variant)
     return n;
 }
 
+static void set_cr4_pge(bool on)
+{
+    uint32_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    cr4 = on ? cr4 | (1u << 7) : cr4 & ~(1u << 7);
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+}
+
+static int run_tlb(int n, int arg)
+{
+    int variant = arg & 0xff;
+    uint32_t k = (uint32_t)arg >> 8;
+    if (variant > TLBB_GLOBAL || k > TLBB_MAX_PAGES)
+        return -EINVAL;
+    if (variant == TLBB_GLOBAL && pvops_pv_detect())
+        return -EINVAL;   /* the pv interface has no CR4 write: Xen keeps PGE */
+    pte_t val = scratch_present() | (variant == TLBB_GLOBAL ? PTE_G : 0);
+    if (variant == TLBB_GLOBAL)
+        set_cr4_pge(true);
+    scratch_set_block(SCRATCH_TLB, k, val);
+    for (uint32_t j = 0; j < k; j++)           /* warm: invlpg's pages are then all held */
+        sink += *(volatile uint32_t *)scratch_va(SCRATCH_TLB + j);
+    uint32_t first = scratch_va(SCRATCH_TLB);
+    phase_mark(PHASE_MEASURE);
+    for (int i = 0; i < n; i++) {
+        if (variant == TLBB_INVLPG)
+            pv_ops.invlpg(first);
+        else
+            pv_ops.load_cr3(current->pgdir);
+        for (uint32_t j = 0; j < k; j++)
+            sink += *(volatile uint32_t *)scratch_va(SCRATCH_TLB + j);
+    }
+    phase_mark(PHASE_CALIBRATE);
+    for (int i = 0; i < n; i++)
+        EMPTY_BODY();
+    phase_mark(PHASE_TEARDOWN);
+    scratch_set_block(SCRATCH_TLB, k, 0);
+    if (variant == TLBB_GLOBAL)
+        set_cr4_pge(false);
+    return n;
+}
+
 static int run_simple(int kind, int n)
 {
     uint32_t x = 0;
@@ -219,7 +271,7 @@ static int run_simple(int kind, int n)
 
 /*
  * bench_run — SYS_BENCH: runs nanobenchmark `kind` (BENCH_*) for `n` operations; `variant` is
- * BENCH_PTEMOD's PTEMOD_* and ignored by the others. Marks the phases itself (measured loop,
+ * BENCH_PTEMOD's PTEMOD_*, BENCH_TLB's TLBB_* | pages << 8, ignored by the others. Marks the phases itself (measured loop,
  * calibration loop, and for pgfault/ptemod the re-arming between blocks) and ends in
  * PHASE_TEARDOWN. Returns the operations done (pgfault: the faults the handler fixed; holes: the
  * probes that differ from ring 0), -EINVAL for a bad kind, n or variant, -ENOMEM without frames.
@@ -238,6 +290,8 @@ int bench_run(int kind, int n, int variant)
         return bench_frames_ready() < 0 ? -ENOMEM : run_pgfault(n);
     case BENCH_PTEMOD:
         return bench_frames_ready() < 0 ? -ENOMEM : run_ptemod(n, variant);
+    case BENCH_TLB:
+        return bench_frames_ready() < 0 ? -ENOMEM : run_tlb(n, variant);
     case BENCH_HOLES:
         return holes_run();
     case BENCH_PANIC:

@@ -19,6 +19,7 @@ typedef uint32_t pte_t;
 #define PTE_U   0x004u   /* user accessible */
 #define PTE_A   0x020u   /* accessed (set by the MMU) */
 #define PTE_D   0x040u   /* dirty (set by the MMU) */
+#define PTE_G   0x100u   /* global: kept across CR3 loads when CR4.PGE is set */
 #define PTE_COW 0x200u   /* software: copy on write */
 #define PTE_FLAGS_MASK 0xFFFu
 #define PTES_PER_TABLE 1024u

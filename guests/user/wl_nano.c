@@ -13,6 +13,12 @@
  *   ptemod   one kernel PTE store, `variant=unchanged|p2np|np2p` on the command line (default
  *            unchanged); ptemod_p2np and ptemod_np2p name the variants as workloads of their own,
  *            so a suite (keyed by workload name) can hold all three (bench.c)
+ *   tlb      one TLB event, then reads of K distinct kernel pages (bench.c): `variant=cr3`
+ *            (default: a CR3 load, after which the K reads miss), `invlpg` (one page
+ *            invalidated: one miss), `global` (as cr3, the pages global: they survive where the
+ *            CPU honours CR4.PGE; refused under pv); `pages=K`, 0..64, default 16. The check of
+ *            vmlab's TLB model (emu/tlb.h); tlb_invlpg and tlb_global name the variants as
+ *            workloads of their own
  *   holes    the sensitive-instruction probe; its lines come from the kernel, `differ` counts
  *            the probes that did not see what true ring 0 would (0 natively)
  *   panic    deliberate kernel panic: never reports success
@@ -97,6 +103,37 @@ static int wl_ptemod_np2p(int n, struct wl_result *r) { return ptemod(n, PTEMOD_
 static int wl_cr3(int n, struct wl_result *r) { return kernel_bench(BENCH_CR3, n, r); }
 static int wl_cli(int n, struct wl_result *r) { return kernel_bench(BENCH_CLI, n, r); }
 
+static const char *const tlb_variants[] = {
+    [TLBB_CR3] = "cr3", [TLBB_INVLPG] = "invlpg", [TLBB_GLOBAL] = "global",
+};
+
+static int tlb(int n, int variant, struct wl_result *r)
+{
+    char v[16];
+    int pages = 16;
+    if (wl_arg("pages", v, sizeof(v)) && ((pages = parse_uint(v)) < 0 || pages > TLBB_MAX_PAGES))
+        return fail(r, "bad-pages");
+    int ok = kernel_bench_variant(BENCH_TLB, n, variant | (pages << 8), r);
+    size_t len = strlen(r->extra);
+    fmt(r->extra + len, sizeof(r->extra) - len, " variant=%s pages=%d", tlb_variants[variant],
+        pages);
+    return ok;
+}
+
+static int wl_tlb(int n, struct wl_result *r)
+{
+    char v[16];
+    if (!wl_arg("variant", v, sizeof(v)))
+        return tlb(n, TLBB_CR3, r);
+    for (int i = 0; i < (int)ARRAY_SIZE(tlb_variants); i++)
+        if (strcmp(v, tlb_variants[i]) == 0)
+            return tlb(n, i, r);
+    return fail(r, "unknown-variant");
+}
+
+static int wl_tlb_invlpg(int n, struct wl_result *r) { return tlb(n, TLBB_INVLPG, r); }
+static int wl_tlb_global(int n, struct wl_result *r) { return tlb(n, TLBB_GLOBAL, r); }
+
 #define HOLE_PROBES 19
 
 static int wl_holes(int n, struct wl_result *r)
@@ -133,6 +170,12 @@ const struct workload nano_workloads[] = {
       "one address-space switch (load CR3) in the kernel" },
     { "cli", wl_cli, 2000,
       "one interrupt disable/enable pair (cli; sti) in the kernel" },
+    { "tlb", wl_tlb, 2000,
+      "one TLB event then reads of K kernel pages (variant=cr3|invlpg|global, pages=K 0..64)" },
+    { "tlb_invlpg", wl_tlb_invlpg, 2000,
+      "one invlpg of a page then reads of K kernel pages (pages=K, default 16)" },
+    { "tlb_global", wl_tlb_global, 2000,
+      "one CR3 load then reads of K global kernel pages (pages=K; refused under pv)" },
     { "holes", wl_holes, 1,
       "the sensitive-instruction probe (n ignored; not a timing)" },
     { "panic", wl_panic, 1,
