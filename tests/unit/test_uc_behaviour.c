@@ -685,3 +685,70 @@ Test(uc_behaviour, sse_runs_on_a_fresh_engine_whose_cr4_reads_0_until_cr4_is_wri
     cr_expect_eq(run_to_hlt(CODE), UC_ERR_INSN_INVALID,
                  "after writing CR4 = 0, ldmxcsr is #UD as the SDM says");
 }
+
+/* ---- the virtual-TLB mode (emu/UNICORN.md 23) ----------------------------------------------- */
+
+static unsigned nfills;
+
+/* Identity translation of every page but LIN's, which the hook refuses. */
+static bool fill_refusing_lin(uc_engine *u, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
+                              void *opaque)
+{
+    (void)u;
+    (void)type;
+    (void)opaque;
+    nfills++;
+    if (vaddr == LIN)
+        return false;
+    e->paddr = vaddr;
+    e->perms = UC_PROT_ALL;
+    return true;
+}
+
+/* Paging on (the first 64 KiB identity-mapped, LIN not present), the virtual TLB with the hook
+ * above, and `inc ebx; mov eax, [LIN + 0x123]` at CODE. */
+static void virtual_tlb_refusing_lin(void)
+{
+    put32(PD, PT | 7);
+    for (uint32_t i = 0; i < 16; i++)
+        put32(PT + i * 4, (i << 12) | 7);
+    uint64_t cr3 = PD, cr0 = 0;
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_CR3, &cr3), UC_ERR_OK);
+    uc_reg_read(uc, UC_X86_REG_CR0, &cr0);
+    cr0 |= 1u << 31;
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_CR0, &cr0), UC_ERR_OK);
+    uc_hook h;
+    cr_assert_eq(uc_ctl_tlb_mode(uc, UC_TLB_VIRTUAL), UC_ERR_OK);
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_TLB_FILL, (void *)fill_refusing_lin, NULL, 1, 0),
+                 UC_ERR_OK);
+    uc_ctl_flush_tlb(uc);
+    static const uint8_t code[] = {0x43, 0xa1, 0x23, 0x01, 0x01, 0x00, 0xf4};
+    load_code(code, sizeof code);
+    wr32(UC_X86_REG_EBX, 0);
+    nfills = 0;
+}
+
+Test(uc_behaviour, refused_fill_ends_the_run_with_exception_at_the_faulting_instruction)
+{
+    virtual_tlb_refusing_lin();
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_EXCEPTION);
+    cr_assert_gt(nfills, 0, "the fill hook was never called");
+    cr_assert_eq(nseen, 0, "a refused fill reached the interrupt hook");
+    cr_assert_eq(rd32(UC_X86_REG_EIP), CODE + 1, "EIP is not the faulting instruction");
+    cr_assert_eq(rd32(UC_X86_REG_EBX), 1, "the instruction before the fault did not run");
+}
+
+Test(uc_behaviour, after_a_refused_fill_the_cpu_walk_reports_the_exact_cr2)
+{
+    virtual_tlb_refusing_lin();
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_EXCEPTION);
+    cr_assert_eq(uc_ctl_tlb_mode(uc, UC_TLB_CPU), UC_ERR_OK);
+    run_to_hlt(CODE + 1);
+    cr_assert_eq(nseen, 1, "the CPU's own walk raised no exception");
+    cr_assert_eq(seen[0].vector, 14);
+    cr_assert_eq(seen[0].error, 0, "a not-present read from CPL 0 has error code 0");
+    uint64_t cr2 = 0;
+    uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
+    cr_assert_eq(cr2, LIN + 0x123, "CR2 is 0x%llx, not the faulting byte",
+                 (unsigned long long)cr2);
+}
