@@ -34,7 +34,8 @@
  * For a reader (issue 20): every chart is a numbered <figure> whose caption (struct chart's
  * explain) says what it shows and what its numbers include; charts of ratios to native draw a
  * dashed native = 1 line instead of native's bars; table cells go through rt_number
- * (analysis/report_text.c), the data files keep %.6g; models are named with their CPU's year,
+ * (analysis/report_text.c), the data files keep %.10g (so a value rounds as in `vmlab stat`,
+ * not twice); models are named with their CPU's year,
  * and the generations chart, which shows every model, names none in its title.
  */
 #include <errno.h>
@@ -138,7 +139,7 @@ static void fmt_value(char *buf, size_t len, double v, int zero_missing, int log
     else if (isnan(v))
         snprintf(buf, len, "%s", zero_missing ? "0" : "-");
     else
-        snprintf(buf, len, "%.6g", v);
+        snprintf(buf, len, "%.10g", v);
 }
 
 static int pivot_write(const struct pivot *p, const char *path, const char *corner,

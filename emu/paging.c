@@ -56,6 +56,7 @@ int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
     bool wp = (r->cr0 & CR0_WP) != 0, pge = (r->cr4 & CR4_PGE) != 0;
     uint32_t pde_pa = (r->cr3 & 0xfffff000u) + ((lin >> 22) << 2);
     uint32_t pde;
+    w->refs = 1;
     if (!load32(pm, pde_pa, &pde) || !(pde & PTE_P)) {
         *pf_err = err_base;
         return -1;
@@ -78,6 +79,7 @@ int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
     }
     uint32_t pte_pa = (pde & 0xfffff000u) + (((lin >> 12) & 0x3ffu) << 2);
     uint32_t pte;
+    w->refs = 2;
     if (!load32(pm, pte_pa, &pte) || !(pte & PTE_P)) {
         *pf_err = err_base;
         return -1;

@@ -78,7 +78,7 @@ int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t 
 
 /* The same walk, reporting what it found in *w (on success) for a TLB fill: the final entry, the
  * effective permissions, the page size, the global bit and the entries read. 0, or -1 with the
- * page-fault error code in *pf_err. */
+ * page-fault error code in *pf_err and only w->refs set (the entries read before the fault). */
 int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
                 const struct paging_access *acc, struct paging_walk *w, uint32_t *pf_err);
 

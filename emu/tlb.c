@@ -139,6 +139,20 @@ void tlb_fold(struct machine *m)
         }
 }
 
+/* A miss of modeled TLB v: counted on the hot path (folded by tlb_fold); with a full trace, also
+ * its row, at the instruction that missed (Unicorn has put EIP there before calling the hook). */
+static void count_miss(struct machine *m, int v, unsigned kind, unsigned refs, int cpl)
+{
+    m->tlb.miss[v][kind]++;
+    m->tlb.refs[v][kind] += refs;
+    if (m->ev.sink) {
+        uint64_t eip = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
+        unsigned r = (unsigned)v * TLB_KINDS + kind;
+        ev_trace_row(&m->ev, m->time, EV_TLB, r, reason_qual[r], (uint32_t)eip, cpl);
+    }
+}
+
 /* ---- the fill hook -------------------------------------------------------------------------- */
 
 struct cpu_paging {
@@ -198,8 +212,7 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
             struct tlb_slot *a = find(tg, key4k), *b = find(tg, key4m);
             if ((a->key && valid(tg, a)) || (b->key && valid(tg, b)))
                 continue;
-            t->miss[v][kind]++;
-            t->refs[v][kind] += (err & PFE_P) ? 2 : 1;
+            count_miss(m, v, kind, w.refs, p.cpl);
         }
         t->fault = true;
         uint64_t eip = 0;
@@ -224,10 +237,8 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     unsigned kind = (code ? 0u : 2u) + (user ? 1u : 0u);
     uint32_t key = make_key(lin, w.large, code);
     for (int v = 0; v < TLB_VARIANTS; v++)
-        if (!touch(&t->v[v], key, w.global)) {
-            t->miss[v][kind]++;
-            t->refs[v][kind] += w.refs;
-        }
+        if (!touch(&t->v[v], key, w.global))
+            count_miss(m, v, kind, w.refs, p.cpl);
     return true;
 }
 

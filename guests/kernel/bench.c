@@ -193,25 +193,15 @@ static int run_ptemod(int n, int variant)
     return n;
 }
 
-static void set_cr4_pge(bool on)
-{
-    uint32_t cr4;
-    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    cr4 = on ? cr4 | (1u << 7) : cr4 & ~(1u << 7);
-    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
-}
-
 static int run_tlb(int n, int arg)
 {
     int variant = arg & 0xff;
     uint32_t k = (uint32_t)arg >> 8;
     if (variant > TLBB_GLOBAL || k > TLBB_MAX_PAGES)
         return -EINVAL;
-    if (variant == TLBB_GLOBAL && pvops_pv_detect())
-        return -EINVAL;   /* the pv interface has no CR4 write: Xen keeps PGE */
+    if (variant == TLBB_GLOBAL && pv_ops.set_global_pages(true) < 0)
+        return -EINVAL;   /* pv: Xen owns CR4 */
     pte_t val = scratch_present() | (variant == TLBB_GLOBAL ? PTE_G : 0);
-    if (variant == TLBB_GLOBAL)
-        set_cr4_pge(true);
     scratch_set_block(SCRATCH_TLB, k, val);
     for (uint32_t j = 0; j < k; j++)           /* warm: invlpg's pages are then all held */
         sink += *(volatile uint32_t *)scratch_va(SCRATCH_TLB + j);
@@ -231,7 +221,7 @@ static int run_tlb(int n, int arg)
     phase_mark(PHASE_TEARDOWN);
     scratch_set_block(SCRATCH_TLB, k, 0);
     if (variant == TLBB_GLOBAL)
-        set_cr4_pge(false);
+        pv_ops.set_global_pages(false);
     return n;
 }
 

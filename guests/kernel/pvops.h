@@ -64,6 +64,9 @@ struct pv_ops {
     void (*set_ptes)(const struct pte_update *u, uint32_t n); /* a batch of entries */
     void (*flush_tlb)(void);
     void (*invlpg)(uint32_t va);
+    /* CR4.PGE on or off (global pages kept across address-space switches): 0, or -EINVAL where
+     * the interface has no such control (pv: Xen owns CR4). */
+    int (*set_global_pages)(bool on);
     void (*pt_alloc)(uint32_t pa, int level);  /* frame pa is now a page table (1) / directory (2) */
     void (*pt_release)(uint32_t pa, int level);/* frame pa stops being one */
     /* The live address space whose directory is pgdir is being torn down (Linux's

@@ -67,6 +67,17 @@ static void native_invlpg(uint32_t va)
     __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
 
+#define CR4_PGE (1u << 7)
+
+static int native_set_global_pages(bool on)
+{
+    uint32_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    cr4 = on ? cr4 | CR4_PGE : cr4 & ~CR4_PGE;
+    __asm__ volatile("mov %0, %%cr4" : : "r"(cr4) : "memory");
+    return 0;
+}
+
 static void native_pt_alloc(uint32_t pa, int level) { (void)pa; (void)level; }
 static void native_pt_release(uint32_t pa, int level) { (void)pa; (void)level; }
 static void native_exit_mmap(uint32_t pgdir) { (void)pgdir; }
@@ -191,6 +202,7 @@ const struct pv_ops pvops_native = {
     .set_ptes = native_set_ptes,
     .flush_tlb = native_flush_tlb,
     .invlpg = native_invlpg,
+    .set_global_pages = native_set_global_pages,
     .pt_alloc = native_pt_alloc,
     .pt_release = native_pt_release,
     .exit_mmap = native_exit_mmap,

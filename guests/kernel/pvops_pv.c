@@ -64,6 +64,7 @@
 #include "multiboot.h"
 #include "pv_abi.h"
 #include "pvops.h"
+#include "syscall_nr.h"
 
 #define DOMID_SELF 0x7FF0u
 #define MMU_QUEUE 256                  /* entries per mmu_update batch */
@@ -647,6 +648,13 @@ __asm__(".text\n"
         "    call pv_start\n"
         "1:  jmp 1b\n");
 
+/* Xen owns CR4: the interface has no control of global pages. */
+static int pv_set_global_pages(bool on)
+{
+    (void)on;
+    return -EINVAL;
+}
+
 const struct pv_ops pvops_pv = {
     .iret = pv_iret,
     .name = "pv",
@@ -662,6 +670,7 @@ const struct pv_ops pvops_pv = {
     .set_ptes = pv_set_ptes,
     .flush_tlb = pv_flush_tlb,
     .invlpg = pv_invlpg,
+    .set_global_pages = pv_set_global_pages,
     .pt_alloc = pv_pt_alloc,
     .pt_release = pv_pt_release,
     .exit_mmap = pv_exit_mmap,
