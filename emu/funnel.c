@@ -66,6 +66,20 @@ struct action funnel_site(struct machine *m, const struct block *b, const struct
     return m->end ? act(ACT_END) : m->mode->site(m, b, s, eip);
 }
 
+struct action funnel_ept(struct machine *m, uint32_t gpa, bool misconfig, uint32_t eip)
+{
+    struct vexit x = {.kind = VX_EPT, .gpa = gpa, .ept_misconfig = misconfig, .eip = eip};
+    record_entry(m, &x);
+    if (m->end)
+        return act(ACT_END);
+    if (!m->mode->ept_fault) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "mode %s has an EPT but no handler for its exits", m->mode->name);
+        return act(ACT_END);
+    }
+    return m->mode->ept_fault(m, gpa, misconfig);
+}
+
 int funnel_task_switch(struct machine *m, const struct xevent *ev, uint16_t tss_sel)
 {
     struct vexit x = {.kind = VX_TASK_SWITCH, .ev = ev, .tss_sel = tss_sel,

@@ -47,6 +47,8 @@ enum vexit_kind {
     VX_EXCEPTION,        /* a CPU exception or int n (ev) */
     VX_INTERRUPT,        /* an external interrupt from the PIC is to be taken (ev) */
     VX_SITE,             /* an intercepted instruction (b, s) is about to execute at eip */
+    VX_EPT,              /* trap-ept: the EPT refused a translation (gpa, ept_misconfig): an
+                          * EPT violation or misconfiguration exit */
     VX_TASK_SWITCH,      /* delivering ev found a task gate naming TSS tss_sel: a hardware task
                           * switch is about to happen (VT-x: always a VM exit, TASK_SWITCH) */
 };
@@ -60,6 +62,8 @@ struct vexit {
     uint32_t eip;                  /* guest EIP of the event (the instruction, or the return
                                     * address of an interrupt) */
     uint16_t tss_sel;              /* VX_TASK_SWITCH: the TSS selector of the task gate */
+    uint32_t gpa;                  /* VX_EPT: the guest-physical address refused */
+    bool ept_misconfig;            /* VX_EPT: a malformed entry (else a violation) */
 };
 
 /* What a mode says an exit is: class EV_NO_ENTRY records nothing (no monitor entry). */
@@ -96,6 +100,11 @@ struct action funnel_exception(struct machine *m, const struct xevent *ev);
 struct action funnel_interrupt(struct machine *m, const struct xevent *ev);
 struct action funnel_site(struct machine *m, const struct block *b, const struct site *s,
                           uint32_t eip);
+
+/* trap-ept: the EPT refused guest-physical `gpa` for the instruction at `eip` (emu/tlb.h): the
+ * mode classifies the exit (EPT_VIOLATION or EPT_MISCONFIG), the funnel records it, the mode's
+ * ept_fault handles it. */
+struct action funnel_ept(struct machine *m, uint32_t gpa, bool misconfig, uint32_t eip);
 
 /* Called by delivery (emu/deliver.c) when delivering ev found a task gate naming TSS `tss_sel`,
  * before the task switch is performed: the mode classifies it (VX_TASK_SWITCH; a VT-x monitor's

@@ -11,8 +11,10 @@
 #include <string.h>
 
 /* Where physical address pa lives on the host (4 bytes), or NULL outside both regions. */
-static uint8_t *at(struct phys_mem *pm, uint32_t pa)
+static uint8_t *at(struct phys_mem *pm, uint32_t pa, bool write)
 {
+    if (pm->xlate)
+        return pm->xlate(pm, pa, write);
     if ((uint64_t)pa + 4 <= pm->size)
         return pm->ram + pa;
     if (pm->hi && pa >= pm->hi_base && (uint64_t)pa + 4 <= pm->hi_base + pm->hi_size)
@@ -22,7 +24,7 @@ static uint8_t *at(struct phys_mem *pm, uint32_t pa)
 
 static bool load32(struct phys_mem *pm, uint32_t pa, uint32_t *v)
 {
-    uint8_t *p = at(pm, pa);
+    uint8_t *p = at(pm, pa, false);
     if (!p)
         return false;
     memcpy(v, p, 4);
@@ -31,7 +33,7 @@ static bool load32(struct phys_mem *pm, uint32_t pa, uint32_t *v)
 
 static void store32(struct phys_mem *pm, uint32_t pa, uint32_t v)
 {
-    uint8_t *p = at(pm, pa);
+    uint8_t *p = at(pm, pa, true);
     if (p)
         memcpy(p, &v, 4);
 }

@@ -50,12 +50,17 @@ struct paging_access {
 
 /* Physical memory seen by the walker: RAM from physical 0, and optionally a second region
  * (the monitor's memory above RAM, where shadow page tables live) at hi_base. Page-table entries
- * are read from either; the final frame checks of paging_read/paging_write cover RAM only. */
+ * are read from either; the final frame checks of paging_read/paging_write cover RAM only.
+ * With `xlate` set, every page-table entry's address is a guest-physical one that xlate turns
+ * into a host pointer (or NULL: the walk fails as if the entry were not present), for a write
+ * when the walker sets accessed/dirty bits: the nested walk of trap-ept (emu/ept.h). */
 struct phys_mem {
     uint8_t *ram;
     uint64_t size;
     uint8_t *hi;          /* NULL: no second region */
     uint64_t hi_base, hi_size;
+    uint8_t *(*xlate)(struct phys_mem *pm, uint32_t pa, bool write);
+    void *opaque;         /* xlate's */
 };
 
 /* What one successful walk found (paging_walk). */

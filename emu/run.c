@@ -593,6 +593,10 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
         x->kind = XK_FAULT;
         x->has_error = vector_has_error_code(intno);
         x->error = err;
+        /* trap-ept: the CPU's walk of a rerun reads guest-physical tables where host-physical
+         * memory is (nothing: not present); the error code is the guest walk's (emu/tlb.h). */
+        if (intno == 14 && m->tlb.cpu_walk && m->tlb.ept)
+            x->error = m->tlb.fault_err;
         if (intno == 14) {
             uint64_t cr2 = 0;
             uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
@@ -910,6 +914,15 @@ static void tlb_walk_fault(struct machine *m)
     if (b && eip >= b->addr && eip < b->addr + b->size) {
         uncount_from(m, b, (unsigned)block_index_of(b, eip));
         m->cur = NULL;
+    }
+    if (m->tlb.ept_fault != EPT_OK) {
+        /* trap-ept: the EPT refused the walk: an exit the monitor handles; the instruction then
+         * runs again (nothing to deliver, so no walk by the CPU). */
+        bool misconfig = m->tlb.ept_fault == EPT_MISCONFIG;
+        m->tlb.fault = false;
+        m->tlb.ept_fault = EPT_OK;
+        carry_out(m, funnel_ept(m, m->tlb.ept_gpa, misconfig, eip));
+        return;
     }
     m->tlb_rerun_blocks = 0;
     tlb_fault_rerun(m);

@@ -137,6 +137,15 @@ void tlb_fold(struct machine *m)
             t->miss_folded[v][k] = t->miss[v][k];
             t->refs_folded[v][k] = t->refs[v][k];
         }
+    for (int v = 0; v < TLB_VARIANTS; v++) {
+        uint64_t d = t->ept_miss[v] - t->ept_miss_folded[v];
+        uint64_t r = t->ept_refs[v] - t->ept_refs_folded[v];
+        int reason = v ? TLB_EPT_WALK_VPID : TLB_EPT_WALK;
+        if (d || r)
+            ev_add(&m->ev, EV_TLB, reason, reason_qual[reason], d, r);
+        t->ept_miss_folded[v] = t->ept_miss[v];
+        t->ept_refs_folded[v] = t->ept_refs[v];
+    }
 }
 
 /* A miss of modeled TLB v: counted on the hot path (folded by tlb_fold); with a full trace, also
@@ -145,6 +154,10 @@ static void count_miss(struct machine *m, int v, unsigned kind, unsigned refs, i
 {
     m->tlb.miss[v][kind]++;
     m->tlb.refs[v][kind] += refs;
+    if (m->tlb.ept) {
+        m->tlb.ept_miss[v]++;
+        m->tlb.ept_refs[v] += m->tlb.ept->refs;
+    }
     if (m->ev.sink) {
         uint64_t eip = 0;
         uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
@@ -180,6 +193,41 @@ static void read_paging(struct machine *m, struct cpu_paging *p)
     p->cpl = uq_cpl(&m->quirks, m->uc);
 }
 
+/* trap-ept: a guest-table entry's guest-physical address through the EPT (ept_pm's xlate). */
+static uint8_t *ept_xlate(struct phys_mem *pm, uint32_t gpa, bool write)
+{
+    struct ept *e = pm->opaque;
+    uint64_t hpa;
+    if (ept_translate(e, gpa, write ? EPT_R | EPT_W : EPT_R, &hpa) < 0)
+        return NULL;
+    return ept_hpa_ptr(e, hpa);     /* entries are 4-byte aligned: never across frames */
+}
+
+/* Where the fill's final frame is in host-physical space, and what the EPT allows there: 0, or -1
+ * (the EPT refused: t->ept_fault set). Without an EPT, the guest-physical address itself. */
+static int final_frame(struct tlb_model *t, uint32_t gpa, uc_mem_type type, uint64_t *hpa,
+                       bool *ept_write)
+{
+    *ept_write = true;
+    if (!t->ept) {
+        *hpa = gpa;
+        return 0;
+    }
+    if (t->quiet) {              /* a host call: the monitor's own layout, no EPT consulted */
+        *hpa = (uint64_t)gpa < t->ept->ram_size ? ept_layout_hpa(t->ept, gpa) : gpa;
+        return 0;
+    }
+    uint64_t need = type == UC_MEM_FETCH ? EPT_X : type == UC_MEM_WRITE ? EPT_W | EPT_R : EPT_R;
+    if (ept_translate(t->ept, gpa, need, hpa) < 0)
+        return -1;
+    uint64_t leaf_w = 0;
+    uint64_t *leaf = ept_leaf(t->ept, gpa);
+    if (leaf)
+        leaf_w = *leaf & EPT_W;
+    *ept_write = leaf_w != 0;
+    return 0;
+}
+
 static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
                      void *opaque)
 {
@@ -194,14 +242,35 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
                                 .set_ad = t->quiet == 0};
     struct paging_walk w;
     uint32_t err;
-    if (paging_walk(&p.r, &t->pm, lin, &acc, &w, &err) < 0) {
+    struct phys_mem *pm = t->ept && !t->quiet ? &t->ept_pm : &t->pm;
+    if (t->ept) {
+        t->ept->refs = 0;
+        t->ept->fault = EPT_OK;
+    }
+    int walked = paging_walk(&p.r, pm, lin, &acc, &w, &err);
+    uint64_t hpa = 0;
+    bool ept_write = true;
+    if (walked == 0 && final_frame(t, w.phys, type, &hpa, &ept_write) < 0)
+        walked = -1;
+    if (walked < 0) {
         if (t->quiet) {
             /* A host call asked for a page the guest has not mapped: give Unicorn something to
-             * hold and flush it as soon as the call returns (tlb_quiet_end). */
+             * hold and flush it as soon as the call returns (tlb_host_end). */
             t->poisoned = true;
-            e->paddr = 0;
+            e->paddr = t->ept ? EPT_HOST_BASE : 0;
             e->perms = UC_PROT_READ | UC_PROT_EXEC;
             return true;
+        }
+        uint64_t eip = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
+        t->fault_eip = (uint32_t)eip;
+        if (t->ept && t->ept->fault != EPT_OK) {
+            /* The EPT refused a guest-table entry or the frame: a VM exit, not a guest fault;
+             * the walk is taken again after the monitor's handling. */
+            t->ept_fault = t->ept->fault;
+            t->ept_gpa = t->ept->fault_gpa;
+            t->fault = true;
+            return false;
         }
         /* A not-present walk is a miss that found nothing (nothing enters the TLB); a
          * protection fault on a page already held is not. */
@@ -214,13 +283,12 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
                 continue;
             count_miss(m, v, kind, w.refs, p.cpl);
         }
+        t->ept_fault = EPT_OK;
+        t->fault_err = err;
         t->fault = true;
-        uint64_t eip = 0;
-        uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
-        t->fault_eip = (uint32_t)eip;
         return false;
     }
-    e->paddr = w.phys & ~0xfffu;
+    e->paddr = hpa & ~0xfffull;
     /* Write permission only where a write would not fault and the dirty bit is already set:
      * the first write to a clean page comes back here to set it, as the CPU's walk does. */
     bool wp = (p.r.cr0 & CR0_WP) != 0;
@@ -228,11 +296,11 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     if (user && !(w.perm & PTE_U))
         may_write = false;
     if (!(p.r.cr0 & CR0_PG))
-        e->perms = UC_PROT_ALL;
+        e->perms = ept_write ? UC_PROT_ALL : UC_PROT_READ | UC_PROT_EXEC;
     else
         e->perms = UC_PROT_READ | UC_PROT_EXEC |
-                   (may_write && (w.entry & PTE_D) ? UC_PROT_WRITE : 0);
-    if (t->quiet || !(p.r.cr0 & CR0_PG))
+                   (may_write && ept_write && (w.entry & PTE_D) ? UC_PROT_WRITE : 0);
+    if (t->quiet || (!(p.r.cr0 & CR0_PG) && !t->ept))
         return true;
     unsigned kind = (code ? 0u : 2u) + (user ? 1u : 0u);
     uint32_t key = make_key(lin, w.large, code);
@@ -270,6 +338,13 @@ void tlb_free(struct machine *m)
         free(m->tlb.v[v].slot);
         m->tlb.v[v].slot = NULL;
     }
+}
+
+void tlb_set_ept(struct machine *m, struct ept *e)
+{
+    m->tlb.ept = e;
+    m->tlb.ept_pm = (struct phys_mem){.xlate = ept_xlate, .opaque = e};
+    uc_ctl_flush_tlb(m->uc);
 }
 
 void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t bytes)

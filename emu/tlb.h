@@ -53,6 +53,7 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+#include "emu/ept.h"
 #include "emu/paging.h"
 
 struct machine;
@@ -88,9 +89,16 @@ struct tlb_model {
     struct phys_mem pm;          /* RAM and the monitor's memory: where real page tables live */
     uint64_t miss[TLB_VARIANTS][TLB_KINDS], refs[TLB_VARIANTS][TLB_KINDS];
     uint64_t miss_folded[TLB_VARIANTS][TLB_KINDS], refs_folded[TLB_VARIANTS][TLB_KINDS];
+    struct ept *ept;             /* trap-ept: the EPT every fill walks too (NULL: none) */
+    struct phys_mem ept_pm;      /* the guest's tables, reached through the EPT */
+    uint64_t ept_miss[TLB_VARIANTS], ept_refs[TLB_VARIANTS];
+    uint64_t ept_miss_folded[TLB_VARIANTS], ept_refs_folded[TLB_VARIANTS];
     int quiet;                   /* > 0: fills asked by the host (translation-cache calls) */
     bool poisoned;               /* a quiet fill could not translate: flush after the call */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
+    enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
+    uint32_t ept_gpa;            /* and at which guest-physical address */
+    uint32_t fault_err;          /* the page-fault error code of the guest's walk */
     bool cpu_walk;               /* the CPU walks (UC_TLB_CPU) until the next stop */
     uint32_t fault_eip;          /* EIP of the instruction whose walk faulted */
 };
@@ -99,6 +107,11 @@ struct tlb_model {
  * with a one-line reason in errbuf. Call once, after the monitor's memory is mapped or not. */
 int tlb_init(struct machine *m, char *errbuf, unsigned errlen);
 void tlb_free(struct machine *m);
+
+/* trap-ept: every fill from now on walks the guest's tables through `e` and hands Unicorn the
+ * host-physical address the EPT gives (a two-dimensional walk: class tlb reasons 8 and 9 count
+ * the EPT entries read per miss). Host calls (tlb_host_begin) use the monitor's own layout. */
+void tlb_set_ept(struct machine *m, struct ept *e);
 
 /* The monitor mapped memory above RAM (machine_map_monitor): page tables there are walked. */
 void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t bytes);

@@ -50,6 +50,9 @@
  *                puts them where it keeps the guest's view (a shadow-paging monitor's virtual
  *                CR0/CR3, a ring-compression monitor's virtual TR and LDTR). NULL: the real
  *                registers (task_sys_real). 0, or -1 when the run ended.
+ *   ept_fault()  trap-ept: the EPT refused guest-physical `gpa` (a violation, or a malformed
+ *                entry when misconfig): the monitor's handling of the exit (populate, repair, or
+ *                end the run). The instruction then runs again.
  *   redirect()   the CPU is about to run a block at `addr` the fast path does not know: return
  *                the address to run instead (bt: the block's translation in its cache), or `addr`
  *                to run it; with m->end set the run stops.
@@ -131,6 +134,7 @@ struct mode_ops {
     void (*cpu_view)(struct machine *m, struct cpu_view *v);
     void (*delivered)(struct machine *m, int cpl, uint32_t eflags);
     int (*task_sys)(struct machine *m, const struct task_sys *s);
+    struct action (*ept_fault)(struct machine *m, uint32_t gpa, bool misconfig);
     int (*real_seg)(struct machine *m, uint16_t sel, struct uq_seg *out);
     bool (*site_wanted)(struct machine *m, const struct site *s);
     uint32_t (*redirect)(struct machine *m, uint32_t addr);
@@ -153,6 +157,8 @@ const struct mode_ops *mode_find(const char *name);
 extern const struct mode_ops mode_native;
 /* VT-x-style trap-and-emulate with shadow paging (emu/modes/trap.c). */
 extern const struct mode_ops mode_trap;
+/* emu/modes/trap.c: the same monitor with EPT, no shadow MMU */
+extern const struct mode_ops mode_trap_ept;
 /* Pre-VT trap-and-emulate by ring compression (emu/modes/trap_classic.c). */
 extern const struct mode_ops mode_trap_classic;
 /* Paravirtualization, Xen style (emu/modes/pv.c). */

@@ -8,6 +8,7 @@
 const struct mode_ops *const vmlab_modes[] = {
     &mode_native,
     &mode_trap,
+    &mode_trap_ept,
     &mode_trap_classic,
     &mode_pv,
     &mode_bt,

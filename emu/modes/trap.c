@@ -25,8 +25,16 @@
  *                          or "iret" for an iret with EFLAGS.NT set (a task return; every iret
  *                          carries a site hook for it, and only one with NT set exits)
  *
- * How it is done on Unicorn: the guest's CR0/CR3/CR4 are virtual (vcpu.h); the real ones belong
- * to the shadow MMU. The intercepted instructions carry code hooks placed when their block is
+ * `trap-ept` is the same monitor on a CPU with EPT (Nehalem on), as KVM, Xen's HAP and ESX ran it
+ * there: the guest's page tables are walked by the CPU with the EPT (emu/ept.h) under them, so
+ * CR3 loads, INVLPG and the guest's page faults do not exit (the real CR0/CR3/CR4 are the
+ * guest's; mov to CR0/CR4 still exits, CR_ACCESS, and the monitor writes the register), and two
+ * exits replace the shadow MMU's: EPT_VIOLATION (48) on a guest-physical frame's first touch
+ * (ept_populate maps it) and EPT_MISCONFIG (49) on a malformed entry (ept_repair). Everything
+ * else exits as under trap. The TLB model walks both dimensions on every fill (emu/tlb.h).
+ *
+ * How it is done on Unicorn: under trap the guest's CR0/CR3/CR4 are virtual (vcpu.h); the real
+ * ones belong to the shadow MMU. The intercepted instructions carry code hooks placed when their block is
  * first decoded (the machine's site mechanism), so nothing else pays for them. Exceptions other
  * than #PF, and software interrupts, are delivered straight into the guest's IDT without an exit.
  */
@@ -39,6 +47,7 @@
 #include "emu/modes/emul_write.h"
 #include "emu/modes/mode.h"
 #include "emu/modes/shadow.h"
+#include "emu/ept.h"
 #include "emu/taskswitch.h"
 #include "emu/vmx.h"
 
@@ -46,6 +55,7 @@
 
 struct trap_state {
     struct shadow_monitor mon;               /* first: the shared monitor operations use it */
+    struct ept *ept;                         /* trap-ept: the EPT (then no shadow MMU) */
 };
 
 static struct trap_state *st(struct machine *m) { return m->mode_state; }
@@ -106,6 +116,10 @@ static struct action mov_to_cr(struct machine *m, const struct site *s, uint32_t
         return act(ACT_RESUME);    /* CR2 writes do not exit; the real CR2 is the guest's */
     uint32_t val = 0;
     uc_reg_read(m->uc, reg, &val);
+    if (t->ept) {                /* the real register is the guest's */
+        tlb_set_cr(m, s->cr, val);
+        return act(ACT_SKIP);
+    }
     int r = shadow_load_cr(t->mon.sh, &t->mon.v, s->cr, val);
     return r > 0 ? act_raise(13, 0) : r == 0 ? act(ACT_SKIP) : act(ACT_END);
 }
@@ -206,8 +220,13 @@ static struct action task_return(struct machine *m, const struct site *s, uint32
 static void trap_classify(struct machine *m, const struct vexit *x, struct exit_decl *d)
 {
     switch (x->kind) {
+    case VX_EPT:
+        d->cls = EV_EXIT;
+        d->reason = x->ept_misconfig ? VMX_EPT_MISCONFIG : VMX_EPT_VIOLATION;
+        snprintf(d->qual, sizeof d->qual, "%s", (uint64_t)x->gpa < m->ram_size ? "ram" : "beyond ram");
+        break;
     case VX_EXCEPTION:
-        if (x->ev->kind == XK_FAULT && x->ev->vector == 14) {
+        if (x->ev->kind == XK_FAULT && x->ev->vector == 14 && !st(m)->ept) {
             d->cls = EV_EXIT;
             d->reason = VMX_EXCEPTION_NMI;
             snprintf(d->qual, sizeof d->qual, "#PF");
@@ -281,7 +300,7 @@ static struct action trap_site(struct machine *m, const struct block *b, const s
 static struct action trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
-    if (ev->kind != XK_FAULT || ev->vector != 14)
+    if (ev->kind != XK_FAULT || ev->vector != 14 || t->ept)
         return act_rc(funnel_deliver(m, ev, DLV_MODE));
     return act_rc(shadow_exception(t->mon.sh, &t->mon.v, ev));
 }
@@ -310,4 +329,97 @@ const struct mode_ops mode_trap = {
     .task_sys = trap_task_sys,
     .site_wanted = trap_site_wanted,
     .site = trap_site,
+};
+
+/* ---- trap-ept ------------------------------------------------------------------------------- */
+
+static int trap_ept_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
+                          unsigned errlen)
+{
+    struct trap_state *t = calloc(1, sizeof *t);
+    if (!t) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    m->mode_state = t;
+    t->ept = ept_create(m->ram, m->ram_size, errbuf, errlen);
+    if (!t->ept)
+        return -1;
+    /* Guest RAM moves in Unicorn's physical space to the layout the EPT maps it to (ept.h);
+     * the host keeps its view, m->ram by guest-physical address. */
+    if (uc_mem_unmap(m->uc, 0, m->ram_size) != UC_ERR_OK) {
+        snprintf(errbuf, errlen, "unicorn: cannot unmap guest RAM for the EPT layout");
+        return -1;
+    }
+    for (uint64_t gpa = 0; gpa < m->ram_size; gpa += EPT_CHUNK)
+        if (uc_mem_map_ptr(m->uc, ept_layout_hpa(t->ept, (uint32_t)gpa), EPT_CHUNK, UC_PROT_ALL,
+                           m->ram + gpa) != UC_ERR_OK) {
+            snprintf(errbuf, errlen, "unicorn: cannot map guest RAM at its host-physical place");
+            return -1;
+        }
+    tlb_set_ept(m, t->ept);
+    tlb_host_begin(m);           /* the entry state's segment loads are the monitor's reads */
+    int r = loader_enter(m, bi, errbuf, errlen);
+    tlb_host_end(m);
+    return r;
+}
+
+static void trap_ept_teardown(struct machine *m)
+{
+    struct trap_state *t = m->mode_state;
+    if (!t)
+        return;
+    ept_free(t->ept);
+    free(t);
+    m->mode_state = NULL;
+}
+
+/* What exits under EPT: as trap, but neither CR3 loads and reads nor INVLPG. */
+static bool trap_ept_site_wanted(struct machine *m, const struct site *s)
+{
+    switch (s->cls) {
+    case IC_MOV_TO_CR:
+        return s->cr == 0 || s->cr == 4;
+    case IC_MOV_FROM_CR: case IC_INVLPG:
+        return false;
+    default:
+        return trap_site_wanted(m, s);
+    }
+}
+
+/* EPT_VIOLATION: the first touch of a guest frame maps it; beyond RAM the run ends, as native
+ * ends a guest that reads memory it does not have. EPT_MISCONFIG: the entry is rebuilt. */
+static struct action trap_ept_fault(struct machine *m, uint32_t gpa, bool misconfig)
+{
+    struct trap_state *t = st(m);
+    if (misconfig ? ept_repair(t->ept, gpa) > 0 : ept_populate(t->ept, gpa) == 0)
+        return act(ACT_RESUME);
+    if ((uint64_t)gpa >= m->ram_size)
+        machine_end(m, END_GUEST_FAILURE, EXIT_STATUS_GUEST_FAILURE,
+                    "guest accessed physical memory outside its %llu MiB of RAM (EPT violation "
+                    "at guest-physical 0x%08x)", (unsigned long long)(m->ram_size >> 20), gpa);
+    else
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "EPT %s at guest-physical 0x%08x the monitor cannot mend",
+                    misconfig ? "misconfiguration" : "violation", gpa);
+    return act(ACT_END);
+}
+
+const struct mode_ops mode_trap_ept = {
+    .name = "trap-ept",
+    .summary = "hardware-assisted trap-and-emulate (VT-x semantics) with EPT: nested paging",
+    .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(FAULT) | EV_BIT(INTERRUPT) | EV_BIT(SOFTINT) |
+               EV_BIT(IOEMUL) | EV_BIT(HALT) | EV_BIT(EXIT) | EV_BIT(REFUSAL),
+    .deliver_class = EV_FAULT,
+    .io_emulated = true,
+    .classify = trap_classify,
+    .setup = trap_ept_setup,
+    .exception = trap_exception,
+    .interrupt = trap_interrupt,
+    .irq_open = machine_if_set,
+    .teardown = trap_ept_teardown,
+    .task_sys = NULL,            /* TR, LDTR, CR0.TS and CR3 are the real ones (task_sys_real) */
+    .site_wanted = trap_ept_site_wanted,
+    .site = trap_site,
+    .ept_fault = trap_ept_fault,
 };

@@ -3,7 +3,11 @@
 # workload and every tiny test guest prints what it prints natively, ends the same way, and
 # executes the same guest instructions.
 #
-#   tests/integration/trap_matches_native.sh BUILD_DIR
+#   tests/integration/trap_matches_native.sh BUILD_DIR [MODE]
+#
+# MODE is trap (the default) or trap-ept, the same monitor with EPT (issue 17): its guest walks
+# go through an EPT that maps guest RAM elsewhere in host-physical memory, so a translation that
+# skipped it could not print the same console.
 #
 # Kernel workloads: each `workload:` of models/suites/default.yaml, with its `n:`, runs once in
 # native and once in trap, each into its own database. Per workload:
@@ -22,13 +26,14 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 it_begin trap_matches_native "${1:-}"
+mode=${2:-trap}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 suite=$src/models/suites/default.yaml
 it_need "$vmlab" "$kernel" "$suite"
 
 it_suite_workloads "$suite"
-it_workloads_match_native trap
+it_workloads_match_native "$mode"
 
 # The tiny guests: names from the set(VMLAB_TEST_GUESTS ...) list and vmlab_guest(NAME ...)
 # lines of tests/guests/CMakeLists.txt.
@@ -46,11 +51,11 @@ for g in "${guests[@]}"; do
   args=""
   [ "$g" = hello ] && args="hello-arg 42 foo=bar"
   it_run_tagged native "$g" "$elf" "$args"
-  it_run_tagged trap "$g" "$elf" "$args"
-  it_same_status "$g" trap
-  it_same_console "$g" trap
+  it_run_tagged "$mode" "$g" "$elf" "$args"
+  it_same_status "$g" "$mode"
+  it_same_console "$g" "$mode"
   if [ "$g" = triplefault ]; then
-    for m in native trap; do
+    for m in native "$mode"; do
       [ "$(cat "$tmp/$g.$m.status")" = 4 ] ||
         fail "triplefault under $m: status $(cat "$tmp/$g.$m.status"), want 4"
       grep -q "triple fault" "$tmp/$g.$m.err" ||
@@ -58,5 +63,5 @@ for g in "${guests[@]}"; do
     done
   fi
 done
-echo "trap_matches_native: ${#guests[@]} test guests: same console and status"
-echo "trap_matches_native: ok"
+echo "trap_matches_native: $mode: ${#guests[@]} test guests: same console and status"
+echo "trap_matches_native: $mode: ok"
