@@ -25,14 +25,17 @@ static void read_row(sqlite3_stmt *st, struct an_aggregate *a)
     a->geomean = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
     a->excluded = sqlite3_column_int(st, 3);
     a->without_native = sqlite3_column_int(st, 4);
+    a->absent = sqlite3_column_int(st, 5) != 0;
 }
 
 int an_aggregate_load(sqlite3 *db, const char *model, struct an_aggregate **out, const char *cmd)
 {
     static const char sql[] =
-        "SELECT mode, workloads, geomean_ratio, excluded, without_native"
-        " FROM mode_aggregate WHERE ?1 IS NULL OR model = ?1"
-        " ORDER BY year, model," AN_MODE_ORDER("mode");
+        "SELECT g.mode, g.workloads, g.geomean_ratio, g.excluded, g.without_native,"
+        "       g.mode = 'trap-ept' AND instr(coalesce(k.features, ''), 'ept') = 0"
+        " FROM mode_aggregate g LEFT JOIN model k ON k.name = g.model"
+        " WHERE ?1 IS NULL OR g.model = ?1"
+        " ORDER BY g.year, g.model," AN_MODE_ORDER("g.mode");
     sqlite3_stmt *st;
     *out = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -112,7 +115,8 @@ void an_aggregate_print(FILE *f, const struct an_aggregate *a, int n, const char
         char ratio[32] = "-";
         if (!isnan(a[i].geomean))
             snprintf(ratio, sizeof ratio, "%.2fx", a[i].geomean);
-        fprintf(f, "%14s %10d %10s\n", a[i].mode, a[i].workloads, ratio);
+        fprintf(f, "%14s %10d %10s%s\n", a[i].mode, a[i].workloads, ratio,
+                a[i].absent ? "  (no EPT on this CPU)" : "");
     }
     an_aggregate_left_out(a, n, left, sizeof left);
     if (*left)

@@ -9,6 +9,7 @@
 #define VMLAB_AGGREGATE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 struct sqlite3;
@@ -26,6 +27,8 @@ struct an_aggregate {
     int excluded;       /* workloads with a run of this mode but no ratio (left out) */
     int without_native; /* of those, the ones that have no native run */
     double geomean;     /* the geometric mean; NAN when workloads is 0 */
+    bool absent;        /* the model's CPU lacked what the mode needs (trap-ept without EPT):
+                         * a price of hardware that generation did not have */
 };
 
 /* The rows of mode_aggregate for cost model `model` (NULL: every model, oldest first), modes in

@@ -14,10 +14,10 @@ struct sqlite3;
 #define AN_DEFAULT_MODEL "p4-prescott"
 
 /* SQL ORDER BY terms that list modes of column `col` in the order every table and chart shows
- * them (native, trap, trap-classic, bt, pv, then any other by name). */
+ * them (native, trap, trap-ept, trap-classic, bt, pv, then any other by name). */
 #define AN_MODE_ORDER(col)                                                                     \
-    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2"         \
-    " WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END, " col
+    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-ept' THEN 2"              \
+    " WHEN 'trap-classic' THEN 3 WHEN 'bt' THEN 4 WHEN 'pv' THEN 5 ELSE 6 END, " col
 
 /* Open an existing trace database read-only (tdb_open_readonly: a missing file is an error, not
  * a new database; nothing is written to it, so a user who may only read it can; cost models and

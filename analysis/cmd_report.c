@@ -34,8 +34,7 @@
  * For a reader (issue 20): every chart is a numbered <figure> whose caption (struct chart's
  * explain) says what it shows and what its numbers include; charts of ratios to native draw a
  * dashed native = 1 line instead of native's bars; table cells go through rt_number
- * (analysis/report_text.c), the data files keep %.10g (so a value rounds as in `vmlab stat`,
- * not twice); models are named with their CPU's year,
+ * (analysis/report_text.c), the data files keep %.6g; models are named with their CPU's year,
  * and the generations chart, which shows every model, names none in its title.
  */
 #include <errno.h>
@@ -139,7 +138,7 @@ static void fmt_value(char *buf, size_t len, double v, int zero_missing, int log
     else if (isnan(v))
         snprintf(buf, len, "%s", zero_missing ? "0" : "-");
     else
-        snprintf(buf, len, "%.10g", v);
+        snprintf(buf, len, "%.6g", v);
 }
 
 static int pivot_write(const struct pivot *p, const char *path, const char *corner,
@@ -298,12 +297,17 @@ static const struct chart charts[] = {
       AN_AGGREGATE_NAME, "model",
       "no workload has both a native run and a run in another mode", LINES, 0, 0, 1,
       "SELECT g.model, g.mode, g.geomean_ratio FROM mode_aggregate g"
-      " WHERE g.mode <> 'native' ORDER BY g.year, g.model, " AN_MODE_ORDER("g.mode"),
+      " JOIN model k ON k.name = g.model"
+      " WHERE g.mode <> 'native' AND (g.mode <> 'trap-ept' OR instr(k.features, 'ept') > 0)"
+      " ORDER BY g.year, g.model, " AN_MODE_ORDER("g.mode"),
       CAPTION_EVERY_MODEL,
       "The summary's aggregate (geometric mean over workloads of the ratio to native) under "
       "every cost model, oldest CPU first; the dashed line is native = 1. The runs are the same "
       "for every model: the counts do not change, only the price of each mechanism does, so a "
-      "falling line is hardware making that mode's mechanisms cheaper." },
+      "falling line is hardware making that mode's mechanisms cheaper. VT-x is drawn as the "
+      "hypervisors of each generation ran it: trap (shadow paging) on every CPU, trap-ept "
+      "(nested paging) from the first with EPT (a model's features), where both existed; "
+      "trap-ept is priced with the TLB flushed by every VM exit before VPID and kept after." },
     { "pv", "Paravirtual guest: hypercalls and validations per operation",
       "per operation (log scale)", "workload", "no pv runs", CLUSTERED, 1, 1, 0,
       "SELECT workload, 'hypercalls', hypercalls_per_op FROM pv_per_op"

@@ -373,6 +373,31 @@ static void param_clear(struct model_param *p)
     free(p->leaves);
 }
 
+/* features: a list of the CPU features that decide which modes a generation could run: vpid (VM
+ * exits keep the TLB) and ept (nested paging: mode trap-ept). Stored as "vpid,ept". */
+static int parse_features(struct ctx *c, yaml_node_t *v, const char *key)
+{
+    static const char *const known[] = {"vpid", "ept"};
+    if (!v || v->type != YAML_SEQUENCE_NODE)
+        return errat(c, v, key, "expected a list of features (vpid, ept)");
+    char *out = c->m->features;
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        yaml_node_t *n = node(c, *it);
+        const char *f = scalar(n);
+        unsigned k = 0;
+        while (k < sizeof known / sizeof known[0] && (!f || strcmp(f, known[k]) != 0))
+            k++;
+        if (k == sizeof known / sizeof known[0])
+            return errat(c, n, key, "unknown feature '%s' (vpid, ept)", f ? f : "?");
+        if (strstr(out, known[k]))
+            return errat(c, n, key, "feature '%s' given twice", f);
+        size_t len = strlen(out);
+        snprintf(out + len, sizeof c->m->features - len, "%s%s", len ? "," : "", known[k]);
+    }
+    return 0;
+}
+
 /* One param: a known number (parse_known) or a derived EXPR of earlier params. */
 static int parse_param(struct ctx *c, yaml_node_t *v, const char *key, struct model_param *p)
 {
@@ -605,6 +630,8 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
             if (!parse_number(s, &num) || num <= 0)
                 return errat(c, v, key, "expected a clock frequency in GHz");
             c->m->ghz = num;
+        } else if (strcmp(key, "features") == 0) {
+            rc = parse_features(c, v, key);
         } else if (strcmp(key, "params") == 0) {
             rc = parse_params(c, v);
         } else if (strcmp(key, "costs") == 0) {
@@ -613,7 +640,8 @@ static int parse_top(struct ctx *c, yaml_node_t *root)
             modes = v;
         } else {
             return errat(c, k, key,
-                         "unknown key (name, cpu, year, ghz, description, params, costs, modes)");
+                         "unknown key (name, cpu, year, ghz, description, features, params, "
+                         "costs, modes)");
         }
         if (rc)
             return rc;
@@ -793,10 +821,10 @@ static int store(sqlite3 *db, const struct model *m, char *err, unsigned errlen)
         (sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC), sqlite3_step(st) != SQLITE_DONE) ||
         PREP("DELETE FROM model_param WHERE model_id IN (SELECT id FROM model WHERE name = ?1)") ||
         (sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC), sqlite3_step(st) != SQLITE_DONE) ||
-        PREP("INSERT INTO model(name, cpu, year, ghz, file, description, loaded_at)"
-             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
+        PREP("INSERT INTO model(name, cpu, year, ghz, file, description, features, loaded_at)"
+             " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
              " ON CONFLICT(name) DO UPDATE SET cpu = ?2, year = ?3, ghz = ?4, file = ?5,"
-             " description = ?6, loaded_at = excluded.loaded_at RETURNING id"))
+             " description = ?6, features = ?7, loaded_at = excluded.loaded_at RETURNING id"))
         return DBFAIL("");
     sqlite3_bind_text(st, 1, m->name, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, m->cpu, -1, SQLITE_STATIC);
@@ -806,6 +834,7 @@ static int store(sqlite3 *db, const struct model *m, char *err, unsigned errlen)
         sqlite3_bind_double(st, 4, m->ghz);
     sqlite3_bind_text(st, 5, m->file, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 6, m->description, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, m->features, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_ROW) {
         rc = DBFAIL("");
         sqlite3_finalize(st);

@@ -66,6 +66,7 @@ struct model_cost {
 
 struct model {
     char *file, *name, *cpu, *description;
+    char features[32];           /* what the CPU has that changes which modes it runs: "vpid,ept" */
     int year;
     double ghz;
     struct model_param *params;

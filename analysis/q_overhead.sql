@@ -10,5 +10,5 @@ SELECT o.workload,
 FROM op_cost o
 GROUP BY o.workload, o.mode
 ORDER BY o.workload,
-         CASE o.mode WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-classic' THEN 2
-                     WHEN 'bt' THEN 3 WHEN 'pv' THEN 4 ELSE 5 END;
+         CASE o.mode WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-ept' THEN 2
+                     WHEN 'trap-classic' THEN 3 WHEN 'bt' THEN 4 WHEN 'pv' THEN 5 ELSE 6 END;

@@ -67,7 +67,7 @@
 #include "emu/modes/mode.h"
 #include "traces/tdb.h"
 
-#define KNOWN_MODES "native,trap,trap-classic,bt,pv"  /* the documented modes, the default */
+#define KNOWN_MODES "native,trap,trap-ept,trap-classic,bt,pv"  /* the documented modes, the default */
 #define STATUS_OK 33 /* isa-debug-exit value 0x10: (0x10 << 1) | 1 */
 
 struct workload {

@@ -49,6 +49,9 @@ struct ept *ept_create(uint8_t *ram, uint64_t ram_size, char *errbuf, unsigned e
         return NULL;
     }
     e->used = 1;                 /* page 0: the PML4 */
+    e->chunk = EPT_CHUNK;
+    while (ram_size % (e->chunk * 2) == 0 && ram_size / (e->chunk * 2) >= 4)
+        e->chunk *= 2;
     e->ram = ram;
     e->ram_size = ram_size;
     return e;
@@ -64,16 +67,16 @@ void ept_free(struct ept *e)
 
 uint64_t ept_layout_hpa(const struct ept *e, uint32_t gpa)
 {
-    uint64_t chunks = e->ram_size / EPT_CHUNK, c = gpa / EPT_CHUNK;
-    return EPT_HOST_BASE + (chunks - 1 - c) * EPT_CHUNK + gpa % EPT_CHUNK;
+    uint64_t chunks = e->ram_size / e->chunk, c = gpa / e->chunk;
+    return EPT_HOST_BASE + (chunks - 1 - c) * e->chunk + gpa % e->chunk;
 }
 
 uint8_t *ept_hpa_ptr(const struct ept *e, uint64_t hpa)
 {
     if (hpa < EPT_HOST_BASE || hpa >= EPT_HOST_BASE + e->ram_size)
         return NULL;
-    uint64_t chunks = e->ram_size / EPT_CHUNK, j = (hpa - EPT_HOST_BASE) / EPT_CHUNK;
-    return e->ram + (chunks - 1 - j) * EPT_CHUNK + (hpa - EPT_HOST_BASE) % EPT_CHUNK;
+    uint64_t chunks = e->ram_size / e->chunk, j = (hpa - EPT_HOST_BASE) / e->chunk;
+    return e->ram + (chunks - 1 - j) * e->chunk + (hpa - EPT_HOST_BASE) % e->chunk;
 }
 
 /* A present entry that the CPU would refuse to use (SDM vol. 3C, 29.3.3.1): write without read,

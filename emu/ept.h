@@ -10,9 +10,11 @@
  *
  * It is consulted for real: under trap-ept Unicorn's physical memory holds guest RAM at
  * host-physical addresses that are not the guest-physical ones — RAM is mapped from 4 GiB up in
- * 1 MiB chunks in reverse order (guest chunk i at host chunk n-1-i) — and the TLB model's fill
+ * chunks in reverse order (guest chunk i at host chunk n-1-i) — and the TLB model's fill
  * hook (emu/tlb.c) hands Unicorn what the EPT says. A translation that skipped the EPT would land
- * in unmapped memory. The host's own view of guest memory (m->ram, indexed by guest-physical
+ * in unmapped memory. The chunks are the largest power of two of at least 1 MiB that divides RAM
+ * into four or more (64 MiB for 256 MiB): Unicorn looks a frame's RAM block up by scanning its
+ * blocks, so few chunks keep that cheap. The host's own view of guest memory (m->ram, indexed by guest-physical
  * address) is unchanged, so the machine's page walks, delivery and decoding need no EPT.
  *
  * Population: on first touch. The EPT starts empty; the first access to a guest frame is an EPT
@@ -34,7 +36,7 @@
 #define EPT_ADDR 0x000ffffffffff000ull
 #define EPT_LEVELS 4
 #define EPT_HOST_BASE (1ull << 32)      /* where guest RAM starts in host-physical space */
-#define EPT_CHUNK (1u << 20)            /* the unit of the reversed layout */
+#define EPT_CHUNK (1u << 20)            /* the smallest unit of the reversed layout */
 
 /* Why a translation failed. */
 enum ept_fault { EPT_OK = 0, EPT_VIOLATION, EPT_MISCONFIG };
@@ -43,6 +45,7 @@ struct ept {
     uint64_t *pool;              /* the EPT's tables, 4 KiB each (host memory) */
     uint32_t npages, used;       /* tables in the pool, tables in use (page 0: the PML4) */
     uint64_t ram_size;           /* guest RAM: guest-physical 0 .. ram_size */
+    uint64_t chunk;              /* the layout's unit (a power of two, >= EPT_CHUNK) */
     uint8_t *ram;                /* the host's view of guest RAM, by guest-physical address */
     unsigned refs;               /* EPT entries read since the caller last cleared it */
     enum ept_fault fault;        /* the last failed translation: why, */
@@ -56,7 +59,7 @@ struct ept *ept_create(uint8_t *ram, uint64_t ram_size, char *errbuf, unsigned e
 void ept_free(struct ept *e);
 
 /* The host-physical address guest RAM byte `gpa` lives at in the reversed layout (what
- * ept_populate maps it to). */
+ * ept_populate maps it to); RAM is mapped into the engine in e->chunk pieces accordingly. */
 uint64_t ept_layout_hpa(const struct ept *e, uint32_t gpa);
 
 /* The host pointer behind host-physical address `hpa`, or NULL outside guest RAM. */

@@ -126,7 +126,7 @@ int tdb_flush(struct tdb *db);
  * or migrates the schema, refreshes the lookup tables and views, and marks the runs of dead
  * writers failed); `stat` and `report` use tdb_open_readonly. Both query through the SQLite
  * handle. The schema is described in traces/tdb_schema.c and analysis/schema.md. */
-#define TDB_SCHEMA_VERSION 5
+#define TDB_SCHEMA_VERSION 6
 
 /* Open the existing database at `path` for reading only (`stat`, `report`): the file is never
  * written (SQLITE_OPEN_READONLY; a database a writer left in WAL mode with an empty log is opened

@@ -42,7 +42,9 @@
  *   phase_name       phase, name
  *
  * Cost models (schema version 2), loaded by `stat`, `report` and `compare` from models/<cpu>.yaml:
- *   model        id, name, cpu, year, ghz, file, loaded_at, description
+ *   model        id, name, cpu, year, ghz, file, loaded_at, description; features (version 6):
+ *                "vpid,ept", what the CPU had that decides which modes a hypervisor of its time
+ *                ran (trap-ept needs ept), empty for none
  *   model_param  model_id, name, value: the named numbers of the file; with schema version 5 where
  *                each comes from: source (a key of models/REFERENCES.md) and source_where (its
  *                table or figure), carried_from (the model whose published value it repeats; source
@@ -257,6 +259,9 @@ static const char *const migrations[] = {
     "ALTER TABLE model_param ADD COLUMN estimate TEXT;"
     "ALTER TABLE model_param ADD COLUMN derived_from TEXT;"
     "ALTER TABLE model_cost ADD COLUMN params TEXT NOT NULL DEFAULT '[]';",
+
+    /* 5 -> 6 */
+    "ALTER TABLE model ADD COLUMN features TEXT NOT NULL DEFAULT '';",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == TDB_SCHEMA_VERSION,
@@ -557,7 +562,8 @@ static const char temp_tables[] =
     "CREATE TEMP TABLE phase_name(phase INTEGER PRIMARY KEY, name TEXT NOT NULL);"
     "CREATE TEMP TABLE insn_class(nr INTEGER PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);"
     "CREATE TEMP TABLE model(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, cpu TEXT NOT NULL,"
-    "  year INTEGER, ghz REAL, file TEXT, loaded_at TEXT NOT NULL, description TEXT);"
+    "  year INTEGER, ghz REAL, file TEXT, loaded_at TEXT NOT NULL, description TEXT,"
+    "  features TEXT NOT NULL DEFAULT '');"
     "CREATE TEMP TABLE model_param(model_id INTEGER NOT NULL, name TEXT NOT NULL,"
     "  value REAL NOT NULL, source TEXT, source_where TEXT, carried_from TEXT, estimate TEXT,"
     "  derived_from TEXT, PRIMARY KEY (model_id, name));"
@@ -566,8 +572,8 @@ static const char temp_tables[] =
     "  params TEXT NOT NULL DEFAULT '[]');"
     "CREATE UNIQUE INDEX temp.model_cost_key"
     "  ON model_cost(model_id, ifnull(mode, ''), class, ifnull(reason, -1));"
-    "INSERT INTO temp.model SELECT id, name, cpu, year, ghz, file, loaded_at, description"
-    "  FROM main.model;"
+    "INSERT INTO temp.model SELECT id, name, cpu, year, ghz, file, loaded_at, description,"
+    "  features FROM main.model;"
     "INSERT INTO temp.model_param SELECT model_id, name, value, source, source_where,"
     "  carried_from, estimate, derived_from FROM main.model_param;"
     "INSERT INTO temp.model_cost SELECT model_id, mode, class, reason, cycles, per_unit, params"

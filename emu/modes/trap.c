@@ -351,8 +351,8 @@ static int trap_ept_setup(struct machine *m, const struct boot_info *bi, char *e
         snprintf(errbuf, errlen, "unicorn: cannot unmap guest RAM for the EPT layout");
         return -1;
     }
-    for (uint64_t gpa = 0; gpa < m->ram_size; gpa += EPT_CHUNK)
-        if (uc_mem_map_ptr(m->uc, ept_layout_hpa(t->ept, (uint32_t)gpa), EPT_CHUNK, UC_PROT_ALL,
+    for (uint64_t gpa = 0; gpa < m->ram_size; gpa += t->ept->chunk)
+        if (uc_mem_map_ptr(m->uc, ept_layout_hpa(t->ept, (uint32_t)gpa), t->ept->chunk, UC_PROT_ALL,
                            m->ram + gpa) != UC_ERR_OK) {
             snprintf(errbuf, errlen, "unicorn: cannot map guest RAM at its host-physical place");
             return -1;

@@ -50,7 +50,7 @@ PATH="$build:$PATH" bash --norc --noprofile -c '
   want() { local got; got=$(c "${@:2}"); [ "$got" = "$1" ] || { echo "FAIL: [${*:2}] -> [$got], want [$1]"; exit 1; }; }
   want "stat" vmlab st
   want "--mode --model" vmlab stat --mo
-  want "trap trap-classic" vmlab run --mode tr
+  want "trap trap-ept trap-classic" vmlab run --mode tr
   got=$(c vmlab compare --modes native,)
   case " $got " in *" native,trap "*) ;; *) echo "FAIL: --modes native, -> [$got]"; exit 1 ;; esac
   want "--png" vmlab report --pn

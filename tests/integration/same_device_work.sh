@@ -9,7 +9,7 @@
 # same in every mode as natively, count for count. Left out: the PIC (0x20-0x21, 0xa0-0xa1) and
 # the PIT (0x40-0x43), which serve the timer, whose ticks follow guest time (and guest time per
 # operation is what the modes differ in). Then per mode: a port access is `io` natively and under
-# pv (the hypervisor touches the device for its domain), `ioemul` under trap, trap-classic and bt.
+# pv (the hypervisor touches the device for its domain), `ioemul` under trap, trap-ept, trap-classic and bt.
 # And the check must be able to fail: the `in` workload reads port 0x80 once per operation in
 # every mode.
 set -eu
@@ -46,14 +46,14 @@ who=$(sqlite3 -separator ' ' "$db" "
     JOIN event_class c ON c.id = e.class WHERE c.name IN ('io', 'ioemul')
    GROUP BY r.mode ORDER BY r.mode")
 expect "who performs port accesses, per mode" "$(tr '\n' ';' <<<"$who")" \
-       "bt ioemul;native io;pv io;trap ioemul;trap-classic ioemul;"
+       "bt ioemul;native io;pv io;trap ioemul;trap-classic ioemul;trap-ept ioemul;"
 
 n=$(sqlite3 "$db" "SELECT n FROM run WHERE workload = 'in' AND mode = 'native'")
 reads=$(sqlite3 "$db" "SELECT group_concat(r.mode || '=' || e.count, ' ') FROM event_count e
                        JOIN run r ON r.id = e.run_id JOIN event_class c ON c.id = e.class
                        WHERE r.workload = 'in' AND e.phase = 1 AND e.reason = 128
                          AND e.qualifier = 'in1' ORDER BY r.mode")
-for mode in native trap trap-classic bt pv; do
+for mode in native trap trap-ept trap-classic bt pv; do
   grep -q "\b$mode=$n\b" <<<"$reads" || fail "in: port 0x80 reads in phase 1: $reads, want $n each"
 done
 echo "same_device_work: $(sqlite3 "$db" "SELECT count(DISTINCT workload) FROM run") workloads:" \

@@ -38,7 +38,7 @@ static void only(enum ev_class cls, const char *const *modes)
 
 Test(mode_classes, vm_exits_exist_only_in_vt_x_modes)
 {
-    only(EV_EXIT, (const char *const[]){"trap", NULL});
+    only(EV_EXIT, (const char *const[]){"trap", "trap-ept", NULL});
 }
 
 Test(mode_classes, monitor_traps_and_reflections_only_under_ring_compression)
@@ -70,7 +70,7 @@ Test(mode_classes, translation_mechanisms_only_under_bt)
 Test(mode_classes, ports_reach_devices_natively_and_under_pv_and_models_elsewhere)
 {
     only(EV_IO, (const char *const[]){"native", "pv", NULL});
-    only(EV_IOEMUL, (const char *const[]){"trap", "trap-classic", "bt", NULL});
+    only(EV_IOEMUL, (const char *const[]){"trap", "trap-ept", "trap-classic", "bt", NULL});
     for (const struct mode_ops *const *p = vmlab_modes; *p; p++)
         cr_assert_eq((*p)->io_emulated, (((*p)->classes >> EV_IOEMUL) & 1) != 0, "%s",
                      (*p)->name);
@@ -78,11 +78,12 @@ Test(mode_classes, ports_reach_devices_natively_and_under_pv_and_models_elsewher
 
 Test(mode_classes, cpu_deliveries_only_where_the_cpu_enters_the_guest_handler)
 {
-    only(EV_FAULT, (const char *const[]){"native", "trap", NULL});
-    only(EV_INTERRUPT, (const char *const[]){"native", "trap", NULL});
-    only(EV_SOFTINT, (const char *const[]){"native", "trap", "pv", NULL});
+    only(EV_FAULT, (const char *const[]){"native", "trap", "trap-ept", NULL});
+    only(EV_INTERRUPT, (const char *const[]){"native", "trap", "trap-ept", NULL});
+    only(EV_SOFTINT, (const char *const[]){"native", "trap", "trap-ept", "pv", NULL});
     cr_assert_eq(mode("native")->deliver_class, EV_FAULT);
     cr_assert_eq(mode("trap")->deliver_class, EV_FAULT);
+    cr_assert_eq(mode("trap-ept")->deliver_class, EV_FAULT);
     cr_assert_eq(mode("trap-classic")->deliver_class, EV_REFLECT);
     cr_assert_eq(mode("bt")->deliver_class, EV_REFLECT);
     cr_assert_eq(mode("pv")->deliver_class, EV_BOUNCE);
