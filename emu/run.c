@@ -509,11 +509,12 @@ static __attribute__((noinline)) void block_slow(struct machine *m, uint32_t add
         stop_before(m, b, m->stop);
         return;
     }
-    if (m->tlb.cpu_walk) {
-        /* The CPU walks the instruction whose walk faulted (tlb_fault_rerun): its block runs
-         * now, whatever the deadline (the instruction faults before anything retires), and the
-         * next block goes back to the model's fills. A block that did not fault was an implicit
-         * supervisor access at CPL 3, which only the CPU's walk tells apart. */
+    if (m->tlb.cpu_walk || m->tlb.capture) {
+        /* The CPU walks the instruction whose walk faulted (tlb_fault_rerun), or runs it again
+         * over the guard frame (trap-ept, tlb_capture_begin): its block runs now, whatever the
+         * deadline (the instruction faults before anything retires), and the next block goes
+         * back to the model's fills. A block that did not fault was an implicit supervisor
+         * access at CPL 3, which only the CPU's walk tells apart. */
         if (m->tlb_rerun_blocks++ > 0)
             stop_before(m, b, STOP_REDECODE);
         else
@@ -593,10 +594,6 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
         x->kind = XK_FAULT;
         x->has_error = vector_has_error_code(intno);
         x->error = err;
-        /* trap-ept: the CPU's walk of a rerun reads guest-physical tables where host-physical
-         * memory is (nothing: not present); the error code is the guest walk's (emu/tlb.h). */
-        if (intno == 14 && m->tlb.cpu_walk && m->tlb.ept)
-            x->error = m->tlb.fault_err;
         if (intno == 14) {
             uint64_t cr2 = 0;
             uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
@@ -907,6 +904,8 @@ static void carry_out(struct machine *m, struct action a)
 /* A fill's walk faulted (emu/tlb.h): the CPU stopped at the faulting instruction, whose block was
  * counted whole; the instructions from it on did not run. The CPU then walks that instruction
  * again itself, raising the #PF with the exact CR2 and error code. */
+static void ept_guest_pf(struct machine *m, uint32_t eip, uint32_t cr2);
+
 static void tlb_walk_fault(struct machine *m)
 {
     uint32_t eip = reg32(m, UC_X86_REG_EIP);
@@ -925,7 +924,57 @@ static void tlb_walk_fault(struct machine *m)
         return;
     }
     m->tlb_rerun_blocks = 0;
+    if (m->tlb.ept) {
+        if (m->tlb.fault_fetch) {
+            /* A fetch: the faulting byte is EIP, or the page's first for an instruction that
+             * crosses into it. */
+            m->tlb.fault = false;
+            uint32_t cr2 = (eip & ~0xfffu) == m->tlb.fault_lin ? eip : m->tlb.fault_lin;
+            ept_guest_pf(m, eip, cr2);
+        } else {
+            tlb_capture_begin(m, eip);
+        }
+        return;
+    }
     tlb_fault_rerun(m);
+}
+
+/* trap-ept: the guest's #PF at `eip`, CR2 exact (from the second pass, or a fetch's EIP), error
+ * code from vmlab's walk: delivered as the CPU would (the instruction did not retire). */
+static void ept_guest_pf(struct machine *m, uint32_t eip, uint32_t cr2)
+{
+    struct xevent x = {.kind = XK_FAULT, .vector = 14, .has_error = true,
+                       .error = m->tlb.fault_err, .eip = eip, .insn_eip = eip, .cr2 = cr2};
+    /* The CPU loads CR2 when it raises the #PF, before delivery (which may end in a #DF). */
+    if (uq_exception_done(&m->quirks, m->uc, &cr2) < 0) {
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL, "unicorn refused CR2 at EIP 0x%08x",
+                    eip);
+        return;
+    }
+    carry_out(m, funnel_exception(m, &x));
+}
+
+/* trap-ept, after the second pass of a guest #PF (tlb_capture_begin): if its access reached the
+ * guard frame, nothing of the instruction retired: EIP back to it, its block's count taken back,
+ * the #PF delivered. If the pass ended otherwise (a deadline before the block ran), it is armed
+ * again at the next run; if the instruction ran past without touching the page, nothing more. */
+static bool ept_capture_end(struct machine *m, uc_err e)
+{
+    uint32_t cr2, eip = m->tlb.capture_eip;
+    bool unmapped = e == UC_ERR_READ_UNMAPPED || e == UC_ERR_WRITE_UNMAPPED;
+    if (tlb_capture_found(m, &cr2) && unmapped) {
+        uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+        const struct block *b = m->cur;
+        if (b && eip >= b->addr && eip < b->addr + b->size) {
+            uncount_from(m, b, (unsigned)block_index_of(b, eip));
+            m->cur = NULL;
+        }
+        ept_guest_pf(m, eip, cr2);
+        return true;
+    }
+    if (!unmapped && e == UC_ERR_OK && reg32(m, UC_X86_REG_EIP) == eip && !m->end)
+        tlb_capture_begin(m, eip);   /* stopped before the instruction ran: again */
+    return false;
 }
 
 static void handle_uc_error(struct machine *m, uc_err e)
@@ -954,13 +1003,13 @@ int machine_run(struct machine *m)
         if (m->end)
             break;
         /* A rerun continues the run the fill's fault cut: no interrupt comes between. */
-        if (!m->tlb.cpu_walk)
+        if (!m->tlb.cpu_walk && !m->tlb.capture)
             take_interrupt_if_any(m, window);
         window = false;
         if (m->end)
             break;
         update_deadline(m);
-        if (m->tlb.cpu_walk)
+        if (m->tlb.cpu_walk || m->tlb.capture)
             m->deadline = 0;      /* every block through block_slow: stop after the first */
         m->stop = STOP_NONE;
         uint32_t eip = reg32(m, UC_X86_REG_EIP);
@@ -970,6 +1019,8 @@ int machine_run(struct machine *m)
         end_tail_hook(m);
         if (m->end)
             break;
+        if (m->tlb.capture && ept_capture_end(m, e))
+            continue;
         if (e == UC_ERR_EXCEPTION && m->tlb.fault) {
             tlb_walk_fault(m);
             continue;

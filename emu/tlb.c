@@ -24,6 +24,7 @@ static const char *const reason_qual[] = {
 };
 
 #define INITIAL_SLOTS 4096u
+#define GUARD_HPA (EPT_HOST_BASE - 0x1000u)   /* unmapped under trap-ept (RAM is above 4 GiB) */
 
 /* ---- the tag store -------------------------------------------------------------------------- */
 
@@ -237,6 +238,11 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     struct cpu_paging p;
     read_paging(m, &p);
     uint32_t lin = (uint32_t)vaddr;
+    if (t->capture && !t->quiet && lin == t->fault_lin) {
+        e->paddr = GUARD_HPA;     /* the second pass of a guest #PF: tlb_capture_begin */
+        e->perms = UC_PROT_ALL;
+        return true;
+    }
     bool code = type == UC_MEM_FETCH, user = p.cpl == 3;
     struct paging_access acc = {.write = type == UC_MEM_WRITE, .user = user,
                                 .set_ad = t->quiet == 0};
@@ -285,6 +291,8 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
         }
         t->ept_fault = EPT_OK;
         t->fault_err = err;
+        t->fault_lin = lin & ~0xfffu;
+        t->fault_fetch = code;
         t->fault = true;
         return false;
     }
@@ -340,11 +348,50 @@ void tlb_free(struct machine *m)
     }
 }
 
+/* trap-ept: an access reached unmapped host-physical memory; the guard frame's is the second
+ * pass of a guest #PF (tlb_capture_begin). Returning false stops the CPU either way. */
+static bool tlb_unmapped(uc_engine *uc, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                         void *opaque)
+{
+    (void)uc;
+    (void)type;
+    (void)size;
+    (void)value;
+    struct tlb_model *t = &((struct machine *)opaque)->tlb;
+    if (t->capture && addr >= GUARD_HPA && addr < GUARD_HPA + 0x1000u) {
+        t->captured = true;
+        t->capture_cr2 = t->fault_lin | (uint32_t)(addr - GUARD_HPA);
+    }
+    return false;
+}
+
 void tlb_set_ept(struct machine *m, struct ept *e)
 {
     m->tlb.ept = e;
     m->tlb.ept_pm = (struct phys_mem){.xlate = ept_xlate, .opaque = e};
+    uc_hook h;
+    uc_hook_add(m->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)tlb_unmapped, m, 1, 0);
     uc_ctl_flush_tlb(m->uc);
+}
+
+void tlb_capture_begin(struct machine *m, uint32_t eip)
+{
+    m->tlb.fault = false;
+    m->tlb.capture = true;
+    m->tlb.captured = false;
+    m->tlb.capture_eip = eip;
+}
+
+bool tlb_capture_found(struct machine *m, uint32_t *cr2)
+{
+    struct tlb_model *t = &m->tlb;
+    if (!t->capture)
+        return false;
+    bool found = t->captured;
+    *cr2 = t->capture_cr2;
+    t->capture = t->captured = false;
+    uc_ctl_flush_tlb(m->uc);      /* the guard's translation goes */
+    return found;
 }
 
 void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t bytes)

@@ -99,6 +99,11 @@ struct tlb_model {
     enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
     uint32_t ept_gpa;            /* and at which guest-physical address */
     uint32_t fault_err;          /* the page-fault error code of the guest's walk */
+    uint32_t fault_lin;          /* the page whose walk faulted */
+    bool fault_fetch;            /* ... for an instruction fetch */
+    bool capture;                /* trap-ept: the second pass of a guest #PF is running */
+    bool captured;               /* ... and its access reached the guard frame at capture_cr2 */
+    uint32_t capture_eip, capture_cr2;
     bool cpu_walk;               /* the CPU walks (UC_TLB_CPU) until the next stop */
     uint32_t fault_eip;          /* EIP of the instruction whose walk faulted */
 };
@@ -154,6 +159,15 @@ void tlb_remove_cache(struct machine *m, uint64_t begin, uint64_t end);
  * instruction at EIP raises its #PF with the exact CR2 and error code. Returns true if that was
  * the case (the caller resumes the CPU), false if the error is not the model's. */
 bool tlb_fault_rerun(struct machine *m);
+
+/* trap-ept: the CPU's own walk would read guest-physical tables where only host-physical memory
+ * is, so the exact CR2 of a guest #PF is found by a second pass instead: the instruction at
+ * `eip` runs again with the faulting page mapped to a guard frame outside memory, and the
+ * access's offset in it (Unicorn's unmapped-memory hook gets the physical address) completes
+ * the page's address. tlb_capture_begin arms it; after the run, tlb_capture_found says whether
+ * the access reached the guard, with the address in *cr2 (the pass is then over). */
+void tlb_capture_begin(struct machine *m, uint32_t eip);
+bool tlb_capture_found(struct machine *m, uint32_t *cr2);
 
 /* After any stop of the CPU: back to the model's fills if tlb_fault_rerun left the CPU walking.*/
 void tlb_after_stop(struct machine *m);
