@@ -752,3 +752,43 @@ Test(uc_behaviour, after_a_refused_fill_the_cpu_walk_reports_the_exact_cr2)
     cr_assert_eq(cr2, LIN + 0x123, "CR2 is 0x%llx, not the faulting byte",
                  (unsigned long long)cr2);
 }
+
+static uint64_t unmapped_addr;
+
+/* Identity translation of every page but LIN's, which goes to unmapped host-physical memory. */
+static bool fill_lin_to_nowhere(uc_engine *u, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *e,
+                                void *opaque)
+{
+    (void)u;
+    (void)type;
+    (void)opaque;
+    e->paddr = vaddr == LIN ? 0x200000000ull : vaddr;
+    e->perms = UC_PROT_ALL;
+    return true;
+}
+
+static bool on_unmapped(uc_engine *u, uc_mem_type type, uint64_t addr, int size, int64_t value,
+                        void *opaque)
+{
+    (void)u;
+    (void)type;
+    (void)size;
+    (void)value;
+    (void)opaque;
+    unmapped_addr = addr;
+    return false;
+}
+
+Test(uc_behaviour, unmapped_hook_gets_the_physical_address_a_fill_gave)
+{
+    virtual_tlb_refusing_lin();          /* paging, code; then the other fill hook below */
+    uc_hook h, hu;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_TLB_FILL, (void *)fill_lin_to_nowhere, NULL, 1, 0),
+                 UC_ERR_OK);
+    cr_assert_eq(uc_hook_add(uc, &hu, UC_HOOK_MEM_UNMAPPED, (void *)on_unmapped, NULL, 1, 0),
+                 UC_ERR_OK);
+    uc_err e = run_to_hlt(CODE + 1);     /* mov eax, [LIN + 0x123] first */
+    cr_assert_eq(e, UC_ERR_READ_UNMAPPED);
+    cr_assert_eq(unmapped_addr, 0x200000000ull + 0x123, "the hook got 0x%llx",
+                 (unsigned long long)unmapped_addr);
+}
