@@ -72,15 +72,22 @@ static int cr_gpr(struct machine *m, uint32_t eip)
     return gpr[code[2] & 7];
 }
 
+/* The mode's state, zeroed and in m->mode_state; NULL with errbuf set when out of memory. */
+static struct trap_state *state_new(struct machine *m, char *errbuf, unsigned errlen)
+{
+    struct trap_state *t = calloc(1, sizeof *t);
+    if (!t)
+        snprintf(errbuf, errlen, "out of memory");
+    m->mode_state = t;
+    return t;
+}
+
 static int trap_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
                       unsigned errlen)
 {
-    struct trap_state *t = calloc(1, sizeof *t);
-    if (!t) {
-        snprintf(errbuf, errlen, "out of memory");
+    struct trap_state *t = state_new(m, errbuf, errlen);
+    if (!t)
         return -1;
-    }
-    m->mode_state = t;
     /* No monitor window: under VT-x the CPU uses the guest's own GDT, IDT and TSS, and delivery
      * is the monitor's code, so the guest has the whole 4 GiB linear space. */
     t->mon.sh = shadow_create(m, SHADOW_POOL_BYTES, 0, errbuf, errlen);
@@ -336,12 +343,9 @@ const struct mode_ops mode_trap = {
 static int trap_ept_setup(struct machine *m, const struct boot_info *bi, char *errbuf,
                           unsigned errlen)
 {
-    struct trap_state *t = calloc(1, sizeof *t);
-    if (!t) {
-        snprintf(errbuf, errlen, "out of memory");
+    struct trap_state *t = state_new(m, errbuf, errlen);
+    if (!t)
         return -1;
-    }
-    m->mode_state = t;
     t->ept = ept_create(m->ram, m->ram_size, errbuf, errlen);
     if (!t->ept)
         return -1;

@@ -88,15 +88,23 @@ static int ptemod(int n, int variant, struct wl_result *r)
 static int wl_in(int n, struct wl_result *r) { return kernel_bench(BENCH_IN, n, r); }
 static int wl_callret(int n, struct wl_result *r) { return kernel_bench(BENCH_CALLRET, n, r); }
 static int wl_pgfault(int n, struct wl_result *r) { return kernel_bench(BENCH_PGFAULT, n, r); }
-static int wl_ptemod(int n, struct wl_result *r)
+/* The index of the command line's variant= among `names` (count of them): `absent` without one,
+ * -1 for a name not among them. */
+static int variant_arg(const char *const *names, int count, int absent)
 {
     char v[16];
     if (!wl_arg("variant", v, sizeof(v)))
-        return ptemod(n, PTEMOD_UNCHANGED, r);
-    for (int i = 0; i < (int)ARRAY_SIZE(ptemod_variants); i++)
-        if (strcmp(v, ptemod_variants[i]) == 0)
-            return ptemod(n, i, r);
-    return fail(r, "unknown-variant");
+        return absent;
+    for (int i = 0; i < count; i++)
+        if (names[i] && strcmp(v, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static int wl_ptemod(int n, struct wl_result *r)
+{
+    int i = variant_arg(ptemod_variants, (int)ARRAY_SIZE(ptemod_variants), PTEMOD_UNCHANGED);
+    return i < 0 ? fail(r, "unknown-variant") : ptemod(n, i, r);
 }
 static int wl_ptemod_p2np(int n, struct wl_result *r) { return ptemod(n, PTEMOD_P2NP, r); }
 static int wl_ptemod_np2p(int n, struct wl_result *r) { return ptemod(n, PTEMOD_NP2P, r); }
@@ -122,13 +130,8 @@ static int tlb(int n, int variant, struct wl_result *r)
 
 static int wl_tlb(int n, struct wl_result *r)
 {
-    char v[16];
-    if (!wl_arg("variant", v, sizeof(v)))
-        return tlb(n, TLBB_CR3, r);
-    for (int i = 0; i < (int)ARRAY_SIZE(tlb_variants); i++)
-        if (strcmp(v, tlb_variants[i]) == 0)
-            return tlb(n, i, r);
-    return fail(r, "unknown-variant");
+    int i = variant_arg(tlb_variants, (int)ARRAY_SIZE(tlb_variants), TLBB_CR3);
+    return i < 0 ? fail(r, "unknown-variant") : tlb(n, i, r);
 }
 
 static int wl_tlb_invlpg(int n, struct wl_result *r) { return tlb(n, TLBB_INVLPG, r); }
