@@ -224,13 +224,4 @@ static const struct wl_check checks[] = {
     { "mmap-ro", check_mmap_ro, 128 + SIGSEGV },
 };
 
-static int wl_fstest(int n, struct wl_result *r)
-{
-    return wl_run_checks(checks, (int)ARRAY_SIZE(checks), r);
-}
-
-const struct workload fstest_workloads[] = {
-    { "fstest", wl_fstest, 1,
-      "checks of the file system's semantics (n ignored; not a timing)" },
-    { NULL, NULL, 0, NULL },
-};
+CHECK_WORKLOAD(fstest, checks, "the file system's semantics");

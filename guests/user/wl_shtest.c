@@ -46,13 +46,4 @@ static const struct wl_check checks[] = {
     { "builtin", sh_builtin, 128 + SIGUSR1 },
 };
 
-static int wl_shtest(int n, struct wl_result *r)
-{
-    return wl_run_checks(checks, (int)ARRAY_SIZE(checks), r);
-}
-
-const struct workload shtest_workloads[] = {
-    { "shtest", wl_shtest, 1,
-      "checks of the shell-like program sh and exec through it (n ignored; not a timing)" },
-    { NULL, NULL, 0, NULL },
-};
+CHECK_WORKLOAD(shtest, checks, "the shell-like program sh and exec through it");

@@ -170,13 +170,4 @@ static const struct wl_check checks[] = {
     { "kill-sigkill", check_kill_sigkill, 128 + SIGKILL },
 };
 
-static int wl_sigtest(int n, struct wl_result *r)
-{
-    return wl_run_checks(checks, (int)ARRAY_SIZE(checks), r);
-}
-
-const struct workload sigtest_workloads[] = {
-    { "sigtest", wl_sigtest, 1,
-      "checks of signal delivery and return (n ignored; not a timing)" },
-    { NULL, NULL, 0, NULL },
-};
+CHECK_WORKLOAD(sigtest, checks, "signal delivery and return");

@@ -93,6 +93,17 @@ struct wl_check {
     int expect;
 };
 int wl_run_checks(const struct wl_check *checks, int count, struct wl_result *r);
+/* Defines NAME_workloads[], the table of the one workload NAME that runs wl_run_checks over the
+ * array CHECKS (n ignored); WHAT says what it checks, for --list-workloads. */
+#define CHECK_WORKLOAD(NAME, CHECKS, WHAT)                                                   \
+    static int wl_##NAME(int n, struct wl_result *r)                                          \
+    {                                                                                         \
+        return wl_run_checks(CHECKS, (int)ARRAY_SIZE(CHECKS), r);                             \
+    }                                                                                         \
+    const struct workload NAME##_workloads[] = {                                              \
+        { #NAME, wl_##NAME, 1, "checks of " WHAT " (n ignored; not a timing)" },             \
+        { NULL, NULL, 0, NULL },                                                              \
+    }
 /* Runs fn in a child process; its exit status, or -1 (wl_common.c). */
 int wl_in_child(int (*fn)(void));
 

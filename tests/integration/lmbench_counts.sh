@@ -35,63 +35,46 @@ it_begin lmbench_counts "${1:-}"
 it_need "$vmlab" "$kernel"
 modes=(native trap trap-classic bt pv)
 
-# count DB PHASE CLASS WHERE: the sum of the counts of CLASS in PHASE matching WHERE (alias e).
-count() {
-  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
-                JOIN event_class c ON c.id = e.class WHERE e.phase = $2 AND c.name = '$3'
-                AND ($4)"
-}
 # field NAME DB: the value of NAME=... on the result line of DB's run (its console).
 field() {
   sed -n "s/^result .* $1=\([0-9a-f]*\).*/\1/p" "$2.console"
 }
 
-# Two runs at a time (2 shared cores); a failed run fails the script through it_run_pass.
-pids=()
-go() {
-  if [ "${#pids[@]}" -ge 2 ]; then
-    wait "${pids[0]}" || { wait; exit 1; }
-    pids=("${pids[@]:1}")
-  fi
-  it_run_pass "$@" & pids+=($!)
-}
 N=100
 declare -A calls=([nullio]=1 [stat]=1 [siginst]=1 [filedelete]=1 [openclose]=2 [sighndl]=2
                   [filecreate]=2 [mmap]=2 [filecreate_10k]=3 [protfault]=1 [pagefault]=0)
 for w in "${!calls[@]}"; do
-  go "$tmp/$w.db" native "workload=$w n=$N"
+  it_go "$tmp/$w.db" native "workload=$w n=$N"
 done
-go "$tmp/execproc.db" native "workload=execproc n=10"
-go "$tmp/shproc.db" native "workload=shproc n=10"
+it_go "$tmp/execproc.db" native "workload=execproc n=10"
+it_go "$tmp/shproc.db" native "workload=shproc n=10"
 rings=("2 0" "8 0" "16 0" "2 16" "8 16" "16 16")
 for m in "${modes[@]}"; do
   for r in "${rings[@]}"; do
     set -- $r
-    go "$tmp/ctx_$1_$2.$m.db" "$m" "workload=ctxsw procs=$1 kb=$2 n=$((3 * $1))"
+    it_go "$tmp/ctx_$1_$2.$m.db" "$m" "workload=ctxsw procs=$1 kb=$2 n=$((3 * $1))"
   done
-  go "$tmp/sighndl.$m.db" "$m" "workload=sighndl n=$N"
-  go "$tmp/protfault.$m.db" "$m" "workload=protfault n=$N"
-  go "$tmp/kerncomp.$m.db" "$m" "workload=kerncomp n=12"
+  it_go "$tmp/sighndl.$m.db" "$m" "workload=sighndl n=$N"
+  it_go "$tmp/protfault.$m.db" "$m" "workload=protfault n=$N"
+  it_go "$tmp/kerncomp.$m.db" "$m" "workload=kerncomp n=12"
 done
-for p in "${pids[@]}"; do
-  wait "$p" || exit 1
-done
+it_go_wait
 
 sc="e.reason = 128"
 pf="e.reason = 14"
 for w in "${!calls[@]}"; do
   db=$tmp/$w.db
   [ "$w" = pagefault ] ||
-    expect "$w: int 0x80 in phase 1" "$(count "$db" 1 softint "$sc")" $((calls[$w] * N + 1))
+    expect "$w: int 0x80 in phase 1" "$(it_phase_count "$db" 1 softint "$sc")" $((calls[$w] * N + 1))
   [ "$w" = pagefault ] ||
-    expect "$w: int 0x80 in phase 3" "$(count "$db" 3 softint "$sc")" 1
+    expect "$w: int 0x80 in phase 3" "$(it_phase_count "$db" 3 softint "$sc")" 1
 done
-expect "protfault: #PF per operation" "$(count "$tmp/protfault.db" 1 fault "$pf")" "$N"
-expect "pagefault: #PF per operation" "$(count "$tmp/pagefault.db" 1 fault "$pf")" "$N"
-expect "pagefault: #PF in phase 3" "$(count "$tmp/pagefault.db" 3 fault "$pf")" 0
-expect "mmap: #PF per operation" "$(count "$tmp/mmap.db" 1 fault "$pf")" $((4 * N))
-expect "execproc: int 0x80" "$(count "$tmp/execproc.db" 1 softint "$sc")" 41
-expect "shproc: int 0x80" "$(count "$tmp/shproc.db" 1 softint "$sc")" 51
+expect "protfault: #PF per operation" "$(it_phase_count "$tmp/protfault.db" 1 fault "$pf")" "$N"
+expect "pagefault: #PF per operation" "$(it_phase_count "$tmp/pagefault.db" 1 fault "$pf")" "$N"
+expect "pagefault: #PF in phase 3" "$(it_phase_count "$tmp/pagefault.db" 3 fault "$pf")" 0
+expect "mmap: #PF per operation" "$(it_phase_count "$tmp/mmap.db" 1 fault "$pf")" $((4 * N))
+expect "execproc: int 0x80" "$(it_phase_count "$tmp/execproc.db" 1 softint "$sc")" 41
+expect "shproc: int 0x80" "$(it_phase_count "$tmp/shproc.db" 1 softint "$sc")" 51
 echo "lmbench_counts: native system calls and faults per operation as defined"
 
 for m in "${modes[@]}"; do
@@ -101,11 +84,11 @@ for m in "${modes[@]}"; do
     n=$((3 * $1))
     expect "ctxsw procs=$1 kb=$2 under $m: ops" "$(field ops "$db")" "$n"
     if [ "$m" = trap ]; then
-      got=$(count "$db" 1 exit "e.reason = 28 AND e.qualifier = 'cr3/write'")
-      cal=$(count "$db" 3 exit "e.reason = 28 AND e.qualifier = 'cr3/write'")
+      got=$(it_phase_count "$db" 1 exit "e.reason = 28 AND e.qualifier = 'cr3/write'")
+      cal=$(it_phase_count "$db" 3 exit "e.reason = 28 AND e.qualifier = 'cr3/write'")
     elif [ "$m" = native ]; then
-      got=$(count "$db" 1 priv "e.qualifier = 'mov_to_cr'")
-      cal=$(count "$db" 3 priv "e.qualifier = 'mov_to_cr'")
+      got=$(it_phase_count "$db" 1 priv "e.qualifier = 'mov_to_cr'")
+      cal=$(it_phase_count "$db" 3 priv "e.qualifier = 'mov_to_cr'")
     else
       continue
     fi
