@@ -8,8 +8,9 @@
  *                      reads, hash every byte, do CC_ROUNDS rounds of the compute workload's
  *                      integer work (compute.h) and write OBJ: SRC's size / 4 bytes made from
  *                      the hash
- *   cc -r DIR -o OUT   link: read every file of directory DIR (readdir) and write them, one
- *                      after the other, to OUT (a `ld -r` of the directory's objects)
+ *   cc -r DIR -o OUT   link: read every file of directory DIR (readdir) into a heap buffer and
+ *                      write them, one after the other, to OUT (a `ld -r` of the directory's
+ *                      objects)
  *
  * Exit status 0, or 1 when a file cannot be read or written (with a line saying which), 2 for a
  * bad command line.
@@ -101,11 +102,11 @@ static int compile(const char *src, const char *obj)
 
 static int link(const char *dir, const char *out)
 {
-    static uint8_t buf[CC_MAX_INPUT];
+    uint8_t *buf = sbrk(CC_MAX_INPUT);
     char path[FS_PATH_MAX];
     struct dirent d;
     uint32_t len = 0;
-    int fd = open(dir, O_RDONLY);
+    int fd = buf ? open(dir, O_RDONLY) : -ENOMEM;
     if (fd < 0) {
         printf("cc: %s: cannot open (%d)\n", dir, fd);
         return 1;

@@ -36,10 +36,9 @@
 #define MMAP_STRIDE (16 * 1024)
 #define PAGE 4096
 
-static uint8_t file_data[FS_MAX_SIZE];
-
 struct lat_fs {
     int size;
+    const uint8_t *data;            /* size bytes, on the heap */
     char name[FS_PATH_MAX];
 };
 
@@ -61,7 +60,7 @@ static int create_op(int i, void *ctx)
     int fd = open(f->name, O_RDWR | O_CREAT | O_TRUNC);
     if (fd < 0)
         return -1;
-    int bad = f->size && write(fd, file_data, (uint32_t)f->size) != f->size;
+    int bad = f->size && write(fd, f->data, (uint32_t)f->size) != f->size;
     return close(fd) == 0 && !bad ? 0 : -1;
 }
 
@@ -83,14 +82,18 @@ static int make_or_remove_all(int n, struct lat_fs *f, bool make)
 
 static int lat_fs(int n, int size, bool create, struct wl_result *r)
 {
-    struct lat_fs f = { .size = size };
+    uint8_t *data = sbrk(size);
+    struct lat_fs f = { .size = size, .data = data };
+    if (!data)
+        return fail(r, "memory");
     for (int i = 0; i < size; i++)
-        file_data[i] = (uint8_t)i;
+        data[i] = (uint8_t)i;
     int made = mkdir(FS_DIR);
     if ((made < 0 && made != -EEXIST) || (!create && make_or_remove_all(n, &f, true) < 0))
         return fail(r, "setup");
     int good = wl_calibrated(n, create ? create_op : delete_op, name_only, &f);
     int bad = create && make_or_remove_all(n, &f, false) < 0;
+    sbrk(-size);
     fmt(r->extra, sizeof(r->extra), "ops=%d size=%d", good, size);
     return good == n && !bad && rmdir(FS_DIR) == 0 ? 1 : fail(r, "op-failed");
 }

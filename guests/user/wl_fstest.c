@@ -25,17 +25,27 @@
 #define T "/tmp/fstest"
 #define PAGE 4096
 
-static uint8_t buf[3 * PAGE], back[3 * PAGE];
+/* Two 3-page buffers on the heap of the check's own process (each check runs in a child). */
+static uint8_t *buf, *back;
+
+static bool buffers(void)
+{
+    if (!buf) {
+        buf = sbrk(6 * PAGE);
+        back = buf ? buf + 3 * PAGE : NULL;
+    }
+    for (int i = 0; buf && i < 3 * PAGE; i++)
+        buf[i] = (uint8_t)(i * 7);
+    return buf != NULL;
+}
 
 static int check_readwrite(void)
 {
     struct stat a, b;
-    for (int i = 0; i < (int)sizeof(buf); i++)
-        buf[i] = (uint8_t)(i * 7);
-    int fd = open(T "-rw", O_RDWR | O_CREAT);
+    int fd = buffers() ? open(T "-rw", O_RDWR | O_CREAT) : -ENOMEM;
     if (fd < 0 || write(fd, buf, 10000) != 10000 || lseek(fd, 0, SEEK_SET) != 0)
         return 1;
-    if (read(fd, back, sizeof(back)) != 10000 || memcmp(buf, back, 10000) != 0)
+    if (read(fd, back, 3 * PAGE) != 10000 || memcmp(buf, back, 10000) != 0)
         return 2;
     if (fstat(fd, &a) < 0 || stat(T "-rw", &b) < 0 || a.st_ino != b.st_ino || a.st_ino == 0 ||
         a.st_type != S_IFREG || a.st_size != 10000 || b.st_nlink != 1)
@@ -63,7 +73,7 @@ static int check_open_errors(void)
 static int check_truncate(void)
 {
     struct stat st;
-    int fd = open(T "-t", O_RDWR | O_CREAT);
+    int fd = buffers() ? open(T "-t", O_RDWR | O_CREAT) : -ENOMEM;
     if (fd < 0 || write(fd, buf, 100) != 100)
         return 1;
     close(fd);
@@ -76,11 +86,11 @@ static int check_truncate(void)
 
 static int check_holes(void)
 {
-    int fd = open(T "-h", O_RDWR | O_CREAT);
-    memset(back, 0xff, sizeof(back));
+    int fd = buffers() ? open(T "-h", O_RDWR | O_CREAT) : -ENOMEM;
+    memset(back, 0xff, 3 * PAGE);
     if (fd < 0 || lseek(fd, 2 * PAGE + 10, SEEK_SET) != 2 * PAGE + 10 || write(fd, "x", 1) != 1)
         return 1;
-    if (lseek(fd, 0, SEEK_SET) != 0 || read(fd, back, sizeof(back)) != 2 * PAGE + 11)
+    if (lseek(fd, 0, SEEK_SET) != 0 || read(fd, back, 3 * PAGE) != 2 * PAGE + 11)
         return 2;
     for (int i = 0; i < 2 * PAGE + 10; i++)
         if (back[i])
@@ -91,7 +101,7 @@ static int check_holes(void)
 static int check_unlink_open(void)
 {
     struct stat st;
-    int fd = open(T "-u", O_RDWR | O_CREAT);
+    int fd = buffers() ? open(T "-u", O_RDWR | O_CREAT) : -ENOMEM;
     if (fd < 0 || write(fd, "kept", 4) != 4 || unlink(T "-u") != 0)
         return 1;
     if (stat(T "-u", &st) != -ENOENT || lseek(fd, 0, SEEK_SET) != 0)
@@ -103,7 +113,7 @@ static int check_dirs(void)
 {
     struct dirent d;
     struct stat st;
-    if (mkdir(T "-d") != 0 || mkdir(T "-d") != -EEXIST)
+    if (!buffers() || mkdir(T "-d") != 0 || mkdir(T "-d") != -EEXIST)
         return 1;
     for (const char *const *p = (const char *const[]){ T "-d/a", T "-d/b", NULL }; *p; p++) {
         int fd = open(*p, O_WRONLY | O_CREAT);
@@ -126,6 +136,8 @@ static int check_dirs(void)
 
 static int check_devices(void)
 {
+    if (!buffers())
+        return 4;
     int null = open("/dev/null", O_RDWR), zero = open("/dev/zero", O_RDWR);
     memset(back, 0xff, 64);
     if (null < 0 || zero < 0 || read(null, back, 64) != 0 || write(null, buf, 64) != 64)
@@ -141,7 +153,7 @@ static int check_devices(void)
 /* A 2-page file T-m of the pattern in buf, opened read-write; the descriptor. */
 static int mapped_file(void)
 {
-    int fd = open(T "-m", O_RDWR | O_CREAT | O_TRUNC);
+    int fd = buffers() ? open(T "-m", O_RDWR | O_CREAT | O_TRUNC) : -ENOMEM;
     return fd >= 0 && write(fd, buf, 2 * PAGE) == 2 * PAGE ? fd : -1;
 }
 

@@ -30,13 +30,12 @@
 #define KC_BATCH 8
 #define KC_MAX_UNITS 9999
 
-static uint8_t text[KC_SOURCE_SIZE];
-
-/* The source of unit u: its #include line, then bytes of a fixed pattern. */
-static int write_source(int u)
+/* The source of unit u, made in text (KC_SOURCE_SIZE bytes): its #include line, then bytes of a
+ * fixed pattern. */
+static int write_source(int u, uint8_t *text)
 {
     char path[FS_PATH_MAX];
-    int len = fmt((char *)text, sizeof(text), "#include h%d h%d h%d h%d\n", u % KC_HEADERS,
+    int len = fmt((char *)text, KC_SOURCE_SIZE, "#include h%d h%d h%d h%d\n", u % KC_HEADERS,
                   (u / 2 + 3) % KC_HEADERS, (u * 5 + 1) % KC_HEADERS, (u * 3 + 6) % KC_HEADERS);
     for (int i = len; i < KC_SOURCE_SIZE; i++)
         text[i] = (uint8_t)(' ' + (i * 7 + u) % 90);
@@ -54,7 +53,7 @@ static int have_dir(const char *path)
     return r == -EEXIST ? 0 : r;
 }
 
-static int make_tree(int n)
+static int make_tree(int n, uint8_t *text)
 {
     char path[FS_PATH_MAX];
     for (int h = 0; h < KC_HEADERS; h++) {
@@ -63,7 +62,7 @@ static int make_tree(int n)
             return -1;
     }
     for (int u = 0; u < n; u++)
-        if (write_source(u) < 0)
+        if (write_source(u, text) < 0)
             return -1;
     if (have_dir("/obj") < 0)
         return -1;
@@ -88,17 +87,17 @@ static int run_cc(const char *a1, const char *a2, const char *a3)
     return pid > 0 && waitpid(pid, &status) == pid && status == 0 ? 0 : -1;
 }
 
-/* The sum of every byte of every linked file. */
-static uint32_t checksum(int batches)
+/* The sum of every byte of every linked file, read through buf (KC_SOURCE_SIZE bytes). */
+static uint32_t checksum(int batches, uint8_t *buf)
 {
     char path[FS_PATH_MAX];
     uint32_t sum = 0;
     for (int b = 0; b < batches; b++) {
         fmt(path, sizeof(path), "/obj/b%d.o", b);
         int fd = open(path, O_RDONLY), got;
-        while (fd >= 0 && (got = read(fd, text, sizeof(text))) > 0)
+        while (fd >= 0 && (got = read(fd, buf, KC_SOURCE_SIZE)) > 0)
             for (int i = 0; i < got; i++)
-                sum = sum * 31 + text[i];
+                sum = sum * 31 + buf[i];
         close(fd);
     }
     return sum;
@@ -107,9 +106,10 @@ static uint32_t checksum(int batches)
 static int wl_kerncomp(int n, struct wl_result *r)
 {
     char src[FS_PATH_MAX], obj[FS_PATH_MAX], dir[FS_PATH_MAX], out[FS_PATH_MAX];
+    uint8_t *text = sbrk(KC_SOURCE_SIZE);
     if (n > KC_MAX_UNITS)
         return fail(r, "too-many-units");
-    if (make_tree(n) < 0)
+    if (!text || make_tree(n, text) < 0)
         return fail(r, "source-tree");
     int units = 0, links = 0, bad = 0;
     phase(PHASE_MEASURE);
@@ -128,7 +128,8 @@ static int wl_kerncomp(int n, struct wl_result *r)
     }
     phase(PHASE_TEARDOWN);
     fmt(r->extra, sizeof(r->extra), "ops=%d links=%d checksum=%08x", units, links,
-        checksum(links));
+        checksum(links, text));
+    sbrk(-KC_SOURCE_SIZE);
     return bad ? fail(r, "cc-failed") : 1;
 }
 
