@@ -1,22 +1,13 @@
 /*
- * wl_common.c — what several workload files share (contracts in workloads.h): the result line's
- * extra fields, the workloads' own command-line numbers, the calibrated loop of the latency
- * workloads, files made for a workload to use, and the runner of the semantic checks.
+ * wl_common.c — what several workload files share (contracts in workloads.h): the workloads' own
+ * command-line numbers, the calibrated loop of the latency workloads, files made for a workload
+ * to use, and the runner of the semantic checks.
  *
  * The calibrated loop is the nanobenchmarks' measured-then-empty pattern (wl_nano.c) for
  * operations that are functions: both phases run the same loop, which calls through the same
  * function pointer, so phase 1 minus phase 3 is the operation's body and nothing of the loop.
  */
 #include "workloads.h"
-
-void wl_extra(struct wl_result *r, const char *f, ...)
-{
-    size_t len = strlen(r->extra);
-    va_list ap;
-    va_start(ap, f);
-    vfmt(r->extra + len, sizeof(r->extra) - len, f, ap);
-    va_end(ap);
-}
 
 int wl_arg_uint(const char *key, int dflt)
 {
@@ -109,7 +100,8 @@ int wl_make_file(const char *path, uint32_t size)
     return r < 0 ? r : 0;
 }
 
-int wl_in_child(int (*fn)(void))
+/* Runs fn in a child process; its exit status, or -1. */
+static int in_child(int (*fn)(void))
 {
     int pid = fork();
     if (pid == 0)
@@ -125,7 +117,7 @@ int wl_run_checks(const struct wl_check *checks, int count, struct wl_result *r)
     int passed = 0;
     const char *first_failure = NULL;
     for (int i = 0; i < count; i++) {
-        if (wl_in_child(checks[i].fn) == checks[i].expect)
+        if (in_child(checks[i].fn) == checks[i].expect)
             passed++;
         else if (!first_failure)
             first_failure = checks[i].name;

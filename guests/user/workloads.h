@@ -51,9 +51,6 @@ static inline int fail(struct wl_result *r, const char *reason)
     return 0;
 }
 
-/* Appends printf-style text to r->extra (truncated at its size). */
-void wl_extra(struct wl_result *r, const char *f, ...) __attribute__((format(printf, 2, 3)));
-
 /* One iteration of a calibration loop: nothing, but the compiler must keep the iteration. */
 #define EMPTY_BODY() __asm__ volatile("" : : : "memory")
 
