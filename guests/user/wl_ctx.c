@@ -19,8 +19,10 @@
  * P-1, then forks members 1 .. P-1 in turn, each with the read end of the pipe from its
  * predecessor and the write end of a new pipe to its successor (the last: the pipe to the
  * parent); each child closes every other descriptor, allocates and writes its data, and loops.
- * A warm-up token goes round once before the measured phase, so that every member has its data
- * and waits in read() when the parent marks PHASE_MEASURE and sends hop 0. The process that
+ * A warm-up token goes round once before the measured phase, each member touching its data as
+ * for a real token, so that every member has its data, has made its first store to the shared
+ * sum (a copy-on-write fault after fork, not measured) and waits in read() when the parent marks
+ * PHASE_MEASURE and sends hop 0. The process that
  * receives hop n marks PHASE_BETWEEN and sends the STOP token on to the parent, which then closes
  * its write end: each member in turn reads end of file and exits.
  */
@@ -71,12 +73,11 @@ static void __attribute__((noreturn)) child(struct member *m, int kb, int n)
         exit(2);
     int hop;
     while (read(m->in, &hop, 4) == 4) {
-        if (hop >= 0) {
+        if (hop != TOKEN_STOP)
             touch(m);
-            if (++hop == n) {
-                phase(PHASE_BETWEEN);
-                hop = TOKEN_STOP;
-            }
+        if (hop >= 0 && ++hop == n) {
+            phase(PHASE_BETWEEN);
+            hop = TOKEN_STOP;
         }
         if (write(m->out, &hop, 4) != 4)
             exit(3);
@@ -123,6 +124,7 @@ static int ring_run(const struct member *me, int n)
     int hop = TOKEN_WARMUP;
     if (write(me->out, &hop, 4) != 4 || read(me->in, &hop, 4) != 4 || hop != TOKEN_WARMUP)
         return -1;
+    touch(me);
     phase(PHASE_MEASURE);
     hop = 0;
     if (write(me->out, &hop, 4) != 4)

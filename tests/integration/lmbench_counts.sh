@@ -22,7 +22,8 @@
 #                   phase loads CR3 exactly n times (trap: exit CR_ACCESS cr3/write; the other
 #                   modes by the same count of the guest's own loads natively: priv mov_to_cr),
 #                   for P = 2, 8, 16 and K = 0 and 16; phase 3 (the overhead, one process)
-#                   switches nothing; result line ops=n
+#                   switches nothing; result line ops=n; natively no fault in phase 1 (the
+#                   warm-up round took each member's first-touch faults)
 #   sighndl         exactly one signal delivered per operation: the kernel's own count (kstat,
 #                   on the result line) signals=n, sigreturns=n, and the handler's caught=n
 #   protfault       the same, one SIGSEGV per write
@@ -89,6 +90,8 @@ for m in "${modes[@]}"; do
     elif [ "$m" = native ]; then
       got=$(it_phase_count "$db" 1 priv "e.qualifier = 'mov_to_cr'")
       cal=$(it_phase_count "$db" 3 priv "e.qualifier = 'mov_to_cr'")
+      expect "ctxsw procs=$1 kb=$2 natively: faults in phase 1" \
+             "$(it_phase_count "$db" 1 fault 1)" 0
     else
       continue
     fi
