@@ -9,7 +9,8 @@
 #
 # Values: --mode/--modes complete mode names (--modes as a comma-separated list); --db, --guest,
 # --initrd, --suite, --console, --model and the arguments of `vmlab merge` complete file names;
-# --out and --logs directories; --trace, --scale, --phase and --sort their documented words.
+# --out and --logs directories; --trace, --scale, --phase and --sort their documented words;
+# --group the `group:` values of the suite file named by --suite on the same line.
 # tests/integration/install_docs.sh checks `vmlab st` -> stat and `vmlab stat --mo` -> --mode,
 # --model.
 
@@ -84,6 +85,17 @@ _vmlab()
         return 0
         ;;
     --sort) COMPREPLY=($(compgen -W "samples cycles time avg event" -- "$cur")); return 0 ;;
+    --group)
+        local suite="" j groups
+        for ((j = 1; j < COMP_CWORD - 1; j++)); do
+            [[ ${COMP_WORDS[j]} == --suite ]] && suite=${COMP_WORDS[j + 1]}
+        done
+        suite=${suite/#\~/$HOME}
+        [[ -r $suite ]] || return 0
+        groups=$(awk '/^[[:space:]]*group:/ { print $2 }' "$suite" | sort -u)
+        COMPREPLY=($(compgen -W "$groups" -- "$cur"))
+        return 0
+        ;;
     esac
 
     if [[ $cur == -* || $cmd != merge ]]; then

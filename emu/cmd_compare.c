@@ -3,9 +3,11 @@
  * `vmlab run` processes writing one trace database.
  *
  *   vmlab compare --suite FILE --db FILE [--modes native,trap,trap-classic,bt,pv] [-j N]
- *                 [--scale small|paper] [--trace counts|full] [--logs DIR]
- *   vmlab compare --suite FILE --check
+ *                 [--scale small|paper] [--trace counts|full] [--logs DIR] [--group NAME]
+ *   vmlab compare --suite FILE --check [--group NAME]
  *
+ * --group NAME keeps the suite's workloads of that group (a workload's `group:` key, emu/suite.h);
+ * a name no workload has is refused with status 2 and the groups the suite has.
  * --check only reads the suite file: it prints one line per workload (workload=W n=N, the
  * command line a run would get at --scale small) and exits 0, or 2 with the one-line error that
  * names the file; nothing is run and no database is needed (tests/integration/mutate_guests.sh
@@ -32,14 +34,7 @@
  * if every run succeeded (guest status 33), 1 if any failed or the summary could not be read, 2
  * for bad usage or a bad suite file.
  *
- * Suite file (models/suites/NAME.yaml):
- *   name: default
- *   guest: kernel.elf        # relative: <directory of the vmlab executable>/guests/
- *   initrd: initrd.cpio      # optional, resolved like guest; passed as `vmlab run --initrd`
- *   modes: native            # optional: the modes the guest runs in (default: all five);
- *                            # --modes overrides it
- *   workloads:
- *     - { workload: syscall, n: 2000, paper_n: 200000, args: "" }
+ * The suite file: emu/suite.h.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -48,7 +43,6 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +51,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
-#include <yaml.h>
 
 #include "analysis/aggregate.h"
 #include "analysis/analysis.h"
@@ -65,24 +58,14 @@
 #include "emu/cli.h"
 #include "emu/commands.h"
 #include "emu/modes/mode.h"
+#include "emu/suite.h"
 #include "traces/tdb.h"
 
 #define KNOWN_MODES "native,trap,trap-ept,trap-classic,bt,pv"  /* the documented modes, the default */
 #define STATUS_OK 33 /* isa-debug-exit value 0x10: (0x10 << 1) | 1 */
 
-struct workload {
-    char *name, *args;
-    long long n, paper_n;
-};
-
-struct suite {
-    char *name, *guest, *initrd, *modes;
-    struct workload *w;
-    int nw;
-};
-
 struct job {
-    const struct workload *w;
+    const struct suite_workload *w;
     const char *mode;
     pid_t pid;
     int fd;                  /* progress pipe, -1 when closed */
@@ -96,168 +79,11 @@ struct job {
 };
 
 struct opts {
-    const char *suite, *db, *modes, *scale, *trace, *logs;
+    const char *suite, *db, *modes, *scale, *trace, *logs, *group;
     int jobs;
     int check;               /* --check: read the suite, list it, run nothing */
     int modes_given;         /* --modes was on the command line (it overrides the suite's) */
 };
-
-/* --- suite file ----------------------------------------------------------------------------- */
-
-static int suite_err(char *err, unsigned len, const char *file, const yaml_node_t *n,
-                     const char *key, const char *fmt, ...)
-{
-    char msg[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    snprintf(err, len, "%s:%lu: %s: %s", file, n ? (unsigned long)n->start_mark.line + 1 : 0ul,
-             key, msg);
-    return -EINVAL;
-}
-
-static const char *scalar_of(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int parse_count(const char *s, long long *v)
-{
-    char *end;
-    if (!s || !*s)
-        return -1;
-    *v = strtoll(s, &end, 0);
-    return *end || *v <= 0 ? -1 : 0;
-}
-
-static int parse_workload(yaml_document_t *d, yaml_node_t *n, struct workload *w,
-                          const char *file, char *err, unsigned len)
-{
-    if (n->type != YAML_MAPPING_NODE)
-        return suite_err(err, len, file, n, "workloads", "each entry is a mapping");
-    *w = (struct workload){ .paper_n = -1 };
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(d, p->key), *vn = yaml_document_get_node(d, p->value);
-        const char *k = scalar_of(kn) ? scalar_of(kn) : "?", *v = scalar_of(vn);
-        char key[96];
-        snprintf(key, sizeof key, "workloads.%.60s", k);
-        if (!v)
-            return suite_err(err, len, file, vn, key, "expected a scalar");
-        if ((strcmp(k, "workload") == 0 && w->name) || (strcmp(k, "args") == 0 && w->args))
-            return suite_err(err, len, file, kn, key, "given twice");
-        if (strcmp(k, "workload") == 0)
-            w->name = strdup(v);
-        else if (strcmp(k, "args") == 0)
-            w->args = strdup(v);
-        else if (strcmp(k, "n") == 0 && parse_count(v, &w->n) == 0)
-            continue;
-        else if (strcmp(k, "paper_n") == 0 && parse_count(v, &w->paper_n) == 0)
-            continue;
-        else if (strcmp(k, "n") == 0 || strcmp(k, "paper_n") == 0)
-            return suite_err(err, len, file, vn, key, "expected a positive count, got '%s'", v);
-        else
-            return suite_err(err, len, file, kn, key, "unknown key (workload, n, paper_n, args)");
-    }
-    if (!w->name || !*w->name)
-        return suite_err(err, len, file, n, "workloads.workload", "missing");
-    if (w->n <= 0)
-        return suite_err(err, len, file, n, "workloads.n", "missing");
-    return 0;
-}
-
-static int suite_parse(const char *file, struct suite *s, char *err, unsigned len)
-{
-    memset(s, 0, sizeof *s);                 /* the caller frees it, whatever this returns */
-    FILE *f = fopen(file, "rb");
-    if (!f) {
-        snprintf(err, len, "%s: %s", file, strerror(errno));
-        return -errno;
-    }
-    yaml_parser_t parser;
-    yaml_document_t d;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_file(&parser, f);
-    int rc = 0;
-    if (!yaml_parser_load(&parser, &d)) {
-        snprintf(err, len, "%s:%lu: %s", file, (unsigned long)parser.problem_mark.line + 1,
-                 parser.problem ? parser.problem : "YAML syntax error");
-        yaml_parser_delete(&parser);
-        fclose(f);
-        return -EINVAL;
-    }
-    yaml_node_t *root = yaml_document_get_root_node(&d);
-    if (!root || root->type != YAML_MAPPING_NODE)
-        rc = suite_err(err, len, file, root, "(top)",
-                       "expected a mapping (name, guest, initrd, workloads)");
-    for (yaml_node_pair_t *p = rc ? NULL : root->data.mapping.pairs.start;
-         rc == 0 && p < root->data.mapping.pairs.top; p++) {
-        yaml_node_t *kn = yaml_document_get_node(&d, p->key), *vn = yaml_document_get_node(&d, p->value);
-        const char *k = scalar_of(kn) ? scalar_of(kn) : "?";
-        if ((strcmp(k, "name") == 0 && s->name) || (strcmp(k, "guest") == 0 && s->guest) ||
-            (strcmp(k, "initrd") == 0 && s->initrd) || (strcmp(k, "workloads") == 0 && s->w) ||
-            (strcmp(k, "modes") == 0 && s->modes)) {
-            /* A repeated key would leak the first value (and a second workloads list would be
-             * filled past its end, counted on from the first). */
-            rc = suite_err(err, len, file, kn, k, "given twice");
-        } else if ((strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
-                    strcmp(k, "initrd") == 0 || strcmp(k, "modes") == 0) && scalar_of(vn)) {
-            char **dst = k[0] == 'n' ? &s->name : k[0] == 'g' ? &s->guest
-                         : k[0] == 'm' ? &s->modes : &s->initrd;
-            *dst = strdup(scalar_of(vn));
-        } else if (strcmp(k, "workloads") == 0 && vn->type == YAML_SEQUENCE_NODE) {
-            int n = (int)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-            s->w = calloc(n ? n : 1, sizeof *s->w);
-            for (int i = 0; rc == 0 && i < n; i++, s->nw++)
-                rc = parse_workload(&d, yaml_document_get_node(&d, vn->data.sequence.items.start[i]),
-                                    &s->w[i], file, err, len);
-        } else if (strcmp(k, "name") == 0 || strcmp(k, "guest") == 0 ||
-                   strcmp(k, "initrd") == 0 || strcmp(k, "workloads") == 0 ||
-                   strcmp(k, "modes") == 0) {
-            rc = suite_err(err, len, file, vn, k,
-                           strcmp(k, "workloads") ? "expected a string" : "expected a list");
-        } else {
-            rc = suite_err(err, len, file, kn, k,
-                           "unknown key (name, guest, initrd, modes, workloads)");
-        }
-    }
-    if (rc == 0 && !s->name)
-        rc = suite_err(err, len, file, root, "name", "missing");
-    if (rc == 0 && !s->guest)
-        rc = suite_err(err, len, file, root, "guest", "missing");
-    if (rc == 0 && s->initrd && !*s->initrd)
-        rc = suite_err(err, len, file, root, "initrd", "empty");
-    if (rc == 0 && s->modes && !*s->modes)
-        rc = suite_err(err, len, file, root, "modes", "empty");
-    if (rc == 0 && s->nw == 0)
-        rc = suite_err(err, len, file, root, "workloads", "missing or empty");
-    yaml_document_delete(&d);
-    yaml_parser_delete(&parser);
-    fclose(f);
-    return rc;
-}
-
-/* A file the suite names: as given when absolute, else <dir of the vmlab executable>/guests/. */
-static void suite_path(const char *dir, const char *name, char *out, size_t len)
-{
-    if (name[0] == '/')
-        snprintf(out, len, "%s", name);
-    else
-        snprintf(out, len, "%s/guests/%s", dir, name);
-}
-
-static void suite_free(struct suite *s)
-{
-    for (int i = 0; i < s->nw; i++) {
-        free(s->w[i].name);
-        free(s->w[i].args);
-    }
-    free(s->w);
-    free(s->name);
-    free(s->guest);
-    free(s->initrd);
-    free(s->modes);
-}
 
 /* --- children ------------------------------------------------------------------------------- */
 
@@ -533,7 +359,9 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: vmlab compare --suite FILE --db FILE [--modes M1,M2,...] [-j N]\n"
                "                     [--scale small|paper] [--trace counts|full] [--logs DIR]\n"
-               "       vmlab compare --suite FILE --check   (read the suite, list it, run nothing)\n"
+               "                     [--group NAME]\n"
+               "       vmlab compare --suite FILE --check [--group NAME]   (read the suite, list\n"
+               "                     it, run nothing)\n"
                "  --modes   default: the suite's modes: key, else native,trap,trap-classic,bt,pv;\n"
                "            an unknown name is refused, a known mode this vmlab lacks is skipped\n"
                "  --suite FILE  the suite (models/suites/*.yaml): guest, workloads, n\n"
@@ -543,6 +371,8 @@ static void usage(FILE *f)
                "  --scale       small (default: each workload's n) or paper (its paper_n)\n"
                "  --trace       counts (default) or full (also one row per event)\n"
                "  --logs DIR    each run's console and messages (default DB.logs)\n"
+               "  --group NAME  only the suite's workloads of group NAME (their group: key;\n"
+               "                the default suite's: nanobench, lmbench, macro, other)\n"
                "  --version     print vmlab's version\n"
                "Each finished run is printed with its run id in the database (vmlab stat --run ID).\n",
                sysconf(_SC_NPROCESSORS_ONLN));
@@ -555,7 +385,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         { "modes", required_argument, 0, 'm' }, { "jobs", required_argument, 0, 'j' },
         { "scale", required_argument, 0, 'S' }, { "trace", required_argument, 0, 't' },
         { "logs", required_argument, 0, 'l' },  { "help", no_argument, 0, 'h' },
-        { "check", no_argument, 0, 'c' },
+        { "check", no_argument, 0, 'c' }, { "group", required_argument, 0, 'g' },
         { 0 },
     };
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -572,6 +402,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
         case 't': o->trace = optarg; break;
         case 'l': o->logs = optarg; break;
         case 'c': o->check = 1; break;
+        case 'g': o->group = optarg; break;
         case 'h': usage(stdout); return 1;
         case CLI_VERSION: return 1;
         case 'j':
@@ -720,13 +551,15 @@ int cmd_compare(int argc, char **argv)
     struct suite s;
     char err[512], dir[PATH_MAX], vmlab[PATH_MAX + 8], guest[PATH_MAX + 16], logs[PATH_MAX];
     char initrd[PATH_MAX + 16];
-    if (suite_parse(o.suite, &s, err, sizeof err)) {
+    if (suite_parse(o.suite, &s, err, sizeof err) ||
+        (o.group && suite_keep_group(&s, o.group, err, sizeof err))) {
         fprintf(stderr, "vmlab compare: %s\n", err);
         suite_free(&s);
         return 2;
     }
     if (o.check) {
-        printf("suite %s: guest %s%s%s, %d workloads%s%s\n", s.name, s.guest,
+        printf("suite %s%s%s: guest %s%s%s, %d workloads%s%s\n", s.name,
+               o.group ? ", group " : "", o.group ? o.group : "", s.guest,
                s.initrd ? ", initrd " : "", s.initrd ? s.initrd : "", s.nw,
                s.modes ? ", modes " : "", s.modes ? s.modes : "");
         for (int i = 0; i < s.nw; i++)
@@ -787,8 +620,9 @@ int cmd_compare(int argc, char **argv)
         free(jobs);
         return 2;
     }
-    fprintf(stderr, "compare: suite %s: %d runs (%d workloads), %d at a time, logs in %s\n",
-            s.name, njobs, s.nw, o.jobs, o.logs);
+    fprintf(stderr, "compare: suite %s%s%s: %d runs (%d workloads), %d at a time, logs in %s\n",
+            s.name, o.group ? ", group " : "", o.group ? o.group : "", njobs, s.nw, o.jobs,
+            o.logs);
     signal(SIGPIPE, SIG_IGN);
     rc = run_all(jobs, njobs, vmlab, guest, s.initrd ? initrd : NULL, s.name, &o,
                  strcmp(o.scale, "paper") == 0, t);

@@ -497,10 +497,15 @@ static __attribute__((noinline)) void block_slow(struct machine *m, uint32_t add
     if (m->mode->redirect && redirected(m, addr))
         return;
     if (!b || (b->epoch != BLOCK_EPOCH_NOW(m, b->cpl) && !blocks_verify(m, b))) {
+        /* Bytes changed under a block decoded here: the CPU may be about to run a translation
+         * of the old bytes (emu/UNICORN.md 24), so it is dropped and the block entered again. */
+        bool changed = b != NULL;
         b = blocks_decode(m, addr, size, b);
         if (!b)
             return;
-        if (install_sites(m, b) || m->end) {
+        if (changed)
+            tlb_remove_cache(m, addr, (uint64_t)addr + size);
+        if (install_sites(m, b) || changed || m->end) {
             stop_before(m, b, m->end ? STOP_END : STOP_REDECODE);
             return;
         }
@@ -1009,6 +1014,14 @@ int machine_run(struct machine *m)
         if (m->end)
             break;
         update_deadline(m);
+        /* A monitor that switched address spaces for the guest (a hypercall, a callout, an
+         * emulated mov to CR3) moved the real CR3 without a site hook: user blocks are
+         * verified again (blocks.h), as after a mov to CR3 the CPU ran itself. */
+        uint32_t cr3 = reg32(m, UC_X86_REG_CR3);
+        if (cr3 != m->epoch_cr3) {
+            m->epoch_cr3 = cr3;
+            m->epoch++;
+        }
         if (m->tlb.cpu_walk || m->tlb.capture)
             m->deadline = 0;      /* every block through block_slow: stop after the first */
         m->stop = STOP_NONE;

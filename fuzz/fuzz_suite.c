@@ -1,8 +1,8 @@
 /*
  * fuzz_suite.c — libFuzzer target: the input is a suite file for `vmlab compare`.
  *
- * What it exercises: the suite reader of emu/cmd_compare.c (libyaml's document; name, guest,
- * workloads with workload, n, paper_n, args; repeated and unknown keys; counts) through its
+ * What it exercises: the suite reader of emu/suite.c (libyaml's document; name, guest,
+ * workloads with workload, n, paper_n, args, group; repeated and unknown keys; counts) through its
  * public door, `vmlab compare --suite FILE --check`, which reads the suite, lists the runs it would
  * make and returns 0, or returns 2 after one line naming the file; it never starts a run. Calling
  * cmd_compare() keeps the fuzzer on exactly what the command does, without a new entry point.

@@ -20,15 +20,28 @@
 #define SYS_GETPID   8
 #define SYS_GETPPID  9
 #define SYS_BRK      10  /* (new end or 0)              -> current end of the heap         */
-#define SYS_MMAP     11  /* (len)                       -> address of anonymous zero pages */
+#define SYS_MMAP     11  /* (len, prot, fd, offset)     -> address of the region: fd -1 is
+                          * anonymous zero pages, else a shared mapping of a regular file
+                          * from a page-aligned offset (PROT_*, fs_abi.h; offset in ESI) */
 #define SYS_MUNMAP   12  /* (addr, len): a whole region as mmap returned it                */
 #define SYS_PIPE     13  /* (int fds[2])                                                    */
 #define SYS_YIELD    14
 #define SYS_BENCH    15  /* (BENCH_*, n, variant)       -> operations done                 */
 #define SYS_PHASE    16  /* (phase): writes the phase-marker port                          */
-#define SYS_SIGFPE   17  /* (handler): where a divide error in user mode continues         */
+#define SYS_SIGACTION 17 /* (sig, handler, restorer) -> the old handler (signal_abi.h)     */
 #define SYS_VMSTAT   18  /* (struct vm_counters *): the kernel's page-table work (vmstat.h) */
-#define NSYSCALLS    19
+#define SYS_OPEN     19  /* (path, O_* flags)           -> fd (fs_abi.h)                   */
+#define SYS_STAT     20  /* (path, struct stat *)                                           */
+#define SYS_FSTAT    21  /* (fd, struct stat *)                                             */
+#define SYS_UNLINK   22  /* (path): a file's name; the file goes with its last reference  */
+#define SYS_MKDIR    23  /* (path)                                                          */
+#define SYS_RMDIR    24  /* (path): an empty directory                                      */
+#define SYS_LSEEK    25  /* (fd, offset, SEEK_*)        -> the new offset                  */
+#define SYS_READDIR  26  /* (fd, struct dirent *)       -> 1 with the next entry, 0 at the end */
+#define SYS_KILL     27  /* (pid, sig): sig 0 only checks that pid exists                  */
+#define SYS_SIGRETURN 28 /* (): from a handler's trampoline: restores the interrupted context */
+#define SYS_KSTAT    29  /* (struct kstat *): the kernel's signal counts (kstat.h)          */
+#define NSYSCALLS    30
 
 /* Kernel-level nanobenchmarks run by SYS_BENCH: one operation per measured iteration (each
  * defined in guests/kernel/bench.c), then the same loop with an empty body (PHASE_CALIBRATE). */
@@ -61,18 +74,30 @@
 #define PHASE_BETWEEN  4  /* work between measured blocks (re-arming the next block's
                            * operations): neither measured nor calibration */
 
+/* Linux's numbers, so that guests/linux/init.c may include this file beside <errno.h>. */
 #define EPERM   1
 #define ENOENT  2
 #define ESRCH   3
+#define EINTR   4
 #define ENOEXEC 8
 #define EBADF   9
 #define ECHILD  10
 #define EAGAIN  11
 #define ENOMEM  12
+#define EACCES  13
 #define EFAULT  14
+#define EEXIST  17
+#define ENOTDIR 20
+#define EISDIR  21
 #define EINVAL  22
+#define ENFILE  23
 #define EMFILE  24
+#define EFBIG   27
+#define ENOSPC  28
+#define ESPIPE  29
 #define EPIPE   32
+#define ENAMETOOLONG 36
 #define ENOSYS  38
+#define ENOTEMPTY 39
 
 #endif

@@ -12,6 +12,7 @@
 #include "kernel.h"
 #include "layout.h"
 #include "mm.h"
+#include "mmap.h"
 #include "proc.h"
 #include "pvops.h"
 #include "syscall_nr.h"
@@ -21,6 +22,8 @@
 
 extern const uint8_t prog_init_start[], prog_init_end[];
 extern const uint8_t prog_true_start[], prog_true_end[];
+extern const uint8_t prog_sh_start[], prog_sh_end[];
+extern const uint8_t prog_cc_start[], prog_cc_end[];
 
 static const struct program {
     const char *name;
@@ -28,6 +31,8 @@ static const struct program {
 } programs[] = {
     { "init", prog_init_start, prog_init_end },
     { "true", prog_true_start, prog_true_end },
+    { "sh", prog_sh_start, prog_sh_end },
+    { "cc", prog_cc_start, prog_cc_end },
 };
 
 struct elf_header {
@@ -157,9 +162,10 @@ int proc_exec(struct trapframe *tf, const char *name, const char *const *argv)
     int r = exec_load(name, argv, argc, &pgdir, &vm, &entry, &sp);
     if (r < 0)
         return r;
+    mmap_release(&current->vm);
     current->pgdir = pgdir;
     current->vm = vm;
-    current->fpe_handler = 0;
+    signal_exec(&current->sig);
     proc_set_name(current, name);
     pv_ops.load_cr3(pgdir);
     vm_destroy(old);

@@ -6,10 +6,12 @@
  *   Multiboot info -> mm_init   (frame pool, kernel page tables, CR3 switched)
  *   desc_init                   (GDT, IDT, TSS)
  *   PIC, PIT at HZ, IRQ 0 unmasked (interrupts stay off until the first iret to user mode)
+ *   fs_init                     (the root file system: /dev/null, /dev/zero, /tmp)
  *   pid 1 = program "init" with argv = "init" + every key=value word of the command line
  */
 #include "kernel.h"
 #include "desc.h"
+#include "fs.h"
 #include "layout.h"
 #include "mm.h"
 #include "multiboot.h"
@@ -70,6 +72,7 @@ void kmain(uint32_t magic, uint32_t mbi_pa)
     pv_ops.timer_start(HZ);
     pv_ops.intr_unmask(0);
     proc_init();
+    fs_init();
 
     const char *argv[MAX_INIT_ARGS + 1];
     init_argv(argv);

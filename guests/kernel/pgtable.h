@@ -5,7 +5,8 @@
  * Both levels use the same entry format; this kernel uses 4 KiB pages only (no PSE after early
  * boot), which is also what a Xen-style paravirtual port wants. Bit 9, one of the three bits the
  * hardware leaves to software, marks a copy-on-write page: present, read-only, and to be copied
- * (or simply made writable when its frame is no longer shared) on the first write.
+ * (or simply made writable when its frame is no longer shared) on the first write. Bit 10 marks
+ * a page of a shared file mapping: fork shares it as it is, never copy-on-write.
  */
 #ifndef KERNEL_PGTABLE_H
 #define KERNEL_PGTABLE_H
@@ -21,6 +22,7 @@ typedef uint32_t pte_t;
 #define PTE_D   0x040u   /* dirty (set by the MMU) */
 #define PTE_G   0x100u   /* global: kept across CR3 loads when CR4.PGE is set */
 #define PTE_COW 0x200u   /* software: copy on write */
+#define PTE_SHARED 0x400u /* software: a shared file page, never copy on write */
 #define PTE_FLAGS_MASK 0xFFFu
 #define PTES_PER_TABLE 1024u
 
@@ -39,9 +41,12 @@ static inline pte_t pte_make(uint32_t pa, uint32_t flags)
     return (pa & ~PTE_FLAGS_MASK) | (flags & PTE_FLAGS_MASK);
 }
 
-/* The entry both parent and child hold after fork: writable pages become read-only + COW. */
+/* The entry both parent and child hold after fork: writable pages become read-only + COW,
+ * shared file pages stay as they are. */
 static inline pte_t pte_share_cow(pte_t e)
 {
+    if (e & PTE_SHARED)
+        return e;
     if (e & (PTE_W | PTE_COW))
         return (e & ~PTE_W) | PTE_COW;
     return e;

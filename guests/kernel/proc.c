@@ -13,6 +13,7 @@
 #include "mm.h"
 #include "proc.h"
 #include "file.h"
+#include "mmap.h"
 #include "pvops.h"
 #include "syscall_nr.h"
 
@@ -167,7 +168,8 @@ int proc_fork(struct trapframe *tf)
         return -ENOMEM;
     }
     c->vm = current->vm;
-    c->fpe_handler = current->fpe_handler;
+    mmap_fork(&c->vm);
+    signal_fork(&c->sig, &current->sig);
     c->parent = current;
     memcpy(c->name, current->name, sizeof(c->name));
     for (int fd = 0; fd < NFD; fd++)
@@ -192,6 +194,7 @@ void proc_exit(int status)
      * whose frame may be reused at once. The kernel is not preemptible, so this is defensive
      * ordering rather than a race fix. */
     uint32_t old = p->pgdir;
+    mmap_release(&p->vm);
     vm_exit_mmap(old);
     p->pgdir = kernel_pgdir;
     pv_ops.load_cr3(kernel_pgdir);
@@ -230,12 +233,38 @@ int proc_wait(int pid, int *status_out)
         }
         if (!have_child)
             return -ECHILD;
+        if (signal_pending(current))
+            return -EINTR;
         sleep_on(current);
     }
 }
 
 void proc_kill(int signal, const char *why, uint32_t addr, uint32_t eip)
 {
+    kstat.sigkills++;
     kprintf("pid %d (%s) killed: %s addr=%x eip=%x\n", current->pid, current->name, why, addr, eip);
     proc_exit(128 + signal);
+}
+
+void proc_kill_by_signal(int signal)
+{
+    kstat.sigkills++;
+    kprintf("pid %d (%s) killed by signal %d\n", current->pid, current->name, signal);
+    proc_exit(128 + signal);
+}
+
+struct proc *proc_find(int pid)
+{
+    for (int i = 0; i < NPROC; i++)
+        if (procs[i].pid == pid && procs[i].state != P_UNUSED && procs[i].state != P_ZOMBIE)
+            return &procs[i];
+    return NULL;
+}
+
+void proc_interrupt(struct proc *p)
+{
+    uint32_t flags = pv_ops.irq_save();
+    if (p->state == P_SLEEPING)
+        p->state = P_RUNNABLE;
+    pv_ops.irq_restore(flags);
 }

@@ -22,6 +22,7 @@
 #include "types.h"
 #include "vmlayout.h"
 #include "trap.h"
+#include "signal.h"
 
 #define NPROC       64
 #define NFD         16
@@ -42,7 +43,7 @@ struct proc {
     struct vm_layout vm;
     const void *wchan;              /* what a SLEEPING process waits for */
     int exit_status;
-    uint32_t fpe_handler;           /* user address to continue at after a divide error, or 0 */
+    struct sigstate sig;            /* handlers, pending and blocked signals (signal.h) */
     struct file *fd[NFD];
     char name[16];
 };
@@ -58,9 +59,20 @@ void proc_start_init(const char *name, const char *const *argv) __attribute__((n
 
 int proc_fork(struct trapframe *tf);
 void proc_exit(int status) __attribute__((noreturn));
+/* Reaps a zombie child (pid, or any with -1): its pid, -ECHILD, or -EINTR when a signal is
+ * pending for the caller while it waits. */
 int proc_wait(int pid, int *status_out);
-/* Kills the current process after a fatal fault: prints one line, exits with 128 + signal. */
+/* Kills the current process after a fatal fault: prints one line (why, the address, the EIP),
+ * counts it (kstat.sigkills), exits with 128 + signal. */
 void proc_kill(int signal, const char *why, uint32_t addr, uint32_t eip) __attribute__((noreturn));
+/* The same for a signal's default action: `pid P (NAME) killed by signal S`, without an EIP
+ * (where a signal from another process finds its target depends on timing, and the console must
+ * not). */
+void proc_kill_by_signal(int signal) __attribute__((noreturn));
+/* The live (neither free nor zombie) process with this pid, or NULL. */
+struct proc *proc_find(int pid);
+/* A signal arrived for p: if p sleeps, it becomes runnable, and its sleep loop sees the signal. */
+void proc_interrupt(struct proc *p);
 
 void schedule(void);
 void yield(void);

@@ -1,15 +1,18 @@
 /*
- * programs.S — the user programs, linked into the kernel image as ELF files (exec.c loads them).
- * The build (guests/CMakeLists.txt) links them first and points the include path at them.
+ * programs.S — the user programs, linked into the kernel image as ELF files (exec.c loads them
+ * by name: init, true, sh, cc). The build (guests/CMakeLists.txt) links them first and points
+ * the include path at them.
  */
+.macro PROGRAM name
+    .balign 16
+    .globl prog_\name\()_start, prog_\name\()_end
+prog_\name\()_start:
+    .incbin "\name\().elf"
+prog_\name\()_end:
+.endm
+
     .section .rodata
-    .balign 16
-    .globl prog_init_start, prog_init_end
-prog_init_start:
-    .incbin "init.elf"
-prog_init_end:
-    .balign 16
-    .globl prog_true_start, prog_true_end
-prog_true_start:
-    .incbin "true.elf"
-prog_true_end:
+    PROGRAM init
+    PROGRAM true
+    PROGRAM sh
+    PROGRAM cc

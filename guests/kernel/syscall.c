@@ -1,46 +1,27 @@
 /*
  * syscall.c — the system calls (numbers and ABI in guests/include/syscall_nr.h).
  *
- * One table, indexed by number; each handler takes the trap frame (arguments in EBX, ECX, EDX)
- * and returns the value for EAX. User pointers are checked to lie entirely below KERNEL_BASE and
- * then used directly: the page-fault handler resolves demand-zero and copy-on-write pages for the
- * kernel exactly as for the program (CR0.WP is on), and a pointer into nothing kills the caller.
+ * One table, indexed by number; each handler takes the trap frame (arguments in EBX, ECX, EDX,
+ * ESI) and returns the value for EAX. The process, descriptor and memory calls are here; the
+ * file-system calls are in sys_fs.c, mmap and munmap in mmap.c, the signal calls in signal.c.
+ * User pointers are checked and used as uaccess.h says.
  */
 #include "kernel.h"
 #include "file.h"
 #include "layout.h"
 #include "mm.h"
+#include "mmap.h"
 #include "proc.h"
+#include "signal.h"
+#include "sys_fs.h"
 #include "syscall_nr.h"
 #include "trap.h"
+#include "uaccess.h"
 
 #define EXEC_MAX_ARGS 8
 #define EXEC_ARG_LEN  64
 
 int bench_run(int kind, int n, int variant);
-
-static bool user_range_ok(uint32_t addr, uint32_t len)
-{
-    return addr < KERNEL_BASE && len <= KERNEL_BASE - addr;
-}
-
-/* Copies a user string of at most size-1 bytes; -EFAULT or -EINVAL (too long). */
-static int copy_user_string(char *dst, uint32_t src, size_t size)
-{
-    for (size_t i = 0; i < size; i++) {
-        if (!user_range_ok(src + i, 1))
-            return -EFAULT;
-        dst[i] = *(const char *)(uintptr_t)(src + i);
-        if (!dst[i])
-            return 0;
-    }
-    return -EINVAL;
-}
-
-static struct file **fd_slot(uint32_t fd)
-{
-    return fd < NFD && current->fd[fd] ? &current->fd[fd] : NULL;
-}
 
 static int sys_null(struct trapframe *tf) { return 0; }
 
@@ -53,31 +34,31 @@ static int sys_fork(struct trapframe *tf) { return proc_fork(tf); }
 
 static int sys_read(struct trapframe *tf)
 {
-    struct file **f = fd_slot(tf->ebx);
+    struct file *f = fd_get(tf->ebx);
     if (!f)
         return -EBADF;
     if (!user_range_ok(tf->ecx, tf->edx))
         return -EFAULT;
-    return file_read(*f, (uint8_t *)(uintptr_t)tf->ecx, tf->edx);
+    return file_read(f, (uint8_t *)(uintptr_t)tf->ecx, tf->edx);
 }
 
 static int sys_write(struct trapframe *tf)
 {
-    struct file **f = fd_slot(tf->ebx);
+    struct file *f = fd_get(tf->ebx);
     if (!f)
         return -EBADF;
     if (!user_range_ok(tf->ecx, tf->edx))
         return -EFAULT;
-    return file_write(*f, (const uint8_t *)(uintptr_t)tf->ecx, tf->edx);
+    return file_write(f, (const uint8_t *)(uintptr_t)tf->ecx, tf->edx);
 }
 
 static int sys_close(struct trapframe *tf)
 {
-    struct file **f = fd_slot(tf->ebx);
+    struct file *f = fd_get(tf->ebx);
     if (!f)
         return -EBADF;
-    file_close(*f);
-    *f = NULL;
+    file_close(f);
+    current->fd[tf->ebx] = NULL;
     return 0;
 }
 
@@ -136,43 +117,25 @@ static int sys_brk(struct trapframe *tf)
     return (int)want;
 }
 
-static int sys_mmap(struct trapframe *tf)
-{
-    uint32_t addr = vm_layout_mmap(&current->vm, tf->ebx);
-    return addr ? (int)addr : -ENOMEM;
-}
-
-static int sys_munmap(struct trapframe *tf)
-{
-    uint32_t addr = tf->ebx, len = tf->ecx;
-    if (vm_layout_munmap(&current->vm, addr, len) < 0)
-        return -EINVAL;
-    vm_unmap(current->pgdir, addr, addr + ALIGN_UP(len, PAGE_SIZE), true);
-    return 0;
-}
-
 static int sys_pipe(struct trapframe *tf)
 {
-    int rfd = -1, wfd = -1;
+    struct file *r, *w;
     if (!user_range_ok(tf->ebx, 8))
         return -EFAULT;
-    for (int fd = 0; fd < NFD; fd++) {
-        if (current->fd[fd])
-            continue;
-        if (rfd < 0)
-            rfd = fd;
-        else if (wfd < 0)
-            wfd = fd;
-    }
-    if (wfd < 0)
+    int err = pipe_create(&r, &w);
+    if (err < 0)
+        return err;
+    int fds[2] = { fd_install(r), -1 };
+    if (fds[0] >= 0)
+        fds[1] = fd_install(w);
+    if (fds[1] < 0) {
+        if (fds[0] >= 0)
+            current->fd[fds[0]] = NULL;
+        file_close(r);
+        file_close(w);
         return -EMFILE;
-    int r = pipe_create(&current->fd[rfd], &current->fd[wfd]);
-    if (r < 0)
-        return r;
-    int *fds = (int *)(uintptr_t)tf->ebx;
-    fds[0] = rfd;
-    fds[1] = wfd;
-    return 0;
+    }
+    return copy_to_user(tf->ebx, fds, sizeof(fds));
 }
 
 static int sys_yield(struct trapframe *tf)
@@ -192,31 +155,29 @@ static int sys_phase(struct trapframe *tf)
     return 0;
 }
 
-static int sys_sigfpe(struct trapframe *tf)
-{
-    if (tf->ebx && !user_range_ok(tf->ebx, 1))
-        return -EFAULT;
-    current->fpe_handler = tf->ebx;
-    return 0;
-}
-
 /* The kernel's count of its fork/exit/fault page-table work (vmstat.h), copied out. */
 static int sys_vmstat(struct trapframe *tf)
 {
-    if (!user_range_ok(tf->ebx, sizeof(struct vm_counters)))
-        return -EFAULT;
-    memcpy((void *)(uintptr_t)tf->ebx, &vm_counters, sizeof(vm_counters));
-    return 0;
+    return copy_to_user(tf->ebx, &vm_counters, sizeof(vm_counters));
+}
+
+/* The kernel's count of its signal work (kstat.h), copied out. */
+static int sys_kstat(struct trapframe *tf)
+{
+    return copy_to_user(tf->ebx, &kstat, sizeof(kstat));
 }
 
 static int (*const syscalls[NSYSCALLS])(struct trapframe *) = {
-    [SYS_NULL] = sys_null,       [SYS_EXIT] = sys_exit,       [SYS_FORK] = sys_fork,
-    [SYS_READ] = sys_read,       [SYS_WRITE] = sys_write,     [SYS_CLOSE] = sys_close,
-    [SYS_WAITPID] = sys_waitpid, [SYS_EXEC] = sys_exec,       [SYS_GETPID] = sys_getpid,
-    [SYS_GETPPID] = sys_getppid, [SYS_BRK] = sys_brk,         [SYS_MMAP] = sys_mmap,
-    [SYS_MUNMAP] = sys_munmap,   [SYS_PIPE] = sys_pipe,       [SYS_YIELD] = sys_yield,
-    [SYS_BENCH] = sys_bench,     [SYS_PHASE] = sys_phase,     [SYS_SIGFPE] = sys_sigfpe,
-    [SYS_VMSTAT] = sys_vmstat,
+    [SYS_NULL] = sys_null,         [SYS_EXIT] = sys_exit,       [SYS_FORK] = sys_fork,
+    [SYS_READ] = sys_read,         [SYS_WRITE] = sys_write,     [SYS_CLOSE] = sys_close,
+    [SYS_WAITPID] = sys_waitpid,   [SYS_EXEC] = sys_exec,       [SYS_GETPID] = sys_getpid,
+    [SYS_GETPPID] = sys_getppid,   [SYS_BRK] = sys_brk,         [SYS_MMAP] = sys_mmap,
+    [SYS_MUNMAP] = sys_munmap,     [SYS_PIPE] = sys_pipe,       [SYS_YIELD] = sys_yield,
+    [SYS_BENCH] = sys_bench,       [SYS_PHASE] = sys_phase,     [SYS_SIGACTION] = sys_sigaction,
+    [SYS_VMSTAT] = sys_vmstat,     [SYS_OPEN] = sys_open,       [SYS_STAT] = sys_stat,
+    [SYS_FSTAT] = sys_fstat,       [SYS_UNLINK] = sys_unlink,   [SYS_MKDIR] = sys_mkdir,
+    [SYS_RMDIR] = sys_rmdir,       [SYS_LSEEK] = sys_lseek,     [SYS_READDIR] = sys_readdir,
+    [SYS_KILL] = sys_kill,         [SYS_SIGRETURN] = sys_sigreturn, [SYS_KSTAT] = sys_kstat,
 };
 
 void syscall_dispatch(struct trapframe *tf)

@@ -4,29 +4,33 @@
  *   vector 0x20-0x2f  PIC interrupts: IRQ 0 (PIT) counts a tick and asks for a reschedule
  *   vector 0x80       system call (syscall.c)
  *   vector 14         page fault: the benchmark's own kernel faults, else fault_classify():
- *                     demand-zero and copy-on-write are fixed, fatal ones kill the process (user
- *                     address) or panic (kernel address touched by the kernel)
- *   vector 0          divide error: continues at the process's registered handler, or kills it
+ *                     demand-zero, file pages (mmap.c) and copy-on-write are fixed; a fatal one
+ *                     from user mode is SIGSEGV (a file page past the end of its file: SIGBUS),
+ *                     from the kernel on a user address kills the process, on a kernel address
+ *                     panics
+ *   vector 0          divide error: SIGFPE
  *   vector 0x81       the holes workload's `int n` probe (and its far return's #GP, when the
  *                     kernel really runs in ring 1: holes_fixup)
- *   other exceptions  kill the process (from user mode) or panic (from kernel mode)
+ *   other exceptions  from user mode SIGILL (invalid opcode) or SIGSEGV; from kernel mode panic
  *
- * Exceptions arrive through interrupt gates (IF clear); once CR2 is read, the handler re-enables
- * interrupts if the interrupted context had them on, as Linux does. Before returning to user mode
- * trap() honours need_resched: that is the only preemption point.
+ * A fault's signal goes to the process's handler if it has one that it does not block, else the
+ * process is killed with one line (signal.h). Exceptions arrive through interrupt gates (IF
+ * clear); once CR2 is read, the handler re-enables interrupts if the interrupted context had them
+ * on, as Linux does. Before returning to user mode trap() honours need_resched (the only
+ * preemption point), then delivers the process's pending signals.
  */
 #include "kernel.h"
 #include "desc.h"
 #include "layout.h"
 #include "mm.h"
+#include "mmap.h"
 #include "proc.h"
 #include "pvops.h"
+#include "signal.h"
+#include "syscall_nr.h"
 #include "trap.h"
 
-#define SIGILL  4
-#define SIGFPE  8
-#define SIGKILL 9
-#define SIGSEGV 11
+#define T_INVALID_OPCODE 6
 
 static const char *const exception_names[32] = {
     "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range", "invalid opcode",
@@ -50,6 +54,15 @@ static void irq(struct trapframe *tf)
     pv_ops.intr_eoi(line);
 }
 
+/* A fatal page fault on a user address: the process's signal when it came from user mode; the
+ * process killed when the kernel touched the address for it (a system call's buffer). */
+static void bad_page(struct trapframe *tf, int sig, const char *why, uint32_t addr)
+{
+    if (!tf_from_user(tf))
+        proc_kill(sig, "bad address in a system call", addr, tf->eip);
+    signal_fault(tf, sig, why, addr);
+}
+
 static void page_fault(struct trapframe *tf)
 {
     uint32_t addr = pv_ops.read_cr2();
@@ -68,14 +81,19 @@ static void page_fault(struct trapframe *tf)
     case FAULT_DEMAND_ZERO:
         r = vm_fix_demand_zero(current->pgdir, addr);
         break;
+    case FAULT_FILE:
+        r = mmap_file_fault(addr);
+        break;
     case FAULT_COW:
         r = vm_fix_cow(current->pgdir, addr);
         break;
     case FAULT_FATAL:
-        proc_kill(SIGSEGV, user ? "segmentation fault" : "bad address in a system call", addr,
-                  tf->eip);
+        bad_page(tf, SIGSEGV, "segmentation fault", addr);
+        return;
     }
-    if (r < 0)
+    if (r == -EFAULT)
+        bad_page(tf, SIGBUS, "bus error", addr);
+    else if (r < 0)
         proc_kill(SIGKILL, "out of memory", addr, tf->eip);
 }
 
@@ -88,12 +106,8 @@ static void exception(struct trapframe *tf)
               tf->vector, tf->eip, tf->err);
     if (tf->eflags & EFLAGS_IF)
         pv_ops.irq_enable();
-    if (tf->vector == T_DIVIDE && current->fpe_handler) {
-        tf->eip = current->fpe_handler;
-        return;
-    }
-    int sig = tf->vector == T_DIVIDE ? SIGFPE : tf->vector == 6 ? SIGILL : SIGSEGV;
-    proc_kill(sig, exception_name(tf->vector), 0, tf->eip);
+    int sig = tf->vector == T_DIVIDE ? SIGFPE : tf->vector == T_INVALID_OPCODE ? SIGILL : SIGSEGV;
+    signal_fault(tf, sig, exception_name(tf->vector), 0);
 }
 
 void trap(struct trapframe *tf)
@@ -109,6 +123,10 @@ void trap(struct trapframe *tf)
         holes_int_handler(tf);
     else
         exception(tf);
-    if (tf_from_user(tf) && need_resched)
-        schedule();
+    if (tf_from_user(tf)) {
+        if (need_resched)
+            schedule();
+        if (current->sig.pending)
+            signal_deliver(tf);
+    }
 }

@@ -5,16 +5,24 @@
 #include "vmlayout.h"
 #include "layout.h"
 
+static bool in_heap_or_stack(const struct vm_layout *l, uint32_t addr)
+{
+    return (addr >= l->heap_start && addr < ALIGN_UP(l->brk, PAGE_SIZE)) ||
+           (addr >= USER_STACK_LO && addr < USER_STACK_TOP);
+}
+
 bool vm_layout_demand_zero(const struct vm_layout *l, uint32_t addr)
 {
-    if (addr >= l->heap_start && addr < ALIGN_UP(l->brk, PAGE_SIZE))
-        return true;
-    if (addr >= USER_STACK_LO && addr < USER_STACK_TOP)
-        return true;
+    const struct region *r;
+    return in_heap_or_stack(l, addr) || ((r = vm_layout_region(l, addr)) && !r->file);
+}
+
+const struct region *vm_layout_region(const struct vm_layout *l, uint32_t addr)
+{
     for (int i = 0; i < l->nmmap; i++)
         if (addr >= l->mmap[i].start && addr < l->mmap[i].end)
-            return true;
-    return false;
+            return &l->mmap[i];
+    return NULL;
 }
 
 enum fault_kind fault_classify(const struct vm_layout *l, uint32_t addr, uint32_t err, pte_t pte)
@@ -22,16 +30,22 @@ enum fault_kind fault_classify(const struct vm_layout *l, uint32_t addr, uint32_
     if (addr >= KERNEL_BASE)
         return FAULT_FATAL;
     if (!(err & PF_P)) {
-        if (!pte_present(pte) && vm_layout_demand_zero(l, addr))
+        if (pte_present(pte))
+            return FAULT_FATAL;
+        if (in_heap_or_stack(l, addr))
             return FAULT_DEMAND_ZERO;
-        return FAULT_FATAL;
+        const struct region *r = vm_layout_region(l, addr);
+        if (!r || ((err & PF_W) && !r->writable))
+            return FAULT_FATAL;
+        return r->file ? FAULT_FILE : FAULT_DEMAND_ZERO;
     }
     if ((err & PF_W) && pte_present(pte) && (pte & PTE_COW) && !(pte & PTE_W))
         return FAULT_COW;
     return FAULT_FATAL;
 }
 
-uint32_t vm_layout_mmap(struct vm_layout *l, uint32_t len)
+uint32_t vm_layout_mmap(struct vm_layout *l, uint32_t len, void *file, uint32_t pgoff,
+                        bool writable)
 {
     if (len == 0 || len > USER_MMAP_END - USER_MMAP_BASE || l->nmmap == MAX_MMAPS)
         return 0;
@@ -47,17 +61,18 @@ uint32_t vm_layout_mmap(struct vm_layout *l, uint32_t len)
         return 0;
     for (int j = l->nmmap; j > i; j--)
         l->mmap[j] = l->mmap[j - 1];
-    l->mmap[i].start = start;
-    l->mmap[i].end = start + len;
+    l->mmap[i] = (struct region){ .start = start, .end = start + len, .file = file,
+                                  .pgoff = pgoff, .writable = writable || !file };
     l->nmmap++;
     return start;
 }
 
-int vm_layout_munmap(struct vm_layout *l, uint32_t addr, uint32_t len)
+int vm_layout_munmap(struct vm_layout *l, uint32_t addr, uint32_t len, struct region *gone)
 {
     uint32_t end = addr + ALIGN_UP(len, PAGE_SIZE);
     for (int i = 0; i < l->nmmap; i++) {
         if (l->mmap[i].start == addr && l->mmap[i].end == end && len > 0) {
+            *gone = l->mmap[i];
             for (int j = i; j + 1 < l->nmmap; j++)
                 l->mmap[j] = l->mmap[j + 1];
             l->nmmap--;

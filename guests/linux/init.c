@@ -310,9 +310,9 @@ static int wl_pgfault(int n, struct wl_result *r)
  * divzero: ONE operation is one divide fault delivered to the kernel and resumed: a `div` by zero
  * in user mode, #DE into the kernel, which delivers SIGFPE (a signal frame on the user stack);
  * the handler moves the saved EIP to divzero_fixup and returns, and rt_sigreturn resumes there.
- * The own guest resumes at its registered handler without a signal frame (SYS_SIGFPE); Linux has
- * only signals for it, so the frame and the sigreturn are part of its operation. The same probe
- * as the own guest's (guests/include/divzero_probe.h). Then the calibration loop.
+ * The own guest does the same with its own signals (its sigreturn), so the frame and the
+ * sigreturn are part of the operation on both. The same probe as the own guest's
+ * (guests/include/divzero_probe.h). Then the calibration loop.
  */
 #include "../include/divzero_probe.h" /* divzero_probe, divzero_fixup: shared with wl_nano.c */
 

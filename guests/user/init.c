@@ -23,8 +23,11 @@
  */
 #include "workloads.h"
 
-static const struct workload *const tables[] = { nano_workloads, lmbench_workloads,
-                                                 misc_workloads, selftest_workloads };
+static const struct workload *const tables[] = {
+    nano_workloads, lmbench_workloads, signal_workloads, proc_workloads, ctx_workloads,
+    fs_workloads, kerncomp_workloads, misc_workloads, selftest_workloads, fstest_workloads,
+    sigtest_workloads, shtest_workloads,
+};
 
 static const struct workload *find(const char *name)
 {

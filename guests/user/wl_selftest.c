@@ -21,18 +21,6 @@
 
 static volatile int shared_before_fork = 1;
 
-/* Runs fn in a child; returns its exit status (or -1). */
-static int in_child(int (*fn)(void))
-{
-    int pid = fork();
-    if (pid == 0)
-        exit(fn());
-    int status = -1;
-    if (pid < 0 || waitpid(pid, &status) != pid)
-        return -1;
-    return status;
-}
-
 static int child_cow(void)
 {
     shared_before_fork = 2;
@@ -78,11 +66,7 @@ static int child_pipe_eof(void)
     return write(p[1], "x", 1) == -EPIPE ? 0 : 4;
 }
 
-static const struct check {
-    const char *name;
-    int (*fn)(void);
-    int expect;
-} checks[] = {
+static const struct wl_check checks[] = {
     { "cow", child_cow, 2 },
     { "heap", child_heap, 0 },
     { "null", child_null, DEATH_SEGV },
@@ -95,18 +79,8 @@ static const struct check {
 
 static int wl_selftest(int n, struct wl_result *r)
 {
-    int passed = 0;
-    const char *first_failure = NULL;
-    for (unsigned i = 0; i < ARRAY_SIZE(checks); i++) {
-        if (in_child(checks[i].fn) == checks[i].expect)
-            passed++;
-        else if (!first_failure)
-            first_failure = checks[i].name;
-    }
-    if (shared_before_fork != 1 && !first_failure)
-        first_failure = "cow-parent";
-    fmt(r->extra, sizeof(r->extra), "checks=%u passed=%d", (unsigned)ARRAY_SIZE(checks), passed);
-    return first_failure ? fail(r, first_failure) : 1;
+    int ok = wl_run_checks(checks, (int)ARRAY_SIZE(checks), r);
+    return ok && shared_before_fork != 1 ? fail(r, "cow-parent") : ok;
 }
 
 const struct workload selftest_workloads[] = {

@@ -14,10 +14,13 @@
 #   - `vmlab compare` prints each run's id in the database: the ids on its lines (and in its
 #     failed-run list) are the ids the database gives those workload/mode pairs, in a new database
 #     and when runs are added to an existing one; a misspelt mode (--modes native,xen, or in the
-#     suite's modes:) is refused with status 2 and one line;
+#     suite's modes:) is refused with status 2 and one line; --group keeps one group of the
+#     default suite (--check lists exactly its entries) and a misspelt group (--group lmbnech) is
+#     refused with status 2, one line listing the suite's groups, and no database;
 #   - `vmlab run --list-workloads` prints one line per workload of the guest's own table; an
-#     unknown workload, n=abc, n=0, n=-1, repeat=x are refused with status 2 and one line naming
-#     the workload; no --cmdline lists the workloads and says a workload= is needed;
+#     unknown workload, n=abc, n=0, n=-1, repeat=x, and a workload's own bad number (ctxsw
+#     procs=1, kb=abc, filecreate size=1M) are refused with status 2 and one line naming the
+#     workload; no --cmdline lists the workloads and says a workload= is needed;
 #   - scripts/run-suite.sh --help prints its usage and deletes nothing; two runs write two
 #     directories and keep the first; --out DIR holding a suite.db is refused; scripts/build.sh
 #     prints cmake's progress (run on copies of the scripts with install-deps, cmake and vmlab
@@ -138,6 +141,15 @@ refused "compare: misspelt mode in the suite's modes:" 2 "unknown mode 'trp' in 
   compare --suite "$tmp/m.yaml" --db "$tmp/m.db"
 refused "compare --modes native,native" 2 "mode 'native' is listed twice" -- \
   compare --suite "$tmp/suite.yaml" --db "$tmp/x.db" --modes native,native
+default=$src/models/suites/default.yaml
+refused "compare --group lmbnech" 2 "vmlab compare: no group 'lmbnech' in suite default (groups:" \
+  -- compare --suite "$default" --db "$tmp/g.db" --group lmbnech
+[ -e "$tmp/g.db" ] && bad "compare --group lmbnech writes no database" "$tmp/g.db exists"
+want=$(awk '/^[[:space:]]*-[[:space:]]*workload:/ { w = $3 } /^[[:space:]]*group: lmbench/ { n++ }
+            END { print n }' "$default")
+got=$("$vmlab" compare --suite "$default" --check --group lmbench | grep -c '^workload=')
+[ "$got" = "$want" ] && [ "$want" -gt 20 ] && good "compare --check --group lmbench lists its $want" ||
+  bad "compare --check --group lmbench" "listed $got, the suite has $want"
 
 # ---- workloads ----------------------------------------------------------------------------------
 "$vmlab" run --list-workloads >"$tmp/list" 2>"$tmp/err"; status=$?
@@ -164,6 +176,14 @@ for n in abc 0 -1 ""; do
 done
 refused "repeat=x refused" 2 "workload=syscall: repeat=x is not a positive count" -- \
   run --guest "$kernel" --cmdline "workload=syscall n=5 repeat=x" --quiet
+refused "ctxsw procs=1 refused" 2 "vmlab run: workload=ctxsw: procs=1 is not a number from 2 to 16" \
+  -- run --guest "$kernel" --cmdline "workload=ctxsw n=5 procs=1" --quiet
+refused "ctxsw kb=abc refused" 2 "vmlab run: workload=ctxsw: kb=abc is not a number from 0 to 256" \
+  -- run --guest "$kernel" --cmdline "workload=ctxsw n=5 kb=abc" --quiet
+refused "filecreate size=1M refused" 2 "vmlab run: workload=filecreate: size=1M is not a number" \
+  -- run --guest "$kernel" --cmdline "workload=filecreate n=5 size=1M" --quiet
+refused "filedelete size=65K refused" 2 "vmlab run: workload=filedelete: size=65K is not a number" \
+  -- run --guest "$kernel" --cmdline "workload=filedelete n=5 size=65K" --quiet
 refused "run without --cmdline says a workload= is needed" 2 \
   "vmlab run: no workload= on the command line" -- run --guest "$kernel"
 grep -q '^workload syscall 2000 ' "$tmp/out" && good "run without --cmdline lists the workloads" ||

@@ -11,6 +11,9 @@
 #   it_run_pass DB MODE CMDLINE [ARGS...]   # the kernel into DB; it must pass (status 33)
 #   it_run_tagged MODE TAG GUEST CMDLINE    # GUEST into $tmp/MODE.db, files $tmp/TAG.MODE.*
 #   it_count DB CLASS WHERE                 # phase-1 count of an event class
+#   it_phase_count DB PHASE CLASS WHERE     # the same in any phase
+#   it_go DB MODE CMDLINE [ARGS...]         # it_run_pass in the background, two at a time
+#   it_go_wait                              # waits for the it_go runs; fails if one did
 #   it_exit_rows DB                         # event_count rows of class exit, any phase
 #   it_same_counts WHAT MODE DB_A DB_B      # two runs' event_count rows are identical
 #   it_exit_runs MODE TAG N W...            # the runs of an exits test, side by side
@@ -94,8 +97,34 @@ it_run_tagged() {
 # it_count DB CLASS WHERE: the sum of the phase-1 (measured loop) counts of event class CLASS in
 # the run in DB, over the event_count rows (alias e) that match the SQL condition WHERE.
 it_count() {
+  it_phase_count "$1" 1 "$2" "$3"
+}
+
+# it_phase_count DB PHASE CLASS WHERE: the same for phase PHASE (3: calibration, 4: between).
+it_phase_count() {
   sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
-                JOIN event_class c ON c.id = e.class WHERE e.phase = 1 AND c.name = '$2' AND ($3)"
+                JOIN event_class c ON c.id = e.class WHERE e.phase = $2 AND c.name = '$3'
+                AND ($4)"
+}
+
+# it_go DB MODE CMDLINE [ARGS...]: it_run_pass in the background, at most two at a time (2 shared
+# cores): it first waits for the oldest of two running. it_go_wait waits for the rest. A failed
+# run fails the script (it_run_pass names it).
+IT_GO_PIDS=()
+it_go() {
+  if [ "${#IT_GO_PIDS[@]}" -ge 2 ]; then
+    wait "${IT_GO_PIDS[0]}" || { wait; exit 1; }
+    IT_GO_PIDS=("${IT_GO_PIDS[@]:1}")
+  fi
+  it_run_pass "$@" & IT_GO_PIDS+=($!)
+}
+
+it_go_wait() {
+  local p
+  for p in "${IT_GO_PIDS[@]}"; do
+    wait "$p" || exit 1
+  done
+  IT_GO_PIDS=()
 }
 
 it_exit_rows() {

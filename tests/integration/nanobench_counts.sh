@@ -37,38 +37,21 @@ N=300
 nano=(syscall in callret divzero pgfault ptemod ptemod_p2np ptemod_np2p cr3 cli)
 modes=(native trap trap-classic bt pv)
 
-# count DB PHASE CLASS WHERE: the sum of the counts of CLASS in PHASE matching WHERE (alias e).
-count() {
-  sqlite3 "$1" "SELECT coalesce(sum(e.count), 0) FROM event_count e
-                JOIN event_class c ON c.id = e.class WHERE e.phase = $2 AND c.name = '$3'
-                AND ($4)"
-}
 insn() {
   sqlite3 "$1" "SELECT coalesce(sum(insn_user + insn_kernel), 0) FROM run_phase
                 WHERE phase = $2"
 }
 
-# Two runs at a time (2 shared cores); a failed run fails the script through it_run_pass.
-pids=()
-go() {
-  if [ "${#pids[@]}" -ge 2 ]; then
-    wait "${pids[0]}" || { wait; exit 1; }
-    pids=("${pids[@]:1}")
-  fi
-  it_run_pass "$@" & pids+=($!)
-}
 for w in "${nano[@]}"; do
   for m in "${modes[@]}"; do
     extra=()
     [ "$m" = pv ] && [ "${w#ptemod}" != "$w" ] && extra=(--trace full)
-    go "$tmp/$w.$m.db" "$m" "workload=$w n=$N" "${extra[@]}"
+    it_go "$tmp/$w.$m.db" "$m" "workload=$w n=$N" "${extra[@]}"
   done
-  go "$tmp/$w.2n.db" native "workload=$w n=$((2 * N))"
+  it_go "$tmp/$w.2n.db" native "workload=$w n=$((2 * N))"
 done
-go "$tmp/variant.native.db" native "workload=ptemod variant=p2np n=$N"
-for p in "${pids[@]}"; do
-  wait "$p" || { wait; exit 1; }
-done
+it_go "$tmp/variant.native.db" native "workload=ptemod variant=p2np n=$N"
+it_go_wait
 status=$(it_vmlab "$tmp/bogus.db" "$tmp/bogus" native "$kernel" "workload=ptemod variant=bogus n=10")
 expect "ptemod variant=bogus: vmlab status" "$status" 35
 grep -q '^result workload=ptemod n=10 ok=0 reason=unknown-variant' "$tmp/bogus.console" ||
@@ -84,24 +67,24 @@ for w in "${nano[@]}"; do
     [ "$i3" -lt "$i1" ] || fail "$w under $m: phase 3 retires $i3 instructions, phase 1 $i1"
     case $m in
       native)
-        expect "$w natively: faults in phase 3" "$(count "$db" 3 fault 1)" 0
+        expect "$w natively: faults in phase 3" "$(it_phase_count "$db" 3 fault 1)" 0
         expect "$w natively: port accesses in phase 3 but the marker" \
-               "$(count "$db" 3 io "NOT ($marker)")" 0 ;;
+               "$(it_phase_count "$db" 3 io "NOT ($marker)")" 0 ;;
       trap)
         expect "$w under trap: exits in phase 3 but the marker's" \
-               "$(count "$db" 3 exit "e.qualifier <> 'out4 0xe0'")" 0 ;;
+               "$(it_phase_count "$db" 3 exit "e.qualifier <> 'out4 0xe0'")" 0 ;;
       trap-classic|bt)
-        t=$(count "$db" 3 montrap "e.qualifier <> 'out4 0xe0' AND NOT e.reason = 128")
+        t=$(it_phase_count "$db" 3 montrap "e.qualifier <> 'out4 0xe0' AND NOT e.reason = 128")
         expect "$w under $m: monitor traps in phase 3 but the marker's and int 0x80" "$t" 0
-        t=$(count "$db" 3 montrap "e.reason = 128")
+        t=$(it_phase_count "$db" 3 montrap "e.reason = 128")
         [ "$t" -le 1 ] || fail "$w under $m: $t int 0x80 traps in phase 3, want at most 1"
         expect "$w under $m: callouts in phase 3 but an iretd" \
-               "$(count "$db" 3 callout "e.qualifier <> 'iretd'")" 0
-        t=$(count "$db" 3 callout "e.qualifier = 'iretd'")
+               "$(it_phase_count "$db" 3 callout "e.qualifier <> 'iretd'")" 0
+        t=$(it_phase_count "$db" 3 callout "e.qualifier = 'iretd'")
         [ "$t" -le 1 ] || fail "$w under $m: $t iretd callouts in phase 3, want at most 1" ;;
       pv)
-        expect "$w under pv: hypercalls in phase 3" "$(count "$db" 3 hypercall 1)" 0
-        expect "$w under pv: hypervisor traps in phase 3" "$(count "$db" 3 hvtrap 1)" 0 ;;
+        expect "$w under pv: hypercalls in phase 3" "$(it_phase_count "$db" 3 hypercall 1)" 0
+        expect "$w under pv: hypervisor traps in phase 3" "$(it_phase_count "$db" 3 hvtrap 1)" 0 ;;
     esac
   done
   d=$(( $(insn "$tmp/$w.2n.db" 3) - $(insn "$tmp/$w.native.db" 3) ))
@@ -111,25 +94,25 @@ for w in "${nano[@]}"; do
 done
 
 db=$tmp/pgfault.native.db
-expect "pgfault natively: #PF in phase 1" "$(count "$db" 1 fault "e.reason = 14")" "$N"
-expect "pgfault natively: faults in phase 1" "$(count "$db" 1 fault 1)" "$N"
-expect "pgfault natively: #PF in phase 3" "$(count "$db" 3 fault "e.reason = 14")" 0
-expect "pgfault natively: #PF in phase 4" "$(count "$db" 4 fault "e.reason = 14")" 0
+expect "pgfault natively: #PF in phase 1" "$(it_phase_count "$db" 1 fault "e.reason = 14")" "$N"
+expect "pgfault natively: faults in phase 1" "$(it_phase_count "$db" 1 fault 1)" "$N"
+expect "pgfault natively: #PF in phase 3" "$(it_phase_count "$db" 3 fault "e.reason = 14")" 0
+expect "pgfault natively: #PF in phase 4" "$(it_phase_count "$db" 4 fault "e.reason = 14")" 0
 expect "pgfault under trap: #PF delivered in phase 1" \
-       "$(count "$tmp/pgfault.trap.db" 1 fault "e.reason = 14")" "$N"
+       "$(it_phase_count "$tmp/pgfault.trap.db" 1 fault "e.reason = 14")" "$N"
 for m in trap-classic bt; do
   expect "pgfault under $m: #PF reflected in phase 1" \
-         "$(count "$tmp/pgfault.$m.db" 1 reflect "e.reason = 14")" "$N"
+         "$(it_phase_count "$tmp/pgfault.$m.db" 1 reflect "e.reason = 14")" "$N"
 done
 expect "pgfault under pv: #PF bounced in phase 1" \
-       "$(count "$tmp/pgfault.pv.db" 1 bounce "e.reason = 14")" "$N"
+       "$(it_phase_count "$tmp/pgfault.pv.db" 1 bounce "e.reason = 14")" "$N"
 
 tw="e.qualifier = 'traced_write'"
 for w in ptemod ptemod_p2np ptemod_np2p; do
-  expect "$w natively: faults in phase 1" "$(count "$tmp/$w.native.db" 1 fault 1)" 0
+  expect "$w natively: faults in phase 1" "$(it_phase_count "$tmp/$w.native.db" 1 fault 1)" 0
   for m in trap trap-classic; do
-    expect "$w under $m: traced_write in phase 1" "$(count "$tmp/$w.$m.db" 1 shadow "$tw")" "$N"
-    expect "$w under $m: traced_write in phase 3" "$(count "$tmp/$w.$m.db" 3 shadow "$tw")" 0
+    expect "$w under $m: traced_write in phase 1" "$(it_phase_count "$tmp/$w.$m.db" 1 shadow "$tw")" "$N"
+    expect "$w under $m: traced_write in phase 3" "$(it_phase_count "$tmp/$w.$m.db" 3 shadow "$tw")" 0
   done
   els=$(sqlite3 "$tmp/$w.pv.db" "SELECT coalesce(sum(h.batch), 0) FROM hypercall h
           WHERE h.nr = 1 AND h.icount IN (SELECT e.icount FROM event e

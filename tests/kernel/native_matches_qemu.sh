@@ -1,11 +1,16 @@
 #!/bin/sh
-# native_matches_qemu.sh VMLAB KERNEL_ELF — every workload, booted in vmlab's native mode and
-# under qemu-system-i386 (the oracle), must end with the same exit status and print the same
+# native_matches_qemu.sh VMLAB KERNEL_ELF SUITE — every workload, booted in vmlab's native mode
+# and under qemu-system-i386 (the oracle), must end with the same exit status and print the same
 # console output, apart from lines starting with `~` (machine- or timing-dependent by convention).
-# Counts are small so that no run is long. Set QEMU_LOG_DIR to keep the consoles.
+# The workloads: every entry of SUITE at its n, the semantic checks (workload_list.sh) and panic.
+# Set QEMU_LOG_DIR to keep the consoles.
 set -u
-vmlab=${1:?usage: native_matches_qemu.sh VMLAB KERNEL_ELF}
-elf=${2:?usage: native_matches_qemu.sh VMLAB KERNEL_ELF}
+usage="usage: native_matches_qemu.sh VMLAB KERNEL_ELF SUITE"
+vmlab=${1:?$usage}
+elf=${2:?$usage}
+suite=${3:?$usage}
+. "$(dirname "$0")/workload_list.sh"
+specs=$(workload_specs "$suite") || exit 1
 qemu=${QEMU:-qemu-system-i386}
 command -v "$qemu" >/dev/null ||
     { echo "FAIL $qemu not found (scripts/install-deps.sh installs qemu-system-x86)"; exit 1; }
@@ -13,9 +18,7 @@ logdir=${QEMU_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$logdir"
 failed=0
 
-for spec in syscall:100 in:100 callret:100 pgfault:100 divzero:100 ptemod:100 ptemod_p2np:300 \
-            ptemod_np2p:300 cr3:100 cli:100 holes:1 nullcall:100 forkproc:10 execproc:10 \
-            ctxsw:100 pagefault:100 mmap:10 forkwait:20 compute:10 io:10 selftest:1 panic:1; do
+for spec in $specs panic:1; do
     w=${spec%%:*}
     n=${spec#*:}
     timeout 120 "$vmlab" run --guest "$elf" --cmdline "workload=$w n=$n" --timeout 100 \

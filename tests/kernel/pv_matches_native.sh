@@ -1,7 +1,8 @@
 #!/bin/sh
-# pv_matches_native.sh PV_BOOT KERNEL_ELF — the same kernel binary under the `pv` hypervisor and
-# natively (both booted by pv_boot): every workload ends with the same status and prints the same
-# console output, apart from `~` lines (machine- or timing-dependent by convention) and the banner
+# pv_matches_native.sh PV_BOOT KERNEL_ELF SUITE — the same kernel binary under the `pv` hypervisor
+# and natively (both booted by pv_boot): every workload (SUITE's at their n, the semantic checks:
+# workload_list.sh; holes apart, below) ends with the same status and prints the same console
+# output, apart from `~` lines (machine- or timing-dependent by convention) and the banner
 # naming the pv-ops in use. Then the counts that follow from the PV mechanisms, in the measured
 # phase: a system call and an interrupt-flag toggle never enter the hypervisor (fast trap, event
 # mask in shared memory); an address-space switch is one hypercall and validates nothing (pinned
@@ -10,16 +11,18 @@
 # forkproc's result line are many times its hypervisor entries); two runs give identical counts.
 # Set PV_LOG_DIR to keep the consoles.
 set -u
-boot=${1:?usage: pv_matches_native.sh PV_BOOT KERNEL_ELF}
-elf=${2:?usage: pv_matches_native.sh PV_BOOT KERNEL_ELF}
+usage="usage: pv_matches_native.sh PV_BOOT KERNEL_ELF SUITE"
+boot=${1:?$usage}
+elf=${2:?$usage}
+suite=${3:?$usage}
+. "$(dirname "$0")/workload_list.sh"
+specs=$(workload_specs "$suite" | grep -v '^holes:') || exit 1
 logdir=${PV_LOG_DIR:-$(mktemp -d)}
 mkdir -p "$logdir"
 failed=0
 fail() { echo "FAIL $*"; failed=1; }
 
-for spec in syscall:100 in:100 callret:100 pgfault:100 divzero:100 ptemod:100 ptemod_p2np:300 \
-            ptemod_np2p:300 cr3:100 cli:100 nullcall:100 forkproc:10 execproc:10 ctxsw:100 \
-            pagefault:100 mmap:10 forkwait:20 compute:10 io:10 selftest:1 panic:1; do
+for spec in $specs panic:1; do
     w=${spec%%:*}
     n=${spec#*:}
     timeout 120 "$boot" native "$elf" "workload=$w n=$n" >"$logdir/$w.native.raw" 2>/dev/null

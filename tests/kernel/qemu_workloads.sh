@@ -1,19 +1,25 @@
 #!/bin/sh
-# qemu_workloads.sh KERNEL_ELF — boot every workload of the guest kernel under qemu-system-i386
-# (the oracle for native behaviour) with a small count and check the outcome:
+# qemu_workloads.sh KERNEL_ELF SUITE — boot every workload of the guest kernel under
+# qemu-system-i386 (the oracle for native behaviour) and check the outcome: every entry of SUITE
+# at its n and the semantic checks (workload_list.sh), then:
 #   - normal workloads: exit status 33 (isa-debug-exit 0x10) and a `result workload=W ... ok=1` line
 #   - holes: additionally differ=0 (at true ring 0 every probe sees what ring 0 should)
 #   - panic: exit status 35 (0x11) and a `panic: ` line
-#   - selftest (fatal faults, copy-on-write, demand-zero, pipe end-of-file), and forkwait again
-#     with 32 MiB of RAM, the least the kernel is meant to work with
-#   - fork, pipe and fault workloads again with the timer interrupting at arbitrary instruction
+#   - selftest (fatal faults, copy-on-write, demand-zero, pipe end-of-file), fstest (the file
+#     system), sigtest (signals), shtest (sh and exec), and forkwait again with 32 MiB of RAM, the
+#     least the kernel is meant to work with
+#   - fork, pipe, signal, exec and fault workloads again with the timer interrupting at arbitrary
+#     instruction
 #     boundaries (-icount shift=9: a tick every ~20000 instructions; -singlestep: one instruction
 #     per translation block, so an interrupt can land between any two instructions)
 # Prints one line per workload; exits non-zero if any failed. Set QEMU_LOG_DIR to keep consoles (a
 # temporary directory otherwise, removed when every check passed).
 set -u
-elf=${1:?usage: qemu_workloads.sh KERNEL_ELF}
+elf=${1:?usage: qemu_workloads.sh KERNEL_ELF SUITE}
+suite=${2:?usage: qemu_workloads.sh KERNEL_ELF SUITE}
 . "$(dirname "$0")/qemu_lib.sh"
+. "$(dirname "$0")/workload_list.sh"
+specs=$(workload_specs "$suite") || exit 1
 ql_begin
 
 extra=""   # more QEMU options for the next boots
@@ -41,16 +47,15 @@ check() {  # check WORKLOAD N [MIB]
     report "$1${3:+ (${3} MiB)}${tag:+ ($tag)}" "$why"
 }
 
-for spec in syscall:200 in:200 callret:200 pgfault:200 divzero:200 ptemod:200 ptemod_p2np:300 \
-            ptemod_np2p:300 cr3:200 cli:200 holes:1 nullcall:200 forkproc:20 execproc:20 \
-            ctxsw:200 pagefault:200 mmap:20 forkwait:50 compute:20 io:20 selftest:1; do
+for spec in $specs; do
     check "${spec%%:*}" "${spec#*:}"
 done
 check forkwait 500 32
 
 extra="-icount shift=9,sleep=off -singlestep"
 tag="interrupts-anywhere"
-for spec in forkwait:100 ctxsw:500 execproc:20 mmap:20 selftest:1; do
+for spec in forkwait:100 ctxsw:500 ctxsw_8p_16k:80 execproc:20 shproc:20 mmap:20 pagefault:100 \
+            sighndl:200 protfault:200 kerncomp:8 selftest:1 fstest:1 sigtest:1 shtest:1; do
     check "${spec%%:*}" "${spec#*:}"
 done
 extra=""

@@ -36,6 +36,12 @@ Test(pgtable, fork_shares_read_only_pages_unchanged)
     cr_assert_eq(pte_share_cow(text), text);
 }
 
+Test(pgtable, fork_shares_shared_file_pages_writable_as_they_are)
+{
+    pte_t shared = pte_make(0x5000, PTE_P | PTE_U | PTE_W | PTE_SHARED);
+    cr_assert_eq(pte_share_cow(shared), shared);
+}
+
 Test(pgtable, breaking_cow_gives_a_writable_private_entry)
 {
     pte_t s = pte_make(0x5000, PTE_P | PTE_U | PTE_A | PTE_D | PTE_COW);

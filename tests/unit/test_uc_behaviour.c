@@ -792,3 +792,35 @@ Test(uc_behaviour, unmapped_hook_gets_the_physical_address_a_fill_gave)
     cr_assert_eq(unmapped_addr, 0x200000000ull + 0x123, "the hook got 0x%llx",
                  (unsigned long long)unmapped_addr);
 }
+
+Test(uc_behaviour, a_second_store_through_one_tlb_entry_leaves_a_translation_stale)
+{
+    /* Frame A holds two translated blocks (LIN: mov eax, 1; hlt; LIN+0x100: mov eax, 5; hlt);
+     * code at CODE rewrites both through A's identity alias: the first store (A+0) invalidates
+     * the block it overwrites, the second (A+0x101, the other block's immediate) goes the fast
+     * path. The TLB is flushed around the stores, as a kernel's address-space switch does. */
+    tlb_holding_a_stale_entry();
+    put32(PT + (LIN >> 12) * 4, FRAME_A | 7);
+    static const uint8_t one[] = {0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4};
+    static const uint8_t five[] = {0xb8, 0x05, 0x00, 0x00, 0x00, 0xf4};
+    static const uint8_t rewrite[] = {0xc6, 0x05, 0x00, 0x50, 0x00, 0x00, 0x90,   /* A+0 = nop */
+                                      0xc6, 0x05, 0x01, 0x51, 0x00, 0x00, 0x07,   /* A+0x101 = 7 */
+                                      0xf4};
+    memcpy(ram + FRAME_A, one, sizeof one);
+    memcpy(ram + FRAME_A + 0x100, five, sizeof five);
+    memcpy(ram + CODE + 0x100, rewrite, sizeof rewrite);
+    uc_ctl_flush_tlb(uc);
+    cr_assert_eq(run_to_hlt(LIN), UC_ERR_OK);
+    cr_assert_eq(run_to_hlt(LIN + 0x100), UC_ERR_OK);
+    cr_assert_eq(rd32(UC_X86_REG_EAX), 5);
+    uc_ctl_flush_tlb(uc);
+    cr_assert_eq(run_to_hlt(CODE + 0x100), UC_ERR_OK);
+    cr_assert_eq(ram[FRAME_A + 0x101], 7, "the second store did not land");
+    uc_ctl_flush_tlb(uc);
+    cr_assert_eq(run_to_hlt(LIN + 0x100), UC_ERR_OK);
+    cr_assert_eq(rd32(UC_X86_REG_EAX), 5, "the second block was retranslated: Unicorn now "
+                 "invalidates every translation a store through a dirty entry overwrites?");
+    cr_assert_eq(uc_ctl_remove_cache(uc, LIN + 0x100, LIN + 0x106), UC_ERR_OK);
+    cr_assert_eq(run_to_hlt(LIN + 0x100), UC_ERR_OK);
+    cr_assert_eq(rd32(UC_X86_REG_EAX), 7);
+}
