@@ -31,8 +31,8 @@
  * field used here lies in that span) equal a save's, an API write of DR1 shows in it, and a write
  * of DR2 into it is what the API reads and what a save copies. The calls here then read and patch
  * only the fields they need. Without a proven view (or with VMLAB_UQ_NO_DIRECT=1 in the
- * environment) they fall back to save / patch / restore; no ctest run sets that variable, so the
- * fallback's patching path is exercised only by hand (the unit test reads through both paths).
+ * environment) they fall back to save / patch / restore; tests/integration/uq_fallback.sh runs
+ * the unit tests and the default suite that way and finds the golden counts.
  */
 #ifndef VMLAB_UC_QUIRKS_H
 #define VMLAB_UC_QUIRKS_H
