@@ -31,6 +31,7 @@ function(vmlab_static_engine target)
   endif()
   # The archives come before the shared libraries vmlab_core carries, so they resolve every
   # Unicorn and Capstone symbol; --as-needed then drops the shared ones from the executable.
-  target_link_libraries(${target} PRIVATE ${VMLAB_UNICORN_ARCHIVE} ${VMLAB_CAPSTONE_ARCHIVE})
+  target_link_libraries(${target} PRIVATE ${VMLAB_UNICORN_ARCHIVE} ${VMLAB_CAPSTONE_ARCHIVE}
+                        -lm -lpthread)
   target_link_options(${target} PRIVATE -no-pie -Wl,--as-needed)
 endfunction()
