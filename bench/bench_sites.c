@@ -1,33 +1,32 @@
 /*
  * bench_sites.c — does a hooked instruction cost more when there are more sites? trap-classic
- * ctxsw with today's site hooks and with ten times as many.
+ * ctxsw with today's site hooks and with ten times as many, through Unicorn's walk and through
+ * vmlab's code-hook table.
  *
  * Issue 21: "the cost per hooked instruction must not grow with the number of sites: measured on
  * trap-classic ctxsw with today's site count and with ten times as many". vmlab hooks each site
  * (an instruction a mode or the machine must see before it runs) with its own address-ranged
  * UC_HOOK_CODE, installed when the site's block is first decoded (emu/run.c). Unicorn 2.1.1's
- * code-hook helper walks every code hook on each hooked instruction, so the ten-times case is
- * made by adding, before the run, nine dummy code hooks per site on addresses the guest never
- * executes: the list is ten times as long, the guest and its sites are the same.
+ * code-hook helper walks every code hook on each hooked instruction; the vmlab executable answers
+ * those calls from a table instead (emu/link/uc_hook_table.c), and this benchmark is linked the
+ * same way, so it can run both: uc_hook_table_use(false) hands every call to Unicorn's walk. The
+ * ten-times case is made by adding, before the run, nine dummy code hooks per site on addresses
+ * the guest never executes: the list is ten times as long, the guest and its sites are the same.
  *
- * The kernel runs in-process (machine_create, loader, the mode's setup, machine_run). This file
- * defines uc_hook_add, so the vmlab code linked into it reaches Unicorn's through here: each code
- * hook vmlab adds is counted (N0, the sites of a run) and its callback wrapped to count the
- * hooked instructions executed (E); the dummies must never fire. One untimed run learns N0; then
- * runs with N0 and with 10 x N0 code hooks alternate RUNS times, and the medians give the extra
- * time per hooked instruction, (T10 - T1) / E, and per hook walked, / (9 x N0). (E also counts
- * the few calls of the timer-tail hook, a code hook of its own.)
+ * The kernel runs in-process (machine_create, loader, the mode's setup, machine_run). One untimed
+ * run with the walk learns N0, the code hooks vmlab installs, and E, the hooked instructions
+ * executed (the walk's calls); then the four configurations (walk or table, N0 or 10 x N0 code
+ * hooks) alternate RUNS times, and the medians give the time of each and the extra time per
+ * hooked instruction that ten times the hooks cost, (T10 - T1) / E.
  *
- * usage: bench_sites [n [mode]]   (defaults: ctxsw n=20000, trap-classic)
+ * usage: bench_sites [n [mode]]   (defaults: ctxsw n=10000, trap-classic)
  */
-#define _GNU_SOURCE /* RTLD_NEXT */
-#include <dlfcn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench_util.h"
+#include "emu/link/uc_hook_table.h"
 #include "emu/loader.h"
 #include "emu/machine.h"
 #include "emu/modes/mode.h"
@@ -35,51 +34,12 @@
 #define RUNS 5
 #define DUMMY_BASE 0x3f000000u /* linear addresses the guest kernel never executes */
 
-static unsigned long code_hooks;    /* code hooks vmlab added in the current run */
-static unsigned long long calls;    /* their callbacks' calls */
-static unsigned long long dummy_calls;
-
-struct wrapped {
-    void (*cb)(uc_engine *, uint64_t, uint32_t, void *);
-    void *opaque;
-};
-
-static void counted(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
-{
-    struct wrapped *w = opaque;
-    calls++;
-    w->cb(uc, addr, size, w->opaque);
-}
-
 static void dummy(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque)
 {
     (void)uc;
     (void)addr;
     (void)size;
-    (void)opaque;
-    dummy_calls++;
-}
-
-/* Unicorn's, reached through this one by everything linked into this executable. */
-uc_err uc_hook_add(uc_engine *uc, uc_hook *hh, int type, void *callback, void *user_data,
-                   uint64_t begin, uint64_t end, ...)
-{
-    static uc_err (*real)(uc_engine *, uc_hook *, int, void *, void *, uint64_t, uint64_t, ...);
-    if (!real)
-        *(void **)&real = dlsym(RTLD_NEXT, "uc_hook_add");
-    va_list ap;
-    va_start(ap, end);
-    int extra = type == UC_HOOK_INSN ? va_arg(ap, int) : 0;
-    va_end(ap);
-    if (type == UC_HOOK_CODE && callback != (void *)dummy) {
-        struct wrapped *w = malloc(sizeof *w); /* freed with the process: a benchmark */
-        if (!w)
-            return UC_ERR_NOMEM;
-        *w = (struct wrapped){callback, user_data};
-        code_hooks++;
-        return real(uc, hh, type, (void *)counted, w, begin, end);
-    }
-    return real(uc, hh, type, callback, user_data, begin, end, extra);
+    ++*(unsigned long long *)opaque;
 }
 
 static void quiet(void *opaque, uint8_t b)
@@ -88,10 +48,12 @@ static void quiet(void *opaque, uint8_t b)
     (void)b;
 }
 
-/* One run of the kernel under `mode` with `dummies` extra code hooks; wall seconds of
- * machine_run. */
-static double run(const char *mode, const char *cmdline, unsigned long dummies)
+/* One run of the kernel under `mode` with `dummies` extra code hooks, the table on or off; wall
+ * seconds of machine_run, and the table's counts at the end in *st. */
+static double run(const char *mode, const char *cmdline, unsigned long dummies, bool table,
+                  struct uc_hook_table_stats *st)
 {
+    unsigned long long dummy_calls = 0;
     struct machine_config cfg;
     machine_config_defaults(&cfg);
     cfg.console = quiet;
@@ -112,13 +74,12 @@ static double run(const char *mode, const char *cmdline, unsigned long dummies)
     for (unsigned long i = 0; i < dummies; i++) {
         uc_hook h;
         uint64_t a = DUMMY_BASE + 16 * i;
-        if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, (void *)dummy, NULL, a, a) != UC_ERR_OK) {
+        if (uc_hook_add(m->uc, &h, UC_HOOK_CODE, (void *)dummy, &dummy_calls, a, a) != UC_ERR_OK) {
             fprintf(stderr, "bench_sites: cannot add a dummy hook\n");
             exit(1);
         }
     }
-    code_hooks = 0;
-    calls = 0;
+    uc_hook_table_use(table);
     double t0 = bench_now();
     machine_run(m);
     double t = bench_now() - t0;
@@ -127,6 +88,7 @@ static double run(const char *mode, const char *cmdline, unsigned long dummies)
                 dummy_calls ? "a dummy hook fired" : m->message);
         exit(1);
     }
+    uc_hook_table_stats(m->uc, st);
     m->mode->teardown(m);
     machine_destroy(m);
     return t;
@@ -134,24 +96,30 @@ static double run(const char *mode, const char *cmdline, unsigned long dummies)
 
 int main(int argc, char **argv)
 {
-    int n = argc > 1 ? atoi(argv[1]) : 20000;
+    int n = argc > 1 ? atoi(argv[1]) : 10000;
     const char *mode = argc > 2 ? argv[2] : "trap-classic";
     char cmdline[64];
     snprintf(cmdline, sizeof cmdline, "workload=ctxsw n=%d", n);
-    run(mode, cmdline, 0);
-    unsigned long n0 = code_hooks;
-    unsigned long long e = calls;
-    double t1[RUNS], t10[RUNS];
-    for (int r = 0; r < RUNS; r++) {
-        t1[r] = run(mode, cmdline, 0);
-        t10[r] = run(mode, cmdline, 9 * n0);
+    struct uc_hook_table_stats st;
+    run(mode, cmdline, 0, false, &st);
+    unsigned long n0 = (unsigned long)(st.exact + st.ranges);
+    unsigned long long e = st.walked;
+    if (!e) {
+        fprintf(stderr, "bench_sites: no code-hook calls counted (built without the table?)\n");
+        return 1;
     }
-    double a = bench_median(t1, RUNS), b = bench_median(t10, RUNS);
-    printf("bench_sites: %s under %s, median of %d interleaved runs (machine_run only)\n"
-           "  %lu site hooks: %.3f s;  %lu code hooks (9 dummies per site): %.3f s (%.2fx)\n"
-           "  %llu hooked instructions executed: %.0f ns more each with ten times the hooks, "
-           "%.2f ns per hook walked\n",
-           cmdline, mode, RUNS, n0, a, 10 * n0, b, b / a, e, (b - a) / (double)e * 1e9,
-           (b - a) / (double)e / (9.0 * (double)n0) * 1e9);
+    double t[2][2][RUNS];
+    for (int r = 0; r < RUNS; r++)
+        for (int table = 0; table < 2; table++)
+            for (int ten = 0; ten < 2; ten++)
+                t[table][ten][r] = run(mode, cmdline, ten ? 9 * n0 : 0, table, &st);
+    printf("bench_sites: %s under %s, median of %d interleaved runs (machine_run only), %llu "
+           "hooked instructions executed\n", cmdline, mode, RUNS, e);
+    for (int table = 0; table < 2; table++) {
+        double a = bench_median(t[table][0], RUNS), b = bench_median(t[table][1], RUNS);
+        printf("  %-22s %4lu code hooks %7.3f s   %5lu code hooks %7.3f s (%.2fx): %+6.0f ns per "
+               "hooked instruction\n", table ? "vmlab's table" : "Unicorn's walk", n0, a, 10 * n0,
+               b, b / a, (b - a) / (double)e * 1e9);
+    }
     return 0;
 }

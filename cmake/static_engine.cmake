@@ -35,3 +35,19 @@ function(vmlab_static_engine target)
                         -lm -lpthread)
   target_link_options(${target} PRIVATE -no-pie -Wl,--as-needed)
 endfunction()
+
+# Link `target` (made by vmlab_static_engine) with emu/link/uc_hook_table.c and the --wrap options
+# that route Unicorn's code-hook helper and the hook API through it: code hooks on single
+# addresses are then answered from a table instead of Unicorn's walk of every code hook (the file
+# says when, and why the counts cannot change). Defines VMLAB_HOOK_TABLE on the target when it
+# applies; without the static archives it does nothing.
+function(vmlab_hook_table target)
+  if(NOT VMLAB_STATIC_ENGINE OR NOT VMLAB_UNICORN_ARCHIVE OR NOT VMLAB_CAPSTONE_ARCHIVE)
+    return()
+  endif()
+  target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/emu/link/uc_hook_table.c)
+  target_link_options(${target} PRIVATE
+    -Wl,--wrap=helper_uc_tracecode,--wrap=uc_hook_add,--wrap=uc_hook_del
+    -Wl,--wrap=uc_emu_start,--wrap=uc_emu_stop,--wrap=uc_close)
+  target_compile_definitions(${target} PRIVATE VMLAB_HOOK_TABLE)
+endfunction()
