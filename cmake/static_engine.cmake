@@ -14,8 +14,12 @@
 # the shared libraries (thirty-odd test executables with a 30 MB archive each would cost link
 # time and disk for nothing). Both copies are the same Unicorn release, which the version check
 # in CMakeLists.txt reads from pkg-config. -DVMLAB_STATIC_ENGINE=OFF, or a system without the
-# archives, links vmlab against the shared libraries as before.
+# archives, links vmlab against the shared libraries as before; so do the sanitizer and fuzz
+# builds, whose LeakSanitizer suppressions name libunicorn.so (tests/sanitize/lsan.supp).
 option(VMLAB_STATIC_ENGINE "Link the vmlab executable with libunicorn.a and libcapstone.a" ON)
+if(VMLAB_SANITIZE OR VMLAB_FUZZ)
+  set(VMLAB_STATIC_ENGINE OFF)
+endif()
 
 # Link `target` (an executable already linked to vmlab_core) with the static archives when they
 # exist beside the shared libraries pkg-config found; otherwise leave it alone.
