@@ -10,8 +10,9 @@
  * wait longer than one batch (the busy timeout is TDB_BUSY_MS).
  *
  * A batch that fills is written by a worker thread (tdb_worker.h) while the emulator fills the
- * other of the two batches, so with `--trace full` SQLite's share of the time overlaps the
- * emulation instead of adding to it (bt syscall: 3.80 -> 2.5 s for 3.8 M rows, README "Speed").
+ * other of the two batches, so with `--trace full` SQLite's share of the time (a third of a bt
+ * syscall run's) overlaps the emulation when the machine has a core free, instead of adding to it
+ * (on a loaded machine it measured 3.84 -> 3.76 s for 3.8 M rows; README "Speed").
  * Only one thread uses the connection at a time: every other call that touches it first waits
  * for the batch in flight (settle). Batches are written in order, so row ids are what a
  * synchronous writer would give. An error the worker meets is kept and reported by the next
