@@ -12,7 +12,7 @@
  * A batch that fills is written by a worker thread (tdb_worker.h) while the emulator fills the
  * other of the two batches, so with `--trace full` SQLite's share of the time (a third of a bt
  * syscall run's) overlaps the emulation when the machine has a core free, instead of adding to it
- * (on a loaded machine it measured 3.84 -> 3.76 s for 3.8 M rows; README "Speed").
+ * (on a loaded machine, load 2.5, it measured 4.10 -> 3.76 s for 3.8 M rows, bench_trace).
  * Only one thread uses the connection at a time: every other call that touches it first waits
  * for the batch in flight (settle). Batches are written in order, so row ids are what a
  * synchronous writer would give. An error the worker meets is kept and reported by the next
