@@ -19,9 +19,9 @@
  * Unicorn's static archive and -Wl,--wrap=helper_uc_tracecode (bench/CMakeLists.txt), every call
  * of the helper from translated code reaches __wrap_helper_uc_tracecode below, which finds a
  * code-hook call's address in an open-addressed table of the intercepted addresses and calls its
- * callback directly, and hands anything else to Unicorn's own helper. (A design sketch, not
- * vmlab's code: it relies on the helper's signature and on its hook index for code hooks, 2, in
- * 2.1.1; a real one would also honour a stop requested earlier in the same instruction.)
+ * callback directly, and hands anything else to Unicorn's own helper. (The bare idea, relying on
+ * the helper's signature and its hook index for code hooks, 2, in 2.1.1; the vmlab executable's
+ * emu/link/uc_hook_table.c does the same and also honours everything else the walk does.)
  *
  * A hand-assembled loop (inc eax; nop; dec ecx; jnz) runs on a fresh engine (4 MiB of RAM, paging
  * off, CPL 0); the nop is the site. Per configuration, 1, 10, 100 and 1000 intercepted addresses,
