@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench_util.h"
 
@@ -38,21 +36,10 @@ static const struct {
  * status (33). */
 static double run(const char *vmlab, const char *kernel, const char *mode, const char *cmdline)
 {
-    double t0 = bench_now();
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(127);
-        execl(vmlab, vmlab, "run", "--quiet", "--mode", mode, "--guest", kernel, "--cmdline",
-              cmdline, "--console", "/dev/null", (char *)NULL);
-        _exit(127);
-    }
-    int status;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 33)
-        return -1;
-    return bench_now() - t0;
+    char *argv[] = {(char *)vmlab, "run",   "--quiet",       "--mode",           (char *)mode,
+                    "--guest",     (char *)kernel, "--cmdline", (char *)cmdline, NULL};
+    double secs;
+    return bench_spawn(argv, &secs) == 33 ? secs : -1;
 }
 
 int main(int argc, char **argv)

@@ -38,35 +38,45 @@
 #define HF_INHIBIT_IRQ (1u << 3)
 #define DESC_B (1u << 22)
 
-/* Check the segment-cache layout on a throwaway engine: load DS from a GDT in mapped memory and
- * find selector and base where the layout says they are. */
-static int check_segs(size_t off_segs, size_t blob_size)
+/* Check the segment-cache layout on the engine being calibrated: with a scratch page mapped at
+ * physical 0 holding a GDT, load DS and find its selector and base where the layout says they
+ * are; then unmap the page and restore the CPU state saved before (GDTR, DS and hflags as they
+ * were). 0 if the layout checks out, -1 otherwise. */
+static int check_segs(uc_engine *uc, size_t off_segs, size_t blob_size)
 {
-    uc_engine *uc;
-    uc_context *ctx;
-    if (uc_open(UC_ARCH_X86, UC_MODE_32, &uc) != UC_ERR_OK)
+    uc_context *before, *ctx;
+    if (uc_context_alloc(uc, &before) != UC_ERR_OK)
         return -1;
+    if (uc_context_alloc(uc, &ctx) != UC_ERR_OK) {
+        uc_context_free(before);
+        return -1;
+    }
+    uc_context_save(uc, before);
     int ok = -1;
     uint64_t desc = 0x00cf92000000ffffull | (0x45ull << 32) | (0x3000ull << 16); /* base 0x453000 */
     uc_x86_mmr gdtr = {.base = 0x100, .limit = 0x1f};
     uint32_t sel = 0x18;
-    if (uc_mem_map(uc, 0, 0x1000, UC_PROT_ALL) == UC_ERR_OK &&
-        uc_mem_write(uc, 0x100 + 0x18, &desc, 8) == UC_ERR_OK &&
-        uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) == UC_ERR_OK &&
-        uc_reg_write(uc, UC_X86_REG_DS, &sel) == UC_ERR_OK &&
-        uc_context_alloc(uc, &ctx) == UC_ERR_OK) {
-        uc_context_save(uc, ctx);
-        const uint8_t *b = (const uint8_t *)ctx;
-        size_t at = off_segs + SEG_DS * SEGCACHE_SIZE;
-        uint32_t s, base;
-        if (at + SEGCACHE_SIZE <= blob_size) {
-            memcpy(&s, b + at, 4);
-            memcpy(&base, b + at + 8, 4);
-            ok = (s == 0x18 && base == 0x453000) ? 0 : -1;
+    if (uc_mem_map(uc, 0, 0x1000, UC_PROT_ALL) == UC_ERR_OK) {
+        if (uc_mem_write(uc, 0x100 + 0x18, &desc, 8) == UC_ERR_OK &&
+            uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr) == UC_ERR_OK &&
+            uc_reg_write(uc, UC_X86_REG_DS, &sel) == UC_ERR_OK) {
+            uc_context_save(uc, ctx);
+            const uint8_t *b = (const uint8_t *)ctx;
+            size_t at = off_segs + SEG_DS * SEGCACHE_SIZE;
+            uint32_t s, base;
+            if (at + SEGCACHE_SIZE <= blob_size) {
+                memcpy(&s, b + at, 4);
+                memcpy(&base, b + at + 8, 4);
+                ok = (s == 0x18 && base == 0x453000) ? 0 : -1;
+            }
         }
-        uc_context_free(ctx);
+        if (uc_mem_unmap(uc, 0, 0x1000) != UC_ERR_OK)
+            ok = -1;
     }
-    uc_close(uc);
+    if (uc_context_restore(uc, before) != UC_ERR_OK)
+        ok = -1;
+    uc_context_free(ctx);
+    uc_context_free(before);
     return ok;
 }
 
@@ -127,69 +137,133 @@ static size_t safe_read(uintptr_t from, void *to, size_t len)
 #define LIVE_UC_SCAN 8192        /* bytes of the engine's struct searched for pointers */
 #define LIVE_WINDOW (128 * 1024) /* bytes after each pointer searched for the CPU state */
 
+/* Where this thread last proved a direct view: the word of the engine's struct whose pointer led
+ * to it and the distance from that pointer to dr[0]. Both are properties of the Unicorn build, not
+ * of one engine, so a later engine is looked at there first; the place is only a hint, proven on
+ * the new engine like any candidate, and a miss falls back to the whole search. */
+static _Thread_local struct {
+    size_t word, at;
+    int set;
+} live_hint;
+
+/* What find_live looks for and compares, shared by its steps. */
+struct live_probe {
+    const uint32_t *marks;   /* DR0..DR3 markers */
+    uint32_t eip_mark;
+    size_t off_dr0, off_eip; /* in the saved context */
+    size_t span;             /* eip .. old_exception, the bytes compared with the context */
+    uint8_t *cmp;            /* span bytes of scratch */
+};
+
+/* Whether `live` is the engine's CPU state: (1) its bytes from eip to old_exception equal the
+ * context just saved, (2) a register written through the API shows in it, and (3) a value written
+ * into it is what the API reads back and what a context save copies. */
+static int proven(struct uc_quirks *q, uc_engine *uc, uint8_t *live, const struct live_probe *lp)
+{
+    const uint8_t *blob = (const uint8_t *)q->ctx;
+    if (safe_read((uintptr_t)(live + lp->off_eip), lp->cmp, lp->span) != lp->span ||
+        memcmp(lp->cmp, blob + lp->off_eip, lp->span) != 0)
+        return 0;
+    uint32_t probe = 0x5eed0d99u, seen = 0;
+    uc_reg_write(uc, UC_X86_REG_DR1, &probe);
+    safe_read((uintptr_t)(live + lp->off_dr0 + 8), &seen, 4);
+    uc_reg_write(uc, UC_X86_REG_DR1, &lp->marks[1]);
+    if (seen != probe)
+        return 0;
+    uint32_t back = 0, saved = 0, keep;
+    memcpy(&keep, live + lp->off_dr0 + 16, 4);
+    memcpy(live + lp->off_dr0 + 16, &probe, 4);
+    uc_reg_read(uc, UC_X86_REG_DR2, &back);
+    uc_context_save(uc, q->ctx);
+    memcpy(&saved, blob + lp->off_dr0 + 16, 4);
+    memcpy(live + lp->off_dr0 + 16, &keep, 4);
+    uc_context_save(uc, q->ctx);
+    return back == probe && saved == probe;
+}
+
+/* The CPU state whose dr[0] is at p + at, if the EIP marker sits at the saved context's distance
+ * from it and the state is proven; NULL otherwise. */
+static uint8_t *candidate(struct uc_quirks *q, uc_engine *uc, uintptr_t p, size_t at,
+                          const struct live_probe *lp)
+{
+    if (at < lp->off_dr0 - lp->off_eip)
+        return NULL;
+    uint8_t *live = (uint8_t *)(p + at) - lp->off_dr0;
+    uint32_t e = 0;
+    if (safe_read((uintptr_t)(live + lp->off_eip), &e, 4) != 4 || e != lp->eip_mark)
+        return NULL;
+    return proven(q, uc, live, lp) ? live : NULL;
+}
+
+/* The hinted place, if this thread has a hint and the DR0..DR3 markers are there. */
+static uint8_t *at_hint(struct uc_quirks *q, uc_engine *uc, const uint64_t *words, size_t nw,
+                        const struct live_probe *lp)
+{
+    uint8_t drs[28];
+    if (!live_hint.set || live_hint.word >= nw)
+        return NULL;
+    uintptr_t p = (uintptr_t)words[live_hint.word];
+    if (safe_read(p + live_hint.at, drs, sizeof drs) != sizeof drs ||
+        find_dr_run(drs, sizeof drs, lp->marks) != 0)
+        return NULL;
+    return candidate(q, uc, p, live_hint.at, lp);
+}
+
+struct word_order {
+    uintptr_t dist;
+    size_t i;
+};
+
+static int by_dist(const void *a, const void *b)
+{
+    const struct word_order *x = a, *y = b;
+    return x->dist < y->dist ? -1 : x->dist > y->dist;
+}
+
 /* Find the live CPU state (see uc_quirks.h). Called by uq_calibrate with DR0..DR3 and EIP holding
  * the markers and q->ctx just saved. The engine's struct holds a pointer to the CPU object, and
- * QEMU's CPUX86State sits inside that object a few tens of KB on: every pointer-sized word of the
- * engine's first LIVE_UC_SCAN bytes is tried as the start of a LIVE_WINDOW-byte window, searched
- * for the DR0..DR3 markers with the EIP marker at the distance the saved context shows. A hit is
- * trusted only if (1) the live bytes from eip to old_exception equal the saved context's, (2) a
- * register written through the API shows in the live bytes, and (3) a value written into the live
- * bytes is what the API reads back and what a context save copies. Sets q->live or leaves it NULL. */
+ * QEMU's CPUX86State sits inside that object a few tens of KB on: the pointer-sized words of the
+ * engine's first LIVE_UC_SCAN bytes are tried, as the start of a LIVE_WINDOW-byte window searched
+ * for the DR0..DR3 markers with the EIP marker at the distance the saved context shows; a hit is
+ * trusted only if proven(). The place of this thread's last proof is tried first, then the words
+ * nearest the engine's own address (the CPU object is allocated with it, on the heap; pointers
+ * into code and static data come last). Sets q->live or leaves it NULL. */
 static void find_live(struct uc_quirks *q, uc_engine *uc, const uint32_t marks[4], uint32_t eip_mark)
 {
     const char *off = getenv("VMLAB_UQ_NO_DIRECT");
     if (off && *off && strcmp(off, "0") != 0)
         return;
-    size_t off_dr0 = q->off_error_code + 16, off_eip = q->off_hflags - OFF_HFLAGS_FROM_EIP;
-    size_t span = q->off_old_exception + 4 - off_eip; /* eip .. old_exception, as compared */
-    if (off_eip > off_dr0 || q->off_old_exception < off_dr0)
+    struct live_probe lp = {marks, eip_mark, q->off_error_code + 16,
+                            q->off_hflags - OFF_HFLAGS_FROM_EIP, 0, NULL};
+    lp.span = q->off_old_exception + 4 - lp.off_eip;
+    if (lp.off_eip > lp.off_dr0 || q->off_old_exception < lp.off_dr0)
         return;
     uint64_t *words = malloc(LIVE_UC_SCAN);
-    uint8_t *win = malloc(LIVE_WINDOW), *cmp = malloc(span);
-    if (!words || !win || !cmp)
+    struct word_order *order = malloc(LIVE_UC_SCAN / 8 * sizeof *order);
+    uint8_t *win = malloc(LIVE_WINDOW);
+    lp.cmp = malloc(lp.span);
+    if (!words || !order || !win || !lp.cmp)
         goto out;
-    size_t nw = safe_read((uintptr_t)uc, words, LIVE_UC_SCAN) / 8;
-    const uint8_t *blob = (const uint8_t *)q->ctx;
-    for (size_t i = 0; i < nw && !q->live; i++) {
+    size_t nw = safe_read((uintptr_t)uc, words, LIVE_UC_SCAN) / 8, n = 0;
+    q->live = at_hint(q, uc, words, nw, &lp);
+    for (size_t i = 0; i < nw; i++) {
         uintptr_t p = (uintptr_t)words[i];
-        if (p < 0x10000 || (p & 7) || p == (uintptr_t)uc)
-            continue;
-        size_t got = safe_read(p, win, LIVE_WINDOW);
-        long at = find_dr_run(win, got, marks);
-        if (at < 0 || (size_t)at < off_dr0 - off_eip)
-            continue;
-        uint32_t e;
-        memcpy(&e, win + at - (off_dr0 - off_eip), 4);
-        if (e != eip_mark)
-            continue;
-        uint8_t *live = (uint8_t *)(p + (size_t)at) - off_dr0;
-        /* (1) the same bytes as the context just saved */
-        if (safe_read((uintptr_t)(live + off_eip), cmp, span) != span ||
-            memcmp(cmp, blob + off_eip, span) != 0)
-            continue;
-        /* (2) a write through the API shows in the live bytes */
-        uint32_t probe = 0x5eed0d99u, seen = 0;
-        uc_reg_write(uc, UC_X86_REG_DR1, &probe);
-        safe_read((uintptr_t)(live + off_dr0 + 8), &seen, 4);
-        uc_reg_write(uc, UC_X86_REG_DR1, &marks[1]);
-        if (seen != probe)
-            continue;
-        /* (3) a write into the live bytes is what the API reads and a save copies */
-        uint32_t back = 0, saved = 0, keep;
-        memcpy(&keep, live + off_dr0 + 16, 4);
-        memcpy(live + off_dr0 + 16, &probe, 4);
-        uc_reg_read(uc, UC_X86_REG_DR2, &back);
-        uc_context_save(uc, q->ctx);
-        memcpy(&saved, blob + off_dr0 + 16, 4);
-        memcpy(live + off_dr0 + 16, &keep, 4);
-        uc_context_save(uc, q->ctx);
-        if (back == probe && saved == probe)
-            q->live = live;
+        if (p >= 0x10000 && !(p & 7) && p != (uintptr_t)uc)
+            order[n++] = (struct word_order){p > (uintptr_t)uc ? p - (uintptr_t)uc
+                                                                : (uintptr_t)uc - p, i};
+    }
+    qsort(order, n, sizeof *order, by_dist);
+    for (size_t k = 0; k < n && !q->live; k++) {
+        uintptr_t p = (uintptr_t)words[order[k].i];
+        long at = find_dr_run(win, safe_read(p, win, LIVE_WINDOW), marks);
+        if (at >= 0 && (q->live = candidate(q, uc, p, (size_t)at, &lp)))
+            live_hint.word = order[k].i, live_hint.at = (size_t)at, live_hint.set = 1;
     }
 out:
     free(words);
+    free(order);
     free(win);
-    free(cmp);
+    free(lp.cmp);
 }
 
 int uq_direct(const struct uc_quirks *q)
@@ -237,7 +311,7 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
         uq_free(q);
         return -1;
     }
-    if (check_segs(q->off_segs, q->blob_size) < 0) {
+    if (check_segs(uc, q->off_segs, q->blob_size) < 0) {
         snprintf(errbuf, errlen, "unicorn: segment-cache layout check failed; "
                  "this Unicorn build is not supported");
         uq_free(q);

@@ -31,8 +31,8 @@
  * field used here lies in that span) equal a save's, an API write of DR1 shows in it, and a write
  * of DR2 into it is what the API reads and what a save copies. The calls here then read and patch
  * only the fields they need. Without a proven view (or with VMLAB_UQ_NO_DIRECT=1 in the
- * environment) they fall back to save / patch / restore; no ctest run sets that variable, so the
- * fallback's patching path is exercised only by hand (the unit test reads through both paths).
+ * environment) they fall back to save / patch / restore; tests/integration/uq_fallback.sh runs
+ * the unit tests and the default suite that way and finds the golden counts.
  */
 #ifndef VMLAB_UC_QUIRKS_H
 #define VMLAB_UC_QUIRKS_H
@@ -62,7 +62,11 @@ struct uq_seg {
 };
 
 /* Find the offsets on this engine. Returns 0, or -1 with a one-line reason in errbuf. The engine's
- * debug and instruction-pointer registers are clobbered: call before the guest state is set. */
+ * debug and instruction-pointer registers are clobbered, and a scratch page is mapped at physical
+ * 0 and unmapped again: call before the guest state is set and before anything is mapped at 0.
+ * The direct view is proven on every engine; what a thread keeps from one calibration to the next
+ * is only where the last proof was found (a word of the engine's struct and a distance from its
+ * pointer), which is looked at first. */
 int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen);
 
 /* Whether uq_calibrate found and proved the direct view (1) or the calls here save and restore

@@ -13,8 +13,9 @@
  *
  * The emulator aggregates counts in memory and hands them over in batches; the writer keeps
  * prepared statements and wraps each batch in one transaction, so a reader never sees half a batch,
- * and per-event rows (--trace full) stream at > 1M rows/s. Functions return 0 or a negative errno
- * and, on error, leave a one-line message in tdb_error().
+ * and per-event rows (--trace full) stream at > 1M rows/s: a full batch is written by a thread of
+ * the writer's own while the next one fills. Functions return 0 or a negative errno and, on
+ * error, leave a one-line message in tdb_error().
  */
 #ifndef VMLAB_TDB_H
 #define VMLAB_TDB_H
@@ -92,7 +93,8 @@ int tdb_add_counts(struct tdb *db, int64_t run_id, const struct tdb_count *c, un
 int tdb_add_phase(struct tdb *db, int64_t run_id, uint32_t phase, uint64_t insn_user,
                   uint64_t insn_kernel, uint64_t first_icount, uint64_t last_icount);
 
-/* Per-event rows (buffered; flushed in batches and at tdb_run_finish). */
+/* Per-event rows (buffered; written in batches, in the background, and at tdb_run_finish). This
+ * and the other buffered adds below return their own error or one a background batch met. */
 int tdb_add_event(struct tdb *db, int64_t run_id, const struct tdb_event *ev);
 
 /* Time series: `count` events of class `ev_class` in instruction bucket `bucket` (bucket width is
@@ -114,7 +116,9 @@ struct tdb_translation {
 int tdb_add_translation(struct tdb *db, int64_t run_id, uint64_t icount, uint32_t phase,
                         const struct tdb_translation *u);
 
-/* Flush buffered rows and set the run's final status and totals (one transaction). */
+/* Flush buffered rows and set the run's final status and totals (one transaction). If a batch
+ * written in the background failed and no add reported it yet, the run is recorded as failed with
+ * that batch's error as its message, and the error is returned. */
 int tdb_run_finish(struct tdb *db, int64_t run_id, const struct tdb_run_end *end);
 
 /* Write buffered rows now (one transaction). Buffers are flushed by themselves when full, at
@@ -140,6 +144,7 @@ int tdb_flush(struct tdb *db);
 struct tdb *tdb_open_readonly(const char *path, char *errbuf, unsigned errlen);
 
 struct sqlite3;
+/* The connection, once no batch is being written in the background (this waits for one). */
 struct sqlite3 *tdb_sqlite(struct tdb *db);
 
 /* Whether the writer recorded in a `running` run row is still alive: 1 alive (or on another host,

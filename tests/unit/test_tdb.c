@@ -383,17 +383,44 @@ Test(tdb, events_are_buffered_and_written_in_batches)
     cr_assert_str_eq(query_text("SELECT detail FROM event WHERE icount = 7", buf, sizeof buf),
                      "port 0x3f8");
     cr_assert_eq(query_int("SELECT count(*) FROM event WHERE detail IS NULL"), 999);
-    /* a full batch (65536 rows) is written without being asked */
+    /* a full batch (65536 rows) is written without being asked, by the writer's worker thread:
+     * once it is done (any later use of the connection waits for it) the database holds that
+     * batch whole, and the rows added after it are still buffered */
     for (int i = 0; i < 70000; i++) {
         ev.icount = (uint64_t)i;
         cr_assert_eq(tdb_add_event(db, id, &ev), 0);
     }
+    cr_assert_not_null(tdb_sqlite(db));
     cr_assert_eq(query_int("SELECT count(*) FROM event"), 1000 + 65536);
     struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
     cr_assert_eq(tdb_run_finish(db, id, &end), 0);
     tdb_close(db);
     cr_assert_eq(query_int("SELECT count(*) FROM event"), 71000);
     cr_assert_eq(query_int("SELECT max(eip) FROM event"), 0xc0001000);
+}
+
+Test(tdb, a_batch_the_worker_cannot_write_makes_the_run_failed)
+{
+    struct tdb *db = open_db();
+    int64_t id = begin_run(db, "bt");
+    /* the database refuses one row, so the full batch holding it cannot be committed */
+    cr_assert_eq(sqlite3_exec(tdb_sqlite(db),
+                              "CREATE TEMP TRIGGER refuse BEFORE INSERT ON main.event"
+                              " WHEN NEW.icount = 4242 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                              NULL, NULL, NULL), SQLITE_OK);
+    struct tdb_event ev = { .phase = 1, .ev_class = EV_EXIT, .reason = 30, .qualifier = "out" };
+    for (int i = 0; i < 65536 + 10; i++) {
+        ev.icount = (uint64_t)i;
+        tdb_add_event(db, id, &ev);   /* the error may be reported here or at the finish */
+    }
+    struct tdb_run_end end = { .status = "ok", .exit_status = 33, .guest_exit = 16 };
+    cr_assert_neq(tdb_run_finish(db, id, &end), 0);
+    cr_assert(strstr(tdb_error(db), "refused"), "%s", tdb_error(db));
+    tdb_close(db);
+    char buf[160];
+    cr_assert_str_eq(query_text("SELECT status FROM run", buf, sizeof buf), "failed");
+    cr_assert(strstr(query_text("SELECT message FROM run", buf, sizeof buf), "refused"), "%s", buf);
+    cr_assert_eq(query_int("SELECT count(*) FROM event"), 10);
 }
 
 /* A child that opens the database, starts a run, then writes events (and counts) until killed. */
