@@ -308,7 +308,14 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     else
         e->perms = UC_PROT_READ | UC_PROT_EXEC |
                    (may_write && ept_write && (w.entry & PTE_D) ? UC_PROT_WRITE : 0);
-    if (t->quiet || (!(p.r.cr0 & CR0_PG) && !t->ept))
+    if (t->quiet) {
+        /* A host call's translation: Unicorn now holds an entry the modeled TLB does not, and
+         * whether it survives until the guest's next access would depend on Unicorn's own
+         * evictions (its TLB resizes by wall-clock time): flushed when the call returns. */
+        t->poisoned = true;
+        return true;
+    }
+    if (!(p.r.cr0 & CR0_PG) && !t->ept)
         return true;
     unsigned kind = (code ? 0u : 2u) + (user ? 1u : 0u);
     uint32_t key = make_key(lin, w.large, code);

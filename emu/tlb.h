@@ -94,7 +94,7 @@ struct tlb_model {
     uint64_t ept_miss[TLB_VARIANTS], ept_refs[TLB_VARIANTS];
     uint64_t ept_miss_folded[TLB_VARIANTS], ept_refs_folded[TLB_VARIANTS];
     int quiet;                   /* > 0: fills asked by the host (translation-cache calls) */
-    bool poisoned;               /* a quiet fill could not translate: flush after the call */
+    bool poisoned;               /* a quiet fill happened: flush Unicorn after the call */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
     enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
     uint32_t ept_gpa;            /* and at which guest-physical address */
@@ -147,8 +147,9 @@ void tlb_cpu_mov_cr(struct machine *m, int cr, uint32_t value);
 /* Host calls into the engine that translate linear addresses to find translated blocks
  * (uc_ctl_remove_cache, uc_hook_del of a code hook) are bracketed by tlb_host_begin/end: the
  * fills they cause are not the guest's (not counted, no accessed bit set; a page the guest has
- * not mapped is handed a dummy frame that tlb_host_end flushes, instead of a fault that would
- * unwind out of the call). tlb_remove_cache is uc_ctl_remove_cache so bracketed; every removal
+ * not mapped is handed a dummy frame instead of a fault that would unwind out of the call), and
+ * whatever they left in Unicorn's TLB is flushed by tlb_host_end, so that Unicorn never holds a
+ * translation the modeled TLB does not (counts would then hang on Unicorn's own evictions). tlb_remove_cache is uc_ctl_remove_cache so bracketed; every removal
  * of translated code goes through it. */
 void tlb_host_begin(struct machine *m);
 void tlb_host_end(struct machine *m);
