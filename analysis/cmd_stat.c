@@ -662,8 +662,10 @@ static double column_or_nan(sqlite3_stmt *st, int i)
 static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, const char *wl)
 {
     static const char sql[] =
-        "SELECT mode, run_id, cycles_per_op, ratio, excluded, loop_cycles_per_op"
-        " FROM workload_ratio WHERE model = ?1 AND workload = ?2 ORDER BY" AN_MODE_ORDER("mode");
+        "SELECT w.mode, w.run_id, w.cycles_per_op, w.ratio, w.excluded, w.loop_cycles_per_op,"
+        "       w.mode = 'trap-ept' AND instr(coalesce(k.features, ''), 'ept') = 0"
+        " FROM workload_ratio w LEFT JOIN model k ON k.name = w.model"
+        " WHERE w.model = ?1 AND w.workload = ?2 ORDER BY" AN_MODE_ORDER("w.mode");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         fprintf(stderr, "vmlab stat: %s\n", sqlite3_errmsg(db));
@@ -693,8 +695,10 @@ static int print_ratios(sqlite3 *db, const struct opts *o, const char *model, co
                 snprintf(rel, sizeof rel, "%.2fx", ratio);
             if (!isnan(loop))
                 snprintf(lop, sizeof lop, "%.1f", loop);
-            printf("%14s %6lld %14s %10s %12s%s%s%s\n", mode, run, ops, rel, lop,
-                   why ? " (" : "", why ? why : "", why ? ")" : "");
+            bool absent = sqlite3_column_int(st, 6) != 0;
+            printf("%14s %6lld %14s %10s %12s%s%s%s%s\n", mode, run, ops, rel, lop,
+                   why ? " (" : "", why ? why : "", why ? ")" : "",
+                   absent ? "  (no EPT on this CPU)" : "");
             continue;
         }
         printf("%s\n  {\"mode\": ", i ? "," : "");
