@@ -212,8 +212,8 @@ static uc_err restore(uc_engine *uc, uint8_t *ram, const struct snapshot *s)
 /* One run from the snapshot on a fresh engine; with `count`, a block hook counts instructions.
  * Without, the phase runs once untimed first and again, timed, from the snapshot restored in the
  * same engine: its blocks are translated already (a host write of the same bytes leaves
- * translations alone, emu/UNICORN.md 12), so the time is raw Unicorn's steady speed, as a long window
- * of vmlab's amortizes its translation. Wall seconds, or -1. */
+ * translations alone, emu/UNICORN.md 12), so the time is raw Unicorn's steady speed, as a long
+ * window of vmlab's amortizes its translation. Wall seconds, or -1. */
 static double run_raw(const struct snapshot *s, bool count, struct raw_run *r)
 {
     uc_engine *uc;
