@@ -272,6 +272,7 @@ int main(int argc, char **argv)
             return 1;
     printf("\nraw: raw Unicorn (no block, code or memory hook) on the workload's measured phase, "
            "from a snapshot of the native run,\nat its instructions/s over the window's "
-           "instructions; -: the measured phase takes exceptions or reads a device (bench/raw_phase.h)\n");
+           "instructions; -: the measured phase takes exceptions or reads a device "
+           "(bench/raw_phase.h)\n");
     return 0;
 }
