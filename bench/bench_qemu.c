@@ -29,7 +29,7 @@
  * phase runs on a hookless engine from a snapshot of the native run; its instructions per second
  * there, applied to the window's instruction count (vmlab native's, in this process), give the
  * time raw Unicorn would take. Workloads whose measured phase takes exceptions (system calls, page
- * faults, ...) have no raw bound: `-`.
+ * faults, ...) or reads a device (console output polls the UART) have no raw bound: `-`.
  *
  * usage: bench_qemu [-r RUNS] [-t TARGET] [workload ...]
  *        (defaults: 3 runs, 100 million instructions per window, every workload of the suite;
@@ -272,6 +272,7 @@ int main(int argc, char **argv)
             return 1;
     printf("\nraw: raw Unicorn (no block, code or memory hook) on the workload's measured phase, "
            "from a snapshot of the native run,\nat its instructions/s over the window's "
-           "instructions; -: the measured phase takes exceptions (bench/raw_phase.h)\n");
+           "instructions; -: the measured phase takes exceptions or reads a device "
+           "(bench/raw_phase.h)\n");
     return 0;
 }

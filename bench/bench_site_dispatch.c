@@ -169,7 +169,8 @@ static double run_once(uint32_t iters, enum how how, unsigned n)
     uc_reg_read(uc, UC_X86_REG_ECX, &ecx);
     uint64_t seen = how == EXITS ? stops : calls;
     /* With a single code hook Unicorn calls it directly, without its helper (see the header). */
-    if (ecx != 0 || (how != NONE && seen != iters) || (how == LOOKUP && n > 1 && looked_up != iters)) {
+    if (ecx != 0 || (how != NONE && seen != iters) ||
+        (how == LOOKUP && n > 1 && looked_up != iters)) {
         fprintf(stderr, "bench_site_dispatch: wrong run (ecx %u, %llu interceptions)\n", ecx,
                 (unsigned long long)seen);
         exit(1);

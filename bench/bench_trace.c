@@ -59,7 +59,8 @@ static double one(const char *vmlab, const char *kernel, const char *cmdline, co
 int main(int argc, char **argv)
 {
     int n = argc > 1 ? atoi(argv[1]) : 200000;
-    const char *vm[MAXV] = {argc > 2 ? argv[2] : VMLAB_BUILD_DIR "/vmlab", argc > 3 ? argv[3] : NULL};
+    const char *vm[MAXV] = {argc > 2 ? argv[2] : VMLAB_BUILD_DIR "/vmlab",
+                            argc > 3 ? argv[3] : NULL};
     int nv = vm[1] ? 2 : 1;
     const char *kernel = VMLAB_BUILD_DIR "/guests/kernel.elf";
     char dir[] = "/tmp/bench_trace.XXXXXX", db[64], cmdline[64];

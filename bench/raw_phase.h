@@ -10,7 +10,9 @@
  * only at the instructions they are for end the run: an interrupt hook (the first exception) and
  * an OUT hook (the next phase marker, port 0xe0, that is not MEASURE or BETWEEN: a blocked
  * workload's blocks, and the re-arming between them, all run; no measured loop does port output
- * otherwise). The timed run is the second on its engine, its code translated already. The phase
+ * otherwise); an IN hook gives up a phase that reads a device (a raw engine has none: a console
+ * poll would spin for ever) other than the POST port the `in` workload reads. The timed run is
+ * the second on its engine, its code translated already. The phase
  * counts as ended when the run stops at the marker, or at the guest's phase() system call (int
  * 0x80 with EAX = SYS_PHASE); a run that stops at any other exception means the phase takes
  * exceptions (system calls, page faults, ...) and has no raw bound. No timer interrupt reaches the

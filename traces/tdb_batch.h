@@ -27,8 +27,10 @@
 
 /* A growable array of `T`: VEC(T) v; vec_push(&v) returns a pointer to a new slot or NULL. */
 #define VEC(T) struct { T *a; size_t n, cap; }
-#define vec_push(v) ((v)->n < (v)->cap || tdb_vec_grow((void **)&(v)->a, &(v)->cap, sizeof *(v)->a) \
-                         ? &(v)->a[(v)->n++] : NULL)
+#define vec_push(v)                                                                     \
+    ((v)->n < (v)->cap || tdb_vec_grow((void **)&(v)->a, &(v)->cap, sizeof *(v)->a)      \
+         ? &(v)->a[(v)->n++]                                                            \
+         : NULL)
 
 struct ev_row {
     int64_t run_id, reason;
@@ -85,7 +87,8 @@ enum { TDB_MULTI = 64 };
 /* Double *cap (from 1024) and realloc *a to it; 1, or 0 when out of memory (*a unchanged). */
 int tdb_vec_grow(void **a, size_t *cap, size_t size);
 
-/* Copy s into the batch's arena: its offset, TDB_NO_STR for NULL, TDB_STR_NOMEM if out of memory. */
+/* Copy s into the batch's arena: its offset, TDB_NO_STR for NULL, TDB_STR_NOMEM when out of
+ * memory. */
 uint32_t tdb_batch_str(struct tdb_batch *b, const char *s);
 
 /* Rows in the batch, of every table. */

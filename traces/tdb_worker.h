@@ -26,7 +26,8 @@ struct tdb_worker;
 /* A job: fn(ctx, arg) on the worker's thread, returning 0 or a negative errno. */
 typedef int (*tdb_job_fn)(void *ctx, void *arg);
 
-/* A worker that runs fn(ctx, arg) for each submitted arg; no thread yet. NULL when out of memory. */
+/* A worker that runs fn(ctx, arg) for each submitted arg; no thread yet. NULL when out of
+ * memory. */
 struct tdb_worker *tdb_worker_new(tdb_job_fn fn, void *ctx);
 
 /* Wait for the job in flight (if any), then start fn(ctx, arg) on the worker's thread. Returns
@@ -39,7 +40,8 @@ int tdb_worker_submit(struct tdb_worker *w, void *arg);
  * forgets it. After it returns, the caller may use what the jobs use. A NULL worker returns 0. */
 int tdb_worker_wait(struct tdb_worker *w);
 
-/* Wait, stop the thread and free the worker (NULL is allowed). Returns what tdb_worker_wait would. */
+/* Wait, stop the thread and free the worker (NULL is allowed). Returns what tdb_worker_wait
+ * would. */
 int tdb_worker_free(struct tdb_worker *w);
 
 #endif

@@ -16,7 +16,8 @@ it_begin uq_fallback "${1:-}"
 unit=$build/tests/test_uc_quirks
 it_need "$vmlab" "$kernel" "$unit"
 export VMLAB_UQ_NO_DIRECT=1
-"$unit" --jobs 1 > "$tmp/unit.log" 2>&1 || { tail -n 20 "$tmp/unit.log" >&2; fail "test_uc_quirks failed"; }
+"$unit" --jobs 1 > "$tmp/unit.log" 2>&1 ||
+  { tail -n 20 "$tmp/unit.log" >&2; fail "test_uc_quirks failed"; }
 "$(dirname "$0")/suite_db.sh" "$build" "$tmp/suite.db" > /dev/null
 SUITE_DB=$tmp/suite.db "$(dirname "$0")/golden_counts.sh" "$build" > /dev/null
 echo "uq_fallback: unit tests and the default suite's counts unchanged without the direct view"
