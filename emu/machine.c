@@ -166,15 +166,9 @@ void machine_paging_regs(struct machine *m, struct paging_regs *r)
 
 void machine_cpu_paging_regs(struct machine *m, struct paging_regs *r)
 {
-    uint64_t v = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CR0, &v);
-    r->cr0 = (uint32_t)v;
-    v = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CR3, &v);
-    r->cr3 = (uint32_t)v;
-    v = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CR4, &v);
-    r->cr4 = (uint32_t)v;
+    uint32_t cr[3];
+    uq_paging(&m->quirks, m->uc, cr, NULL);
+    *r = (struct paging_regs){cr[0], cr[1], cr[2]};
 }
 
 bool machine_if_set(struct machine *m)

@@ -176,22 +176,9 @@ struct cpu_paging {
 
 static void read_paging(struct machine *m, struct cpu_paging *p)
 {
-    const uint8_t *live = m->quirks.live;
-    if (live) {
-        uint64_t cr[5];
-        uint32_t hflags;
-        memcpy(cr, live + m->quirks.off_cr, sizeof cr);
-        memcpy(&hflags, live + m->quirks.off_hflags, 4);
-        p->r = (struct paging_regs){(uint32_t)cr[0], (uint32_t)cr[3], (uint32_t)cr[4]};
-        p->cpl = (int)(hflags & 3);
-        return;
-    }
-    uint64_t cr0 = 0, cr3 = 0, cr4 = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CR0, &cr0);
-    uc_reg_read(m->uc, UC_X86_REG_CR3, &cr3);
-    uc_reg_read(m->uc, UC_X86_REG_CR4, &cr4);
-    p->r = (struct paging_regs){(uint32_t)cr0, (uint32_t)cr3, (uint32_t)cr4};
-    p->cpl = uq_cpl(&m->quirks, m->uc);
+    uint32_t cr[3];
+    uq_paging(&m->quirks, m->uc, cr, &p->cpl);
+    p->r = (struct paging_regs){cr[0], cr[1], cr[2]};
 }
 
 /* trap-ept: a guest-table entry's guest-physical address through the EPT (ept_pm's xlate). */

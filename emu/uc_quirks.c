@@ -392,6 +392,31 @@ int uq_reset_exception(struct uc_quirks *q, uc_engine *uc, int cpl)
     return commit(q, uc);
 }
 
+void uq_paging(struct uc_quirks *q, uc_engine *uc, uint32_t cr[3], int *cpl)
+{
+    if (q->live) {
+        uint64_t c[5];
+        memcpy(c, q->live + q->off_cr, sizeof c);
+        cr[0] = (uint32_t)c[0];
+        cr[1] = (uint32_t)c[3];
+        cr[2] = (uint32_t)c[4];
+        if (cpl) {
+            uint32_t hflags;
+            memcpy(&hflags, q->live + q->off_hflags, 4);
+            *cpl = (int)(hflags & 3);
+        }
+        return;
+    }
+    static const int reg[3] = {UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4};
+    for (int i = 0; i < 3; i++) {
+        uint64_t v = 0;
+        uc_reg_read(uc, reg[i], &v);
+        cr[i] = (uint32_t)v;
+    }
+    if (cpl)
+        *cpl = uq_cpl(q, uc);
+}
+
 int uq_cpl(struct uc_quirks *q, uc_engine *uc)
 {
     uint32_t hflags = 0;

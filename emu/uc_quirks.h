@@ -110,4 +110,9 @@ int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2);
 /* Current privilege level as the CPU sees it (hflags). */
 int uq_cpl(struct uc_quirks *q, uc_engine *uc);
 
+/* CR0, CR3 and CR4 (in cr[0..2]) and, if cpl is not NULL, the CPL, of the live CPU: read from the
+ * direct view when there is one (no API call, no copy: the TLB model's fill hook and every
+ * delivered event read them), else through the API. */
+void uq_paging(struct uc_quirks *q, uc_engine *uc, uint32_t cr[3], int *cpl);
+
 #endif
