@@ -117,6 +117,20 @@ static void drop_all(struct tlb_tags *t)
     t->nglobal = 0;
 }
 
+/* ---- Unicorn's TLB ---------------------------------------------------------------------------- */
+
+/* Empty Unicorn's soft TLB, unless nothing entered it since it was last emptied: every entry comes
+ * through tlb_fill (or the CPU's own walk of a rerun, tlb_fault_rerun), which mark it filled. A
+ * flush costs a memset of Unicorn's whole table (17.8% of trap pgfault when every VM exit paid
+ * it), and exits often follow one another with no access between them. */
+static void unicorn_flush(struct machine *m)
+{
+    if (!m->tlb.filled)
+        return;
+    uc_ctl_flush_tlb(m->uc);
+    m->tlb.filled = false;
+}
+
 /* ---- recording ------------------------------------------------------------------------------ */
 
 static void record(struct machine *m, enum tlb_reason r, uint64_t count2)
@@ -222,6 +236,7 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     (void)uc;
     struct machine *m = opaque;
     struct tlb_model *t = &m->tlb;
+    t->filled = true;            /* whatever this returns may enter Unicorn's TLB */
     struct cpu_paging p;
     read_paging(m, &p);
     uint32_t lin = (uint32_t)vaddr;
@@ -330,7 +345,8 @@ int tlb_init(struct machine *m, char *errbuf, unsigned errlen)
         snprintf(errbuf, errlen, "unicorn: cannot switch to the virtual TLB with a fill hook");
         return -1;
     }
-    uc_ctl_flush_tlb(m->uc);
+    t->filled = true;            /* whatever the engine held before the switch goes */
+    unicorn_flush(m);
     return 0;
 }
 
@@ -365,7 +381,8 @@ void tlb_set_ept(struct machine *m, struct ept *e)
     m->tlb.ept_pm = (struct phys_mem){.xlate = ept_xlate, .opaque = e};
     uc_hook h;
     uc_hook_add(m->uc, &h, UC_HOOK_MEM_UNMAPPED, (void *)tlb_unmapped, m, 1, 0);
-    uc_ctl_flush_tlb(m->uc);
+    m->tlb.filled = true;        /* RAM moved in host-physical space: nothing held may stay */
+    unicorn_flush(m);
 }
 
 void tlb_capture_begin(struct machine *m, uint32_t eip)
@@ -384,7 +401,7 @@ bool tlb_capture_found(struct machine *m, uint32_t *cr2)
     bool found = t->captured;
     *cr2 = t->capture_cr2;
     t->capture = t->captured = false;
-    uc_ctl_flush_tlb(m->uc);      /* the guard's translation goes */
+    unicorn_flush(m);      /* the guard's translation goes */
     return found;
 }
 
@@ -414,7 +431,7 @@ void tlb_invlpg(struct machine *m, uint32_t lin, bool by_cpu)
             drop(&t->v[v], make_key(lin, true, code));
         }
     if (!by_cpu)
-        uc_ctl_flush_tlb(m->uc);
+        unicorn_flush(m);
     record(m, TLB_FLUSH_INVLPG, 0);
 }
 
@@ -423,20 +440,20 @@ void tlb_flush(struct machine *m, enum tlb_reason reason, bool by_cpu)
     for (int v = 0; v < TLB_VARIANTS; v++)
         drop_all(&m->tlb.v[v]);
     if (!by_cpu)
-        uc_ctl_flush_tlb(m->uc);
+        unicorn_flush(m);
     record(m, reason, 0);
 }
 
 void tlb_vmexit(struct machine *m)
 {
     drop_all(&m->tlb.v[0]);
-    uc_ctl_flush_tlb(m->uc);
+    unicorn_flush(m);
     record(m, TLB_FLUSH_VMEXIT, 0);
 }
 
 void tlb_sync(struct machine *m)
 {
-    uc_ctl_flush_tlb(m->uc);
+    unicorn_flush(m);
 }
 
 /* Whether replacing CR0 (cr 0) or CR4 (cr 4) value old by new flushes every entry. */
@@ -479,7 +496,7 @@ void tlb_host_end(struct machine *m)
 {
     if (--m->tlb.quiet == 0 && m->tlb.poisoned) {
         m->tlb.poisoned = false;
-        uc_ctl_flush_tlb(m->uc);
+        unicorn_flush(m);
     }
 }
 
@@ -499,6 +516,7 @@ bool tlb_fault_rerun(struct machine *m)
         return false;
     t->fault = false;
     t->cpu_walk = true;
+    t->filled = true;            /* the CPU's own walk fills Unicorn's TLB now */
     uc_ctl_tlb_mode(m->uc, UC_TLB_CPU);
     return true;
 }

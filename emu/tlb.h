@@ -95,6 +95,7 @@ struct tlb_model {
     uint64_t ept_miss_folded[TLB_VARIANTS], ept_refs_folded[TLB_VARIANTS];
     int quiet;                   /* > 0: fills asked by the host (translation-cache calls) */
     bool poisoned;               /* a quiet fill happened: flush Unicorn after the call */
+    bool filled;                 /* Unicorn's TLB may hold entries (unicorn_flush skips if not) */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
     enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
     uint32_t ept_gpa;            /* and at which guest-physical address */
