@@ -269,9 +269,6 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
             e->perms = UC_PROT_READ | UC_PROT_EXEC;
             return true;
         }
-        uint64_t eip = 0;
-        uc_reg_read(m->uc, UC_X86_REG_EIP, &eip);
-        t->fault_eip = (uint32_t)eip;
         if (t->ept && t->ept->fault != EPT_OK) {
             /* The EPT refused a guest-table entry or the frame: a VM exit, not a guest fault;
              * the walk is taken again after the monitor's handling. */

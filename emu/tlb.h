@@ -9,7 +9,9 @@
  * and dirty bits as the CPU does, checks U/S and R/W with CR0.WP, and hands Unicorn the frame and
  * the permissions. A walk that faults ends the CPU's run; the exit loop then lets the CPU walk
  * that one instruction again itself, which raises the #PF with the exact CR2 and error code (the
- * fill hook sees only the page), and the model goes back to filling (tlb_fault_rerun).
+ * fill hook sees only the page), and the model goes back to filling (tlb_fault_rerun). Under
+ * trap-ept, whose guest tables the CPU's own walk cannot reach, the instruction runs again over a
+ * guard frame instead (tlb_capture_begin).
  *
  * Unicorn's soft TLB is not the TLB being modeled: it is large, direct-mapped, split by privilege
  * and flushed whenever vmlab must (a monitor changed entries under it), and it drops global pages
@@ -106,7 +108,6 @@ struct tlb_model {
     bool captured;               /* ... and its access reached the guard frame at capture_cr2 */
     uint32_t capture_eip, capture_cr2;
     bool cpu_walk;               /* the CPU walks (UC_TLB_CPU) until the next stop */
-    uint32_t fault_eip;          /* EIP of the instruction whose walk faulted */
 };
 
 /* Put the engine in virtual-TLB mode with tlb_fill as its fill hook, the model empty. 0, or -1
