@@ -5,6 +5,8 @@
 #ifndef VMLAB_ANALYSIS_H
 #define VMLAB_ANALYSIS_H
 
+#include <string.h>
+
 #include <stdio.h>
 
 struct tdb;
@@ -13,11 +15,25 @@ struct sqlite3;
 /* The model used when none is named: the CPU of Adams & Agesen's comparison. */
 #define AN_DEFAULT_MODEL "p4-prescott"
 
-/* SQL ORDER BY terms that list modes of column `col` in the order every table and chart shows
- * them (native, trap, trap-ept, trap-classic, bt, pv, then any other by name). */
+/* The order every table and chart lists modes in (native, trap, trap-ept, trap-classic, bt, pv,
+ * then any other by name): the one list, as (name, rank). */
+#define AN_MODE_LIST(X) X("native", 0) X("trap", 1) X("trap-ept", 2) X("trap-classic", 3)        \
+    X("bt", 4) X("pv", 5)
+#define AN_MODE_COUNT 6
+#define AN_MODE_WHEN_(name, rank) " WHEN '" name "' THEN " #rank
+
+/* SQL ORDER BY terms that list modes of column `col` in that order. */
 #define AN_MODE_ORDER(col)                                                                     \
-    " CASE " col " WHEN 'native' THEN 0 WHEN 'trap' THEN 1 WHEN 'trap-ept' THEN 2"              \
-    " WHEN 'trap-classic' THEN 3 WHEN 'bt' THEN 4 WHEN 'pv' THEN 5 ELSE 6 END, " col
+    " CASE " col AN_MODE_LIST(AN_MODE_WHEN_) " ELSE 6 END, " col
+
+/* The same order in C: the rank of `mode` (AN_MODE_COUNT for a mode not in the list). */
+static inline int an_mode_rank(const char *mode)
+{
+#define AN_MODE_IF_(name, rank) if (strcmp(mode, name) == 0) return rank;
+    AN_MODE_LIST(AN_MODE_IF_)
+#undef AN_MODE_IF_
+    return AN_MODE_COUNT;
+}
 
 /* Open an existing trace database read-only (tdb_open_readonly: a missing file is an error, not
  * a new database; nothing is written to it, so a user who may only read it can; cost models and

@@ -69,15 +69,6 @@ struct imgcache {
     int n;
 };
 
-static int mode_rank(const char *m)
-{
-    static const char *const order[] = { "native", "trap", "trap-classic", "bt", "pv" };
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(m, order[i]))
-            return i;
-    return 5;
-}
-
 static const char *func_label(const struct dsite *s)
 {
     if (s->func)
@@ -95,7 +86,7 @@ static int key_cmp(const void *pa, const void *pb)
 {
     const struct dsite *a = pa, *b = pb;
     int c;
-    if ((c = mode_rank(a->mode) - mode_rank(b->mode)) || (c = strcmp(a->mode, b->mode)) ||
+    if ((c = an_mode_rank(a->mode) - an_mode_rank(b->mode)) || (c = strcmp(a->mode, b->mode)) ||
         (c = strcmp(a->cls, b->cls)) || (c = strcmp(a->event, b->event)) ||
         (c = strnull_cmp(a->func, b->func)) || (c = strcmp(a->file, b->file)) ||
         (c = a->line - b->line))
@@ -109,7 +100,7 @@ static int key_cmp(const void *pa, const void *pb)
 static int cost_cmp(const void *pa, const void *pb)
 {
     const struct dsite *a = pa, *b = pb;
-    int c = mode_rank(a->mode) - mode_rank(b->mode);
+    int c = an_mode_rank(a->mode) - an_mode_rank(b->mode);
     if (c || (c = strcmp(a->mode, b->mode)))
         return c;
     if (a->cycles != b->cycles)
@@ -144,7 +135,7 @@ static int same_site(const struct dsite *a, const struct dsite *b)
 static int func_cmp(const void *pa, const void *pb)
 {
     const struct dsite *a = pa, *b = pb;
-    int c = mode_rank(a->mode) - mode_rank(b->mode);
+    int c = an_mode_rank(a->mode) - an_mode_rank(b->mode);
     if (c || (c = strcmp(a->mode, b->mode)) || (c = strcmp(func_label(a), func_label(b))))
         return c;
     if (!a->func && a->eip != b->eip)
@@ -500,8 +491,8 @@ static void print_views(const struct scan_dyn_opts *o, const char *model, const 
                                     pa < np ? ptw[pa].mode : NULL };
             const char *mode = NULL;
             for (int k = 0; k < 3; k++)
-                if (head[k] && (!mode || mode_rank(head[k]) < mode_rank(mode) ||
-                                (mode_rank(head[k]) == mode_rank(mode) &&
+                if (head[k] && (!mode || an_mode_rank(head[k]) < an_mode_rank(mode) ||
+                                (an_mode_rank(head[k]) == an_mode_rank(mode) &&
                                  strcmp(head[k], mode) < 0)))
                     mode = head[k];
             size_t b = a, fb = fa, pb = pa;

@@ -2,7 +2,7 @@
  * cmd_compare.c — `vmlab compare`: every workload of a suite in every listed mode, as parallel
  * `vmlab run` processes writing one trace database.
  *
- *   vmlab compare --suite FILE --db FILE [--modes native,trap,trap-classic,bt,pv] [-j N]
+ *   vmlab compare --suite FILE --db FILE [--modes native,trap,trap-ept,trap-classic,bt,pv] [-j N]
  *                 [--scale small|paper] [--trace counts|full] [--logs DIR] [--group NAME]
  *   vmlab compare --suite FILE --check [--group NAME]
  *
@@ -362,7 +362,7 @@ static void usage(FILE *f)
                "                     [--group NAME]\n"
                "       vmlab compare --suite FILE --check [--group NAME]   (read the suite, list\n"
                "                     it, run nothing)\n"
-               "  --modes   default: the suite's modes: key, else native,trap,trap-classic,bt,pv;\n"
+               "  --modes   default: the suite's modes: key, else native,trap,trap-ept,trap-classic,bt,pv;\n"
                "            an unknown name is refused, a known mode this vmlab lacks is skipped\n"
                "  --suite FILE  the suite (models/suites/*.yaml): guest, workloads, n\n"
                "  --db FILE     the trace database the runs are added to (created if missing;\n"
@@ -465,7 +465,7 @@ static int print_summary(struct tdb *t, const char *dbpath)
     return n < 0 ? -EIO : 0;
 }
 
-/* The modes vmlab knows by name: this build's (vmlab_modes) and the documented five (KNOWN_MODES,
+/* The modes vmlab knows by name: this build's (vmlab_modes) and the documented six (KNOWN_MODES,
  * also the default list). A listed mode outside them is a misspelling, refused; a known one the
  * child vmlab lacks is skipped. */
 static int mode_known(const char *m)

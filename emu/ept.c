@@ -105,6 +105,7 @@ int ept_translate(struct ept *e, uint32_t gpa, uint64_t need, uint64_t *hpa)
             e->fault = EPT_VIOLATION;
         } else {
             if (level == 1) {
+                e->leaf = entry;
                 *hpa = (entry & EPT_ADDR) | (gpa & 0xfffu);
                 return 0;
             }

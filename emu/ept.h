@@ -51,6 +51,7 @@ struct ept {
     enum ept_fault fault;        /* the last failed translation: why, */
     uint32_t fault_gpa;          /* where, */
     int fault_level;             /* at which level (4 = PML4 .. 1 = PT) */
+    uint64_t leaf;               /* the last successful translation's leaf entry */
 };
 
 /* An empty EPT for `ram_size` bytes of guest RAM at host pointer `ram` (a multiple of EPT_CHUNK).
@@ -66,7 +67,8 @@ uint64_t ept_layout_hpa(const struct ept *e, uint32_t gpa);
 uint8_t *ept_hpa_ptr(const struct ept *e, uint64_t hpa);
 
 /* Walk the EPT for guest-physical `gpa` and an access needing `need` (EPT_R, EPT_W, EPT_X):
- * 0 and the host-physical address in *hpa, or -1 with e->fault, fault_gpa and fault_level set.
+ * 0 and the host-physical address in *hpa (the leaf entry in e->leaf, whose permissions the TLB
+ * entry may carry), or -1 with e->fault, fault_gpa and fault_level set.
  * Adds the entries it read to e->refs. */
 int ept_translate(struct ept *e, uint32_t gpa, uint64_t need, uint64_t *hpa);
 
@@ -78,7 +80,7 @@ int ept_populate(struct ept *e, uint32_t gpa);
  * the number of entries rewritten. */
 int ept_repair(struct ept *e, uint32_t gpa);
 
-/* For tests: the leaf entry of `gpa` (NULL if its path is not populated), to corrupt it. */
+/* The leaf entry of `gpa`, read without counting (NULL if its path is not populated), to corrupt it. */
 uint64_t *ept_leaf(struct ept *e, uint32_t gpa);
 
 #endif

@@ -151,7 +151,6 @@ struct machine {
     struct block_cache bc;
     const struct block *cur;     /* block being executed */
     uint32_t epoch;              /* bumped when user address spaces may have changed */
-    uint32_t epoch_cr3;          /* the real CR3 when the exit loop last looked (run.c) */
     uint32_t kepoch;             /* bumped when kernel code may have been rewritten (blocks.h) */
     uint64_t priv[IC_COUNT];     /* privileged/sensitive instructions executed (hot counters) */
     uint64_t priv_folded[IC_COUNT];

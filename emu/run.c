@@ -1014,14 +1014,6 @@ int machine_run(struct machine *m)
         if (m->end)
             break;
         update_deadline(m);
-        /* A monitor that switched address spaces for the guest (a hypercall, a callout, an
-         * emulated mov to CR3) moved the real CR3 without a site hook: user blocks are
-         * verified again (blocks.h), as after a mov to CR3 the CPU ran itself. */
-        uint32_t cr3 = reg32(m, UC_X86_REG_CR3);
-        if (cr3 != m->epoch_cr3) {
-            m->epoch_cr3 = cr3;
-            m->epoch++;
-        }
         if (m->tlb.cpu_walk || m->tlb.capture)
             m->deadline = 0;      /* every block through block_slow: stop after the first */
         m->stop = STOP_NONE;

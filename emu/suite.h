@@ -4,7 +4,7 @@
  *   name: default
  *   guest: kernel.elf        # relative: <directory of the vmlab executable>/guests/
  *   initrd: initrd.cpio      # optional, resolved like guest; passed as `vmlab run --initrd`
- *   modes: native            # optional: the modes the guest runs in (default: all five)
+ *   modes: native            # optional: the modes the guest runs in (default: all six)
  *   workloads:
  *     - { workload: syscall, n: 2000, paper_n: 200000, args: "", group: nanobench }
  *

@@ -222,11 +222,7 @@ static int final_frame(struct tlb_model *t, uint32_t gpa, uc_mem_type type, uint
     uint64_t need = type == UC_MEM_FETCH ? EPT_X : type == UC_MEM_WRITE ? EPT_W | EPT_R : EPT_R;
     if (ept_translate(t->ept, gpa, need, hpa) < 0)
         return -1;
-    uint64_t leaf_w = 0;
-    uint64_t *leaf = ept_leaf(t->ept, gpa);
-    if (leaf)
-        leaf_w = *leaf & EPT_W;
-    *ept_write = leaf_w != 0;
+    *ept_write = (t->ept->leaf & EPT_W) != 0;
     return 0;
 }
 
@@ -240,7 +236,7 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
     struct cpu_paging p;
     read_paging(m, &p);
     uint32_t lin = (uint32_t)vaddr;
-    if (t->capture && !t->quiet && lin == t->fault_lin) {
+    if (t->capture && !t->quiet && lin == t->fault_lin && type != UC_MEM_FETCH) {
         e->paddr = GUARD_HPA;     /* the second pass of a guest #PF: tlb_capture_begin */
         e->perms = UC_PROT_ALL;
         return true;
@@ -414,6 +410,7 @@ void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t by
 void tlb_cr3_loaded(struct machine *m)
 {
     struct tlb_model *t = &m->tlb;
+    m->epoch++;                  /* another address space: user blocks are verified again */
     for (int v = 0; v < TLB_VARIANTS; v++)
         t->v[v].epoch_ng++;
     record(m, TLB_FLUSH_CR3, t->v[1].nglobal);

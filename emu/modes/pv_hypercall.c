@@ -102,7 +102,7 @@ static int32_t do_update_va_mapping(struct machine *m, const uint32_t *a, uint64
     if (rc < 0)
         return rc;
     *batch = 1;
-    /* The flush the guest asked for (flags & UVMF_FLUSHTYPE_MASK): none, the local TLB (Xen
+    /* The flush the guest asked for (flags & 3: UVMF_NONE, UVMF_TLB_FLUSH or UVMF_INVLPG, guests/include/pv_abi.h): none, the local TLB (Xen
      * reloads CR3) or one page. */
     switch (a[2] & 3) {
     case UVMF_TLB_FLUSH: reload_cr3(m); break;
