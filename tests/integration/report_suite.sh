@@ -64,7 +64,7 @@ agg_rows() { awk '/^Per-mode aggregate/ { on = 1 } on && /^ +[a-z-]+ +[0-9]+ +([
 diff <(agg_rows "$tmp/compare.out") <(agg_rows "$tmp/stat.txt") || { echo "FAIL: stat vs compare"; exit 1; }
 agg_rows "$tmp/stat.txt" | while read -r mode workloads ratio; do
   # summary.dat keeps 6 significant digits: 10.2749637 is 10.275 there, which rounds to 10.28
-  # where stat's 10.27 rounded the full value, so the ratio is compared to within 0.01.
+  # where stat's 10.27 rounded the full value, so the ratio is compared to within half a hundredth.
   report=$(awk -v m="\"$mode\"" -v r="${ratio%x}" -v w="$workloads" \
     '$1 == m { d = $2 - r; if (d < 0) d = -d; print (d <= 0.005001 && $3 == w) ? "ok" : $2 " " $3 }' \
     "$tmp/report/summary.dat")
