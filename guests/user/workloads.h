@@ -101,9 +101,6 @@ int wl_run_checks(const struct wl_check *checks, int count, struct wl_result *r)
         { #NAME, wl_##NAME, 1, "checks of " WHAT " (n ignored; not a timing)" },             \
         { NULL, NULL, 0, NULL },                                                              \
     }
-/* Runs fn in a child process; its exit status, or -1 (wl_common.c). */
-int wl_in_child(int (*fn)(void));
-
 /* wl_make_file: creates (or empties) the regular file `path`, directories on the way included,
  * with `size` bytes of a deterministic pattern; 0 or -errno (wl_common.c). */
 int wl_make_file(const char *path, uint32_t size);
