@@ -97,7 +97,7 @@ help_says stat "all (default)"
 help_says report "(default p4-prescott"
 help_says compare "small (default"
 help_says compare "counts (default)"
-help_says compare "native,trap,trap-classic,bt,pv"
+help_says compare "native,trap,trap-ept,trap-classic,bt,pv"
 
 # ---- compare: run ids and modes ---------------------------------------------------------------
 cat >"$tmp/suite.yaml" <<EOF
