@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "emu/decode_cache.h"
 #include "emu/modes/mode.h"
 #include "emu/pc.h"
 #include "emu/run.h"
@@ -91,6 +92,7 @@ struct machine *machine_create(const struct machine_config *cfg, char *errbuf, u
         machine_destroy(m);
         return NULL;
     }
+    m->dcache = dcache_new();
     if (bc_init(&m->bc) < 0 || ev_init(&m->ev, cfg->bucket_width) < 0) {
         snprintf(errbuf, errlen, "out of memory");
         machine_destroy(m);
@@ -111,6 +113,7 @@ void machine_destroy(struct machine *m)
         return;
     if (m->cs)
         cs_close(&m->cs);
+    dcache_free(m->dcache);
     uq_free(&m->quirks);
     if (m->uc)
         uc_close(m->uc);

@@ -117,6 +117,7 @@ struct machine {
     uint8_t *mon_mem;            /* monitor memory above RAM (machine_map_monitor), or NULL */
     uint64_t mon_size;
     csh cs;                      /* Capstone handle (32-bit, detail on) */
+    struct decode_cache *dcache; /* the monitors' decodings (emu/decode_cache.h; NULL: none) */
 
     /* The board */
     struct pio_bus bus;

@@ -86,6 +86,8 @@ struct tlb_tags {
     uint64_t nglobal;           /* valid global entries */
 };
 
+#define TLB_FILL_PAGES 6          /* pages flushed one by one; more: Unicorn's TLB is emptied whole */
+
 struct tlb_model {
     struct tlb_tags v[TLB_VARIANTS];
     struct phys_mem pm;          /* RAM and the monitor's memory: where real page tables live */
@@ -97,7 +99,12 @@ struct tlb_model {
     uint64_t ept_miss_folded[TLB_VARIANTS], ept_refs_folded[TLB_VARIANTS];
     int quiet;                   /* > 0: fills asked by the host (translation-cache calls) */
     bool poisoned;               /* a quiet fill happened: flush Unicorn after the call */
-    bool filled;                 /* Unicorn's TLB may hold entries (unicorn_flush skips if not) */
+    /* What Unicorn's TLB may hold, so that emptying it costs what it holds: the pages filled
+     * since it was last emptied (nfill of them, in fill_page), or anything (nfill past
+     * TLB_FILL_PAGES: a full flush). nfill 0: empty, unicorn_flush does nothing. */
+    uint32_t fill_page[TLB_FILL_PAGES];
+    unsigned nfill;
+    void *cpu;                   /* the engine's CPU for single-page flushes (emu/link/uc_tlb_page.h) */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
     enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
     uint32_t ept_gpa;            /* and at which guest-physical address */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "emu/decode_cache.h"
 #include "emu/machine.h"
 
 struct regmap {
@@ -132,10 +133,15 @@ int emul_decode(struct machine *m, uint32_t eip, cs_insn *in)
         n = n > 1 ? (n + 1) / 2 : 0;
     if (n == 0)
         return -1;
+    if (dcache_get(m->dcache, eip, code, n, in))
+        return 0;
     const uint8_t *p = code;
     size_t left = n;
     uint64_t pc = eip;
-    return cs_disasm_iter(m->cs, &p, &left, &pc, in) ? 0 : -1;
+    if (!cs_disasm_iter(m->cs, &p, &left, &pc, in))
+        return -1;
+    dcache_put(m->dcache, eip, code, in);
+    return 0;
 }
 
 int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
@@ -146,7 +152,9 @@ int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
     int r = -1;
     if (emul_decode(m, eip, in) < 0)
         goto out;
-    snprintf(w->mnemonic, sizeof w->mnemonic, "%.15s", in->mnemonic);
+    size_t ml = strnlen(in->mnemonic, sizeof w->mnemonic - 1);
+    memcpy(w->mnemonic, in->mnemonic, ml);       /* no snprintf: this runs on every traced write */
+    w->mnemonic[ml] = '\0';
     const cs_x86 *x = &in->detail->x86;
     switch (in->id) {
     case X86_INS_MOV:

@@ -1,0 +1,35 @@
+/*
+ * uc_tlb_page.h — flushing single pages of Unicorn's soft TLB (uc_tlb_page.c).
+ *
+ * Unicorn's API empties its TLB only whole (uc_ctl_flush_tlb): a memset of every MMU index's
+ * table and of the virtual-PC jump cache, which was 12-15% of trap pgfault, where every VM exit
+ * empties it so that the modeled TLB's refills reach the fill hook (emu/tlb.c). QEMU itself
+ * flushes one page at a time for INVLPG (tlb_flush_page). Linked into the vmlab executable with
+ * Unicorn's static archive (cmake/static_engine.cmake, vmlab_hook_table), uc_tlb_page.c offers
+ * that page flush to emu/tlb.c, which knows every page it let into Unicorn's TLB since the last
+ * flush. In any other build (the unit tests link the shared library) these functions do not
+ * exist: they are declared weak, so their addresses are NULL and tlb.c empties the whole TLB as
+ * before.
+ */
+#ifndef VMLAB_UC_TLB_PAGE_H
+#define VMLAB_UC_TLB_PAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The CPU whose TLB fill is in progress on this thread (called from inside a UC_HOOK_TLB_FILL
+ * callback), or NULL outside a fill or with a Unicorn release this file was not written for. The
+ * pointer is the engine's CPU (QEMU's CPUState), valid as long as the engine. */
+__attribute__((weak)) void *uc_tlb_page_cpu(void);
+
+/* Remove the translations of the 4 KiB page holding `vaddr` from every MMU index of `cpu`'s
+ * TLB, with the jump-cache entries of code on it, as the guest's INVLPG does. `cpu` is what
+ * uc_tlb_page_cpu returned for the same engine. */
+__attribute__((weak)) void uc_tlb_page_flush(void *cpu, uint64_t vaddr);
+
+/* The pages the CPU's own walk (UC_TLB_CPU mode) entered into a TLB on this thread since the last
+ * call: up to `max` of them in `pages`; returns how many there were (more than `max`: some were
+ * not listed). The list starts empty again. */
+__attribute__((weak)) unsigned uc_tlb_page_cpu_fills(uint64_t *pages, unsigned max);
+
+#endif
