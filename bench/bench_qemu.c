@@ -20,7 +20,7 @@
  * args). Their suite n is sized for a quick suite, far too short to time, so each n is scaled
  * until the window holds about TARGET million guest instructions: two native runs in this process
  * (at n and 2n) give the instructions per operation and the fixed part of the window. For each
- * workload the variants then run interleaved (QEMU -icount, QEMU, native, trap, trap-classic, bt,
+ * workload the variants then run interleaved (QEMU -icount, QEMU, native, trap, trap-ept, trap-classic, bt,
  * pv, QEMU -icount, ...) RUNS times, so a change in the machine's load spreads over all of them,
  * and the median of each is printed with its ratio to QEMU -icount (above 1: slower).
  *
@@ -52,7 +52,7 @@
 #define VMLAB VMLAB_BUILD_DIR "/vmlab"
 #define QEMU "qemu-system-i386"
 
-static const char *const variants[] = {"qemu -icount", "qemu", "native", "trap",
+static const char *const variants[] = {"qemu -icount", "qemu", "native", "trap", "trap-ept",
                                        "trap-classic", "bt",   "pv"};
 #define NVAR (sizeof variants / sizeof variants[0])
 

@@ -131,11 +131,17 @@ static void table_grow(struct ev_store *s)
 
 static struct ev_entry *entry(struct ev_store *s, unsigned cls, int64_t reason, const char *q)
 {
+    if (!q)
+        q = "";
+    struct ev_entry **r = &s->recent[(cls * 31u + (unsigned)reason) & 63u];
+    if (*r && (*r)->phase == s->phase && (*r)->cls == cls && (*r)->reason == reason &&
+        strcmp((*r)->qual, q) == 0)
+        return *r;
     const char *qual = intern(s, q);
     unsigned j = (unsigned)hash_key(s->phase, cls, reason, qual) & (s->table_size - 1);
     for (struct ev_entry *e = s->table[j]; e; e = e->next)
         if (e->phase == s->phase && e->cls == cls && e->reason == reason && e->qual == qual)
-            return e;
+            return *r = e;
     struct ev_entry *e = calloc(1, sizeof *e);
     if (!e)
         abort();
@@ -147,7 +153,7 @@ static struct ev_entry *entry(struct ev_store *s, unsigned cls, int64_t reason, 
     s->table[j] = e;
     if (++s->nentries * 2 > s->table_size)
         table_grow(s);
-    return e;
+    return *r = e;
 }
 
 static void series_push(struct ev_store *s, uint64_t bucket, unsigned cls, uint64_t count)

@@ -68,6 +68,8 @@ typedef void (*ev_translation_fn)(void *opaque, uint64_t now, uint32_t phase,
 
 struct ev_store {
     struct ev_entry **table;      /* hash of entries */
+    struct ev_entry *recent[64];  /* the entry last recorded per (class, reason) hash: most
+                                   * events repeat one, found with one strcmp of its qualifier */
     unsigned table_size;          /* power of two */
     unsigned nentries;
     char **interned;              /* interned qualifier strings (open addressing) */
