@@ -6,7 +6,9 @@
  * walk, look the page up in the two tag stores, count a miss where it is absent. Flushes are
  * epoch bumps (a CR3 load bumps the non-global epoch, everything else the all-entries epoch), so
  * none of them touches the store; INVLPG marks up to four slots stale. The store is rebuilt with
- * only its valid entries when half its slots hold keys.
+ * only its valid entries when half its slots hold keys. A flush of every entry when few slots hold
+ * keys (the no-VPID TLB at every VM exit) empties those slots instead, so that lookups do not
+ * probe past stale keys.
  */
 #include "emu/tlb.h"
 
@@ -64,7 +66,17 @@ static int tags_alloc(struct tlb_tags *t, uint32_t slots)
     t->slot = n;
     t->mask = slots - 1;
     t->used = 0;
+    t->nkeyed = 0;
     return 0;
+}
+
+/* Slot s has just received a key in an empty slot. */
+static void keyed(struct tlb_tags *t, const struct tlb_slot *s)
+{
+    if (t->nkeyed < TLB_TAGS_LISTED)
+        t->keyed[t->nkeyed] = (uint32_t)(s - t->slot);
+    if (t->nkeyed <= TLB_TAGS_LISTED)
+        t->nkeyed++;
 }
 
 /* Keep only the valid entries, in a table twice as large when they fill a quarter of it. */
@@ -81,8 +93,10 @@ static void rebuild(struct tlb_tags *t)
     }
     for (uint32_t i = 0; i < nold; i++)
         if (valid(t, &old[i])) {
-            *find(t, old[i].key) = old[i];
+            struct tlb_slot *s = find(t, old[i].key);
+            *s = old[i];
             t->used++;
+            keyed(t, s);
         }
     free(old);
 }
@@ -93,8 +107,10 @@ static bool touch(struct tlb_tags *t, uint32_t key, bool global)
     struct tlb_slot *s = find(t, key);
     if (s->key && valid(t, s))
         return true;
-    if (!s->key)
+    if (!s->key) {
         t->used++;
+        keyed(t, s);
+    }
     *s = (struct tlb_slot){.key = key, .epoch_all = t->epoch_all, .epoch_ng = t->epoch_ng,
                            .global = global};
     t->nglobal += global;
@@ -116,6 +132,13 @@ static void drop_all(struct tlb_tags *t)
 {
     t->epoch_all++;
     t->nglobal = 0;
+    if (t->nkeyed <= TLB_TAGS_LISTED) {
+        /* Every keyed slot is listed: empty them all (no probe chain is left half). */
+        for (uint32_t i = 0; i < t->nkeyed; i++)
+            t->slot[t->keyed[i]].key = 0;
+        t->used = 0;
+        t->nkeyed = 0;
+    }
 }
 
 /* ---- Unicorn's TLB ---------------------------------------------------------------------------- */

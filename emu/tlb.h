@@ -77,9 +77,16 @@ struct tlb_slot {
     uint8_t global;
 };
 
+#define TLB_TAGS_LISTED 64      /* keyed slots listed for emptying by a flush of every entry */
+
 struct tlb_tags {
     struct tlb_slot *slot;
     uint32_t mask;              /* slots - 1 (a power of two) */
+    /* While at most TLB_TAGS_LISTED slots hold keys, which ones (nkeyed of them, in keyed): a
+     * flush of every entry then empties them instead of leaving stale keys for lookups to probe
+     * past (every VM exit flushes the no-VPID TLB). nkeyed past the limit: not listed. */
+    uint32_t keyed[TLB_TAGS_LISTED];
+    uint32_t nkeyed;
     uint32_t used;              /* slots holding a key, valid or not */
     uint32_t epoch_all;         /* bumped by a flush of every entry */
     uint32_t epoch_ng;          /* bumped by a flush of the non-global entries (CR3 load) */
