@@ -40,6 +40,7 @@
 #include <unicorn/unicorn.h>
 
 #include "emu/link/uc_hook_table.h"
+#include "emu/link/uc_mem_cache.h"
 
 #if UC_API_MAJOR == 2 && UC_API_MINOR == 1 && UC_API_PATCH == 1
 #define TABLE_DISPATCH 1
@@ -250,6 +251,8 @@ uc_err __wrap_uc_emu_stop(uc_engine *uc)
 
 uc_err __wrap_uc_close(uc_engine *uc)
 {
+    if (uc_mem_cache_forget)         /* the memory-region cache's entry too (uc_mem_cache.h) */
+        uc_mem_cache_forget(uc);
     for (struct engine **p = &engines; *p; p = &(*p)->next)
         if ((*p)->uc == uc) {
             struct engine *e = *p;
