@@ -2,13 +2,19 @@
  * decode_cache.c — the monitors' decodings of guest instructions (see decode_cache.h).
  *
  * DCACHE_SLOTS entries, direct-mapped by address; each keeps the instruction's bytes and a copy of
- * Capstone's cs_insn with its detail (the detail is copied into the caller's own, the pointer is
- * not shared).
+ * Capstone's cs_insn with the x86 part of its detail (copied into the caller's own detail, the
+ * pointer is not shared; the whole cs_detail, every architecture's union member, is several times
+ * larger and made the copy cost more than the lookup saved).
  */
 #include "emu/decode_cache.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The part of cs_detail an x86 decoding fills: the common arrays, then the x86 member of the
+ * union (the union's other members are larger and unused here). */
+#define X86_DETAIL (offsetof(cs_detail, x86) + sizeof(cs_x86))
 
 #define DCACHE_SLOTS 64u
 
@@ -50,7 +56,7 @@ bool dcache_get(struct decode_cache *c, uint32_t eip, const uint8_t *code, uint3
     *out = s->insn;
     out->detail = d;
     if (d)
-        *d = s->detail;
+        memcpy(d, &s->detail, X86_DETAIL);
     return true;
 }
 
@@ -62,6 +68,6 @@ void dcache_put(struct decode_cache *c, uint32_t eip, const uint8_t *code, const
     s->used = true;
     s->eip = eip;
     s->insn = *in;
-    s->detail = *in->detail;
+    memcpy(&s->detail, in->detail, X86_DETAIL);
     s->insn.detail = &s->detail;
 }

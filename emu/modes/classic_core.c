@@ -817,11 +817,19 @@ int classic_emulate_at(struct machine *m, uint32_t eip)
     return is_hlt ? do_halt(m, eip) : 0;
 }
 
+/* q = str, cut to len - 1 bytes (snprintf's "%s" without the formatter: this is per trap). */
+static void put_str(char *q, size_t len, const char *str)
+{
+    size_t n = strnlen(str, len - 1);
+    memcpy(q, str, n);
+    q[n] = '\0';
+}
+
 void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
 {
     const cs_insn *in = classic_decoded(m, eip);
     if (!in) {
-        snprintf(q, len, "#GP");
+        put_str(q, len, "#GP");
         return;
     }
     int cr;
@@ -835,11 +843,11 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
         if (emul_io_decode(m, in, &port, &size, &is_in) == 0)
             emul_io_cause(port, size, is_in, q, (unsigned)len);
         else
-            snprintf(q, len, "%s", in->mnemonic);
+            put_str(q, len, in->mnemonic);
     } else if (c == IC_MOV_TO_SEG || c == IC_POP_SEG) {
-        snprintf(q, len, "%s seg", c == IC_MOV_TO_SEG ? "mov" : "pop");
+        put_str(q, len, c == IC_MOV_TO_SEG ? "mov seg" : "pop seg");
     } else {
-        snprintf(q, len, "%s", in->mnemonic);
+        put_str(q, len, in->mnemonic);
     }
 }
 
