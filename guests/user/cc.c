@@ -73,7 +73,10 @@ static int compile(const char *src, const char *obj)
         return 1;
     uint32_t src_len = len;
     char line[64], path[FS_PATH_MAX];
-    fmt(line, sizeof(line), "%s", (const char *)in);
+    uint32_t first = len < sizeof(line) - 1 ? len : (uint32_t)sizeof(line) - 1;
+    for (uint32_t i = 0; i < first; i++)      /* the file's bytes are not a C string */
+        line[i] = (char)in[i];
+    line[first] = '\0';
     const char *words[CC_MAX_HEADERS + 2];
     int nwords = 0;
     for (char *p = line; *p && *p != '\n' && nwords < CC_MAX_HEADERS + 1;) {
