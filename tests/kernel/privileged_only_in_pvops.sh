@@ -16,7 +16,11 @@ pv=kernel/pvops_native.c,kernel/pvops_pv.c,kernel/boot.S
 # The detector must see what pvops_native.c is there to do, or it would pass anything.
 native=$("$vmlab" scan --class "$classes" --csv "$elf") ||
     { echo "FAIL vmlab scan could not scan $elf"; exit 1; }
-n=$(printf '%s\n' "$native" | awk -F, '$8 == "kernel/pvops_native.c" && $3 == "priv"' | wc -l)
+# A CSV parser, not awk -F,: operands such as "eax, cr4" are quoted fields with commas.
+n=$(printf '%s\n' "$native" | python3 -c 'import csv, sys
+print(sum(r["file"] == "kernel/pvops_native.c" and r["kind"] == "priv"
+          for r in csv.DictReader(sys.stdin)))') ||
+    { echo "FAIL cannot read the scan CSV (python3 is an install dependency)"; exit 1; }
 [ "$n" -gt 0 ] ||
     { echo "FAIL no privileged site found in pvops_native.c: the check is blind"; exit 1; }
 gaps=$("$vmlab" scan --view gaps "$elf" | sed -n '/^Undecodable spans:/,$p')

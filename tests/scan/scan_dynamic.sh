@@ -23,8 +23,10 @@ trap 'rm -rf "$tmp"' EXIT
 fail=0
 bad() { echo "FAIL $*"; fail=1; }
 
-# A passing guest ends vmlab with status 33 (isa-debug-exit 0x10).
-"$vmlab" run --guest "$kernel" --mode trap --trace full --quiet --db "$tmp/t.db" \
+# A passing guest ends vmlab with status 33 (isa-debug-exit 0x10). The run's guest is a copy,
+# removed before the --guest checks.
+cp "$kernel" "$tmp/run.elf"
+"$vmlab" run --guest "$tmp/run.elf" --mode trap --trace full --quiet --db "$tmp/t.db" \
     --cmdline "workload=ptemod n=50" >"$tmp/run.out" 2>&1
 [ $? = 33 ] || { echo "FAIL the traced ptemod run:"; cat "$tmp/run.out"; exit 1; }
 
@@ -68,6 +70,9 @@ EOF
 
 cp "$kernel" "$tmp/copy.elf"
 a=$("$vmlab" scan --db "$tmp/t.db" --phase measured --csv)
+rm "$tmp/run.elf"
+"$vmlab" scan --db "$tmp/t.db" --phase measured --csv >/dev/null 2>&1 &&
+    bad "the run's guest file is gone, yet scan --db maps its EIPs without --guest"
 b=$("$vmlab" scan --db "$tmp/t.db" --phase measured --csv --guest "$tmp/copy.elf")
 [ -n "$a" ] && [ "$a" = "$b" ] || bad "--guest with a copy of the ELF maps differently"
 "$vmlab" scan --db "$tmp/t.db" --guest "$tmp/missing.elf" >/dev/null 2>"$tmp/err"
