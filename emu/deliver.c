@@ -76,36 +76,23 @@ void deliver_make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t ei
 
 void deliver_real_view(struct machine *m, struct cpu_view *v)
 {
-    uc_x86_mmr r;
+    struct uq_sysregs r;
+    uq_sysregs(&m->quirks, m->uc, &r);
     memset(v, 0, sizeof *v);
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_IDTR, &r);
-    v->idt_base = (uint32_t)r.base;
-    v->idt_limit = r.limit;
-    uc_reg_read(m->uc, UC_X86_REG_GDTR, &r);
-    v->gdt_base = (uint32_t)r.base;
-    v->gdt_limit = r.limit;
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_LDTR, &r);
-    v->ldt_sel = r.selector;
-    v->ldt_base = (uint32_t)r.base;
-    v->ldt_limit = r.limit;
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_TR, &r);
-    v->tr_sel = r.selector;
-    v->tr_base = (uint32_t)r.base;
-    v->tr_limit = r.limit;
-    uint32_t cs = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
-    v->cpl = (int)(cs & 3);
+    v->idt_base = r.idt_base;
+    v->idt_limit = r.idt_limit;
+    v->gdt_base = r.gdt_base;
+    v->gdt_limit = r.gdt_limit;
+    v->ldt_sel = r.ldt.selector;
+    v->ldt_base = r.ldt.base;
+    v->ldt_limit = r.ldt.limit;
+    v->tr_sel = r.tr.selector;
+    v->tr_base = r.tr.base;
+    v->tr_limit = r.tr.limit;
+    v->cpl = r.sel[UQ_CS] & 3;
+    /* EFLAGS through the API: QEMU keeps the arithmetic flags in its lazy condition codes. */
     uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &v->eflags);
-    static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
-                                UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
-    for (int i = 0; i < 6; i++) {
-        uint32_t sel = 0;
-        uc_reg_read(m->uc, segs[i], &sel);
-        v->sel[i] = (uint16_t)sel;
-    }
+    memcpy(v->sel, r.sel, sizeof v->sel);
 }
 
 /* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
@@ -236,9 +223,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         m->mode->cpu_view(m, cv);
     else
         deliver_real_view(m, cv);
-    uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = cv->eflags;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs_old);
-    uc_reg_read(m->uc, UC_X86_REG_SS, &ss_old);
+    uint32_t cs_old = uq_selector(&m->quirks, m->uc, UQ_CS);
+    uint32_t ss_old = uq_selector(&m->quirks, m->uc, UQ_SS), esp_old = 0, eflags = cv->eflags;
     if (cv->frame_cs)
         cs_old = cv->frame_cs;
     uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);

@@ -180,9 +180,7 @@ bool machine_if_set(struct machine *m)
 
 int machine_cpl(struct machine *m)
 {
-    uint32_t cs = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
-    return (int)(cs & 3);
+    return uq_selector(&m->quirks, m->uc, UQ_CS) & 3;
 }
 
 int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user,
