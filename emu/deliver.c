@@ -96,8 +96,8 @@ void deliver_real_view(struct machine *m, struct cpu_view *v)
 }
 
 /* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
-static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
-                     uint32_t ext, uint32_t eip, struct xevent *f)
+static int read_desc(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
+                     uint16_t sel, struct desc *d, uint32_t ext, uint32_t eip, struct xevent *f)
 {
     struct { uint16_t selector; uint32_t base, limit; } tab;
     if (sel & 4)
@@ -110,7 +110,7 @@ static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel,
         return 1;
     }
     uint32_t raw[2], fl, pferr;
-    int r = machine_read_lin(m, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -124,7 +124,9 @@ static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel,
 int deliver_read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
                       uint32_t ext, uint32_t eip, struct xevent *f)
 {
-    return read_desc(m, cv, sel, d, ext, eip, f);
+    struct paging_regs pr;
+    machine_paging_regs(m, &pr);
+    return read_desc(m, &pr, cv, sel, d, ext, eip, f);
 }
 
 struct target {
@@ -142,9 +144,9 @@ struct target {
 };
 
 /* TSS stack for privilege `dpl`. */
-static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint32_t ext,
-                     uint32_t eip, uint16_t *ss, uint32_t *esp, struct desc *ssd,
-                     struct xevent *f)
+static int stack_for(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
+                     int dpl, uint32_t ext, uint32_t eip, uint16_t *ss, uint32_t *esp,
+                     struct desc *ssd, struct xevent *f)
 {
     uint32_t off = 4 + 8 * (uint32_t)dpl;
     if (cv->tr_sel == 0 || off + 5 > cv->tr_limit) {
@@ -152,7 +154,7 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
         return 1;
     }
     uint32_t v[2], fl, pferr;
-    int r = machine_read_lin(m, cv->tr_base + off, v, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, cv->tr_base + off, v, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -165,7 +167,7 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
         make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
         return 1;
     }
-    r = read_desc(m, cv, *ss, ssd, ext, eip, f);
+    r = read_desc(m, pr, cv, *ss, ssd, ext, eip, f);
     if (r)
         return r;
     /* Writable data segment of the right privilege. */
@@ -238,8 +240,11 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         make_fault(f, 13, gerr, eip_fault);
         return 1;
     }
+    /* Nothing in one attempt changes the paging registers: they are read once. */
+    struct paging_regs pr;
+    machine_paging_regs(m, &pr);
     uint32_t g[2], fl, pferr;
-    int r = machine_read_lin(m, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, &pr, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip_fault);
         return 1;
@@ -285,7 +290,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         return 1;
     }
     struct desc csd;
-    r = read_desc(m, cv, t.cs, &csd, ext, eip_fault, f);
+    r = read_desc(m, &pr, cv, t.cs, &csd, ext, eip_fault, f);
     if (r)
         return r;
     t.csd = csd;
@@ -305,7 +310,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t esp;
     t.stack_switch = t.cpl < cpl;
     if (t.stack_switch) {
-        r = stack_for(m, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        r = stack_for(m, &pr, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
         if (r)
             return r;
         ss_base = t.ssd.base;
@@ -335,10 +340,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     bool user = t.cpl == 3;
     /* Probe every page of the frame for write access before changing anything. */
     uint32_t probe[7];
-    r = machine_read_lin(m, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
+    r = machine_read_lin_with(m, &pr, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
     if (r == 0) {
-        struct paging_regs pr;
-        machine_paging_regs(m, &pr);
         struct paging_access acc = {.write = true, .user = user, .set_ad = false};
         uint32_t pa;
         for (uint32_t a = t.frame_lin & ~0xfffu; a < t.frame_lin + 4 * t.nframe; a += 0x1000) {
@@ -357,7 +360,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     }
     if (r < 0)
         return -2;
-    if (machine_write_lin(m, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
+    if (machine_write_lin_with(m, &pr, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
         return -2;
     eflags &= ~((1u << 8) | (1u << 14) | (1u << 16) | (1u << 17)); /* TF, NT, RF, VM */
     if (t.iflag_clear)
