@@ -136,6 +136,8 @@ struct machine {
     uint64_t deadline;           /* the block hook leaves the fast path when time + n > this */
     uint64_t next_wall_check;    /* guest time of the next progress report */
     uint64_t slow_blocks;        /* blocks the block hook's fast path did not know */
+    unsigned wall_passes;        /* exit-loop passes since the host's clock was last read, */
+    uint64_t wall_read_at;       /* and the guest time it was read at (emu/run.c) */
     double wall_start;
 
     /* Translated-block bookkeeping (emu/blocks.c). l1 is a direct-mapped front cache holding the
