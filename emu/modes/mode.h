@@ -18,6 +18,9 @@
  *                 hypervisor's bounce frame)
  *   io_emulated   the guest's port accesses are answered by the monitor's device models
  *                 (ioemul) rather than reaching devices (io)
+ *   exceptions_in_hook  the exception op only delivers through the guest's IDT (funnel_deliver)
+ *                 and returns ACT_RESUME or ACT_END, so the machine may run it inside Unicorn's
+ *                 interrupt hook and let the CPU go on at the handler (emu/run.c, exception_here)
  *   classify()    name the mechanism of one exit (funnel.h: struct vexit -> struct exit_decl),
  *                 before its handler runs; NULL: nothing enters a monitor (native)
  *
@@ -124,6 +127,7 @@ struct mode_ops {
     uint64_t classes;
     unsigned deliver_class;
     bool io_emulated;
+    bool exceptions_in_hook;
     void (*classify)(struct machine *m, const struct vexit *x, struct exit_decl *d);
     int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
     struct action (*exception)(struct machine *m, const struct xevent *ev);

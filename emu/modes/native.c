@@ -37,6 +37,7 @@ const struct mode_ops mode_native = {
     .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(FAULT) | EV_BIT(INTERRUPT) | EV_BIT(SOFTINT) |
                EV_BIT(IO) | EV_BIT(HALT),
     .deliver_class = EV_FAULT,
+    .exceptions_in_hook = true,
     .setup = native_setup,
     .exception = native_exception,
     .interrupt = native_interrupt,
