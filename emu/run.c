@@ -590,7 +590,7 @@ static void check_wall_pass(struct machine *m);
 
 /* Handle the exception just noted in pending_exc here, in the interrupt hook, when the exit loop
  * would do nothing but hand it to the mode and resume (the mode delivers it through the guest's
- * IDT: mode op exceptions_in_hook): delivery writes the handler's EIP through the API, and a write
+ * IDT: mode op exception_in_hook): delivery writes the handler's EIP through the API, and a write
  * of EIP in a hook moves execution (emu/UNICORN.md 11), so the CPU goes on at the handler without
  * the stop and restart of uc_emu_start, which cost about as much as the delivery itself. What the
  * loop does between a stop and the next start is nothing here (no block to settle, no timer
@@ -601,9 +601,9 @@ static void check_wall_pass(struct machine *m);
  * stops as from any hook, even after delivery wrote EIP (emu/UNICORN.md 11). */
 static bool exception_here(struct machine *m)
 {
-    if (!m->mode->exceptions_in_hook || !uq_direct(&m->quirks) || m->end ||
+    if (!m->mode->exception_in_hook || !uq_direct(&m->quirks) || m->end ||
         m->stop != STOP_NONE || m->stop_block || m->redirect_eip || m->in_tail || m->tail_hook ||
-        m->tlb.capture || pic_intr(&m->pic))
+        m->tlb.capture || pic_intr(&m->pic) || !m->mode->exception_in_hook(m, &m->pending_exc))
         return false;
     tlb_after_stop(m);     /* a #PF of the CPU's own walk (tlb_fault_rerun): back to the model */
     struct action a = funnel_exception(m, &m->pending_exc);

@@ -24,6 +24,14 @@ static struct action native_exception(struct machine *m, const struct xevent *ev
     return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }
 
+/* Every exception is only delivered. */
+static bool native_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    (void)m;
+    (void)ev;
+    return true;
+}
+
 static struct action native_interrupt(struct machine *m, const struct xevent *ev)
 {
     return act_rc(funnel_deliver(m, ev, DLV_MODE));
@@ -37,9 +45,9 @@ const struct mode_ops mode_native = {
     .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(FAULT) | EV_BIT(INTERRUPT) | EV_BIT(SOFTINT) |
                EV_BIT(IO) | EV_BIT(HALT),
     .deliver_class = EV_FAULT,
-    .exceptions_in_hook = true,
     .setup = native_setup,
     .exception = native_exception,
+    .exception_in_hook = native_exception_in_hook,
     .interrupt = native_interrupt,
     .irq_open = machine_if_set,
     .teardown = native_teardown,
