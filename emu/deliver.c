@@ -76,41 +76,28 @@ void deliver_make_pf(struct xevent *f, uint32_t lin, uint32_t pferr, uint32_t ei
 
 void deliver_real_view(struct machine *m, struct cpu_view *v)
 {
-    uc_x86_mmr r;
+    struct uq_sysregs r;
+    uq_sysregs(&m->quirks, m->uc, &r);
     memset(v, 0, sizeof *v);
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_IDTR, &r);
-    v->idt_base = (uint32_t)r.base;
-    v->idt_limit = r.limit;
-    uc_reg_read(m->uc, UC_X86_REG_GDTR, &r);
-    v->gdt_base = (uint32_t)r.base;
-    v->gdt_limit = r.limit;
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_LDTR, &r);
-    v->ldt_sel = r.selector;
-    v->ldt_base = (uint32_t)r.base;
-    v->ldt_limit = r.limit;
-    memset(&r, 0, sizeof r);
-    uc_reg_read(m->uc, UC_X86_REG_TR, &r);
-    v->tr_sel = r.selector;
-    v->tr_base = (uint32_t)r.base;
-    v->tr_limit = r.limit;
-    uint32_t cs = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
-    v->cpl = (int)(cs & 3);
+    v->idt_base = r.idt_base;
+    v->idt_limit = r.idt_limit;
+    v->gdt_base = r.gdt_base;
+    v->gdt_limit = r.gdt_limit;
+    v->ldt_sel = r.ldt.selector;
+    v->ldt_base = r.ldt.base;
+    v->ldt_limit = r.ldt.limit;
+    v->tr_sel = r.tr.selector;
+    v->tr_base = r.tr.base;
+    v->tr_limit = r.tr.limit;
+    v->cpl = r.sel[UQ_CS] & 3;
+    /* EFLAGS through the API: QEMU keeps the arithmetic flags in its lazy condition codes. */
     uc_reg_read(m->uc, UC_X86_REG_EFLAGS, &v->eflags);
-    static const int segs[6] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
-                                UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
-    for (int i = 0; i < 6; i++) {
-        uint32_t sel = 0;
-        uc_reg_read(m->uc, segs[i], &sel);
-        v->sel[i] = (uint16_t)sel;
-    }
+    memcpy(v->sel, r.sel, sizeof v->sel);
 }
 
 /* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
-static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
-                     uint32_t ext, uint32_t eip, struct xevent *f)
+static int read_desc(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
+                     uint16_t sel, struct desc *d, uint32_t ext, uint32_t eip, struct xevent *f)
 {
     struct { uint16_t selector; uint32_t base, limit; } tab;
     if (sel & 4)
@@ -123,7 +110,7 @@ static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel,
         return 1;
     }
     uint32_t raw[2], fl, pferr;
-    int r = machine_read_lin(m, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -137,7 +124,9 @@ static int read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel,
 int deliver_read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel, struct desc *d,
                       uint32_t ext, uint32_t eip, struct xevent *f)
 {
-    return read_desc(m, cv, sel, d, ext, eip, f);
+    struct paging_regs pr;
+    machine_paging_regs(m, &pr);
+    return read_desc(m, &pr, cv, sel, d, ext, eip, f);
 }
 
 struct target {
@@ -155,9 +144,9 @@ struct target {
 };
 
 /* TSS stack for privilege `dpl`. */
-static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint32_t ext,
-                     uint32_t eip, uint16_t *ss, uint32_t *esp, struct desc *ssd,
-                     struct xevent *f)
+static int stack_for(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
+                     int dpl, uint32_t ext, uint32_t eip, uint16_t *ss, uint32_t *esp,
+                     struct desc *ssd, struct xevent *f)
 {
     uint32_t off = 4 + 8 * (uint32_t)dpl;
     if (cv->tr_sel == 0 || off + 5 > cv->tr_limit) {
@@ -165,7 +154,7 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
         return 1;
     }
     uint32_t v[2], fl, pferr;
-    int r = machine_read_lin(m, cv->tr_base + off, v, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, cv->tr_base + off, v, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -178,7 +167,7 @@ static int stack_for(struct machine *m, const struct cpu_view *cv, int dpl, uint
         make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
         return 1;
     }
-    r = read_desc(m, cv, *ss, ssd, ext, eip, f);
+    r = read_desc(m, pr, cv, *ss, ssd, ext, eip, f);
     if (r)
         return r;
     /* Writable data segment of the right privilege. */
@@ -236,9 +225,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         m->mode->cpu_view(m, cv);
     else
         deliver_real_view(m, cv);
-    uint32_t cs_old = 0, ss_old = 0, esp_old = 0, eflags = cv->eflags;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs_old);
-    uc_reg_read(m->uc, UC_X86_REG_SS, &ss_old);
+    uint32_t cs_old = uq_selector(&m->quirks, m->uc, UQ_CS);
+    uint32_t ss_old = uq_selector(&m->quirks, m->uc, UQ_SS), esp_old = 0, eflags = cv->eflags;
     if (cv->frame_cs)
         cs_old = cv->frame_cs;
     uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);
@@ -252,8 +240,11 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         make_fault(f, 13, gerr, eip_fault);
         return 1;
     }
+    /* Nothing in one attempt changes the paging registers: they are read once. */
+    struct paging_regs pr;
+    machine_paging_regs(m, &pr);
     uint32_t g[2], fl, pferr;
-    int r = machine_read_lin(m, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, &pr, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip_fault);
         return 1;
@@ -299,7 +290,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         return 1;
     }
     struct desc csd;
-    r = read_desc(m, cv, t.cs, &csd, ext, eip_fault, f);
+    r = read_desc(m, &pr, cv, t.cs, &csd, ext, eip_fault, f);
     if (r)
         return r;
     t.csd = csd;
@@ -319,7 +310,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t esp;
     t.stack_switch = t.cpl < cpl;
     if (t.stack_switch) {
-        r = stack_for(m, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        r = stack_for(m, &pr, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
         if (r)
             return r;
         ss_base = t.ssd.base;
@@ -349,10 +340,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     bool user = t.cpl == 3;
     /* Probe every page of the frame for write access before changing anything. */
     uint32_t probe[7];
-    r = machine_read_lin(m, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
+    r = machine_read_lin_with(m, &pr, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
     if (r == 0) {
-        struct paging_regs pr;
-        machine_paging_regs(m, &pr);
         struct paging_access acc = {.write = true, .user = user, .set_ad = false};
         uint32_t pa;
         for (uint32_t a = t.frame_lin & ~0xfffu; a < t.frame_lin + 4 * t.nframe; a += 0x1000) {
@@ -371,7 +360,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     }
     if (r < 0)
         return -2;
-    if (machine_write_lin(m, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
+    if (machine_write_lin_with(m, &pr, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
         return -2;
     eflags &= ~((1u << 8) | (1u << 14) | (1u << 16) | (1u << 17)); /* TF, NT, RF, VM */
     if (t.iflag_clear)

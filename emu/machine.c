@@ -183,9 +183,22 @@ bool machine_if_set(struct machine *m)
 
 int machine_cpl(struct machine *m)
 {
-    uint32_t cs = 0;
-    uc_reg_read(m->uc, UC_X86_REG_CS, &cs);
-    return (int)(cs & 3);
+    return uq_selector(&m->quirks, m->uc, UQ_CS) & 3;
+}
+
+int machine_read_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin, void *buf,
+                          uint32_t len, bool user, uint32_t *fault_lin, uint32_t *pf_err)
+{
+    struct paging_access acc = {.write = false, .user = user, .set_ad = true};
+    return paging_read(r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+}
+
+int machine_write_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin,
+                           const void *buf, uint32_t len, bool user, uint32_t *fault_lin,
+                           uint32_t *pf_err)
+{
+    struct paging_access acc = {.write = true, .user = user, .set_ad = true};
+    return paging_write(r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
 }
 
 int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user,
@@ -193,8 +206,7 @@ int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, b
 {
     struct paging_regs r;
     machine_paging_regs(m, &r);
-    struct paging_access acc = {.write = false, .user = user, .set_ad = true};
-    return paging_read(&r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+    return machine_read_lin_with(m, &r, lin, buf, len, user, fault_lin, pf_err);
 }
 
 int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
@@ -202,8 +214,7 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
 {
     struct paging_regs r;
     machine_paging_regs(m, &r);
-    struct paging_access acc = {.write = true, .user = user, .set_ad = true};
-    return paging_write(&r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
+    return machine_write_lin_with(m, &r, lin, buf, len, user, fault_lin, pf_err);
 }
 
 bool machine_probe_lin(struct machine *m, uint32_t lin, uint32_t len, bool write)

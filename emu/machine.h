@@ -137,6 +137,8 @@ struct machine {
     uint64_t deadline;           /* the block hook leaves the fast path when time + n > this */
     uint64_t next_wall_check;    /* guest time of the next progress report */
     uint64_t slow_blocks;        /* blocks the block hook's fast path did not know */
+    unsigned wall_passes;        /* exit-loop passes since the host's clock was last read, */
+    uint64_t wall_read_at;       /* and the guest time it was read at (emu/run.c) */
     double wall_start;
 
     /* Translated-block bookkeeping (emu/blocks.c). l1 is a direct-mapped front cache holding the
@@ -245,6 +247,14 @@ int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, b
                      uint32_t *fault_lin, uint32_t *pf_err);
 int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
                       uint32_t *fault_lin, uint32_t *pf_err);
+
+/* The same through paging registers `r` the caller read once with machine_paging_regs, for a
+ * series of accesses that nothing between them changes the registers of (a delivery attempt). */
+int machine_read_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin, void *buf,
+                          uint32_t len, bool user, uint32_t *fault_lin, uint32_t *pf_err);
+int machine_write_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin,
+                           const void *buf, uint32_t len, bool user, uint32_t *fault_lin,
+                           uint32_t *pf_err);
 
 /* A monitor emulated one faulting guest instruction of class `cls` (enum insn_class, or -1):
  * count it as retired (the fault had taken it back). */

@@ -8,6 +8,8 @@
  *                 watched, or the block is new.
  *   intr hook     a CPU exception: note it exactly (vector, error code, CR2, EIP, retired count
  *                 corrected to the faulting instruction) and stop; the loop hands it to the mode.
+ *                 Where the loop would do nothing else (native: deliver it and resume), the hook
+ *                 hands it to the mode itself and the CPU goes on at the handler (exception_here).
  *   site hooks    address-ranged code hooks on the few instructions the machine must see before
  *                 they execute (I/O for privilege checks — which the mode may waive for its own
  *                 code, mode op io_allowed — and exact EIPs, CR3 loads and INVLPG for the block
@@ -47,6 +49,8 @@
 
 #define WALL_CHECK_INSNS 20000000ull   /* guest instructions between progress reports */
 #define WALL_SLOW_BLOCKS 256u           /* slow-path blocks between wall-clock checks */
+#define WALL_PASSES 64u                 /* exit-loop passes between wall-clock checks, */
+#define WALL_INSNS 1000000ull           /* or guest instructions, whichever come first */
 #define HALT_IDLE_GIVE_UP 100000u       /* timer edges in one halt with no interrupt taken */
 #define HALT_STORM_GIVE_UP 100000u      /* interrupts taken in one halt with no guest time passing */
 
@@ -582,6 +586,38 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
 
 /* ---- exceptions ---------------------------------------------------------------------------- */
 
+static void check_wall_pass(struct machine *m);
+
+/* Handle the exception just noted in pending_exc here, in the interrupt hook, when the exit loop
+ * would do nothing but hand it to the mode and resume (the mode delivers it through the guest's
+ * IDT: mode op exception_in_hook): delivery writes the handler's EIP through the API, and a write
+ * of EIP in a hook moves execution (emu/UNICORN.md 11), so the CPU goes on at the handler without
+ * the stop and restart of uc_emu_start, which cost about as much as the delivery itself. What the
+ * loop does between a stop and the next start is nothing here (no block to settle, no timer
+ * tail, no interrupt pending, so none to take before the handler) or done here (the end of the
+ * CPU's own walk after a faulted fill, the wall clock, the deadline). False when any of that does
+ * not hold, or without the direct view of the CPU state (uc_quirks.h: a patch would restore a
+ * whole saved context in the middle of the CPU's run): the loop takes it. A run that ends in the hook (a triple fault, the wall clock)
+ * stops as from any hook, even after delivery wrote EIP (emu/UNICORN.md 11). */
+static bool exception_here(struct machine *m)
+{
+    if (!m->mode->exception_in_hook || !uq_direct(&m->quirks) || m->end ||
+        m->stop != STOP_NONE || m->stop_block || m->redirect_eip || m->in_tail || m->tail_hook ||
+        m->tlb.capture || pic_intr(&m->pic) || !m->mode->exception_in_hook(m, &m->pending_exc))
+        return false;
+    tlb_after_stop(m);     /* a #PF of the CPU's own walk (tlb_fault_rerun): back to the model */
+    struct action a = funnel_exception(m, &m->pending_exc);
+    if (a.kind != ACT_RESUME && !m->end)
+        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
+                    "mode %s handled an exception in the interrupt hook with an action other "
+                    "than resume", m->mode->name);
+    if (!m->end)
+        check_wall_pass(m);
+    if (!m->end)
+        update_deadline(m);
+    return true;
+}
+
 static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
 {
     struct machine *m = opaque;
@@ -619,6 +655,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
             m->cur = NULL;
         }
     }
+    if (exception_here(m))
+        return;
     m->stop_block = NULL;
     m->stop = STOP_EXCEPTION;
     uc_emu_stop(uc);
@@ -700,16 +738,31 @@ int run_install_hooks(struct machine *m, char *errbuf, unsigned errlen)
 
 /* ---- the exit loop ------------------------------------------------------------------------- */
 
-/* The wall-clock limit, checked against the host's clock: at every exit, every
- * WALL_SLOW_BLOCKS blocks the fast path did not know, and every step of a halt, so a guest whose
- * time crawls (every block new: code running through memory, or rewritten as it runs) is held
- * to --timeout as well as one that runs fast. */
+/* The wall-clock limit, checked against the host's clock: every few exits (check_wall_pass),
+ * every WALL_SLOW_BLOCKS blocks the fast path did not know, at every deadline and every step of a
+ * halt, so a guest whose time crawls (every block new: code running through memory, or rewritten
+ * as it runs) is held to --timeout as well as one that runs fast. */
 static void check_wall(struct machine *m)
 {
     if (m->cfg.wall_limit > 0 && !m->end && wall_now() - m->wall_start >= m->cfg.wall_limit)
         machine_end(m, END_LIMIT, EXIT_STATUS_LIMIT,
                     "wall-clock limit of %.1f s reached after %llu instructions",
                     m->cfg.wall_limit, (unsigned long long)machine_retired(m));
+}
+
+/* check_wall for the exit loop, which passes here at every exit: reading the clock costs about
+ * as much as a pass that delivers one exception, so it is read every WALL_PASSES passes or once
+ * WALL_INSNS instructions of guest time went by since the last read, whichever comes first. A
+ * pass is short or runs guest time (bounded by WALL_INSNS); the rest of what takes host time is
+ * checked where it is spent (block_slow's blocks, halt's steps through check_limits), so a
+ * crawling guest is still held to --timeout. */
+static void check_wall_pass(struct machine *m)
+{
+    if (++m->wall_passes < WALL_PASSES && m->time - m->wall_read_at < WALL_INSNS)
+        return;
+    m->wall_passes = 0;
+    m->wall_read_at = m->time;
+    check_wall(m);
 }
 
 static void check_limits(struct machine *m)
@@ -1004,7 +1057,7 @@ int machine_run(struct machine *m)
     m->next_wall_check = WALL_CHECK_INSNS;
     bool window = false;
     while (!m->end) {
-        check_wall(m);
+        check_wall_pass(m);
         if (m->end)
             break;
         /* A rerun continues the run the fill's fault cut: no interrupt comes between. */

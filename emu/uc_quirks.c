@@ -16,6 +16,7 @@
 #define _GNU_SOURCE /* process_vm_readv */
 #include "emu/uc_quirks.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,10 @@
 #define OFF_SEGS_FROM_EIP 56
 #define OFF_CR_FROM_EIP (56 + 10 * 24)   /* after segs[6], ldt, tr, gdt, idt */
 #define SEGCACHE_SIZE 24           /* selector u32, pad, base u64, limit u32, flags u32 */
+#define SYS_LDT 6                  /* ldt, tr, gdt, idt follow segs[6], SegmentCaches too */
+#define SYS_TR 7
+#define SYS_GDT 8
+#define SYS_IDT 9
 #define SEG_ES 0
 #define SEG_CS 1
 #define SEG_SS 2
@@ -266,6 +271,119 @@ out:
     free(lp.cmp);
 }
 
+/* The SegmentCache number `i` of the state (segs[0..5], then ldt, tr, gdt, idt). */
+static void get_seg(const struct uc_quirks *q, const uint8_t *blob, unsigned i,
+                    struct uq_seg *out)
+{
+    const uint8_t *p = blob + q->off_segs + (size_t)i * SEGCACHE_SIZE;
+    uint32_t sel;
+    uint64_t base;
+    memcpy(&sel, p, 4);
+    memcpy(&base, p + 8, 8);
+    memcpy(&out->limit, p + 16, 4);
+    memcpy(&out->flags, p + 20, 4);
+    out->selector = (uint16_t)sel;
+    out->base = (uint32_t)base;
+}
+
+static const int api_seg[UQ_NSEG] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
+                                     UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
+
+/* uq_sysregs through the API. */
+static void sysregs_api(uc_engine *uc, struct uq_sysregs *r)
+{
+    static const int table[2] = {UC_X86_REG_LDTR, UC_X86_REG_TR};
+    struct uq_seg *to[2] = {&r->ldt, &r->tr};
+    uc_x86_mmr x;
+    for (int i = 0; i < UQ_NSEG; i++) {
+        uint32_t sel = 0;
+        uc_reg_read(uc, api_seg[i], &sel);
+        r->sel[i] = (uint16_t)sel;
+    }
+    for (int i = 0; i < 2; i++) {
+        memset(&x, 0, sizeof x);
+        uc_reg_read(uc, table[i], &x);
+        *to[i] = (struct uq_seg){x.selector, (uint32_t)x.base, x.limit, x.flags};
+    }
+    memset(&x, 0, sizeof x);
+    uc_reg_read(uc, UC_X86_REG_GDTR, &x);
+    r->gdt_base = (uint32_t)x.base;
+    r->gdt_limit = x.limit;
+    memset(&x, 0, sizeof x);
+    uc_reg_read(uc, UC_X86_REG_IDTR, &x);
+    r->idt_base = (uint32_t)x.base;
+    r->idt_limit = x.limit;
+}
+
+void uq_sysregs(struct uc_quirks *q, uc_engine *uc, struct uq_sysregs *r)
+{
+    if (!q->live) {
+        sysregs_api(uc, r);
+        return;
+    }
+    struct uq_seg s;
+    for (unsigned i = 0; i < UQ_NSEG; i++) {
+        get_seg(q, q->live, i, &s);
+        r->sel[i] = s.selector;
+    }
+    get_seg(q, q->live, SYS_LDT, &r->ldt);
+    get_seg(q, q->live, SYS_TR, &r->tr);
+    /* GDTR and IDTR: QEMU keeps 16-bit limits (the API reads them so). */
+    get_seg(q, q->live, SYS_GDT, &s);
+    r->gdt_base = s.base;
+    r->gdt_limit = s.limit & 0xffffu;
+    get_seg(q, q->live, SYS_IDT, &s);
+    r->idt_base = s.base;
+    r->idt_limit = s.limit & 0xffffu;
+}
+
+uint16_t uq_selector(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg)
+{
+    uint32_t sel = 0;
+    if (q->live)
+        memcpy(&sel, q->live + q->off_segs + (size_t)seg * SEGCACHE_SIZE, 4);
+    else
+        uc_reg_read(uc, api_seg[seg], &sel);
+    return (uint16_t)sel;
+}
+
+static bool same_seg(const struct uq_seg *a, const struct uq_seg *b)
+{
+    return a->selector == b->selector && a->base == b->base && a->limit == b->limit &&
+           a->flags == b->flags;
+}
+
+/* Whether uq_sysregs reads what the API does, on marker values written through the API into
+ * LDTR, TR, GDTR and IDTR (the selectors' place is check_segs'); the registers are restored. With
+ * the direct view this proves the offsets of ldt, tr, gdt and idt in the live state. 0 or -1. */
+static int check_sysregs(struct uc_quirks *q, uc_engine *uc)
+{
+    static const int reg[4] = {UC_X86_REG_LDTR, UC_X86_REG_TR, UC_X86_REG_GDTR, UC_X86_REG_IDTR};
+    const uc_x86_mmr mark[4] = {
+        {.selector = 0x28, .base = 0x12345000u, .limit = 0x1abcdu, .flags = 0x8200u},
+        {.selector = 0x30, .base = 0x23456000u, .limit = 0x2067u, .flags = 0x8b00u},
+        {.base = 0x34567000u, .limit = 0x3ffu},
+        {.base = 0x45678000u, .limit = 0x7ffu}};
+    uc_x86_mmr keep[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&keep[i], 0, sizeof keep[i]);
+        uc_reg_read(uc, reg[i], &keep[i]);
+        uc_reg_write(uc, reg[i], &mark[i]);
+    }
+    struct uq_sysregs view, api;
+    uq_sysregs(q, uc, &view);
+    sysregs_api(uc, &api);
+    bool ok = same_seg(&view.ldt, &api.ldt) && same_seg(&view.tr, &api.tr) &&
+              view.gdt_base == api.gdt_base && view.gdt_limit == api.gdt_limit &&
+              view.idt_base == api.idt_base && view.idt_limit == api.idt_limit &&
+              memcmp(view.sel, api.sel, sizeof view.sel) == 0 &&
+              view.ldt.base == mark[0].base && view.tr.limit == mark[1].limit &&
+              view.gdt_base == mark[2].base && view.idt_limit == mark[3].limit;
+    for (int i = 0; i < 4; i++)
+        uc_reg_write(uc, reg[i], &keep[i]);
+    return ok ? 0 : -1;
+}
+
 int uq_direct(const struct uc_quirks *q)
 {
     return q->live != NULL;
@@ -330,6 +448,12 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
         return -1;
     }
     find_live(q, uc, marks, eip_mark);
+    if (check_sysregs(q, uc) < 0) {
+        snprintf(errbuf, errlen, "unicorn: system-register layout check failed; "
+                 "this Unicorn build is not supported");
+        uq_free(q);
+        return -1;
+    }
     uint32_t zero = 0;
     for (int i = 0; i < 4; i++)
         uc_reg_write(uc, UC_X86_REG_DR0 + i, &zero);
@@ -484,15 +608,7 @@ int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct 
     const uint8_t *blob = seg < UQ_NSEG ? state(q, uc) : NULL;
     if (!blob)
         return -1;
-    const uint8_t *p = blob + q->off_segs + (size_t)seg * SEGCACHE_SIZE;
-    uint32_t sel;
-    uint64_t base;
-    memcpy(&sel, p, 4);
-    memcpy(&base, p + 8, 8);
-    memcpy(&out->limit, p + 16, 4);
-    memcpy(&out->flags, p + 20, 4);
-    out->selector = (uint16_t)sel;
-    out->base = (uint32_t)base;
+    get_seg(q, blob, seg, out);
     return 0;
 }
 

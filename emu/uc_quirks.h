@@ -29,10 +29,13 @@
  * the same operation without the copies: uq_calibrate locates the live state (the direct view,
  * `live` below) and checks it once, on the fresh engine: its bytes from eip to old_exception (every
  * field used here lies in that span) equal a save's, an API write of DR1 shows in it, and a write
- * of DR2 into it is what the API reads and what a save copies. The calls here then read and patch
- * only the fields they need. Without a proven view (or with VMLAB_UQ_NO_DIRECT=1 in the
- * environment) they fall back to save / patch / restore; tests/integration/uq_fallback.sh runs
- * the unit tests and the default suite that way and finds the golden counts.
+ * of DR2 into it is what the API reads and what a save copies; marker values written through the
+ * API into LDTR, TR, GDTR and IDTR then read back the same through it (uq_sysregs). The calls here
+ * then read and patch only the fields they need. Without a proven view (or with
+ * VMLAB_UQ_NO_DIRECT=1 in the environment) they fall back to save / patch / restore (the reads of
+ * registers the API has, uq_sysregs, uq_selector and uq_paging, to uc_reg_read);
+ * tests/integration/uq_fallback.sh runs the unit tests and the default suite that way and finds
+ * the golden counts.
  */
 #ifndef VMLAB_UC_QUIRKS_H
 #define VMLAB_UC_QUIRKS_H
@@ -109,6 +112,23 @@ int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2);
 
 /* Current privilege level as the CPU sees it (hflags). */
 int uq_cpl(struct uc_quirks *q, uc_engine *uc);
+
+/* The CPU's selectors and system-table registers: what exception delivery reads of the CPU
+ * besides EFLAGS (which QEMU keeps partly in lazy condition-code fields: ask the API for it). */
+struct uq_sysregs {
+    uint16_t sel[UQ_NSEG];          /* ES, CS, SS, DS, FS, GS */
+    struct uq_seg ldt, tr;          /* LDTR and TR: selector and cached descriptor */
+    uint32_t gdt_base, gdt_limit;   /* GDTR, IDTR (16-bit limits) */
+    uint32_t idt_base, idt_limit;
+};
+
+/* Fill *r from the direct view when there is one (no API call: the delivery of every event reads
+ * them), else through the API (uc_reg_read of each), with the same values either way (uq_calibrate
+ * checks so). */
+void uq_sysregs(struct uc_quirks *q, uc_engine *uc, struct uq_sysregs *r);
+
+/* The selector in segment register `seg`, from the direct view or through the API. */
+uint16_t uq_selector(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg);
 
 /* CR0, CR3 and CR4 (in cr[0..2]) and, if cpl is not NULL, the CPL, of the live CPU: read from the
  * direct view when there is one (no API call, no copy: the TLB model's fill hook and every

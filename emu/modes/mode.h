@@ -25,6 +25,10 @@
  *                state; a monitor builds its own structures first.
  *   exception()  a CPU exception stopped the guest (the funnel has recorded what the mode's
  *                classify said it was): handle it (native: deliver through the guest's IDT).
+ *   exception_in_hook()  optional: true if exception() handles `ev` only by delivering it through
+ *                the guest's IDT (funnel_deliver, no other engine call) and returns ACT_RESUME or
+ *                ACT_END: the machine may then run it inside Unicorn's interrupt hook and let the
+ *                CPU go on at the handler (emu/run.c, exception_here). NULL: never.
  *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
  *
  * Handlers return an action (struct action) that the exit loop carries out — resume, skip the
@@ -127,6 +131,7 @@ struct mode_ops {
     void (*classify)(struct machine *m, const struct vexit *x, struct exit_decl *d);
     int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
     struct action (*exception)(struct machine *m, const struct xevent *ev);
+    bool (*exception_in_hook)(struct machine *m, const struct xevent *ev);
     struct action (*interrupt)(struct machine *m, const struct xevent *ev);
     bool (*irq_open)(struct machine *m);
     void (*teardown)(struct machine *m);

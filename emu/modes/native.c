@@ -24,6 +24,14 @@ static struct action native_exception(struct machine *m, const struct xevent *ev
     return act_rc(funnel_deliver(m, ev, DLV_MODE));
 }
 
+/* Every exception is only delivered. */
+static bool native_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    (void)m;
+    (void)ev;
+    return true;
+}
+
 static struct action native_interrupt(struct machine *m, const struct xevent *ev)
 {
     return act_rc(funnel_deliver(m, ev, DLV_MODE));
@@ -39,6 +47,7 @@ const struct mode_ops mode_native = {
     .deliver_class = EV_FAULT,
     .setup = native_setup,
     .exception = native_exception,
+    .exception_in_hook = native_exception_in_hook,
     .interrupt = native_interrupt,
     .irq_open = machine_if_set,
     .teardown = native_teardown,

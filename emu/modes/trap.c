@@ -304,10 +304,16 @@ static struct action trap_site(struct machine *m, const struct block *b, const s
     }
 }
 
+/* Whether the VM's CPU delivers `ev` itself (no VM exit): all but a #PF under shadow paging. */
+static bool trap_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    return ev->kind != XK_FAULT || ev->vector != 14 || st(m)->ept;
+}
+
 static struct action trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
-    if (ev->kind != XK_FAULT || ev->vector != 14 || t->ept)
+    if (trap_exception_in_hook(m, ev))
         return act_rc(funnel_deliver(m, ev, DLV_MODE));
     return act_rc(shadow_exception(t->mon.sh, &t->mon.v, ev));
 }
@@ -329,6 +335,7 @@ const struct mode_ops mode_trap = {
     .classify = trap_classify,
     .setup = trap_setup,
     .exception = trap_exception,
+    .exception_in_hook = trap_exception_in_hook,
     .interrupt = trap_interrupt,
     .irq_open = machine_if_set,
     .teardown = shadow_monitor_teardown,
@@ -419,6 +426,7 @@ const struct mode_ops mode_trap_ept = {
     .classify = trap_classify,
     .setup = trap_ept_setup,
     .exception = trap_exception,
+    .exception_in_hook = trap_exception_in_hook,
     .interrupt = trap_interrupt,
     .irq_open = machine_if_set,
     .teardown = trap_ept_teardown,

@@ -11,12 +11,13 @@
  * Criterion runs each test in a process of its own, so the engine of the running test is a
  * global: `uc`, with `q` calibrated on it. The hook notes each exception the CPU raises in
  * seen[nseen] (vector, EIP, and the error code and is_int uq_exception_info gives; from the eighth
- * on, in seen[7]), counts it in `nseen` and stops the CPU: the test decides where to resume, as
- * the machine's exit loop does.
+ * on, in seen[7]), counts it in `nseen` and stops the CPU (unless the test cleared
+ * uct_stop_on_intr): the test decides where to resume, as the machine's exit loop does.
  */
 #ifndef VMLAB_TESTS_SUPPORT_UC_H
 #define VMLAB_TESTS_SUPPORT_UC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <unicorn/unicorn.h>
@@ -36,6 +37,7 @@ extern uc_engine *uc;
 extern struct uc_quirks q;
 extern struct uct_exc seen[8];
 extern unsigned nseen;
+extern bool uct_stop_on_intr;   /* the hook stops the CPU (true unless a test clears it) */
 
 /* Open a fresh 32-bit engine as `uc`, calibrate `q` on it, and forget every exception seen. */
 void uct_open(void);

@@ -317,6 +317,57 @@ Test(uc_behaviour, eip_written_in_a_code_hook_resumes_execution_there)
     cr_assert_eq(rd32(UC_X86_REG_ECX), 1);
 }
 
+/* div ecx (ecx = 0: #DE at CODE); inc eax; hlt. The "handler" at CODE + 0x10: inc ebx; hlt. */
+static const uint8_t divide_then_handler[] = {0xf7, 0xf1, 0x40, 0xf4, 0, 0, 0, 0,
+                                              0, 0, 0, 0, 0, 0, 0, 0, 0x43, 0xf4};
+#define HANDLER (CODE + 0x10)
+
+/* An interrupt hook that moves the CPU to HANDLER, as vmlab's delivery in the hook does. */
+static void on_intr_to_handler(uc_engine *u, uint32_t intno, void *opaque)
+{
+    (void)intno;
+    (void)opaque;
+    uint32_t to = HANDLER;
+    uc_reg_write(u, UC_X86_REG_EIP, &to);
+}
+
+static void divide_by_zero_to_handler(void)
+{
+    load_code(divide_then_handler, sizeof divide_then_handler);
+    wr32(UC_X86_REG_EAX, 5);
+    wr32(UC_X86_REG_EDX, 0);
+    wr32(UC_X86_REG_ECX, 0);
+    uc_hook h;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)on_intr_to_handler, NULL, 1, 0),
+                 UC_ERR_OK);
+}
+
+Test(uc_behaviour, eip_written_in_the_interrupt_hook_resumes_execution_there)
+{
+    /* No stop asked: the CPU goes on at the new EIP within the same uc_emu_start, the faulting
+     * instruction and the one after it not run. */
+    uct_stop_on_intr = false;
+    divide_by_zero_to_handler();
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_OK);
+    cr_assert_eq(nseen, 1);
+    cr_assert_eq(seen[0].vector, 0);
+    cr_assert_eq(rd32(UC_X86_REG_EBX), 1, "the handler did not run");
+    cr_assert_eq(rd32(UC_X86_REG_EAX), 5, "the instruction after the fault ran");
+    cr_assert_eq(rd32(UC_X86_REG_EIP), HANDLER + 2);
+}
+
+Test(uc_behaviour, a_stop_asked_in_the_interrupt_hook_that_writes_eip_is_honoured)
+{
+    /* The fixture's hook asks for a stop, the second one writes EIP: uc_emu_start returns with
+     * EIP at the new address, nothing run there. */
+    divide_by_zero_to_handler();
+    cr_assert_eq(run_to_hlt(CODE), UC_ERR_OK);
+    cr_assert_eq(nseen, 1);
+    cr_assert_eq(rd32(UC_X86_REG_EIP), HANDLER);
+    cr_assert_eq(rd32(UC_X86_REG_EBX), 0, "the CPU ran on at the new EIP");
+    cr_assert_eq(rd32(UC_X86_REG_EAX), 5);
+}
+
 Test(uc_behaviour, host_write_to_translated_code_runs_stale_until_remove_cache)
 {
     /* mov eax, 1; hlt — run, then the host changes the immediate to 2 through its RAM pointer. */

@@ -97,6 +97,43 @@ Test(uc_quirks, calibrate_proves_a_direct_view_of_the_live_state_unless_refused)
     cr_assert_eq(cs_live.flags, cs_saved.flags);
 }
 
+Test(uc_quirks, sysregs_and_selectors_read_what_the_api_reads)
+{
+    /* Exception delivery reads these at every event (deliver_real_view): from the direct view
+     * when there is one, through the API otherwise; both must give the API's values. */
+    const uc_x86_mmr ldtr = {.selector = 0x18, .base = 0x6000, .limit = 0x7f, .flags = 0x8200};
+    const uc_x86_mmr tr = {.selector = 0x20, .base = 0x7000, .limit = 0x67, .flags = 0x8b00};
+    const uc_x86_mmr idtr = {.base = 0x8000, .limit = 0x7ff};
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_LDTR, &ldtr), UC_ERR_OK);
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_TR, &tr), UC_ERR_OK);
+    cr_assert_eq(uc_reg_write(uc, UC_X86_REG_IDTR, &idtr), UC_ERR_OK);
+    uint8_t *live = q.live;
+    for (int pass = 0; pass < 2; pass++) {
+        q.live = pass ? NULL : live; /* the direct view (if any), then the API */
+        struct uq_sysregs r;
+        uq_sysregs(&q, uc, &r);
+        cr_assert_eq(r.ldt.selector, 0x18);
+        cr_assert_eq(r.ldt.base, 0x6000);
+        cr_assert_eq(r.ldt.limit, 0x7f);
+        cr_assert_eq(r.ldt.flags, 0x8200);
+        cr_assert_eq(r.tr.selector, 0x20);
+        cr_assert_eq(r.tr.base, 0x7000);
+        cr_assert_eq(r.tr.limit, 0x67);
+        cr_assert_eq(r.tr.flags, 0x8b00);
+        cr_assert_eq(r.gdt_base, GDT);
+        cr_assert_eq(r.gdt_limit, 39);
+        cr_assert_eq(r.idt_base, 0x8000);
+        cr_assert_eq(r.idt_limit, 0x7ff);
+        static const int seg[UQ_NSEG] = {UC_X86_REG_ES, UC_X86_REG_CS, UC_X86_REG_SS,
+                                         UC_X86_REG_DS, UC_X86_REG_FS, UC_X86_REG_GS};
+        for (int i = 0; i < UQ_NSEG; i++) {
+            cr_assert_eq(r.sel[i], (uint16_t)rd32(seg[i]), "segment %d", i);
+            cr_assert_eq(uq_selector(&q, uc, (enum uq_segreg)i), r.sel[i], "segment %d", i);
+        }
+    }
+    q.live = live;
+}
+
 Test(uc_quirks, fresh_engine_runs_at_cpl_0)
 {
     cr_assert_eq(uq_cpl(&q, uc), 0);
