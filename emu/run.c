@@ -597,8 +597,9 @@ static void check_wall_pass(struct machine *m);
  * tail, no interrupt pending, so none to take before the handler) or done here (the end of the
  * CPU's own walk after a faulted fill, the wall clock, the deadline). False when any of that does
  * not hold, or without the direct view of the CPU state (uc_quirks.h: a patch would restore a
- * whole saved context in the middle of the CPU's run): the loop takes it. A run that ends in the hook (a triple fault, the wall clock)
- * stops as from any hook, even after delivery wrote EIP (emu/UNICORN.md 11). */
+ * whole saved context in the middle of the CPU's run): the loop takes it. A run that ends in the
+ * hook (a triple fault, the wall clock) stops as from any hook, even after delivery wrote EIP
+ * (emu/UNICORN.md 11). */
 static bool exception_here(struct machine *m)
 {
     if (!m->mode->exception_in_hook || !uq_direct(&m->quirks) || m->end ||
