@@ -594,7 +594,8 @@ static void check_wall_pass(struct machine *m);
  * of EIP in a hook moves execution (emu/UNICORN.md 11), so the CPU goes on at the handler without
  * the stop and restart of uc_emu_start, which cost about as much as the delivery itself. What the
  * loop does between a stop and the next start is nothing here (no block to settle, no timer
- * tail, no interrupt pending, so none to take before the handler) or done here (the end of the
+ * tail, no interrupt the guest would take: none pending, or IF closed, which the event does not
+ * open — mode op exception_in_hook says no to one that might) or done here (the end of the
  * CPU's own walk after a faulted fill, the wall clock, the deadline). False when any of that does
  * not hold, or without the direct view of the CPU state (uc_quirks.h: a patch would restore a
  * whole saved context in the middle of the CPU's run): the loop takes it. A run that ends in the
@@ -604,7 +605,8 @@ static bool exception_here(struct machine *m)
 {
     if (!m->mode->exception_in_hook || !uq_direct(&m->quirks) || m->end ||
         m->stop != STOP_NONE || m->stop_block || m->redirect_eip || m->in_tail || m->tail_hook ||
-        m->tlb.capture || pic_intr(&m->pic) || !m->mode->exception_in_hook(m, &m->pending_exc))
+        m->tlb.capture || (pic_intr(&m->pic) && m->mode->irq_open(m)) ||
+        !m->mode->exception_in_hook(m, &m->pending_exc))
         return false;
     tlb_after_stop(m);     /* a #PF of the CPU's own walk (tlb_fault_rerun): back to the model */
     struct action a = funnel_exception(m, &m->pending_exc);

@@ -929,6 +929,23 @@ int classic_handle(struct machine *m, const struct xevent *ev)
     return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
 }
 
+bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    struct classic *t = st(m);
+    if (shadow_desc_pending(t->mon.sh) || sysenter_at(m, ev))
+        return false;
+    if (ev->kind == XK_FAULT && ev->vector == 14)
+        return false;                      /* the shadow MMU's: maps, flushes */
+    bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
+    if (ev->kind != XK_FAULT || (ev->vector != 13 && !ts_iret) || machine_cpl(m) != 1)
+        return true;                       /* delivered through the guest's IDT, as natively */
+    /* A privileged instruction of the guest kernel: only cli and sti, whose emulation is the
+     * virtual IF, EIP past them and the exception state (classic_emulate_at); sti not while an
+     * interrupt is pending, which it may let in (the exit loop takes it). */
+    const cs_insn *in = classic_decoded(m, ev->eip);
+    return in && (in->id == X86_INS_CLI || (in->id == X86_INS_STI && !pic_intr(&m->pic)));
+}
+
 struct action classic_exception(struct machine *m, const struct xevent *ev)
 {
     int r = classic_handle(m, ev);

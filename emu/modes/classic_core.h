@@ -156,6 +156,12 @@ int classic_real_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
 struct action classic_interrupt(struct machine *m, const struct xevent *ev);
 struct action classic_exception(struct machine *m, const struct xevent *ev);
 
+/* mode op exception_in_hook for trap-classic: true for an event classic_exception handles with
+ * register writes and the exception state only: a delivery through the guest's IDT (not a #PF,
+ * which the shadow MMU takes, nor SYSENTER), or the guest kernel's cli or sti (#GP in ring 1);
+ * false while a descriptor-table mirror waits for its refresh. */
+bool classic_exception_in_hook(struct machine *m, const struct xevent *ev);
+
 /* classic_exception's work for a caller that goes on afterwards (bt): 0 handled, 2 the guest
  * halts, -1 the run ended. */
 int classic_handle(struct machine *m, const struct xevent *ev);

@@ -1018,6 +1018,11 @@ void shadow_desc_sync(struct shadow *s)
         s->desc_written(s->m);
 }
 
+bool shadow_desc_pending(const struct shadow *s)
+{
+    return s->desc_stale && s->desc_written;
+}
+
 bool shadow_traces_table(struct shadow *s, const struct vcpu *v, uint32_t lin)
 {
     uint32_t pa;

@@ -203,6 +203,7 @@ const struct mode_ops mode_trap_classic = {
     .classify = classic_classify,
     .setup = classic_setup,
     .exception = tc_exception,
+    .exception_in_hook = classic_exception_in_hook,
     .interrupt = classic_interrupt,
     .irq_open = classic_irq_open,
     .teardown = classic_teardown,
