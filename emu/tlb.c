@@ -161,7 +161,7 @@ static void unicorn_flush(struct machine *m)
         return;
     if (t->nfill <= TLB_FILL_PAGES && t->cpu) {
         for (unsigned i = 0; i < t->nfill; i++)
-            uc_tlb_page_flush(t->cpu, t->fill_page[i]);
+            uc_tlb_page_flush(t->cpu, t->fill_page[i] & ~0xfffu, t->fill_page[i] & 0xfffu);
     } else {
         uc_ctl_flush_tlb(m->uc);
     }
@@ -174,26 +174,29 @@ static void unicorn_unknown(struct tlb_model *t)
     t->nfill = TLB_FILL_PAGES + 1;
 }
 
-/* Page `lin` may enter Unicorn's TLB. */
-static void note_page(struct tlb_model *t, uint32_t lin)
+/* Page `lin` may enter Unicorn's TLB for the MMU indexes in idxmap (low 12 bits). */
+static void note_page(struct tlb_model *t, uint32_t lin, uint32_t idxmap)
 {
     uint32_t page = lin & ~0xfffu;
     if (t->nfill > TLB_FILL_PAGES)
         return;
     for (unsigned i = 0; i < t->nfill; i++)
-        if (t->fill_page[i] == page)
+        if ((t->fill_page[i] & ~0xfffu) == page) {
+            t->fill_page[i] |= idxmap & 0xfffu;
             return;
+        }
     if (t->nfill < TLB_FILL_PAGES)
-        t->fill_page[t->nfill] = page;
+        t->fill_page[t->nfill] = page | (idxmap & 0xfffu);
     t->nfill++;
 }
 
 /* tlb_fill lets page `lin` into Unicorn's TLB (and learns the CPU to flush it from). */
 static void note_fill(struct tlb_model *t, uint32_t lin)
 {
-    note_page(t, lin);
-    if (!t->cpu && uc_tlb_page_cpu && uc_tlb_page_flush && uc_tlb_page_cpu_fills)
+    if (!t->cpu && uc_tlb_page_cpu && uc_tlb_page_flush && uc_tlb_page_cpu_fills &&
+        uc_tlb_page_fill_idx)
         t->cpu = uc_tlb_page_cpu();
+    note_page(t, lin, t->cpu ? 1u << (uc_tlb_page_fill_idx() & 0x7u) : 0xfffu);
 }
 
 /* While the CPU walks by itself (tlb_fault_rerun), the pages it entered, as the link layer lists
@@ -209,7 +212,7 @@ static void absorb_cpu_fills(struct tlb_model *t)
         return;
     }
     for (unsigned i = 0; i < n; i++)
-        note_page(t, (uint32_t)pages[i]);
+        note_page(t, (uint32_t)pages[i], (uint32_t)pages[i] & 0xfffu);
 }
 
 /* ---- recording ------------------------------------------------------------------------------ */

@@ -109,7 +109,7 @@ struct tlb_model {
     /* What Unicorn's TLB may hold, so that emptying it costs what it holds: the pages filled
      * since it was last emptied (nfill of them, in fill_page), or anything (nfill past
      * TLB_FILL_PAGES: a full flush). nfill 0: empty, unicorn_flush does nothing. */
-    uint32_t fill_page[TLB_FILL_PAGES];
+    uint32_t fill_page[TLB_FILL_PAGES];     /* page | 1 << MMU index, each index it was filled for */
     unsigned nfill;
     void *cpu;                   /* the engine's CPU for single-page flushes (emu/link/uc_tlb_page.h) */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */

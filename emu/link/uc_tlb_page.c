@@ -10,10 +10,11 @@
  * by x86_cpu_tlb_fill (target/i386/excp_helper.c). The first wrapper notes the CPUState the fill
  * is for, so that the callback can learn it (uc_tlb_page_cpu); the second lists the pages
  * (uc_tlb_page_cpu_fills), noted before the walk, which may fault and never return here (a page
- * listed but not entered costs a flush of nothing). uc_tlb_page_flush then calls QEMU's own
- * tlb_flush_page on it, the function behind the guest's INVLPG (helper_invlpg): every MMU index's
- * entry and victim entry for the page, and the jump-cache entries of code on it and on the page
- * before (a block that starts there may run into it).
+ * listed but not entered costs a flush of nothing); both note the MMU index (kernel or user
+ * access) the entry is made for. uc_tlb_page_flush then calls QEMU's own tlb_flush_page_by_mmuidx
+ * on it, what the guest's INVLPG does for every index (helper_invlpg): the entry and the victim
+ * entries for the page in the indexes it was filled for, and the jump-cache entries of code on
+ * it and on the page before (a block that starts there may run into it).
  *
  * Flushing every page filled since the TLB was last emptied leaves it as empty as a full flush:
  * each entry and each jump-cache entry (made only after a code fill of its page) belongs to such
@@ -38,21 +39,25 @@ bool __real_unicorn_fill_tlb_x86_64(void *cs, uint64_t address, int size, int rw
                                     bool probe, uintptr_t retaddr);
 bool __real_x86_cpu_tlb_fill_x86_64(void *cs, uint64_t address, int size, int rw, int mmu_idx,
                                     bool probe, uintptr_t retaddr);
-void tlb_flush_page_x86_64(void *cpu, uint64_t addr);
+void tlb_flush_page_by_mmuidx_x86_64(void *cpu, uint64_t addr, uint16_t idxmap);
 
 #define CPU_FILLS 32
 
 static _Thread_local void *filling;
-static _Thread_local uint64_t cpu_fill[CPU_FILLS];
+static _Thread_local int filling_idx;
+static _Thread_local uint64_t cpu_fill[CPU_FILLS];      /* page | 1 << MMU index */
 static _Thread_local unsigned ncpu_fill;
 
 bool __wrap_unicorn_fill_tlb_x86_64(void *cs, uint64_t address, int size, int rw, int mmu_idx,
                                     bool probe, uintptr_t retaddr)
 {
     void *outer = filling;
+    int outer_idx = filling_idx;
     filling = cs;
+    filling_idx = mmu_idx;
     bool ok = __real_unicorn_fill_tlb_x86_64(cs, address, size, rw, mmu_idx, probe, retaddr);
     filling = outer;
+    filling_idx = outer_idx;
     return ok;
 }
 
@@ -60,7 +65,7 @@ bool __wrap_x86_cpu_tlb_fill_x86_64(void *cs, uint64_t address, int size, int rw
                                     bool probe, uintptr_t retaddr)
 {
     if (ncpu_fill < CPU_FILLS)
-        cpu_fill[ncpu_fill] = address & ~(uint64_t)0xfff;
+        cpu_fill[ncpu_fill] = (address & ~(uint64_t)0xfff) | (1u << (mmu_idx & 0x7));
     if (ncpu_fill <= CPU_FILLS)
         ncpu_fill++;
     return __real_x86_cpu_tlb_fill_x86_64(cs, address, size, rw, mmu_idx, probe, retaddr);
@@ -80,7 +85,12 @@ void *uc_tlb_page_cpu(void)
     return PAGE_FLUSH ? filling : NULL;
 }
 
-void uc_tlb_page_flush(void *cpu, uint64_t vaddr)
+unsigned uc_tlb_page_fill_idx(void)
 {
-    tlb_flush_page_x86_64(cpu, vaddr);
+    return (unsigned)filling_idx;
+}
+
+void uc_tlb_page_flush(void *cpu, uint64_t vaddr, uint16_t idxmap)
+{
+    tlb_flush_page_by_mmuidx_x86_64(cpu, vaddr & ~(uint64_t)0xfff, idxmap);
 }

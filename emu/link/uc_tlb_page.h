@@ -22,14 +22,18 @@
  * pointer is the engine's CPU (QEMU's CPUState), valid as long as the engine. */
 __attribute__((weak)) void *uc_tlb_page_cpu(void);
 
-/* Remove the translations of the 4 KiB page holding `vaddr` from every MMU index of `cpu`'s
- * TLB, with the jump-cache entries of code on it, as the guest's INVLPG does. `cpu` is what
- * uc_tlb_page_cpu returned for the same engine. */
-__attribute__((weak)) void uc_tlb_page_flush(void *cpu, uint64_t vaddr);
+/* The MMU index (QEMU's: kernel or user access) of the fill in progress on this thread (called
+ * from inside a UC_HOOK_TLB_FILL callback). */
+__attribute__((weak)) unsigned uc_tlb_page_fill_idx(void);
+
+/* Remove the translations of the 4 KiB page holding `vaddr` from the MMU indexes in `idxmap`
+ * (bit i: index i) of `cpu`'s TLB, with the jump-cache entries of code on it, as the guest's
+ * INVLPG does for every index. `cpu` is what uc_tlb_page_cpu returned for the same engine. */
+__attribute__((weak)) void uc_tlb_page_flush(void *cpu, uint64_t vaddr, uint16_t idxmap);
 
 /* The pages the CPU's own walk (UC_TLB_CPU mode) entered into a TLB on this thread since the last
- * call: up to `max` of them in `pages`; returns how many there were (more than `max`: some were
- * not listed). The list starts empty again. */
+ * call, each as its address | 1 << its MMU index: up to `max` of them in `pages`; returns how
+ * many there were (more than `max`: some were not listed). The list starts empty again. */
 __attribute__((weak)) unsigned uc_tlb_page_cpu_fills(uint64_t *pages, unsigned max);
 
 #endif

@@ -4,6 +4,7 @@
 #include "emu/modes/emul_io.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "emu/funnel.h"
 #include "emu/machine.h"
@@ -35,7 +36,27 @@ int emul_io_decode(struct machine *m, const cs_insn *in, uint16_t *port, unsigne
 
 void emul_io_cause(uint16_t port, unsigned size, bool is_in, char *q, unsigned len)
 {
-    snprintf(q, len, "%s%u 0x%x", is_in ? "in" : "out", size, port);
+    /* "in1 0x80", as snprintf's "%s%u 0x%x" would give, without the formatter: this runs at every
+     * trapped port access (7% of trap's `in` in a profile). */
+    char b[16];
+    unsigned n = 0;
+    for (const char *p = is_in ? "in" : "out"; *p; p++)
+        b[n++] = *p;
+    b[n++] = (char)('0' + size % 10);
+    b[n++] = ' ';
+    b[n++] = '0';
+    b[n++] = 'x';
+    int shift = 12;
+    while (shift > 0 && !((port >> shift) & 0xf))
+        shift -= 4;
+    for (; shift >= 0; shift -= 4)
+        b[n++] = "0123456789abcdef"[(port >> shift) & 0xf];
+    if (len == 0)
+        return;
+    if (n >= len)
+        n = len - 1;
+    memcpy(q, b, n);
+    q[n] = '\0';
 }
 
 int emul_io(struct machine *m, const cs_insn *in, uint32_t eip, int cpl)
