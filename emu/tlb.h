@@ -93,7 +93,7 @@ struct tlb_tags {
     uint64_t nglobal;           /* valid global entries */
 };
 
-#define TLB_FILL_PAGES 6          /* pages flushed one by one; more: Unicorn's TLB is emptied whole */
+#define TLB_FILL_PAGES 10          /* pages flushed one by one; more: Unicorn's TLB is emptied whole */
 
 struct tlb_model {
     struct tlb_tags v[TLB_VARIANTS];
