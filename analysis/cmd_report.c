@@ -364,6 +364,8 @@ static void gp_native_line(FILE *f)
           f);
 }
 
+#define MANY_ROWS 16     /* a chart with more rows (workloads) gets upright labels */
+
 /* The plotting commands of chart c (everything but terminal and output). */
 static void gp_body(const struct chart *c, const struct pivot *p, sqlite3 *db,
                     const char *model_label, FILE *f)
@@ -401,7 +403,8 @@ static void gp_body(const struct chart *c, const struct pivot *p, sqlite3 *db,
                 p->nc + 1, c->name);
         return;
     }
-    fprintf(f, "set xtics rotate by -30\n");
+    /* Many workloads: upright labels, which cannot overlap (slanted ones did, 38 workloads). */
+    fprintf(f, p->nr > MANY_ROWS ? "set xtics rotate by 90 right\n" : "set xtics rotate by -30\n");
     fprintf(f, "set style data histograms\nset style histogram %s\n"
                "set style fill solid 0.85 border -1\nset boxwidth 0.9\n",
             c->style == STACKED ? "rowstacked" : "clustered gap 1");
@@ -938,8 +941,13 @@ static int make_chart(const struct chart *c, sqlite3 *db, const char *dir, const
             text = explain;
         }
         struct chart_ctx x = { c, &p, db, model_label };
-        rc = write_script(c->name, dir, c->style == STACKED ? "1280,640" : "960,540", png,
-                          chart_body, &x);
+        /* Upright labels (MANY_ROWS) take more height; not more width: the page scales a
+         * wider chart down, and its text with it. */
+        char size[32];
+        snprintf(size, sizeof size, "%d,%d", c->style == STACKED ? 1280 : 960,
+                 (c->style == STACKED ? 640 : 540) +
+                     (c->style != LINES && p.nr > MANY_ROWS ? 80 : 0));
+        rc = write_script(c->name, dir, size, png, chart_body, &x);
         if (rc == 0 && (rc = run_gnuplot(dir, c->name)) != 0)
             fprintf(stderr, "vmlab report: gnuplot failed on %s/%s.gp\n", dir, c->name);
         html_figure(html, c->name, c->title, fig, c->title, text, model_label);
