@@ -167,37 +167,38 @@ uc_err __wrap_uc_open(uc_arch arch, uc_mode mode, uc_engine **uc)
     return rc;
 }
 
+/* What a wrapper returns after the real call: rc, the engine's answers forgotten (again) and the
+ * cache installed if this was the engine's first mapping call (`map` false: a context save or
+ * restore, which may copy memory on write but initialises nothing worth a search). */
+static uc_err changed(uc_engine *uc, bool map, uc_err rc)
+{
+    map_changed(uc, map);
+    return rc;
+}
+
 uc_err __wrap_uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_mem_map(uc, address, size, perms);
-    map_changed(uc, true);
-    return rc;
+    return changed(uc, true, __real_uc_mem_map(uc, address, size, perms));
 }
 
 uc_err __wrap_uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms,
                              void *ptr)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_mem_map_ptr(uc, address, size, perms, ptr);
-    map_changed(uc, true);
-    return rc;
+    return changed(uc, true, __real_uc_mem_map_ptr(uc, address, size, perms, ptr));
 }
 
 uc_err __wrap_uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_mem_unmap(uc, address, size);
-    map_changed(uc, true);
-    return rc;
+    return changed(uc, true, __real_uc_mem_unmap(uc, address, size));
 }
 
 uc_err __wrap_uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_mem_protect(uc, address, size, perms);
-    map_changed(uc, true);
-    return rc;
+    return changed(uc, true, __real_uc_mem_protect(uc, address, size, perms));
 }
 
 uc_err __wrap_uc_mmio_map(uc_engine *uc, uint64_t address, size_t size,
@@ -205,26 +206,20 @@ uc_err __wrap_uc_mmio_map(uc_engine *uc, uint64_t address, size_t size,
                           uc_cb_mmio_write_t write_cb, void *user_data_write)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_mmio_map(uc, address, size, read_cb, user_data_read, write_cb,
-                                   user_data_write);
-    map_changed(uc, true);
-    return rc;
+    return changed(uc, true, __real_uc_mmio_map(uc, address, size, read_cb, user_data_read,
+                                                write_cb, user_data_write));
 }
 
 uc_err __wrap_uc_context_save(uc_engine *uc, uc_context *context)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_context_save(uc, context);
-    map_changed(uc, false);
-    return rc;
+    return changed(uc, false, __real_uc_context_save(uc, context));
 }
 
 uc_err __wrap_uc_context_restore(uc_engine *uc, uc_context *context)
 {
     map_changed(uc, false);
-    uc_err rc = __real_uc_context_restore(uc, context);
-    map_changed(uc, false);
-    return rc;
+    return changed(uc, false, __real_uc_context_restore(uc, context));
 }
 
 void uc_mem_cache_forget(uc_engine *uc)
