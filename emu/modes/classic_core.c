@@ -817,19 +817,11 @@ int classic_emulate_at(struct machine *m, uint32_t eip)
     return is_hlt ? do_halt(m, eip) : 0;
 }
 
-/* q = str, cut to len - 1 bytes (snprintf's "%s" without the formatter: this is per trap). */
-static void put_str(char *q, size_t len, const char *str)
-{
-    size_t n = strnlen(str, len - 1);
-    memcpy(q, str, n);
-    q[n] = '\0';
-}
-
 void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
 {
     const cs_insn *in = classic_decoded(m, eip);
     if (!in) {
-        put_str(q, len, "#GP");
+        emul_put_str(q, len, "#GP");
         return;
     }
     int cr;
@@ -843,11 +835,11 @@ void classic_cause(struct machine *m, uint32_t eip, char *q, size_t len)
         if (emul_io_decode(m, in, &port, &size, &is_in) == 0)
             emul_io_cause(port, size, is_in, q, (unsigned)len);
         else
-            put_str(q, len, in->mnemonic);
+            emul_put_str(q, len, in->mnemonic);
     } else if (c == IC_MOV_TO_SEG || c == IC_POP_SEG) {
-        put_str(q, len, c == IC_MOV_TO_SEG ? "mov seg" : "pop seg");
+        emul_put_str(q, len, c == IC_MOV_TO_SEG ? "mov seg" : "pop seg");
     } else {
-        put_str(q, len, in->mnemonic);
+        emul_put_str(q, len, in->mnemonic);
     }
 }
 
@@ -910,20 +902,26 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
         snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
 }
 
+/* Whether `ev` is the guest kernel's instruction for the monitor to emulate: #GP in ring 1 (a
+ * privileged instruction), or #TS with NT set (an iret's task return, which ring 1 takes through
+ * the monitor's TSS: emulate_task_return). Anything else is delivered to the guest. */
+static bool to_emulate(struct machine *m, const struct xevent *ev)
+{
+    bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
+    return ev->kind == XK_FAULT && (ev->vector == 13 || ts_iret) && machine_cpl(m) == 1;
+}
+
 int classic_handle(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
     if (ev->kind == XK_FAULT && ev->vector == 14)
         return shadow_exception(t->mon.sh, &t->mon.v, ev);
     shadow_desc_sync(t->mon.sh);
-    /* #GP: a privileged instruction to emulate; #TS with NT set: an iret's task return, which
-     * ring 1 takes through the monitor's TSS (emulate_task_return). */
-    bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
     if (sysenter_at(m, ev)) {
         int r = classic_emulate_at(m, ev->eip);   /* the guest's SYSENTER, into ring 1 */
         return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
     }
-    if (ev->kind != XK_FAULT || (ev->vector != 13 && !ts_iret) || machine_cpl(m) != 1)
+    if (!to_emulate(m, ev))
         return funnel_deliver(m, ev, DLV_MODE);
     int r = classic_emulate_at(m, ev->eip);
     return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
@@ -936,8 +934,7 @@ bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
         return false;
     if (ev->kind == XK_FAULT && ev->vector == 14)
         return false;                      /* the shadow MMU's: maps, flushes */
-    bool ts_iret = ev->vector == 10 && (reg(m, UC_X86_REG_EFLAGS) & EFLAGS_NT);
-    if (ev->kind != XK_FAULT || (ev->vector != 13 && !ts_iret) || machine_cpl(m) != 1)
+    if (!to_emulate(m, ev))
         return true;                       /* delivered through the guest's IDT, as natively */
     /* A privileged instruction of the guest kernel: only cli and sti, whose emulation is the
      * virtual IF, EIP past them and the exception state (classic_emulate_at); sti not while an

@@ -8,6 +8,7 @@
 
 #include "emu/funnel.h"
 #include "emu/machine.h"
+#include "emu/modes/emul_write.h"
 
 int emul_io_decode(struct machine *m, const cs_insn *in, uint16_t *port, unsigned *size,
                    bool *is_in)
@@ -51,12 +52,9 @@ void emul_io_cause(uint16_t port, unsigned size, bool is_in, char *q, unsigned l
         shift -= 4;
     for (; shift >= 0; shift -= 4)
         b[n++] = "0123456789abcdef"[(port >> shift) & 0xf];
-    if (len == 0)
-        return;
-    if (n >= len)
-        n = len - 1;
-    memcpy(q, b, n);
-    q[n] = '\0';
+    b[n] = '\0';
+    if (len > 0)
+        emul_put_str(q, len, b);
 }
 
 int emul_io(struct machine *m, const cs_insn *in, uint32_t eip, int cpl)

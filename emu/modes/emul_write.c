@@ -144,6 +144,13 @@ int emul_decode(struct machine *m, uint32_t eip, cs_insn *in)
     return 0;
 }
 
+void emul_put_str(char *q, size_t len, const char *str)
+{
+    size_t n = strnlen(str, len - 1);
+    memcpy(q, str, n);
+    q[n] = '\0';
+}
+
 int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
 {
     memset(w, 0, sizeof *w);
@@ -152,9 +159,7 @@ int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
     int r = -1;
     if (emul_decode(m, eip, in) < 0)
         goto out;
-    size_t ml = strnlen(in->mnemonic, sizeof w->mnemonic - 1);
-    memcpy(w->mnemonic, in->mnemonic, ml);       /* no snprintf: this runs on every traced write */
-    w->mnemonic[ml] = '\0';
+    emul_put_str(w->mnemonic, sizeof w->mnemonic, in->mnemonic);
     const cs_x86 *x = &in->detail->x86;
     switch (in->id) {
     case X86_INS_MOV:

@@ -14,6 +14,7 @@
 #define VMLAB_EMUL_WRITE_H
 
 #include <capstone/capstone.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct machine;
@@ -32,6 +33,10 @@ int emul_write(struct machine *m, uint32_t eip, struct emul_write *w);
 /* Decode the guest instruction at linear `eip` (the guest's view of memory) into `in`, allocated
  * by the caller with cs_malloc on m->cs. 0, or -1 if it cannot be read or decoded. */
 int emul_decode(struct machine *m, uint32_t eip, cs_insn *in);
+
+/* q = str, cut to len - 1 bytes (len > 0): what snprintf(q, len, "%s", str) gives, without the
+ * formatter, for the qualifiers and mnemonics a monitor writes at every trap. */
+void emul_put_str(char *q, size_t len, const char *str);
 
 /* The linear address of the memory operand of the instruction at `eip` (e.g. INVLPG's). 0 or -1. */
 int emul_mem_operand(struct machine *m, uint32_t eip, uint32_t *lin);
