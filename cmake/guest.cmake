@@ -8,7 +8,12 @@
 #   GUEST_ELF.
 set(VMLAB_GUEST_CFLAGS -m32 -march=i686 -ffreestanding -fno-pic -fno-pie -fno-stack-protector
     -fno-asynchronous-unwind-tables -fno-builtin -nostdlib -nostdinc -O2 -g -Wall -Wextra
-    -Wno-unused-parameter -mno-sse -mno-mmx -mno-80387)
+    -Wno-unused-parameter -mno-sse -mno-mmx -mno-80387
+    # __FILE__ (the kernel's assertions) names a source relative to the checkout
+    # (guests/kernel/fs.c): an absolute path would make what the image loads depend on where
+    # vmlab was cloned (tests/integration/guest_paths.sh). The debug info keeps absolute paths;
+    # the kernel embeds its user programs without theirs (guests/CMakeLists.txt).
+    -fmacro-prefix-map=${CMAKE_SOURCE_DIR}/=)
 function(vmlab_guest name)
   cmake_parse_arguments(G "" "LINKER_SCRIPT" "SOURCES;CFLAGS;INCLUDES" ${ARGN})
   if(NOT G_LINKER_SCRIPT)
