@@ -45,8 +45,9 @@ endfunction()
 # addresses are then answered from a table instead of Unicorn's walk of every code hook (the file
 # says when, and why the counts cannot change). Also links emu/link/uc_tlb_page.c, whose wrapper of
 # Unicorn's TLB-fill function lets emu/tlb.c flush single pages of Unicorn's TLB instead of all of
-# it, and emu/link/uc_mem_cache.c, which answers Unicorn's memory-region lookups from a
-# page-indexed cache. Defines VMLAB_HOOK_TABLE on the target when it applies; without the static
+# it, emu/link/uc_mem_cache.c, which answers Unicorn's memory-region lookups from a
+# page-indexed cache, and emu/link/uc_fast_ld.c, which answers the helpers' loads (iret, segment
+# loads) from the soft TLB. Defines VMLAB_HOOK_TABLE on the target when it applies; without the static
 # archives it does nothing.
 function(vmlab_hook_table target)
   if(NOT VMLAB_STATIC_ENGINE OR NOT VMLAB_UNICORN_ARCHIVE OR NOT VMLAB_CAPSTONE_ARCHIVE)
@@ -54,13 +55,16 @@ function(vmlab_hook_table target)
   endif()
   target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/emu/link/uc_hook_table.c
                  ${CMAKE_SOURCE_DIR}/emu/link/uc_tlb_page.c
-                 ${CMAKE_SOURCE_DIR}/emu/link/uc_mem_cache.c)
+                 ${CMAKE_SOURCE_DIR}/emu/link/uc_mem_cache.c
+                 ${CMAKE_SOURCE_DIR}/emu/link/uc_fast_ld.c)
   target_link_options(${target} PRIVATE
     -Wl,--wrap=helper_uc_tracecode,--wrap=uc_hook_add,--wrap=uc_hook_del
     -Wl,--wrap=uc_emu_start,--wrap=uc_emu_stop,--wrap=uc_close
     -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64
     -Wl,--wrap=uc_open,--wrap=uc_mem_map,--wrap=uc_mem_map_ptr,--wrap=uc_mem_unmap
     -Wl,--wrap=uc_mem_protect,--wrap=uc_mmio_map,--wrap=uc_context_save
-    -Wl,--wrap=uc_context_restore)
+    -Wl,--wrap=uc_context_restore
+    -Wl,--wrap=cpu_ldub_mmuidx_ra_x86_64,--wrap=cpu_lduw_mmuidx_ra_x86_64
+    -Wl,--wrap=cpu_ldl_mmuidx_ra_x86_64,--wrap=cpu_ldq_mmuidx_ra_x86_64)
   target_compile_definitions(${target} PRIVATE VMLAB_HOOK_TABLE)
 endfunction()

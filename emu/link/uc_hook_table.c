@@ -40,6 +40,7 @@
 #include <unicorn/unicorn.h>
 
 #include "emu/link/uc_hook_table.h"
+#include "emu/link/uc_fast_ld.h"
 #include "emu/link/uc_mem_cache.h"
 
 #if UC_API_MAJOR == 2 && UC_API_MINOR == 1 && UC_API_PATCH == 1
@@ -206,6 +207,8 @@ uc_err __wrap_uc_hook_add(uc_engine *uc, uc_hook *hh, int type, void *callback, 
     int b = type == UC_HOOK_TCG_OPCODE ? va_arg(ap, int) : 0;
     va_end(ap);
     uc_err rc = __real_uc_hook_add(uc, hh, type, callback, user_data, begin, end, a, b);
+    if ((type & (UC_HOOK_MEM_READ | UC_HOOK_MEM_READ_AFTER)) && uc_fast_ld_refuse)
+        uc_fast_ld_refuse();    /* helper loads must reach Unicorn's hook walk (uc_fast_ld.c) */
     if (!TABLE_DISPATCH || rc != UC_ERR_OK || !(type & UC_HOOK_CODE))
         return rc;
     struct engine *e = engine_get(uc);

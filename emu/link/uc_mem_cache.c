@@ -36,6 +36,8 @@
 #include <unistd.h>
 #include <unicorn/unicorn.h>
 
+#include "emu/link/uc_fast_ld.h"
+
 #if UC_API_MAJOR == 2 && UC_API_MINOR == 1 && UC_API_PATCH == 1
 #define MEM_CACHE 1
 #else
@@ -176,8 +178,17 @@ static uc_err changed(uc_engine *uc, bool map, uc_err rc)
     return rc;
 }
 
+/* A region Unicorn's load_helper would refuse to read ends the helper-load fast path, which does
+ * not look at regions (uc_fast_ld.c). */
+static void check_readable(uint32_t perms)
+{
+    if (!(perms & UC_PROT_READ) && uc_fast_ld_refuse)
+        uc_fast_ld_refuse();
+}
+
 uc_err __wrap_uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)
 {
+    check_readable(perms);
     map_changed(uc, false);
     return changed(uc, true, __real_uc_mem_map(uc, address, size, perms));
 }
@@ -185,6 +196,7 @@ uc_err __wrap_uc_mem_map(uc_engine *uc, uint64_t address, size_t size, uint32_t 
 uc_err __wrap_uc_mem_map_ptr(uc_engine *uc, uint64_t address, size_t size, uint32_t perms,
                              void *ptr)
 {
+    check_readable(perms);
     map_changed(uc, false);
     return changed(uc, true, __real_uc_mem_map_ptr(uc, address, size, perms, ptr));
 }
@@ -197,6 +209,7 @@ uc_err __wrap_uc_mem_unmap(uc_engine *uc, uint64_t address, size_t size)
 
 uc_err __wrap_uc_mem_protect(uc_engine *uc, uint64_t address, size_t size, uint32_t perms)
 {
+    check_readable(perms);
     map_changed(uc, false);
     return changed(uc, true, __real_uc_mem_protect(uc, address, size, perms));
 }

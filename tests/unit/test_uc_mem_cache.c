@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unicorn/unicorn.h>
 
+#include "emu/link/uc_fast_ld.h"
 #include "emu/link/uc_mem_cache.h"
 #include "support_uc.h"
 
@@ -32,6 +33,9 @@ static void setup(void)
     cr_assert_fail("test_uc_mem_cache is built without Unicorn's static archive: the cache it "
                    "tests is not linked (cmake/static_engine.cmake)");
 #endif
+    /* Every descriptor load must ask the region lookup: the helper-load fast path, which answers
+     * them from the TLB without asking, stands aside. */
+    uc_fast_ld_refuse();
     uct_open();
     cr_assert_eq(uc_mem_map(uc, 0, GDT, UC_PROT_ALL), UC_ERR_OK);
     cr_assert_eq(uc_mem_map(uc, GDT, 0x1000, UC_PROT_ALL), UC_ERR_OK);
