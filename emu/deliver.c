@@ -96,8 +96,9 @@ void deliver_real_view(struct machine *m, struct cpu_view *v)
 }
 
 /* Read descriptor `sel` (TI selects the LDT). 0 ok; 1 with *f = #GP(sel) / #PF; -2 outside RAM. */
-static int read_desc(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
-                     uint16_t sel, struct desc *d, uint32_t ext, uint32_t eip, struct xevent *f)
+static int read_desc(struct machine *m, const struct paging_regs *pr, struct paging_memo *memo,
+                     const struct cpu_view *cv, uint16_t sel, struct desc *d, uint32_t ext,
+                     uint32_t eip, struct xevent *f)
 {
     struct { uint16_t selector; uint32_t base, limit; } tab;
     if (sel & 4)
@@ -110,7 +111,8 @@ static int read_desc(struct machine *m, const struct paging_regs *pr, const stru
         return 1;
     }
     uint32_t raw[2], fl, pferr;
-    int r = machine_read_lin_with(m, pr, (uint32_t)tab.base + idx, raw, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, memo, (uint32_t)tab.base + idx, raw, 8, false, &fl,
+                                  &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -126,7 +128,7 @@ int deliver_read_desc(struct machine *m, const struct cpu_view *cv, uint16_t sel
 {
     struct paging_regs pr;
     machine_paging_regs(m, &pr);
-    return read_desc(m, &pr, cv, sel, d, ext, eip, f);
+    return read_desc(m, &pr, NULL, cv, sel, d, ext, eip, f);
 }
 
 struct target {
@@ -144,9 +146,9 @@ struct target {
 };
 
 /* TSS stack for privilege `dpl`. */
-static int stack_for(struct machine *m, const struct paging_regs *pr, const struct cpu_view *cv,
-                     int dpl, uint32_t ext, uint32_t eip, uint16_t *ss, uint32_t *esp,
-                     struct desc *ssd, struct xevent *f)
+static int stack_for(struct machine *m, const struct paging_regs *pr, struct paging_memo *memo,
+                     const struct cpu_view *cv, int dpl, uint32_t ext, uint32_t eip,
+                     uint16_t *ss, uint32_t *esp, struct desc *ssd, struct xevent *f)
 {
     uint32_t off = 4 + 8 * (uint32_t)dpl;
     if (cv->tr_sel == 0 || off + 5 > cv->tr_limit) {
@@ -154,7 +156,7 @@ static int stack_for(struct machine *m, const struct paging_regs *pr, const stru
         return 1;
     }
     uint32_t v[2], fl, pferr;
-    int r = machine_read_lin_with(m, pr, cv->tr_base + off, v, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, pr, memo, cv->tr_base + off, v, 8, false, &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip);
         return 1;
@@ -167,7 +169,7 @@ static int stack_for(struct machine *m, const struct paging_regs *pr, const stru
         make_fault(f, 10, (*ss & 0xfffcu) | ext, eip);
         return 1;
     }
-    r = read_desc(m, pr, cv, *ss, ssd, ext, eip, f);
+    r = read_desc(m, pr, memo, cv, *ss, ssd, ext, eip, f);
     if (r)
         return r;
     /* Writable data segment of the right privilege. */
@@ -240,11 +242,16 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         make_fault(f, 13, gerr, eip_fault);
         return 1;
     }
-    /* Nothing in one attempt changes the paging registers: they are read once. */
+    /* Nothing in one attempt changes the paging registers: they are read once. Nor does
+     * anything but the attempt's own accessed/dirty bits change the page tables, so its later
+     * accesses to a page (the GDT and the TSS often share one; the frame's probe, check and
+     * write are three) reuse the first walk's translation (struct paging_memo). */
     struct paging_regs pr;
     machine_paging_regs(m, &pr);
+    struct paging_memo memo = {0};
     uint32_t g[2], fl, pferr;
-    int r = machine_read_lin_with(m, &pr, cv->idt_base + ev->vector * 8u, g, 8, false, &fl, &pferr);
+    int r = machine_read_lin_with(m, &pr, &memo, cv->idt_base + ev->vector * 8u, g, 8, false,
+                                  &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip_fault);
         return 1;
@@ -290,7 +297,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         return 1;
     }
     struct desc csd;
-    r = read_desc(m, &pr, cv, t.cs, &csd, ext, eip_fault, f);
+    r = read_desc(m, &pr, &memo, cv, t.cs, &csd, ext, eip_fault, f);
     if (r)
         return r;
     t.csd = csd;
@@ -310,7 +317,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t esp;
     t.stack_switch = t.cpl < cpl;
     if (t.stack_switch) {
-        r = stack_for(m, &pr, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        r = stack_for(m, &pr, &memo, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
         if (r)
             return r;
         ss_base = t.ssd.base;
@@ -340,9 +347,10 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     bool user = t.cpl == 3;
     /* Probe every page of the frame for write access before changing anything. */
     uint32_t probe[7];
-    r = machine_read_lin_with(m, &pr, t.frame_lin, probe, 4 * t.nframe, user, &fl, &pferr);
+    r = machine_read_lin_with(m, &pr, &memo, t.frame_lin, probe, 4 * t.nframe, user, &fl,
+                              &pferr);
     if (r == 0) {
-        struct paging_access acc = {.write = true, .user = user, .set_ad = false};
+        struct paging_access acc = {.write = true, .user = user, .set_ad = false, .memo = &memo};
         uint32_t pa;
         for (uint32_t a = t.frame_lin & ~0xfffu; a < t.frame_lin + 4 * t.nframe; a += 0x1000) {
             uint32_t lin = a < t.frame_lin ? t.frame_lin : a;
@@ -360,7 +368,8 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     }
     if (r < 0)
         return -2;
-    if (machine_write_lin_with(m, &pr, t.frame_lin, mem, 4 * t.nframe, user, &fl, &pferr) != 0)
+    if (machine_write_lin_with(m, &pr, &memo, t.frame_lin, mem, 4 * t.nframe, user, &fl,
+                               &pferr) != 0)
         return -2;
     eflags &= ~((1u << 8) | (1u << 14) | (1u << 16) | (1u << 17)); /* TF, NT, RF, VM */
     if (t.iflag_clear)

@@ -186,18 +186,19 @@ int machine_cpl(struct machine *m)
     return uq_selector(&m->quirks, m->uc, UQ_CS) & 3;
 }
 
-int machine_read_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin, void *buf,
-                          uint32_t len, bool user, uint32_t *fault_lin, uint32_t *pf_err)
+int machine_read_lin_with(struct machine *m, const struct paging_regs *r,
+                          struct paging_memo *memo, uint32_t lin, void *buf, uint32_t len,
+                          bool user, uint32_t *fault_lin, uint32_t *pf_err)
 {
-    struct paging_access acc = {.write = false, .user = user, .set_ad = true};
+    struct paging_access acc = {.write = false, .user = user, .set_ad = true, .memo = memo};
     return paging_read(r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
 }
 
-int machine_write_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin,
-                           const void *buf, uint32_t len, bool user, uint32_t *fault_lin,
-                           uint32_t *pf_err)
+int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
+                           struct paging_memo *memo, uint32_t lin, const void *buf, uint32_t len,
+                           bool user, uint32_t *fault_lin, uint32_t *pf_err)
 {
-    struct paging_access acc = {.write = true, .user = user, .set_ad = true};
+    struct paging_access acc = {.write = true, .user = user, .set_ad = true, .memo = memo};
     return paging_write(r, &m->pm, lin, buf, len, &acc, fault_lin, pf_err);
 }
 
@@ -206,7 +207,7 @@ int machine_read_lin(struct machine *m, uint32_t lin, void *buf, uint32_t len, b
 {
     struct paging_regs r;
     machine_paging_regs(m, &r);
-    return machine_read_lin_with(m, &r, lin, buf, len, user, fault_lin, pf_err);
+    return machine_read_lin_with(m, &r, NULL, lin, buf, len, user, fault_lin, pf_err);
 }
 
 int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t len, bool user,
@@ -214,7 +215,7 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
 {
     struct paging_regs r;
     machine_paging_regs(m, &r);
-    return machine_write_lin_with(m, &r, lin, buf, len, user, fault_lin, pf_err);
+    return machine_write_lin_with(m, &r, NULL, lin, buf, len, user, fault_lin, pf_err);
 }
 
 bool machine_probe_lin(struct machine *m, uint32_t lin, uint32_t len, bool write)

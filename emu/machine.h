@@ -249,12 +249,14 @@ int machine_write_lin(struct machine *m, uint32_t lin, const void *buf, uint32_t
                       uint32_t *fault_lin, uint32_t *pf_err);
 
 /* The same through paging registers `r` the caller read once with machine_paging_regs, for a
- * series of accesses that nothing between them changes the registers of (a delivery attempt). */
-int machine_read_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin, void *buf,
-                          uint32_t len, bool user, uint32_t *fault_lin, uint32_t *pf_err);
-int machine_write_lin_with(struct machine *m, const struct paging_regs *r, uint32_t lin,
-                           const void *buf, uint32_t len, bool user, uint32_t *fault_lin,
-                           uint32_t *pf_err);
+ * series of accesses that nothing between them changes the registers of (a delivery attempt);
+ * `memo` (or NULL) keeps the series' translations (struct paging_memo, emu/paging.h). */
+int machine_read_lin_with(struct machine *m, const struct paging_regs *r,
+                          struct paging_memo *memo, uint32_t lin, void *buf, uint32_t len,
+                          bool user, uint32_t *fault_lin, uint32_t *pf_err);
+int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
+                           struct paging_memo *memo, uint32_t lin, const void *buf, uint32_t len,
+                           bool user, uint32_t *fault_lin, uint32_t *pf_err);
 
 /* A monitor emulated one faulting guest instruction of class `cls` (enum insn_class, or -1):
  * count it as retired (the fault had taken it back). */

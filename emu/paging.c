@@ -107,10 +107,38 @@ int paging_walk(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
 int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
                      const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err)
 {
+    struct paging_memo *mm = (r->cr0 & CR0_PG) ? acc->memo : NULL;
+    unsigned slot = PAGING_MEMO_PAGES;
+    if (mm) {
+        uint32_t key = (lin & 0xfffff000u) | 1u;
+        for (unsigned i = 0; i < PAGING_MEMO_PAGES; i++) {
+            if (mm->e[i].page != key)
+                continue;
+            if (allowed(mm->e[i].perm, acc, (r->cr0 & CR0_WP) != 0) &&
+                (!acc->set_ad || (acc->write ? mm->e[i].dirty : mm->e[i].accessed))) {
+                *phys = mm->e[i].frame | (lin & 0xfffu);
+                return 0;
+            }
+            slot = i;       /* walk again (a fault, or bits to set) and note what it did */
+            break;
+        }
+    }
     struct paging_walk w;
     if (paging_walk(r, pm, lin, acc, &w, pf_err) < 0)
         return -1;
     *phys = w.phys;
+    if (mm) {
+        if (slot == PAGING_MEMO_PAGES) {
+            slot = mm->next;
+            mm->next = (mm->next + 1) % PAGING_MEMO_PAGES;
+            mm->e[slot].accessed = mm->e[slot].dirty = false;
+        }
+        mm->e[slot].page = (lin & 0xfffff000u) | 1u;
+        mm->e[slot].frame = w.phys & 0xfffff000u;
+        mm->e[slot].perm = w.perm;
+        mm->e[slot].accessed |= acc->set_ad;
+        mm->e[slot].dirty |= acc->set_ad && acc->write;
+    }
     return 0;
 }
 

@@ -41,11 +41,30 @@ struct paging_regs {
     uint32_t cr0, cr3, cr4;
 };
 
+/* The translations made during one operation whose accesses nothing else interleaves with (an
+ * exception delivery: the gate, the descriptors, the TSS, the frame's probe and write), so that a
+ * later access to a page it already translated does not walk again. An entry answers only an
+ * access its walk would answer the same way without side effects: allowed by the effective
+ * permissions, and, when the access sets accessed/dirty bits, after a walk that set them (a write
+ * needs a walk that set D). Start one empty ({0}) with the operation; never keep it past it (a
+ * page-table write by anyone else, or new paging registers, would make it stale). */
+#define PAGING_MEMO_PAGES 4
+struct paging_memo {
+    unsigned next;                  /* the entry the next new page replaces */
+    struct {
+        uint32_t page;              /* linear page | 1 (0: empty) */
+        uint32_t frame;             /* its physical 4 KiB frame */
+        uint32_t perm;              /* effective PTE_U / PTE_W */
+        bool accessed, dirty;       /* a walk of this operation set A, and D */
+    } e[PAGING_MEMO_PAGES];
+};
+
 /* What kind of access is being translated. */
 struct paging_access {
     bool write;
     bool user;       /* CPL 3 access (implicit supervisor accesses, e.g. IDT reads, pass false) */
     bool set_ad;     /* update accessed / dirty bits like the CPU */
+    struct paging_memo *memo;   /* NULL, or the operation's translations (above) */
 };
 
 /* Physical memory seen by the walker: RAM from physical 0, and optionally a second region
@@ -77,7 +96,8 @@ struct paging_walk {
 /* Translate `lin`. Returns 0 and the physical address in *phys, or -1 with the page-fault error
  * code in *pf_err (CR2 would be `lin`). With paging off the linear address is the physical one.
  * A page-table outside RAM reads as not present (the bus floats) -> -1; the final frame is not
- * checked here (paging_read/paging_write return -2 for it). */
+ * checked here (paging_read/paging_write return -2 for it). With acc->memo, answered from it
+ * when it can (see struct paging_memo), and a successful walk is noted in it. */
 int paging_translate(const struct paging_regs *r, struct phys_mem *pm, uint32_t lin,
                      const struct paging_access *acc, uint32_t *phys, uint32_t *pf_err);
 

@@ -348,3 +348,68 @@ Test(paging, zero_length_copy_touches_nothing_and_succeeds)
     cr_assert_eq(paging_read(&regs, &pm, LIN(9, 9, 9), NULL, 0, &SUP_READ, &fl, &err), 0);
     cr_assert_eq(fl, 0xabc);
 }
+
+/* ---- the memo of one operation's translations (struct paging_memo) ---- */
+
+Test(paging, a_memo_answers_a_page_it_translated_without_walking)
+{
+    struct paging_memo memo = {0};
+    struct paging_access acc = {.write = false, .set_ad = true, .memo = &memo};
+    pde(1, PT | PTE_P | PTE_W);
+    pte(0, 0x7000 | PTE_P | PTE_W);
+    cr_assert_eq(phys_of(LIN(1, 0, 0x10), &acc), 0x7010);
+    /* The entry changes behind the memo's back (only ever by the operation's own bits in vmlab):
+     * the memo still answers, which shows it did not walk; without it the walk sees the change. */
+    pte(0, 0x9000 | PTE_P | PTE_W);
+    cr_assert_eq(phys_of(LIN(1, 0, 0x20), &acc), 0x7020);
+    struct paging_access plain = {.write = false, .set_ad = true};
+    cr_assert_eq(phys_of(LIN(1, 0, 0x20), &plain), 0x9020);
+}
+
+Test(paging, a_write_after_a_memoized_read_walks_and_sets_dirty)
+{
+    struct paging_memo memo = {0};
+    struct paging_access rd = {.write = false, .set_ad = true, .memo = &memo};
+    struct paging_access wr = {.write = true, .set_ad = true, .memo = &memo};
+    pde(1, PT | PTE_P | PTE_W);
+    pte(0, 0x7000 | PTE_P | PTE_W);
+    phys_of(LIN(1, 0, 0), &rd);
+    cr_assert_eq(get(PT), 0x7000 | PTE_P | PTE_W | PTE_A);
+    phys_of(LIN(1, 0, 4), &wr);
+    cr_assert_eq(get(PT), 0x7000 | PTE_P | PTE_W | PTE_A | PTE_D, "the write did not set D");
+    /* Now both bits are set: a second write is answered by the memo (a cleared D stays clear). */
+    pte(0, 0x7000 | PTE_P | PTE_W | PTE_A);
+    phys_of(LIN(1, 0, 8), &wr);
+    cr_assert_eq(get(PT), 0x7000 | PTE_P | PTE_W | PTE_A);
+}
+
+Test(paging, a_memo_grants_nothing_the_walk_would_refuse)
+{
+    struct paging_memo memo = {0};
+    struct paging_access sup = {.write = false, .memo = &memo};
+    struct paging_access user = {.write = false, .user = true, .memo = &memo};
+    struct paging_access sup_wr = {.write = true, .memo = &memo};
+    regs.cr0 |= CR0_WP;
+    pde(1, PT | PTE_P | PTE_W);
+    pte(0, 0x7000 | PTE_P);                 /* supervisor, read-only */
+    phys_of(LIN(1, 0, 0), &sup);
+    cr_assert_eq(fault_of(LIN(1, 0, 0), &user), PFE_P | PFE_U);
+    cr_assert_eq(fault_of(LIN(1, 0, 0), &sup_wr), PFE_P | PFE_W);
+}
+
+Test(paging, a_memo_keeps_the_last_four_pages)
+{
+    struct paging_memo memo = {0};
+    struct paging_access acc = {.write = false, .memo = &memo};
+    pde(1, PT | PTE_P | PTE_W);
+    for (unsigned i = 0; i < 5; i++)
+        pte(i, (0x10 + i) << 12 | PTE_P | PTE_W);
+    for (unsigned i = 0; i < 5; i++)
+        phys_of(LIN(1, i, 0), &acc);
+    for (unsigned i = 0; i < 5; i++)
+        pte(i, (0x20 + i) << 12 | PTE_P | PTE_W);
+    /* Page 0 was replaced by page 4: walked again. Pages 1-4 are answered as first translated. */
+    cr_assert_eq(phys_of(LIN(1, 0, 0), &acc), 0x20000);
+    for (unsigned i = 2; i < 5; i++)
+        cr_assert_eq(phys_of(LIN(1, i, 0), &acc), (0x10 + i) << 12);
+}
