@@ -323,7 +323,7 @@ static void classify_tc_exit(struct machine *m, const struct bt_map *e, struct e
         return;
     d->cls = EV_CALLOUT;
     d->reason = in ? e->cls : IC_UNDEFINED;   /* undecodable: the callout raises #UD */
-    snprintf(d->qual, sizeof d->qual, "%s", in ? in->mnemonic : "(undefined)");
+    emul_put_str(d->qual, sizeof d->qual, in ? in->mnemonic : "(undefined)");
 }
 
 /* In the TC: callouts (above), and faults or int n of translated code, which are monitor traps
@@ -351,7 +351,7 @@ static void bt_classify(struct machine *m, const struct vexit *x, struct exit_de
     const char *n = vector_name(ev->vector);
     d->cls = EV_MONTRAP;
     d->reason = ev->vector;
-    snprintf(d->qual, sizeof d->qual, "%s", ev->kind == XK_SOFTINT ? "int" : n ? n : "");
+    emul_put_str(d->qual, sizeof d->qual, ev->kind == XK_SOFTINT ? "int" : n ? n : "");
 }
 
 /* ---- mode operations ---------------------------------------------------------------------- */

@@ -893,13 +893,13 @@ void classic_classify(struct machine *m, const struct vexit *x, struct exit_decl
     if (x->kind == VX_INTERRUPT)
         snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
     else if (ev->kind == XK_SOFTINT)
-        snprintf(d->qual, sizeof d->qual, "int");
+        emul_put_str(d->qual, sizeof d->qual, "int");
     else if ((ev->vector == 13 || ev->vector == 10) && machine_cpl(m) == 1)
         classic_cause(m, ev->eip, d->qual, sizeof d->qual);
     else if (sysenter_at(m, ev))
-        snprintf(d->qual, sizeof d->qual, "sysenter");
+        emul_put_str(d->qual, sizeof d->qual, "sysenter");
     else
-        snprintf(d->qual, sizeof d->qual, "%s", n ? n : "");
+        emul_put_str(d->qual, sizeof d->qual, n ? n : "");
 }
 
 /* Whether `ev` is the guest kernel's instruction for the monitor to emulate: #GP in ring 1 (a

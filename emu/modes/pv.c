@@ -410,7 +410,7 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
         uc_reg_read(m->uc, UC_X86_REG_EAX, &nr);
         d->cls = EV_HYPERCALL;
         d->reason = nr;
-        snprintf(d->qual, sizeof d->qual, "%s", pv_hypercall_name(nr));
+        emul_put_str(d->qual, sizeof d->qual, pv_hypercall_name(nr));
         return;
     }
     if (x->kind == VX_EXCEPTION && ev->kind == XK_SOFTINT &&
@@ -422,7 +422,7 @@ static void pv_classify(struct machine *m, const struct vexit *x, struct exit_de
     if (x->kind == VX_INTERRUPT)
         snprintf(d->qual, sizeof d->qual, "irq%d", ev->irq);
     else if (!io_cause(m, ev, d->qual, sizeof d->qual))
-        snprintf(d->qual, sizeof d->qual, "%s", ev->kind == XK_SOFTINT ? "int" : n ? n : "");
+        emul_put_str(d->qual, sizeof d->qual, ev->kind == XK_SOFTINT ? "int" : n ? n : "");
 }
 
 /* The guest's IN/OUT at ev->eip, which faulted (#GP) because the real IOPL is 0: if the

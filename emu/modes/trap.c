@@ -165,7 +165,7 @@ static void site_exit(struct machine *m, const struct site *s, uint32_t eip, str
         if (s->cr != 3)
             return;    /* CR0/CR4 reads are served from read shadows */
         d->reason = VMX_CR_ACCESS;
-        snprintf(d->qual, sizeof d->qual, "cr3/read");
+        emul_put_str(d->qual, sizeof d->qual, "cr3/read");
         break;
     case IC_INVLPG: d->reason = VMX_INVLPG; break;
     case IC_HLT: d->reason = VMX_HLT; break;
@@ -184,7 +184,7 @@ static void site_exit(struct machine *m, const struct site *s, uint32_t eip, str
         if (!(fl & (1u << 14)))
             return;    /* an ordinary iret: no exit */
         d->reason = VMX_TASK_SWITCH;
-        snprintf(d->qual, sizeof d->qual, "iret");
+        emul_put_str(d->qual, sizeof d->qual, "iret");
         break;
     }
     case IC_CPUID: d->reason = VMX_CPUID; break;
@@ -230,13 +230,14 @@ static void trap_classify(struct machine *m, const struct vexit *x, struct exit_
     case VX_EPT:
         d->cls = EV_EXIT;
         d->reason = x->ept_misconfig ? VMX_EPT_MISCONFIG : VMX_EPT_VIOLATION;
-        snprintf(d->qual, sizeof d->qual, "%s", (uint64_t)x->gpa < m->ram_size ? "ram" : "beyond ram");
+        emul_put_str(d->qual, sizeof d->qual,
+                     (uint64_t)x->gpa < m->ram_size ? "ram" : "beyond ram");
         break;
     case VX_EXCEPTION:
         if (x->ev->kind == XK_FAULT && x->ev->vector == 14 && !st(m)->ept) {
             d->cls = EV_EXIT;
             d->reason = VMX_EXCEPTION_NMI;
-            snprintf(d->qual, sizeof d->qual, "#PF");
+            emul_put_str(d->qual, sizeof d->qual, "#PF");
         }
         break;
     case VX_INTERRUPT:
@@ -256,7 +257,7 @@ static void trap_classify(struct machine *m, const struct vexit *x, struct exit_
         if (x->ev->kind == XK_EXTINT)
             snprintf(d->qual, sizeof d->qual, "irq%d", x->ev->irq);
         else if (n && x->ev->kind != XK_SOFTINT)
-            snprintf(d->qual, sizeof d->qual, "%s", n);
+            emul_put_str(d->qual, sizeof d->qual, n);
         else
             snprintf(d->qual, sizeof d->qual, "int 0x%x", x->ev->vector);
         break;
