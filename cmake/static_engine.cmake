@@ -61,6 +61,7 @@ function(vmlab_hook_table target)
     -Wl,--wrap=helper_uc_tracecode,--wrap=uc_hook_add,--wrap=uc_hook_del
     -Wl,--wrap=uc_emu_start,--wrap=uc_emu_stop,--wrap=uc_close
     -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64
+    -Wl,--wrap=get_page_addr_code_x86_64,--wrap=tb_flush_jmp_cache_x86_64
     -Wl,--wrap=uc_open,--wrap=uc_mem_map,--wrap=uc_mem_map_ptr,--wrap=uc_mem_unmap
     -Wl,--wrap=uc_mem_protect,--wrap=uc_mmio_map,--wrap=uc_context_save
     -Wl,--wrap=uc_context_restore

@@ -165,6 +165,8 @@ static void unicorn_flush(struct machine *m)
             uc_tlb_page_flush(t->cpu, t->fill_page[i] & ~0xfffu, t->fill_page[i] & 0xfffu);
     } else {
         uc_ctl_flush_tlb(m->uc);
+        if (uc_tlb_page_flushed_whole)
+            uc_tlb_page_flushed_whole();
     }
     t->nfill = 0;
 }

@@ -2,8 +2,9 @@
  * uc_tlb_page.c — single-page flushes of Unicorn's soft TLB (see uc_tlb_page.h).
  *
  * Linked into the vmlab executable with Unicorn's static archive and
- *   -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64
- * (cmake/static_engine.cmake, vmlab_hook_table). In the virtual-TLB mode every entry of Unicorn's
+ *   -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64,
+ *   --wrap=get_page_addr_code_x86_64,--wrap=tb_flush_jmp_cache_x86_64
+ * (cmake/static_engine.cmake, vmlab_hook_table; the last two: the jump cache, at the end). In the virtual-TLB mode every entry of Unicorn's
  * TLB is made by unicorn_fill_tlb (Unicorn's qemu/softmmu/unicorn_vtlb.c), which calls the
  * UC_HOOK_TLB_FILL callbacks and then sets one 4 KiB page (tlb_set_page with TARGET_PAGE_SIZE);
  * while vmlab lets the CPU walk one instruction itself (UC_TLB_CPU, emu/tlb.c's tlb_fault_rerun),
@@ -93,4 +94,86 @@ unsigned uc_tlb_page_fill_idx(void)
 void uc_tlb_page_flush(void *cpu, uint64_t vaddr, uint16_t idxmap)
 {
     tlb_flush_page_by_mmuidx_x86_64(cpu, vaddr & ~(uint64_t)0xfff, idxmap);
+}
+
+/* ---- the jump cache: cleared only where code was looked up ----------------------------------
+ *
+ * A page flush (QEMU's tlb_flush_page_by_mmuidx) ends with tb_flush_jmp_cache, which clears the
+ * jump-cache window (64 entries) of the page and of the page before it (a block starting there
+ * may run into it): 7.7% of trap pgfault, whose VM exits flush about seven pages each, most of
+ * them data. An entry for a block at pc enters the jump cache only after get_page_addr_code(pc)
+ * (tb_htable_lookup and tb_gen_code call it first), so a page no code lookup touched since its
+ * window was last cleared has no entry to clear. `code` remembers the pages looked up, in a
+ * direct-mapped table whose slot, once two pages met in it, answers "maybe" for every page
+ * hashing there (never a wrong "no"); a clear forgets the two pages, an emptying of the whole
+ * jump cache (uc_tlb_page_flushed_whole) forgets all. When neither page was looked up the clear
+ * is skipped: it would have emptied only entries of other pages sharing its windows, and those
+ * stay valid (their pages were not flushed: a flush of theirs clears their own windows). The
+ * golden counts check that no code-TLB lookup is lost (every modeled itlb miss of the default
+ * suite in every mode). */
+#define CODE_SLOTS 1024u
+
+struct code_slot {
+    uint64_t page;
+    uint32_t gen;       /* valid while gen == code_gen */
+    bool shared;        /* two pages met here: every page of this slot may have entries */
+};
+
+static _Thread_local struct code_slot code[CODE_SLOTS];
+static _Thread_local uint32_t code_gen = 1;
+static _Thread_local uint64_t jmp_skipped;
+
+static struct code_slot *code_slot(uint64_t page)
+{
+    uint64_t h = (page >> 12) * 0x9e3779b97f4a7c15ull;
+    return &code[(h >> 40) & (CODE_SLOTS - 1)];
+}
+
+static bool maybe_code(uint64_t page)
+{
+    const struct code_slot *c = code_slot(page);
+    return c->gen == code_gen && (c->shared || c->page == page);
+}
+
+static void forget_code(uint64_t page)
+{
+    struct code_slot *c = code_slot(page);
+    if (c->gen == code_gen && !c->shared && c->page == page)
+        c->gen = 0;
+}
+
+uint64_t __real_get_page_addr_code_x86_64(void *env, uint64_t addr);
+uint64_t __wrap_get_page_addr_code_x86_64(void *env, uint64_t addr)
+{
+    uint64_t page = addr & ~(uint64_t)0xfff;
+    struct code_slot *c = code_slot(page);
+    if (c->gen != code_gen)
+        *c = (struct code_slot){.page = page, .gen = code_gen};
+    else if (c->page != page)
+        c->shared = true;
+    return __real_get_page_addr_code_x86_64(env, addr);
+}
+
+void __real_tb_flush_jmp_cache_x86_64(void *cpu, uint64_t addr);
+void __wrap_tb_flush_jmp_cache_x86_64(void *cpu, uint64_t addr)
+{
+    uint64_t page = addr & ~(uint64_t)0xfff, before = page - 0x1000;
+    if (!maybe_code(page) && !maybe_code(before)) {
+        jmp_skipped++;
+        return;
+    }
+    __real_tb_flush_jmp_cache_x86_64(cpu, addr);
+    forget_code(page);
+    forget_code(before);
+}
+
+void uc_tlb_page_flushed_whole(void)
+{
+    if (++code_gen == 0)        /* 0 marks a forgotten slot */
+        code_gen = 1;
+}
+
+uint64_t uc_tlb_page_jmp_skipped(void)
+{
+    return jmp_skipped;
 }

@@ -36,4 +36,12 @@ __attribute__((weak)) void uc_tlb_page_flush(void *cpu, uint64_t vaddr, uint16_t
  * many there were (more than `max`: some were not listed). The list starts empty again. */
 __attribute__((weak)) unsigned uc_tlb_page_cpu_fills(uint64_t *pages, unsigned max);
 
+/* Unicorn's whole TLB and jump cache were just emptied (uc_ctl_flush_tlb): every page's jump-cache
+ * entries are gone (uc_tlb_page.c then skips the jump-cache clear of a page flush where no code
+ * was looked up since). Calling it less often than that only costs clears. */
+__attribute__((weak)) void uc_tlb_page_flushed_whole(void);
+
+/* The jump-cache clears of page flushes this thread skipped (no code looked up on either page). */
+__attribute__((weak)) uint64_t uc_tlb_page_jmp_skipped(void);
+
 #endif
