@@ -142,13 +142,16 @@ struct machine {
     double wall_start;
 
     /* Translated-block bookkeeping (emu/blocks.c). l1 is a direct-mapped front cache holding the
-     * hot fields of blocks without sites inline, so the common block-hook call never chases a
-     * pointer; entries are (re)filled by the slow path and cleared when a block is replaced. */
+     * hot fields of blocks inline, so the common block-hook call never chases a pointer (a block
+     * with sites to count follows it to them: the kernel's entry and exit paths, whose segment
+     * pushes and pops are counted, went through the block cache's hash chain at every run);
+     * entries are (re)filled by the slow path and cleared when a block is replaced. */
     struct l1_entry {
         uint32_t addr;
         uint16_t size, n;
         uint32_t epoch;          /* valid only while equal to BLOCK_EPOCH_NOW (blocks.h) */
         uint8_t cpl;
+        bool sites;              /* b->nsites != 0: machine_count_block counts them */
         const struct block *b;
     } l1[L1_ENTRIES];
     struct block_cache bc;

@@ -541,10 +541,11 @@ static __attribute__((noinline)) void block_slow(struct machine *m, uint32_t add
         }
         return;
     }
-    if (b->nsites == 0) {
+    {
         struct l1_entry *e = &m->l1[L1_INDEX(addr, size)];
         *e = (struct l1_entry){.addr = addr, .size = (uint16_t)size, .n = b->n,
-                               .epoch = b->epoch, .cpl = b->cpl, .b = b};
+                               .epoch = b->epoch, .cpl = b->cpl, .sites = b->nsites != 0,
+                               .b = b};
     }
     uint64_t due = due_time(m);
     if (m->time >= due) {
@@ -570,6 +571,10 @@ static void hook_block(uc_engine *uc, uint64_t addr, uint32_t size, void *opaque
     const struct l1_entry *e = &m->l1[L1_INDEX((uint32_t)addr, size)];
     if (__builtin_expect(e->addr == (uint32_t)addr && e->size == size &&
                          m->time + e->n <= m->deadline && e->epoch == BLOCK_EPOCH_NOW(m, e->cpl), 1)) {
+        if (e->sites) {
+            account(m, e->b);
+            return;
+        }
         m->time += e->n;
         m->insn_cpl[e->cpl] += e->n;
         m->cur = e->b;
