@@ -245,12 +245,23 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     /* Nothing in one attempt changes the paging registers: they are read once. Nor does
      * anything but the attempt's own accessed/dirty bits change the page tables, so its later
      * accesses to a page (the GDT and the TSS often share one; the frame's probe, check and
-     * write are three) reuse the first walk's translation (struct paging_memo). */
+     * write are three) reuse the first walk's translation (struct paging_memo). Where the mode
+     * says so (keep_walks: native), the walks live on to the next event, as the CPU's TLB keeps
+     * translations, until the TLB model's next flush or other paging registers. */
     struct paging_regs pr;
     machine_paging_regs(m, &pr);
-    struct paging_memo memo = {0};
+    struct paging_memo local = {0}, *memo = &local;
+    if (m->mode->keep_walks) {
+        if (m->walks_flushes != m->tlb.flushes || m->walks_regs.cr0 != pr.cr0 ||
+            m->walks_regs.cr3 != pr.cr3 || m->walks_regs.cr4 != pr.cr4) {
+            m->walks = (struct paging_memo){0};
+            m->walks_flushes = m->tlb.flushes;
+            m->walks_regs = pr;
+        }
+        memo = &m->walks;
+    }
     uint32_t g[2], fl, pferr;
-    int r = machine_read_lin_with(m, &pr, &memo, cv->idt_base + ev->vector * 8u, g, 8, false,
+    int r = machine_read_lin_with(m, &pr, memo, cv->idt_base + ev->vector * 8u, g, 8, false,
                                   &fl, &pferr);
     if (r == -1) {
         make_pf(f, fl, pferr, eip_fault);
@@ -297,7 +308,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
         return 1;
     }
     struct desc csd;
-    r = read_desc(m, &pr, &memo, cv, t.cs, &csd, ext, eip_fault, f);
+    r = read_desc(m, &pr, memo, cv, t.cs, &csd, ext, eip_fault, f);
     if (r)
         return r;
     t.csd = csd;
@@ -317,7 +328,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     uint32_t esp;
     t.stack_switch = t.cpl < cpl;
     if (t.stack_switch) {
-        r = stack_for(m, &pr, &memo, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
+        r = stack_for(m, &pr, memo, cv, t.cpl, ext, eip_fault, &t.ss, &esp, &t.ssd, f);
         if (r)
             return r;
         ss_base = t.ssd.base;
@@ -347,10 +358,10 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     bool user = t.cpl == 3;
     /* Probe every page of the frame for write access before changing anything. */
     uint32_t probe[7];
-    r = machine_read_lin_with(m, &pr, &memo, t.frame_lin, probe, 4 * t.nframe, user, &fl,
+    r = machine_read_lin_with(m, &pr, memo, t.frame_lin, probe, 4 * t.nframe, user, &fl,
                               &pferr);
     if (r == 0) {
-        struct paging_access acc = {.write = true, .user = user, .set_ad = false, .memo = &memo};
+        struct paging_access acc = {.write = true, .user = user, .set_ad = false, .memo = memo};
         uint32_t pa;
         for (uint32_t a = t.frame_lin & ~0xfffu; a < t.frame_lin + 4 * t.nframe; a += 0x1000) {
             uint32_t lin = a < t.frame_lin ? t.frame_lin : a;
@@ -368,7 +379,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     }
     if (r < 0)
         return -2;
-    if (machine_write_lin_with(m, &pr, &memo, t.frame_lin, mem, 4 * t.nframe, user, &fl,
+    if (machine_write_lin_with(m, &pr, memo, t.frame_lin, mem, 4 * t.nframe, user, &fl,
                                &pferr) != 0)
         return -2;
     eflags &= ~((1u << 8) | (1u << 14) | (1u << 16) | (1u << 17)); /* TF, NT, RF, VM */

@@ -155,6 +155,11 @@ struct machine {
         const struct block *b;
     } l1[L1_ENTRIES];
     struct block_cache bc;
+    /* Deliveries' page walks kept from one event to the next (mode keep_walks: emu/deliver.c),
+     * valid while the TLB model's flush count and the paging registers stay as they were. */
+    struct paging_memo walks;
+    struct paging_regs walks_regs;
+    uint64_t walks_flushes;
     const struct block *cur;     /* block being executed */
     uint32_t epoch;              /* bumped when user address spaces may have changed */
     uint32_t kepoch;             /* bumped when kernel code may have been rewritten (blocks.h) */

@@ -497,6 +497,7 @@ void tlb_add_region(struct machine *m, uint8_t *host, uint32_t phys, uint64_t by
 void tlb_cr3_loaded(struct machine *m)
 {
     struct tlb_model *t = &m->tlb;
+    t->flushes++;
     m->epoch++;                  /* another address space: user blocks are verified again */
     for (int v = 0; v < TLB_VARIANTS; v++)
         t->v[v].epoch_ng++;
@@ -506,6 +507,7 @@ void tlb_cr3_loaded(struct machine *m)
 void tlb_invlpg(struct machine *m, uint32_t lin, bool by_cpu)
 {
     struct tlb_model *t = &m->tlb;
+    t->flushes++;
     for (int v = 0; v < TLB_VARIANTS; v++)
         for (int code = 0; code < 2; code++) {
             drop(&t->v[v], make_key(lin, false, code));
@@ -518,6 +520,7 @@ void tlb_invlpg(struct machine *m, uint32_t lin, bool by_cpu)
 
 void tlb_flush(struct machine *m, enum tlb_reason reason, bool by_cpu)
 {
+    m->tlb.flushes++;
     for (int v = 0; v < TLB_VARIANTS; v++)
         drop_all(&m->tlb.v[v]);
     if (!by_cpu)
@@ -527,6 +530,7 @@ void tlb_flush(struct machine *m, enum tlb_reason reason, bool by_cpu)
 
 void tlb_vmexit(struct machine *m)
 {
+    m->tlb.flushes++;
     drop_all(&m->tlb.v[0]);
     unicorn_flush(m);
     record(m, TLB_FLUSH_VMEXIT, 0);
@@ -534,6 +538,7 @@ void tlb_vmexit(struct machine *m)
 
 void tlb_sync(struct machine *m)
 {
+    m->tlb.flushes++;
     unicorn_flush(m);
 }
 

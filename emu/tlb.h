@@ -122,6 +122,9 @@ struct tlb_model {
     bool captured;               /* ... and its access reached the guard frame at capture_cr2 */
     uint32_t capture_eip, capture_cr2;
     bool cpu_walk;               /* the CPU walks (UC_TLB_CPU) until the next stop */
+    uint64_t flushes;            /* flushes of any kind so far (CR3 loads, INVLPG, whole
+                                  * flushes, VM exits, syncs): a translation kept outside the
+                                  * model is as valid as a TLB entry while this stays the same */
 };
 
 /* Put the engine in virtual-TLB mode with tlb_fill as its fill hook, the model empty. 0, or -1

@@ -18,6 +18,11 @@
  *                 hypervisor's bounce frame)
  *   io_emulated   the guest's port accesses are answered by the monitor's device models
  *                 (ioemul) rather than reaching devices (io)
+ *   keep_walks    deliveries may keep their page walks from one event to the next until the TLB
+ *                 model's next flush (tlb_model.flushes), as the CPU's TLB keeps translations:
+ *                 every change of the guest's translations the CPU would see reaches the model
+ *                 as a flush (native: the guest's own INVLPG, CR3 loads, CR0/CR4 writes). A
+ *                 monitor's deliveries walk afresh per event.
  *   classify()    name the mechanism of one exit (funnel.h: struct vexit -> struct exit_decl),
  *                 before its handler runs; NULL: nothing enters a monitor (native)
  *
@@ -131,6 +136,7 @@ struct mode_ops {
     uint64_t classes;
     unsigned deliver_class;
     bool io_emulated;
+    bool keep_walks;
     void (*classify)(struct machine *m, const struct vexit *x, struct exit_decl *d);
     int (*setup)(struct machine *m, const struct boot_info *bi, char *errbuf, unsigned errlen);
     struct action (*exception)(struct machine *m, const struct xevent *ev);

@@ -45,6 +45,7 @@ const struct mode_ops mode_native = {
     .classes = EV_BIT(INSN) | EV_BIT(PRIV) | EV_BIT(FAULT) | EV_BIT(INTERRUPT) | EV_BIT(SOFTINT) |
                EV_BIT(IO) | EV_BIT(HALT),
     .deliver_class = EV_FAULT,
+    .keep_walks = true,
     .setup = native_setup,
     .exception = native_exception,
     .exception_in_hook = native_exception_in_hook,
