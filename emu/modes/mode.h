@@ -21,8 +21,10 @@
  *   keep_walks    deliveries may keep their page walks from one event to the next until the TLB
  *                 model's next flush (tlb_model.flushes), as the CPU's TLB keeps translations:
  *                 every change of the guest's translations the CPU would see reaches the model
- *                 as a flush (native: the guest's own INVLPG, CR3 loads, CR0/CR4 writes). A
- *                 monitor's deliveries walk afresh per event.
+ *                 as a flush (native and trap-ept: the guest's own INVLPG, CR3 loads, CR0/CR4
+ *                 writes; trap: those exit, as do its writes to its page tables, and every VM
+ *                 exit flushes). The ring-compression and PV monitors' deliveries walk afresh
+ *                 per event.
  *   classify()    name the mechanism of one exit (funnel.h: struct vexit -> struct exit_decl),
  *                 before its handler runs; NULL: nothing enters a monitor (native)
  *
