@@ -3,11 +3,12 @@
  * each mode relative to native.
  *
  * For each workload below, each mode runs `vmlab run` on the build tree's kernel, the modes
- * interleaved (native, trap, trap-ept, trap-classic, bt, pv, native, ...) RUNS times; the median wall time
- * of the whole process (start-up included, a few milliseconds) and its ratio to native's median
- * are printed, then the geometric mean of the ratios per mode. (forkwait runs 200 forks: each is
- * a 256-page parent's whole page-table work since issue 12, about 160k guest instructions.) The counts the runs record are
- * the modes' business; this measures only how long a user waits for them.
+ * interleaved (native, trap, trap-ept, trap-classic, bt, pv, native, ...) RUNS times; the median
+ * wall time of the whole process (start-up included, a few milliseconds) and its ratio to
+ * native's median are printed, then the geometric mean of the ratios per mode. (forkwait runs 200
+ * forks: each is a 256-page parent's whole page-table work since issue 12, about 160k guest
+ * instructions.) The counts the runs record are the modes' business; this measures only how long
+ * a user waits for them.
  *
  * usage: bench_modes [vmlab [kernel.elf]]   (default: the build tree's)
  */

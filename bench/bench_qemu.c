@@ -20,9 +20,10 @@
  * args). Their suite n is sized for a quick suite, far too short to time, so each n is scaled
  * until the window holds about TARGET million guest instructions: two native runs in this process
  * (at n and 2n) give the instructions per operation and the fixed part of the window. For each
- * workload the variants then run interleaved (QEMU -icount, QEMU, native, trap, trap-ept, trap-classic, bt,
- * pv, QEMU -icount, ...) RUNS times, so a change in the machine's load spreads over all of them,
- * and the median of each is printed with its ratio to QEMU -icount (above 1: slower).
+ * workload the variants then run interleaved (QEMU -icount, QEMU, native, trap, trap-ept,
+ * trap-classic, bt, pv, QEMU -icount, ...) RUNS times, so a change in the machine's load spreads
+ * over all of them, and the median of each is printed with its ratio to QEMU -icount (above 1:
+ * slower).
  *
  * The bound, raw Unicorn with no hooks, is the `raw` column: raw_phase.h says what "the same
  * guest code" can mean for a kernel that needs its exceptions delivered. The workload's measured

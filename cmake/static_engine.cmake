@@ -43,12 +43,12 @@ endfunction()
 # Link `target` (made by vmlab_static_engine) with emu/link/uc_hook_table.c and the --wrap options
 # that route Unicorn's code-hook helper and the hook API through it: code hooks on single
 # addresses are then answered from a table instead of Unicorn's walk of every code hook (the file
-# says when, and why the counts cannot change). Also links emu/link/uc_tlb_page.c, whose wrapper of
-# Unicorn's TLB-fill function lets emu/tlb.c flush single pages of Unicorn's TLB instead of all of
-# it, emu/link/uc_mem_cache.c, which answers Unicorn's memory-region lookups from a
-# page-indexed cache, and emu/link/uc_fast_ld.c, which answers the helpers' loads (iret, segment
-# loads) from the soft TLB. Defines VMLAB_HOOK_TABLE on the target when it applies; without the static
-# archives it does nothing.
+# says when, and why the counts cannot change). Also links emu/link/uc_tlb_page.c, whose wrappers
+# of Unicorn's TLB-fill functions let emu/tlb.c flush single pages of Unicorn's TLB instead of all
+# of it (and skip the jump-cache clears no code needs), emu/link/uc_mem_cache.c, which answers
+# Unicorn's memory-region lookups from a page-indexed cache, and emu/link/uc_fast_ld.c, which
+# answers the helpers' loads (iret, segment loads) from the soft TLB. Defines VMLAB_HOOK_TABLE on
+# the target when it applies; without the static archives it does nothing.
 function(vmlab_hook_table target)
   if(NOT VMLAB_STATIC_ENGINE OR NOT VMLAB_UNICORN_ARCHIVE OR NOT VMLAB_CAPSTONE_ARCHIVE)
     return()

@@ -46,8 +46,10 @@ struct paging_regs {
  * later access to a page it already translated does not walk again. An entry answers only an
  * access its walk would answer the same way without side effects: allowed by the effective
  * permissions, and, when the access sets accessed/dirty bits, after a walk that set them (a write
- * needs a walk that set D). Start one empty ({0}) with the operation; never keep it past it (a
- * page-table write by anyone else, or new paging registers, would make it stale). */
+ * needs a walk that set D). Start one empty ({0}) with the operation. Kept past it, it is a TLB:
+ * valid only until the next change of the paging registers or flush of the translations (a
+ * page-table write the CPU's TLB would not see is not seen either; emu/deliver.c keeps one for
+ * the modes whose every such flush reaches the TLB model, mode op keep_walks). */
 #define PAGING_MEMO_PAGES 4
 struct paging_memo {
     unsigned next;                  /* the entry the next new page replaces */

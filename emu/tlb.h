@@ -93,7 +93,7 @@ struct tlb_tags {
     uint64_t nglobal;           /* valid global entries */
 };
 
-#define TLB_FILL_PAGES 10          /* pages flushed one by one; more: Unicorn's TLB is emptied whole */
+#define TLB_FILL_PAGES 10   /* pages flushed one by one; more: Unicorn's TLB is emptied whole */
 
 struct tlb_model {
     struct tlb_tags v[TLB_VARIANTS];
@@ -109,9 +109,9 @@ struct tlb_model {
     /* What Unicorn's TLB may hold, so that emptying it costs what it holds: the pages filled
      * since it was last emptied (nfill of them, in fill_page), or anything (nfill past
      * TLB_FILL_PAGES: a full flush). nfill 0: empty, unicorn_flush does nothing. */
-    uint32_t fill_page[TLB_FILL_PAGES];     /* page | 1 << MMU index, each index it was filled for */
+    uint32_t fill_page[TLB_FILL_PAGES];  /* page | 1 << MMU index, each index filled for */
     unsigned nfill;
-    void *cpu;                   /* the engine's CPU for single-page flushes (emu/link/uc_tlb_page.h) */
+    void *cpu;                   /* the engine's CPU for single-page flushes (uc_tlb_page.h) */
     bool fault;                  /* the last fill's walk faulted: the CPU must walk again */
     enum ept_fault ept_fault;    /* ... or the EPT refused it (a VM exit): why, */
     uint32_t ept_gpa;            /* and at which guest-physical address */

@@ -4,22 +4,23 @@
  * Linked into the vmlab executable with Unicorn's static archive and
  *   -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64,
  *   --wrap=get_page_addr_code_x86_64,--wrap=tb_flush_jmp_cache_x86_64
- * (cmake/static_engine.cmake, vmlab_hook_table; the last two: the jump cache, at the end). In the virtual-TLB mode every entry of Unicorn's
- * TLB is made by unicorn_fill_tlb (Unicorn's qemu/softmmu/unicorn_vtlb.c), which calls the
- * UC_HOOK_TLB_FILL callbacks and then sets one 4 KiB page (tlb_set_page with TARGET_PAGE_SIZE);
- * while vmlab lets the CPU walk one instruction itself (UC_TLB_CPU, emu/tlb.c's tlb_fault_rerun),
- * by x86_cpu_tlb_fill (target/i386/excp_helper.c). The first wrapper notes the CPUState the fill
- * is for, so that the callback can learn it (uc_tlb_page_cpu); the second lists the pages
- * (uc_tlb_page_cpu_fills), noted before the walk, which may fault and never return here (a page
- * listed but not entered costs a flush of nothing); both note the MMU index (kernel or user
- * access) the entry is made for. uc_tlb_page_flush then calls QEMU's own tlb_flush_page_by_mmuidx
- * on it, what the guest's INVLPG does for every index (helper_invlpg): the entry and the victim
- * entries for the page in the indexes it was filled for, and the jump-cache entries of code on
- * it and on the page before (a block that starts there may run into it).
+ * (cmake/static_engine.cmake, vmlab_hook_table; the last two: the jump cache, at the end). In the
+ * virtual-TLB mode every entry of Unicorn's TLB is made by unicorn_fill_tlb (Unicorn's
+ * qemu/softmmu/unicorn_vtlb.c), which calls the UC_HOOK_TLB_FILL callbacks and then sets one 4 KiB
+ * page (tlb_set_page with TARGET_PAGE_SIZE); while vmlab lets the CPU walk one instruction itself
+ * (UC_TLB_CPU, emu/tlb.c's tlb_fault_rerun), by x86_cpu_tlb_fill (target/i386/excp_helper.c). The
+ * first wrapper notes the CPUState the fill is for, so that the callback can learn it
+ * (uc_tlb_page_cpu); the second lists the pages (uc_tlb_page_cpu_fills), noted before the walk,
+ * which may fault and never return here (a page listed but not entered costs a flush of nothing);
+ * both note the MMU index (kernel or user access) the entry is made for. uc_tlb_page_flush then
+ * calls QEMU's own tlb_flush_page_by_mmuidx on it, what the guest's INVLPG does for every index
+ * (helper_invlpg): the entry and the victim entries for the page in the indexes it was filled for,
+ * and the jump-cache entries of code on it and on the page before (a block that starts there may
+ * run into it).
  *
  * Flushing every page filled since the TLB was last emptied leaves it as empty as a full flush:
- * each entry and each jump-cache entry (made only after a code fill of its page) belongs to such
- * a page. emu/tlb.c keeps that list and falls back to the full flush when it overflows, when the
+ * each entry and each jump-cache entry (made only after a code lookup of its page, which reads the
+ * page's entry) belongs to such a page. emu/tlb.c keeps that list and falls back to the full flush when it overflows, when the
  * CPU walked by itself (tlb_fault_rerun) or when these functions are absent. The signatures are
  * Unicorn 2.1.1's; with another release nothing is wrapped usefully: uc_tlb_page_cpu answers
  * NULL and tlb.c flushes whole. The golden counts (every modeled TLB miss of the default suite in
@@ -121,7 +122,6 @@ struct code_slot {
 
 static _Thread_local struct code_slot code[CODE_SLOTS];
 static _Thread_local uint32_t code_gen = 1;
-static _Thread_local uint64_t jmp_skipped;
 
 static struct code_slot *code_slot(uint64_t page)
 {
@@ -158,10 +158,8 @@ void __real_tb_flush_jmp_cache_x86_64(void *cpu, uint64_t addr);
 void __wrap_tb_flush_jmp_cache_x86_64(void *cpu, uint64_t addr)
 {
     uint64_t page = addr & ~(uint64_t)0xfff, before = page - 0x1000;
-    if (!maybe_code(page) && !maybe_code(before)) {
-        jmp_skipped++;
+    if (!maybe_code(page) && !maybe_code(before))
         return;
-    }
     __real_tb_flush_jmp_cache_x86_64(cpu, addr);
     forget_code(page);
     forget_code(before);
@@ -171,9 +169,4 @@ void uc_tlb_page_flushed_whole(void)
 {
     if (++code_gen == 0)        /* 0 marks a forgotten slot */
         code_gen = 1;
-}
-
-uint64_t uc_tlb_page_jmp_skipped(void)
-{
-    return jmp_skipped;
 }

@@ -41,7 +41,4 @@ __attribute__((weak)) unsigned uc_tlb_page_cpu_fills(uint64_t *pages, unsigned m
  * was looked up since). Calling it less often than that only costs clears. */
 __attribute__((weak)) void uc_tlb_page_flushed_whole(void);
 
-/* The jump-cache clears of page flushes this thread skipped (no code looked up on either page). */
-__attribute__((weak)) uint64_t uc_tlb_page_jmp_skipped(void);
-
 #endif

@@ -153,7 +153,8 @@ void shadow_trace_desc(struct shadow *s, uint32_t frame, bool on, void (*written
  * the frame writable); nothing to do otherwise. */
 void shadow_desc_sync(struct shadow *s);
 
-/* Whether shadow_desc_sync has a mirror to refresh (the guest wrote a descriptor table it keeps). */
+/* Whether shadow_desc_sync has a mirror to refresh (the guest wrote a descriptor table it
+ * keeps). */
 bool shadow_desc_pending(const struct shadow *s);
 
 /* Does guest linear `lin` (through the guest's own tables) name a frame the shadow MMU traces as

@@ -5,12 +5,10 @@
  *
  * Linked like vmlab (Unicorn's static archive, the link layer and its --wrap options:
  * vmlab_hook_table in cmake/static_engine.cmake); without the archive the tests fail, naming why,
- * and ctest reports them disabled. Each test opens a bare engine (tests/unit/support_uc.h) with
- * memory in three regions: [0, GDT), the GDT's page, and [CODE, 64 KiB); flat ring 0, paging off.
- * The code loads DS and ES from the GDT ROUNDS times (each load reads the descriptor with two
- * 4-byte helper loads) and halts:
- *     mov ecx, ROUNDS; L: mov ax, 0x10; mov ds, ax; mov es, ax; dec ecx; jnz L; hlt
- * The fast path's state is the process's; Criterion runs each test in a process of its own.
+ * and ctest reports them disabled. Each test opens the engine of tests/unit/support_seg_loads.h,
+ * whose code loads DS and ES from the GDT SEG_LOAD_ROUNDS times (each load reads the descriptor
+ * with two 4-byte helper loads) and halts. The fast path's state is the process's; Criterion
+ * runs each test in a process of its own.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -18,16 +16,10 @@
 #include <unicorn/unicorn.h>
 
 #include "emu/link/uc_fast_ld.h"
+#include "support_seg_loads.h"
 #include "support_uc.h"
 
-#define ROUNDS 100
-#define LOADS (2 * 2 * ROUNDS)      /* two segment loads a round, two reads each */
-
-static const uint8_t loads[] = {0xb9, ROUNDS, 0, 0, 0,   0x66, 0xb8, 0x10, 0x00, 0x8e,
-                                0xd8, 0x8e,   0xc0, 0x49, 0x75, 0xf5, 0xf4};
-static const uint64_t flat_gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
-/* The same with descriptor 0x10 not present: loading it raises #NP(0x10). */
-static const uint64_t absent_gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf12000000ffffull};
+#define LOADS (2 * 2 * SEG_LOAD_ROUNDS)   /* two segment loads a round, two reads each */
 
 static void setup(void)
 {
@@ -35,13 +27,7 @@ static void setup(void)
     cr_assert_fail("test_uc_fast_ld is built without Unicorn's static archive: the fast path it "
                    "tests is not linked (cmake/static_engine.cmake)");
 #endif
-    uct_open();
-    cr_assert_eq(uc_mem_map(uc, 0, GDT, UC_PROT_ALL), UC_ERR_OK);
-    cr_assert_eq(uc_mem_map(uc, GDT, 0x1000, UC_PROT_ALL), UC_ERR_OK);
-    cr_assert_eq(uc_mem_map(uc, CODE, 0x10000 - CODE, UC_PROT_ALL), UC_ERR_OK);
-    uct_load_gdt(flat_gdt, sizeof flat_gdt);
-    uct_enter_ring0();
-    cr_assert_eq(uc_mem_write(uc, CODE, loads, sizeof loads), UC_ERR_OK);
+    seg_loads_open();
 }
 
 TestSuite(uc_fast_ld, .init = setup, .fini = uct_close);
@@ -72,7 +58,7 @@ Test(uc_fast_ld, reads_what_the_page_holds_now)
     uc_fast_ld_stats(&st);
     cr_assert_eq(st.state, 1);
     /* The descriptor changed in place: the next load must see it absent. */
-    cr_assert_eq(uc_mem_write(uc, GDT, absent_gdt, sizeof absent_gdt), UC_ERR_OK);
+    cr_assert_eq(uc_mem_write(uc, GDT, seg_absent_gdt, sizeof seg_absent_gdt), UC_ERR_OK);
     run();
     cr_assert_eq(nseen, 1, "the segment load did not see the descriptor written in place");
     cr_assert_eq(seen[0].vector, 11);
@@ -91,7 +77,7 @@ Test(uc_fast_ld, reads_the_memory_a_page_is_mapped_to_now)
      * descriptor must not be read from a host address the fast path kept. */
     cr_assert_eq(uc_mem_unmap(uc, GDT, 0x1000), UC_ERR_OK);
     static uint8_t page[0x1000] __attribute__((aligned(4096)));
-    memcpy(page, absent_gdt, sizeof absent_gdt);
+    memcpy(page, seg_absent_gdt, sizeof seg_absent_gdt);
     cr_assert_eq(uc_mem_map_ptr(uc, GDT, 0x1000, UC_PROT_ALL, page), UC_ERR_OK);
     run();
     cr_assert_eq(nseen, 1, "the segment load did not reach the new memory's absent descriptor");

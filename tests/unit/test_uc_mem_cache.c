@@ -4,11 +4,9 @@
  *
  * Linked like vmlab (Unicorn's static archive, the link layer and its --wrap options:
  * vmlab_hook_table in cmake/static_engine.cmake); without the archive the tests fail, naming why,
- * and ctest reports them disabled. Each test opens a bare engine (tests/unit/support_uc.h) with
- * memory in three regions: [0, GDT), the GDT's page, and [CODE, 64 KiB); flat ring 0, paging off.
- * The code loads DS and ES from the GDT ROUNDS times (each load is a helper's read of the
- * descriptor, which asks Unicorn which region holds it) and halts:
- *     mov ecx, ROUNDS; L: mov ax, 0x10; mov ds, ax; mov es, ax; dec ecx; jnz L; hlt
+ * and ctest reports them disabled. Each test opens the engine of tests/unit/support_seg_loads.h,
+ * whose code loads DS and ES from the GDT SEG_LOAD_ROUNDS times (each load is a helper's read of
+ * the descriptor, which asks Unicorn which region holds it) and halts.
  */
 #include <criterion/criterion.h>
 #include <stdint.h>
@@ -17,15 +15,8 @@
 
 #include "emu/link/uc_fast_ld.h"
 #include "emu/link/uc_mem_cache.h"
+#include "support_seg_loads.h"
 #include "support_uc.h"
-
-#define ROUNDS 100
-
-static const uint8_t loads[] = {0xb9, ROUNDS, 0, 0, 0,   0x66, 0xb8, 0x10, 0x00, 0x8e,
-                                0xd8, 0x8e,   0xc0, 0x49, 0x75, 0xf5, 0xf4};
-static const uint64_t flat_gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
-/* The same with descriptor 0x10 not present: loading it raises #NP(0x10). */
-static const uint64_t absent_gdt[] = {0, 0x00cf9a000000ffffull, 0x00cf12000000ffffull};
 
 static void setup(void)
 {
@@ -36,13 +27,7 @@ static void setup(void)
     /* Every descriptor load must ask the region lookup: the helper-load fast path, which answers
      * them from the TLB without asking, stands aside. */
     uc_fast_ld_refuse();
-    uct_open();
-    cr_assert_eq(uc_mem_map(uc, 0, GDT, UC_PROT_ALL), UC_ERR_OK);
-    cr_assert_eq(uc_mem_map(uc, GDT, 0x1000, UC_PROT_ALL), UC_ERR_OK);
-    cr_assert_eq(uc_mem_map(uc, CODE, 0x10000 - CODE, UC_PROT_ALL), UC_ERR_OK);
-    uct_load_gdt(flat_gdt, sizeof flat_gdt);
-    uct_enter_ring0();
-    cr_assert_eq(uc_mem_write(uc, CODE, loads, sizeof loads), UC_ERR_OK);
+    seg_loads_open();
 }
 
 TestSuite(uc_mem_cache, .init = setup, .fini = uct_close);
@@ -58,8 +43,8 @@ Test(uc_mem_cache, is_installed_and_answers_the_descriptor_loads)
     cr_assert_eq(nseen, 0);
     uint64_t hits, misses;
     cr_assert_eq(uc_mem_cache_stats(uc, &hits, &misses), 0, "the cache is not installed");
-    cr_assert_geq(hits, 2 * ROUNDS - 2, "%llu hits for %d descriptor loads",
-                  (unsigned long long)hits, 2 * ROUNDS);
+    cr_assert_geq(hits, 2 * SEG_LOAD_ROUNDS - 2, "%llu hits for %d descriptor loads",
+                  (unsigned long long)hits, 2 * SEG_LOAD_ROUNDS);
     cr_assert_leq(misses, 4);
 }
 
@@ -79,7 +64,7 @@ Test(uc_mem_cache, a_page_mapped_again_is_read_from_its_new_memory)
     cr_assert_eq(uc_mem_unmap(uc, GDT, 0x1000), UC_ERR_OK);
     cr_assert_eq(run(), UC_ERR_READ_UNMAPPED);
     static uint8_t page[0x1000] __attribute__((aligned(4096)));
-    memcpy(page, absent_gdt, sizeof absent_gdt);
+    memcpy(page, seg_absent_gdt, sizeof seg_absent_gdt);
     cr_assert_eq(uc_mem_map_ptr(uc, GDT, 0x1000, UC_PROT_ALL, page), UC_ERR_OK);
     wr32(UC_X86_REG_EIP, CODE);
     run();
