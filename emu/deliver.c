@@ -206,6 +206,10 @@ static int commit(struct machine *m, const struct cpu_view *cv, const struct tar
     }
     if (uq_load_cs_ss(&m->quirks, m->uc, &cs, t->stack_switch ? &ss : NULL, ring, cr2) < 0)
         return -1;
+    /* In the interrupt hook the CPU goes on at the handler when the hook returns, without
+     * leaving its loop (uq_hook_resume), as QEMU's own delivery does. */
+    if (m->in_intr_hook && uq_hook_resume(&m->quirks, m->uc, esp, eflags, eip) == 0)
+        return 0;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
     uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
@@ -228,10 +232,10 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
     else
         deliver_real_view(m, cv);
     uint32_t cs_old = uq_selector(&m->quirks, m->uc, UQ_CS);
-    uint32_t ss_old = uq_selector(&m->quirks, m->uc, UQ_SS), esp_old = 0, eflags = cv->eflags;
+    uint32_t ss_old = uq_selector(&m->quirks, m->uc, UQ_SS), eflags = cv->eflags;
     if (cv->frame_cs)
         cs_old = cv->frame_cs;
-    uc_reg_read(m->uc, UC_X86_REG_ESP, &esp_old);
+    uint32_t esp_old = uq_esp(&m->quirks, m->uc);
     int cpl = cv->cpl;
     /* A fault while delivering int n / int3 / into reports the instruction itself. */
     if (ev->kind == XK_SOFTINT)

@@ -188,6 +188,7 @@ struct machine {
     struct block *stop_block;    /* block a hook asked to stop in front of (counted as run) */
     uint32_t redirect_eip;       /* where the mode sent the CPU instead of a block (0: nowhere) */
     int in_tail;                 /* running a tail: 1 = next block hook counts, 2 = stop at any */
+    bool in_intr_hook;           /* handling an exception inside the interrupt hook (run.c) */
     bool irq_window;             /* an interrupt is pending but IF was 0: watch block boundaries */
 
     /* Counting */

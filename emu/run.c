@@ -614,7 +614,9 @@ static bool exception_here(struct machine *m)
         !m->mode->exception_in_hook(m, &m->pending_exc))
         return false;
     tlb_after_stop(m);     /* a #PF of the CPU's own walk (tlb_fault_rerun): back to the model */
+    m->in_intr_hook = true;
     struct action a = funnel_exception(m, &m->pending_exc);
+    m->in_intr_hook = false;
     if (a.kind != ACT_RESUME && !m->end)
         machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
                     "mode %s handled an exception in the interrupt hook with an action other "
@@ -635,7 +637,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
     int is_int = 0;
     uq_exception_info(&m->quirks, uc, &err, &is_int);
     x->vector = (uint8_t)intno;
-    x->eip = reg32(m, UC_X86_REG_EIP);
+    x->eip = uq_eip(&m->quirks, uc);
     x->insn_eip = x->eip;
     if (is_int) {
         x->kind = XK_SOFTINT;
@@ -643,11 +645,8 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *opaque)
         x->kind = XK_FAULT;
         x->has_error = vector_has_error_code(intno);
         x->error = err;
-        if (intno == 14) {
-            uint64_t cr2 = 0;
-            uc_reg_read(uc, UC_X86_REG_CR2, &cr2);
-            x->cr2 = (uint32_t)cr2;
-        }
+        if (intno == 14)
+            x->cr2 = uq_cr2(&m->quirks, uc);
     }
     const struct block *b = m->cur;
     if (b && x->eip >= b->addr && x->eip <= b->addr + b->size) {

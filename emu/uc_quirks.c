@@ -28,6 +28,9 @@
 #define OFF_OLDEXC_FROM_DR0 96
 #define OFF_SEGS_FROM_EIP 56
 #define OFF_CR_FROM_EIP (56 + 10 * 24)   /* after segs[6], ldt, tr, gdt, idt */
+#define OFF_ESP_FROM_EIP (-96)     /* regs[R_ESP]: the 16 8-byte regs[] end where eip starts */
+#define OFF_EFLAGS_FROM_EIP 8
+#define EFLAGS_LAZY 0xcd5u        /* OF, DF, SF, ZF, AF, PF, CF: outside env->eflags in a run */
 #define SEGCACHE_SIZE 24           /* selector u32, pad, base u64, limit u32, flags u32 */
 #define SYS_LDT 6                  /* ldt, tr, gdt, idt follow segs[6], SegmentCaches too */
 #define SYS_TR 7
@@ -389,6 +392,37 @@ int uq_direct(const struct uc_quirks *q)
     return q->live != NULL;
 }
 
+/* Whether uq_hook_resume may write the live state: ESP and EFLAGS are where QEMU's layout puts
+ * them (ESP in regs[], EFLAGS after eip): a value written through the API shows there, and one
+ * written there is what the API reads; for EFLAGS outside a run (the API keeps every bit in
+ * env->eflags then and also loads the arithmetic flags into the lazy condition codes), a bit
+ * written there (AC) joins the arithmetic flags the API computes. Leaves ESP 0 and EFLAGS 0x2. */
+static int check_resume(struct uc_quirks *q, uc_engine *uc)
+{
+    if (!q->live || q->off_eip < (size_t)-OFF_ESP_FROM_EIP)
+        return 0;
+    uint8_t *esp_p = q->live + q->off_eip + OFF_ESP_FROM_EIP;
+    uint8_t *fl_p = q->live + q->off_eip + OFF_EFLAGS_FROM_EIP;
+    uint32_t mark = 0x51ac0ffcu, mark2 = 0x2bad5eedu, seen = 0, back = 0;
+    uc_reg_write(uc, UC_X86_REG_ESP, &mark);
+    memcpy(&seen, esp_p, 4);
+    memcpy(esp_p, &mark2, 4);
+    uc_reg_read(uc, UC_X86_REG_ESP, &back);
+    int ok = seen == mark && back == mark2;
+    uint32_t fl = 0x247u, ac = 0x40000u;          /* IF, ZF, PF, CF and bit 1 */
+    uint64_t fl_seen = 0, fl_new = 0x202u | ac;
+    uc_reg_write(uc, UC_X86_REG_EFLAGS, &fl);
+    memcpy(&fl_seen, fl_p, 8);
+    memcpy(fl_p, &fl_new, 8);
+    back = 0;
+    uc_reg_read(uc, UC_X86_REG_EFLAGS, &back);
+    ok = ok && fl_seen == fl && back == (fl | ac);
+    uint32_t zero = 0, two = 2;
+    uc_reg_write(uc, UC_X86_REG_ESP, &zero);
+    uc_reg_write(uc, UC_X86_REG_EFLAGS, &two);
+    return ok;
+}
+
 int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errlen)
 {
     static const uint32_t marks[4] = {0x5eed0d01u, 0x5eed0d02u, 0x5eed0d03u, 0x5eed0d04u};
@@ -454,6 +488,8 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
         uq_free(q);
         return -1;
     }
+    q->off_eip = (size_t)eip;
+    q->resume_direct = check_resume(q, uc);
     uint32_t zero = 0;
     for (int i = 0; i < 4; i++)
         uc_reg_write(uc, UC_X86_REG_DR0 + i, &zero);
@@ -466,6 +502,52 @@ void uq_free(struct uc_quirks *q)
         uc_context_free(q->ctx);
     q->ctx = NULL;
     q->live = NULL;
+}
+
+int uq_hook_resume(struct uc_quirks *q, uc_engine *uc, uint32_t esp, uint32_t eflags,
+                   uint32_t eip)
+{
+    if (!q->live || !q->resume_direct)
+        return -1;
+    uint32_t now = 0;
+    uc_reg_read(uc, UC_X86_REG_EFLAGS, &now);
+    if ((now ^ eflags) & EFLAGS_LAZY)
+        return -1;
+    uint64_t fl = (eflags & ~EFLAGS_LAZY) | 2u, ip = eip;
+    memcpy(q->live + q->off_eip + OFF_ESP_FROM_EIP, &esp, 4);
+    memcpy(q->live + q->off_eip + OFF_EFLAGS_FROM_EIP, &fl, 8);
+    memcpy(q->live + q->off_eip, &ip, 8);
+    return 0;
+}
+
+uint32_t uq_eip(struct uc_quirks *q, uc_engine *uc)
+{
+    uint32_t v = 0;
+    if (q->live)
+        memcpy(&v, q->live + q->off_eip, 4);
+    else
+        uc_reg_read(uc, UC_X86_REG_EIP, &v);
+    return v;
+}
+
+uint32_t uq_esp(struct uc_quirks *q, uc_engine *uc)
+{
+    uint32_t v = 0;
+    if (q->live && q->resume_direct)
+        memcpy(&v, q->live + q->off_eip + OFF_ESP_FROM_EIP, 4);
+    else
+        uc_reg_read(uc, UC_X86_REG_ESP, &v);
+    return v;
+}
+
+uint32_t uq_cr2(struct uc_quirks *q, uc_engine *uc)
+{
+    uint64_t v = 0;
+    if (q->live)
+        memcpy(&v, q->live + q->off_cr + 2 * 8, 8);
+    else
+        uc_reg_read(uc, UC_X86_REG_CR2, &v);
+    return (uint32_t)v;
 }
 
 /* The CPU state to read or patch: the live one (direct view), or a fresh saved copy (NULL if the

@@ -51,6 +51,10 @@ struct uc_quirks {
     size_t off_hflags;
     size_t off_segs;          /* SegmentCache segs[6] (ES, CS, SS, DS, FS, GS) */
     size_t off_cr;            /* target_ulong cr[5] */
+    size_t off_eip;           /* target_ulong eip; regs[] before it, eflags after it */
+    /* uq_hook_resume may write ESP, EFLAGS and EIP through the direct view (uq_calibrate found
+     * them where QEMU's layout puts them and checked them against the API). */
+    int resume_direct;
     /* The direct view: the live CPU state, laid out as the saved context, so that
      * live + off_X is field X itself (NULL: every access goes through a context save, and a
      * patch through save + restore). Found by uq_calibrate when it can prove it (see there). */
@@ -65,7 +69,7 @@ struct uq_seg {
 };
 
 /* Find the offsets on this engine. Returns 0, or -1 with a one-line reason in errbuf. The engine's
- * debug and instruction-pointer registers are clobbered, and a scratch page is mapped at physical
+ * debug registers, EIP, ESP and EFLAGS are clobbered, and a scratch page is mapped at physical
  * 0 and unmapped again: call before the guest state is set and before anything is mapped at 0.
  * The direct view is proven on every engine; what a thread keeps from one calibration to the next
  * is only where the last proof was found (a word of the engine's struct and a distance from its
@@ -109,6 +113,24 @@ int uq_seg_cache(struct uc_quirks *q, uc_engine *uc, enum uq_segreg seg, struct 
  * a hidden page fault): clear the exception-in-flight state and, if cr2 is not NULL, set CR2
  * (uc_reg_write of CR2 would also overwrite CR3). 0 or -1. */
 int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2);
+
+/* Inside the interrupt hook only (UC_HOOK_INTR, called from within QEMU's cpu_exec): set ESP,
+ * EFLAGS and EIP in the live CPU state so that, when the hook returns, the CPU goes on at `eip`
+ * within the same run of its loop, as QEMU's own interrupt delivery does (writing EIP through the
+ * API instead makes the CPU leave its loop and enter it again: emu/UNICORN.md 11). While the CPU
+ * runs, QEMU keeps the arithmetic flags and DF outside env->eflags, in its lazy condition codes,
+ * so only the other bits of `eflags` are written, and only if its arithmetic flags and DF are the
+ * CPU's current ones (an exception delivery changes only TF, VM, RF, NT, IF and AC). Returns 0,
+ * or -1 having written nothing (no direct view of these registers, or other arithmetic flags):
+ * the caller then writes them through the API. */
+int uq_hook_resume(struct uc_quirks *q, uc_engine *uc, uint32_t esp, uint32_t eflags,
+                   uint32_t eip);
+
+/* EIP, ESP and CR2 of the CPU, what uc_reg_read gives: from the direct view where uq_calibrate
+ * proved their places (every delivered event reads them), else through the API. */
+uint32_t uq_eip(struct uc_quirks *q, uc_engine *uc);
+uint32_t uq_esp(struct uc_quirks *q, uc_engine *uc);
+uint32_t uq_cr2(struct uc_quirks *q, uc_engine *uc);
 
 /* Current privilege level as the CPU sees it (hflags). */
 int uq_cpl(struct uc_quirks *q, uc_engine *uc);

@@ -291,3 +291,67 @@ Test(uc_quirks, load_cs_ss_clears_the_exception_in_flight)
     cr_assert_eq(nseen, 2);
     cr_assert_eq(seen[1].vector, 0);
 }
+
+/* uq_hook_resume: the interrupt hook sends the CPU to a handler with a new ESP and EFLAGS (IF
+ * cleared), as a delivery does. mov eax, 1; cmp eax, 1 (ZF, PF); stc (CF); int 0x80; hlt; then
+ * the handler at +12: pushfd; pop ebx; mov eax, 2; dec eax (ZF, PF clear; CF kept); pushfd;
+ * pop edx; mov ecx, esp; hlt. */
+static const uint8_t resume_code[] = {0xb8, 1, 0, 0, 0, 0x83, 0xf8, 0x01, 0xf9, 0xcd, 0x80, 0xf4,
+                                      0x9c, 0x5b, 0xb8, 2, 0, 0, 0, 0x48, 0x9c, 0x5a, 0x89, 0xe1,
+                                      0xf4};
+#define RESUME_HANDLER (CODE + 12)
+#define RESUME_ESP 0x7000u
+static int resume_result;
+static uint32_t resume_flip;   /* EFLAGS bits the hook changes besides IF */
+
+static void resume_hook(uc_engine *u, uint32_t intno, void *opaque)
+{
+    (void)intno;
+    (void)opaque;
+    uint32_t fl = 0;
+    uc_reg_read(u, UC_X86_REG_EFLAGS, &fl);
+    resume_result = uq_hook_resume(&q, u, RESUME_ESP, (fl & ~0x200u) ^ resume_flip,
+                                   RESUME_HANDLER);
+}
+
+static void run_resume(uint32_t flip)
+{
+    load_code(resume_code, sizeof resume_code);
+    uc_hook h;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)resume_hook, NULL, 1, 0), UC_ERR_OK);
+    uct_stop_on_intr = false;
+    resume_flip = flip;
+    resume_result = 99;
+    wr32(UC_X86_REG_EFLAGS, 0x202);
+    cr_assert_eq(run(CODE, CODE + sizeof resume_code), UC_ERR_OK);
+    cr_assert_eq(nseen, 1);
+}
+
+Test(uc_quirks, hook_resume_goes_on_at_the_handler_with_the_arithmetic_flags_kept)
+{
+    run_resume(0);
+    if (!uq_direct(&q)) {     /* VMLAB_UQ_NO_DIRECT: nothing written, the CPU went on past int */
+        cr_assert_eq(resume_result, -1);
+        cr_assert_eq(rd32(UC_X86_REG_ESP), STACK);
+        return;
+    }
+    cr_assert_eq(resume_result, 0);
+    /* At the handler: ZF, PF and CF of cmp and stc, IF cleared, bit 1. */
+    cr_assert_eq(rd32(UC_X86_REG_EBX), 0x47u, "handler saw EFLAGS 0x%x", rd32(UC_X86_REG_EBX));
+    /* After dec: ZF and PF clear, CF kept: the handler's own arithmetic. */
+    cr_assert_eq(rd32(UC_X86_REG_EDX), 0x03u, "EFLAGS after dec 0x%x", rd32(UC_X86_REG_EDX));
+    cr_assert_eq(rd32(UC_X86_REG_ECX), RESUME_ESP);
+    cr_assert_eq(rd32(UC_X86_REG_EIP), CODE + sizeof resume_code);
+}
+
+/* CF or DF flipped: the lazy flags would have to change. */
+static void refused(uint32_t flip)
+{
+    run_resume(flip);
+    cr_assert_eq(resume_result, -1);
+    cr_assert_eq(rd32(UC_X86_REG_ESP), STACK);
+    cr_assert_eq(rd32(UC_X86_REG_EIP), CODE + 12, "the CPU went on after int 0x80 to its hlt");
+}
+
+Test(uc_quirks, hook_resume_refuses_another_carry_flag_and_writes_nothing) { refused(0x1u); }
+Test(uc_quirks, hook_resume_refuses_another_direction_flag_and_writes_nothing) { refused(0x400u); }
