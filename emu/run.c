@@ -966,7 +966,8 @@ static void carry_out(struct machine *m, struct action a)
     }
 }
 
-/* A fill's walk faulted (emu/tlb.h): the CPU stopped at the faulting instruction, whose block was
+/* A fill's walk faulted and the CPU did not walk it in place (emu/tlb.h: trap-ept, an implicit
+ * supervisor access at CPL 3): the CPU stopped at the faulting instruction, whose block was
  * counted whole; the instructions from it on did not run. The CPU then walks that instruction
  * again itself, raising the #PF with the exact CR2 and error code. */
 static void ept_guest_pf(struct machine *m, uint32_t eip, uint32_t cr2);

@@ -375,6 +375,13 @@ static bool tlb_fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_ent
         t->fault_err = err;
         t->fault_lin = lin & ~0xfffu;
         t->fault_fetch = code;
+        /* The CPU walks the same tables here and raises the #PF itself, exact CR2 and all
+         * (uc_tlb_page_walk_here does not return then), instead of the run ending for a rerun
+         * of the instruction with the CPU walking (tlb_fault_rerun). Not under trap-ept, whose
+         * guest tables the CPU's walk cannot read. If the CPU's walk did not fault after all, the
+         * fill is refused and the instruction rerun as before. */
+        if (!t->ept && !t->capture && uc_tlb_page_walk_here)
+            uc_tlb_page_walk_here(user);
         t->fault = true;
         return false;
     }

@@ -7,11 +7,14 @@
  * the tables the real CR3 points to (the guest's natively and under pv, the monitor's shadow
  * tables under trap, trap-classic and bt) with the pure walk of emu/paging.h, sets the accessed
  * and dirty bits as the CPU does, checks U/S and R/W with CR0.WP, and hands Unicorn the frame and
- * the permissions. A walk that faults ends the CPU's run; the exit loop then lets the CPU walk
- * that one instruction again itself, which raises the #PF with the exact CR2 and error code (the
- * fill hook sees only the page), and the model goes back to filling (tlb_fault_rerun). Under
- * trap-ept, whose guest tables the CPU's own walk cannot reach, the instruction runs again over a
- * guard frame instead (tlb_capture_begin).
+ * the permissions. A walk that faults is walked again by the CPU itself, in the fill
+ * (uc_tlb_page_walk_here, emu/link/uc_tlb_page.h), which raises the #PF with the exact CR2 and
+ * error code (the fill hook sees only the page) without ending the CPU's run. Where that cannot
+ * be (a CPL 3 instruction's implicit supervisor access, a build without the link layer), the walk
+ * that faults ends the run; the exit loop then lets the CPU walk that one instruction again
+ * itself, and the model goes back to filling (tlb_fault_rerun). Under trap-ept, whose guest
+ * tables the CPU's own walk cannot reach, the instruction runs again over a guard frame instead
+ * (tlb_capture_begin).
  *
  * Unicorn's soft TLB is not the TLB being modeled: it is large, direct-mapped, split by privilege
  * and flushed whenever vmlab must (a monitor changed entries under it), and it drops global pages

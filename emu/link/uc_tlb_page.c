@@ -1,5 +1,6 @@
 /*
- * uc_tlb_page.c — single-page flushes of Unicorn's soft TLB (see uc_tlb_page.h).
+ * uc_tlb_page.c — single-page flushes of Unicorn's soft TLB, and fills walked in place by the CPU
+ * (see uc_tlb_page.h).
  *
  * Linked into the vmlab executable with Unicorn's static archive and
  *   -Wl,--wrap=unicorn_fill_tlb_x86_64,--wrap=x86_cpu_tlb_fill_x86_64,
@@ -12,7 +13,10 @@
  * first wrapper notes the CPUState the fill is for, so that the callback can learn it
  * (uc_tlb_page_cpu); the second lists the pages (uc_tlb_page_cpu_fills), noted before the walk,
  * which may fault and never return here (a page listed but not entered costs a flush of nothing);
- * both note the MMU index (kernel or user access) the entry is made for. uc_tlb_page_flush then
+ * both note the MMU index (kernel or user access) the entry is made for. The first also keeps the
+ * fill's arguments, so that a callback about to refuse a fill the guest's tables fault can have
+ * x86_cpu_tlb_fill walk it in place (uc_tlb_page_walk_here): the #PF is raised from inside the
+ * fill, as the UC_TLB_CPU mode would, and the CPU's run goes on. uc_tlb_page_flush then
  * calls QEMU's own tlb_flush_page_by_mmuidx on it, what the guest's INVLPG does for every index
  * (helper_invlpg): the entry and the victim entries for the page in the indexes it was filled for,
  * and the jump-cache entries of code on it and on the page before (a block that starts there may
@@ -45,21 +49,25 @@ void tlb_flush_page_by_mmuidx_x86_64(void *cpu, uint64_t addr, uint16_t idxmap);
 
 #define CPU_FILLS 32
 
-static _Thread_local void *filling;
-static _Thread_local int filling_idx;
+/* The fill in progress on this thread (the last one, after a fill the guest's tables refused:
+ * Unicorn then leaves it by a longjmp). */
+static _Thread_local struct fill_args {
+    void *cs;
+    uint64_t address;
+    int size, rw, mmu_idx;
+    bool probe;
+    uintptr_t retaddr;
+} filling;
 static _Thread_local uint64_t cpu_fill[CPU_FILLS];      /* page | 1 << MMU index */
 static _Thread_local unsigned ncpu_fill;
 
 bool __wrap_unicorn_fill_tlb_x86_64(void *cs, uint64_t address, int size, int rw, int mmu_idx,
                                     bool probe, uintptr_t retaddr)
 {
-    void *outer = filling;
-    int outer_idx = filling_idx;
-    filling = cs;
-    filling_idx = mmu_idx;
+    struct fill_args outer = filling;
+    filling = (struct fill_args){cs, address, size, rw, mmu_idx, probe, retaddr};
     bool ok = __real_unicorn_fill_tlb_x86_64(cs, address, size, rw, mmu_idx, probe, retaddr);
     filling = outer;
-    filling_idx = outer_idx;
     return ok;
 }
 
@@ -84,12 +92,23 @@ unsigned uc_tlb_page_cpu_fills(uint64_t *pages, unsigned max)
 
 void *uc_tlb_page_cpu(void)
 {
-    return PAGE_FLUSH ? filling : NULL;
+    return PAGE_FLUSH ? filling.cs : NULL;
 }
 
 unsigned uc_tlb_page_fill_idx(void)
 {
-    return (unsigned)filling_idx;
+    return (unsigned)filling.mmu_idx;
+}
+
+#define MMU_USER_IDX 1      /* QEMU 5's x86 MMU indexes: 0 kernel (SMAP), 1 user, 2 kernel */
+
+bool uc_tlb_page_walk_here(bool user)
+{
+    const struct fill_args a = filling;
+    if (!PAGE_FLUSH || !a.cs || a.probe || (a.mmu_idx == MMU_USER_IDX) != user)
+        return false;
+    return __real_x86_cpu_tlb_fill_x86_64(a.cs, a.address, a.size, a.rw, a.mmu_idx, false,
+                                          a.retaddr);
 }
 
 void uc_tlb_page_flush(void *cpu, uint64_t vaddr, uint16_t idxmap)
