@@ -33,12 +33,13 @@
  *   exception()  a CPU exception stopped the guest (the funnel has recorded what the mode's
  *                classify said it was): handle it (native: deliver through the guest's IDT).
  *   exception_in_hook()  optional: true if exception() handles `ev` only by delivering it through
- *                the guest's IDT (funnel_deliver) or by an emulation whose engine calls are
- *                register writes and the exception state (trap-classic's cli and sti), and
- *                returns ACT_RESUME or ACT_END, and does not open the guest's IF while an
- *                interrupt is pending: the machine may then run it inside Unicorn's interrupt
- *                hook and let the CPU go on at the EIP it wrote (emu/run.c, exception_here).
- *                NULL: never.
+ *                the guest's IDT (funnel_deliver), by an emulation whose engine calls are
+ *                register writes and the exception state (trap-classic's cli and sti), or by
+ *                the shadow MMU's handling of a #PF that moves no monitor window (trap: shadow
+ *                tables, TLB flushes, an emulated page-table write), and returns ACT_RESUME or
+ *                ACT_END, and neither opens the guest's IF nor raises an interrupt while one may
+ *                be taken: the machine may then run it inside Unicorn's interrupt hook and let
+ *                the CPU go on at the EIP it wrote (emu/run.c, exception_here). NULL: never.
  *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
  *
  * Handlers return an action (struct action) that the exit loop carries out — resume, skip the

@@ -306,15 +306,25 @@ static struct action trap_site(struct machine *m, const struct block *b, const s
 }
 
 /* Whether the VM's CPU delivers `ev` itself (no VM exit): all but a #PF under shadow paging. */
-static bool trap_exception_in_hook(struct machine *m, const struct xevent *ev)
+static bool delivered_by_cpu(struct machine *m, const struct xevent *ev)
 {
     return ev->kind != XK_FAULT || ev->vector != 14 || st(m)->ept;
+}
+
+/* Every exception: those the CPU delivers, and a #PF under shadow paging, whose handling changes
+ * the shadow tables, the TLBs (the model's and Unicorn's), registers and the exception state
+ * (trap keeps nothing mapped in the guest's linear space: no window moves). */
+static bool trap_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    (void)m;
+    (void)ev;
+    return true;
 }
 
 static struct action trap_exception(struct machine *m, const struct xevent *ev)
 {
     struct trap_state *t = st(m);
-    if (trap_exception_in_hook(m, ev))
+    if (delivered_by_cpu(m, ev))
         return act_rc(funnel_deliver(m, ev, DLV_MODE));
     return act_rc(shadow_exception(t->mon.sh, &t->mon.v, ev));
 }
