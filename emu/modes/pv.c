@@ -480,6 +480,23 @@ static struct action pv_exception(struct machine *m, const struct xevent *ev)
     return act_rc(bounce(m, ev));
 }
 
+/* Handled in the interrupt hook (mode.h, exception_in_hook): a bounce (delivery to the guest's
+ * handler) and the hypercalls whose work is registers, guest memory, page tables and TLB flushes
+ * (pv_hypercall_in_hook: iret, the MMU's, batches of those), then events delivered the same way.
+ * Not a #GP that may be a port access the hypervisor performs (a device: it may raise an
+ * interrupt), nor any other hypercall (blocking, timers, event channels, the console). */
+static bool pv_exception_in_hook(struct machine *m, const struct xevent *ev)
+{
+    if (is_hypercall(m, ev)) {
+        uint32_t nr = 0, list = 0, count = 0;
+        uc_reg_read(m->uc, UC_X86_REG_EAX, &nr);
+        uc_reg_read(m->uc, UC_X86_REG_EBX, &list);
+        uc_reg_read(m->uc, UC_X86_REG_ECX, &count);
+        return pv_hypercall_in_hook(m, nr, list, count);
+    }
+    return !may_be_domain_io(m, ev);
+}
+
 static bool pv_still_halted(struct machine *m)
 {
     struct pv *p = pv_of(m);
@@ -539,6 +556,7 @@ const struct mode_ops mode_pv = {
     .classify = pv_classify,
     .setup = pv_setup,
     .exception = pv_exception,
+    .exception_in_hook = pv_exception_in_hook,
     .interrupt = pv_interrupt,
     .irq_open = pv_irq_open,
     .still_halted = pv_still_halted,

@@ -61,6 +61,11 @@ int pv_seg(struct machine *m, uint16_t sel, struct uq_seg *out);
  * 0 to continue, -1 when the run ended. */
 int pv_hypercall(struct machine *m, uint32_t eip_after);
 
+/* Whether hypercall `nr` (for a multicall: with its list of `count` entries at linear `list`, the
+ * guest's EBX and ECX) does only what the interrupt hook allows (mode.h, exception_in_hook):
+ * registers, guest memory, page tables and TLB flushes, each call of a multicall too. */
+bool pv_hypercall_in_hook(struct machine *m, uint32_t nr, uint32_t list, uint32_t count);
+
 /* The hypervisor writes byte `v` to device port `port` itself (the PIC, the PIT and the UART
  * are Xen's): a device access, recorded as the guest's would be (class io). */
 void pv_hv_outb(struct machine *m, uint16_t port, uint8_t v);

@@ -407,6 +407,30 @@ static int32_t do_multicall(struct machine *m, const uint32_t *a, uint64_t *batc
     return 0;
 }
 
+/* The hypercalls whose work is registers, guest memory, page tables and TLB flushes: nothing
+ * that blocks, arms a timer, raises an event or touches a device. */
+static bool in_hook(uint32_t nr)
+{
+    return nr == __HYPERVISOR_iret || nr == __HYPERVISOR_mmu_update ||
+           nr == __HYPERVISOR_update_va_mapping || nr == __HYPERVISOR_mmuext_op ||
+           nr == __HYPERVISOR_stack_switch;
+}
+
+bool pv_hypercall_in_hook(struct machine *m, uint32_t nr, uint32_t list, uint32_t count)
+{
+    if (nr != __HYPERVISOR_multicall)
+        return in_hook(nr);
+    if (count > MAX_BATCH)
+        return false;
+    for (uint32_t i = 0; i < count; i++) {
+        uint32_t op;
+        if (get(m, list + i * sizeof(struct pv_multicall_entry), &op, 4) < 0 ||
+            op == __HYPERVISOR_iret || !in_hook(op))
+            return false;
+    }
+    return true;
+}
+
 int pv_hypercall(struct machine *m, uint32_t eip_after)
 {
     uint32_t r[6] = {0};
