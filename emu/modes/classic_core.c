@@ -933,14 +933,26 @@ bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
     if (shadow_desc_pending(t->mon.sh) || sysenter_at(m, ev))
         return false;
     if (ev->kind == XK_FAULT && ev->vector == 14)
-        return false;                      /* the shadow MMU's: maps, flushes */
+        return true;     /* the shadow MMU's: tables, flushes, a window move's register writes */
     if (!to_emulate(m, ev))
         return true;                       /* delivered through the guest's IDT, as natively */
-    /* A privileged instruction of the guest kernel: only cli and sti, whose emulation is the
-     * virtual IF, EIP past them and the exception state (classic_emulate_at); sti not while an
-     * interrupt is pending, which it may let in (the exit loop takes it). */
+    /* A privileged instruction of the guest kernel whose emulation is registers, the virtual
+     * IF, guest memory, the shadow MMU and the TLBs (classic_emulate_at): cli, moves to and from
+     * control, debug and segment registers, pop of a segment register, invlpg; sti, iret and
+     * retf, which may open the virtual IF, not while an interrupt is pending (the exit loop
+     * takes it), nor an iret's task return (a #TS). Not port I/O (a device), hlt, far jumps and
+     * calls, descriptor-table loads, MSRs, sysenter and sysexit. */
     const cs_insn *in = classic_decoded(m, ev->eip);
-    return in && (in->id == X86_INS_CLI || (in->id == X86_INS_STI && !pic_intr(&m->pic)));
+    if (!in || ev->vector != 13)
+        return false;
+    switch (in->id) {
+    case X86_INS_CLI: case X86_INS_MOV: case X86_INS_POP: case X86_INS_INVLPG:
+        return true;
+    case X86_INS_STI: case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_RETF:
+        return !pic_intr(&m->pic);
+    default:
+        return false;
+    }
 }
 
 struct action classic_exception(struct machine *m, const struct xevent *ev)

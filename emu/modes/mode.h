@@ -32,14 +32,15 @@
  *                state; a monitor builds its own structures first.
  *   exception()  a CPU exception stopped the guest (the funnel has recorded what the mode's
  *                classify said it was): handle it (native: deliver through the guest's IDT).
- *   exception_in_hook()  optional: true if exception() handles `ev` only by delivering it through
- *                the guest's IDT (funnel_deliver), by an emulation whose engine calls are
- *                register writes and the exception state (trap-classic's cli and sti), or by
- *                the shadow MMU's handling of a #PF that moves no monitor window (trap: shadow
- *                tables, TLB flushes, an emulated page-table write), and returns ACT_RESUME or
- *                ACT_END, and neither opens the guest's IF nor raises an interrupt while one may
- *                be taken: the machine may then run it inside Unicorn's interrupt hook and let
- *                the CPU go on at the EIP it wrote (emu/run.c, exception_here). NULL: never.
+ *   exception_in_hook()  optional: true if exception() handles `ev` with work that is only
+ *                registers (through the API or emu/uc_quirks.h), guest memory, the shadow MMU,
+ *                the TLBs (the model's and Unicorn's) and deliveries (funnel_deliver) — a
+ *                delivery through the guest's IDT, a shadow #PF, trap-classic's emulation of
+ *                cli or a move to CR3, pv's bounce or HYPERVISOR_iret; no device, no halt, no
+ *                timer — and returns ACT_RESUME or ACT_END, and neither opens the guest's IF nor
+ *                raises an interrupt while one may be taken: the machine may then run it inside
+ *                Unicorn's interrupt hook and let the CPU go on at the EIP it wrote (emu/run.c,
+ *                exception_here). NULL: never.
  *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
  *
  * Handlers return an action (struct action) that the exit loop carries out — resume, skip the
