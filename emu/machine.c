@@ -292,6 +292,12 @@ int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8
     return 0;
 }
 
+void machine_set_eip(struct machine *m, uint32_t eip)
+{
+    if (!m->in_intr_hook || uq_hook_set_eip(&m->quirks, eip) < 0)
+        uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+}
+
 void machine_retire_emulated(struct machine *m, int cls)
 {
     int cpl = machine_cpl(m);

@@ -267,6 +267,13 @@ int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
                            struct paging_memo *memo, uint32_t lin, const void *buf, uint32_t len,
                            bool user, uint32_t *fault_lin, uint32_t *pf_err);
 
+/* Set the guest's EIP, where it goes on: inside the interrupt hook (in_intr_hook) written into
+ * the live CPU state, read by the CPU when the hook returns, without leaving its loop
+ * (uq_hook_set_eip; an API write there makes it leave and enter again); anywhere else, or
+ * without a direct view, through the API, which also moves execution from a code hook
+ * (emu/UNICORN.md 11). */
+void machine_set_eip(struct machine *m, uint32_t eip);
+
 /* A monitor emulated one faulting guest instruction of class `cls` (enum insn_class, or -1):
  * count it as retired (the fault had taken it back). */
 void machine_retire_emulated(struct machine *m, int cls);

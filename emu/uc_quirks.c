@@ -520,6 +520,15 @@ int uq_hook_resume(struct uc_quirks *q, uc_engine *uc, uint32_t esp, uint32_t ef
     return 0;
 }
 
+int uq_hook_set_eip(struct uc_quirks *q, uint32_t eip)
+{
+    if (!q->live)
+        return -1;
+    uint64_t ip = eip;
+    memcpy(q->live + q->off_eip, &ip, 8);
+    return 0;
+}
+
 uint32_t uq_eip(struct uc_quirks *q, uc_engine *uc)
 {
     uint32_t v = 0;

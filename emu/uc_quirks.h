@@ -126,6 +126,11 @@ int uq_exception_done(struct uc_quirks *q, uc_engine *uc, const uint32_t *cr2);
 int uq_hook_resume(struct uc_quirks *q, uc_engine *uc, uint32_t esp, uint32_t eflags,
                    uint32_t eip);
 
+/* Inside the interrupt hook only: EIP where the CPU goes on when the hook returns, written into
+ * the live state (the CPU reads it there for its next block, without leaving its loop: see
+ * uq_hook_resume). 0, or -1 having written nothing without a direct view. */
+int uq_hook_set_eip(struct uc_quirks *q, uint32_t eip);
+
 /* EIP, ESP and CR2 of the CPU, what uc_reg_read gives: from the direct view where uq_calibrate
  * proved their places (every delivered event reads them), else through the API. */
 uint32_t uq_eip(struct uc_quirks *q, uc_engine *uc);

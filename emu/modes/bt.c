@@ -97,7 +97,7 @@ static uint32_t reg(struct machine *m, int r)
     return v;
 }
 
-static void set_eip(struct machine *m, uint32_t eip) { uc_reg_write(m->uc, UC_X86_REG_EIP, &eip); }
+static void set_eip(struct machine *m, uint32_t eip) { machine_set_eip(m, eip); }
 
 /* Keep the vcpu block current with the guest's view before the TC runs again. */
 static void sync_vcpu(struct machine *m)

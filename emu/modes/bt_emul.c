@@ -21,7 +21,7 @@ static uint32_t reg(struct machine *m, int r)
     return v;
 }
 
-static void set_eip(struct machine *m, uint32_t eip) { uc_reg_write(m->uc, UC_X86_REG_EIP, &eip); }
+static void set_eip(struct machine *m, uint32_t eip) { machine_set_eip(m, eip); }
 
 /* A 32-bit register or memory operand of the guest instruction at eip (16-bit if size 2). */
 static int operand(struct machine *m, const cs_x86_op *op, uint32_t eip, uint32_t *v)

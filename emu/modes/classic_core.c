@@ -557,7 +557,7 @@ static int emulate_far(struct machine *m, const cs_insn *in, uint32_t eip)
     }
     if (load_cs(m, sel, 1) < 0)
         return -1;
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &target);
+    machine_set_eip(m, target);
     return 1;
 }
 
@@ -581,7 +581,7 @@ static int emulate_return(struct machine *m, bool iret, uint32_t eip)
         uint32_t f = (w[2] & ~(EFLAGS_IF | (3u << 12))) | EFLAGS_IF | 2u;
         uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &f);
     }
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &w[0]);
+    machine_set_eip(m, w[0]);
     return 1;   /* EIP set */
 }
 
@@ -595,7 +595,7 @@ static int emulate_task_return(struct machine *m, uint32_t eip, uint32_t next)
     struct cpu_view cv;
     struct xevent f;
     classic_cpu_view(m, &cv);
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    machine_set_eip(m, eip);
     int r = task_switch_iret(m, &cv, eip, next, &f);
     if (r == 1)
         r = funnel_deliver(m, &f, DLV_MODE);
@@ -810,7 +810,7 @@ int classic_emulate_at(struct machine *m, uint32_t eip)
     if (r < 0)
         return 1;
     if (r == 0)
-        uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
+        machine_set_eip(m, next);
     machine_retire_emulated(m, cls == IC_NONE ? -1 : (int)cls);
     if (uq_exception_done(&m->quirks, m->uc, NULL) < 0)
         return -1;

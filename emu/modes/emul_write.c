@@ -232,7 +232,7 @@ int emul_write(struct machine *m, uint32_t eip, struct emul_write *w)
     }
     if (r == 0) {
         uint32_t next = eip + in->size;
-        uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
+        machine_set_eip(m, next);
     }
 out:
     cs_free(in, 1);

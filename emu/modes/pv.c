@@ -440,7 +440,7 @@ static int guest_io(struct machine *m, const struct xevent *ev)
             emul_io(m, in, ev->eip, machine_cpl(m)) == 0;
     if (r) {
         uint32_t next = ev->eip + in->size;
-        uc_reg_write(m->uc, UC_X86_REG_EIP, &next);
+        machine_set_eip(m, next);
         machine_retire_emulated(m, in->id == X86_INS_IN ? IC_IN : IC_OUT);
     }
     if (in)
@@ -471,7 +471,7 @@ static struct action pv_exception(struct machine *m, const struct xevent *ev)
             uint32_t nr = __HYPERVISOR_iret;   /* EAX as at the call: nothing changed */
             pv_of(m)->iret_gp = false;
             uc_reg_write(m->uc, UC_X86_REG_EAX, &nr);
-            uc_reg_write(m->uc, UC_X86_REG_EIP, &gp.eip);
+            machine_set_eip(m, gp.eip);
             return act_rc(bounce(m, &gp));
         }
         /* (an event may have come during the call: a multicall's send) */

@@ -345,7 +345,7 @@ static int32_t do_iret(struct machine *m, const uint32_t *a, uint64_t *batch)
     uint32_t eflags = (c.eflags & ~((3u << 12) | (1u << 14))) | (1u << 9) | 2u;
     uc_reg_write(m->uc, UC_X86_REG_ESP, &new_esp);
     uc_reg_write(m->uc, UC_X86_REG_EFLAGS, &eflags);
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &c.eip);
+    machine_set_eip(m, c.eip);
     return (int32_t)c.eax;
 }
 
@@ -439,7 +439,7 @@ int pv_hypercall(struct machine *m, uint32_t eip_after)
     for (int i = 0; i < 6; i++)
         uc_reg_read(m->uc, regs[i], &r[i]);
     /* The hypercall instruction retired; execution goes on after it unless iret moved it. */
-    uc_reg_write(m->uc, UC_X86_REG_EIP, &eip_after);
+    machine_set_eip(m, eip_after);
     int32_t rc = call(m, r[0], r + 1, false);
     if (m->end)
         return -1;

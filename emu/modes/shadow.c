@@ -1134,10 +1134,7 @@ int shadow_exception(struct shadow *s, struct vcpu *v, const struct xevent *ev)
 {
     struct machine *m = s->m;
     uint32_t eip = ev->eip, gerr = 0;
-    /* (In the interrupt hook EIP is the faulting instruction's already; an API write there would
-     * make the CPU leave its loop and enter it again: emu/UNICORN.md 11.) */
-    if (!m->in_intr_hook)
-        uc_reg_write(m->uc, UC_X86_REG_EIP, &eip);
+    machine_set_eip(m, eip);
     switch (shadow_page_fault(s, v, ev->cr2, ev->error, ev->eip, &gerr)) {
     case SHADOW_FIXED:
         /* The guest must not see the hidden fault's address in CR2. */

@@ -355,3 +355,39 @@ static void refused(uint32_t flip)
 
 Test(uc_quirks, hook_resume_refuses_another_carry_flag_and_writes_nothing) { refused(0x1u); }
 Test(uc_quirks, hook_resume_refuses_another_direction_flag_and_writes_nothing) { refused(0x400u); }
+
+/* uq_hook_set_eip after an API write of EFLAGS in the same interrupt hook (a monitor's emulation
+ * writes registers through the API, then machine_set_eip moves EIP without the CPU leaving its
+ * loop): the arithmetic flags the API loaded are the handler's, and the handler's own arithmetic
+ * replaces them. int 0x80; hlt; handler at +3: pushfd; pop ebx; mov eax, 2; dec eax; pushfd;
+ * pop edx; hlt. */
+static const uint8_t set_eip_code[] = {0xcd, 0x80, 0xf4, 0x9c, 0x5b, 0xb8, 2, 0, 0, 0, 0x48, 0x9c,
+                                       0x5a, 0xf4};
+static int set_eip_result;
+
+static void set_eip_hook(uc_engine *u, uint32_t intno, void *opaque)
+{
+    (void)intno;
+    (void)opaque;
+    uint32_t fl = 0x247;     /* IF, ZF, PF, CF */
+    uc_reg_write(u, UC_X86_REG_EFLAGS, &fl);
+    set_eip_result = uq_hook_set_eip(&q, CODE + 3);
+}
+
+Test(uc_quirks, hook_set_eip_after_an_api_eflags_write_keeps_the_flags_right)
+{
+    load_code(set_eip_code, sizeof set_eip_code);
+    uc_hook h;
+    cr_assert_eq(uc_hook_add(uc, &h, UC_HOOK_INTR, (void *)set_eip_hook, NULL, 1, 0), UC_ERR_OK);
+    uct_stop_on_intr = false;
+    cr_assert_eq(run(CODE, CODE + sizeof set_eip_code), UC_ERR_OK);
+    if (!uq_direct(&q)) {     /* VMLAB_UQ_NO_DIRECT: nothing written, the CPU went on past int */
+        cr_assert_eq(set_eip_result, -1);
+        cr_assert_eq(rd32(UC_X86_REG_EIP), CODE + 3);
+        return;
+    }
+    cr_assert_eq(set_eip_result, 0);
+    cr_assert_eq(rd32(UC_X86_REG_EBX), 0x247u, "handler saw EFLAGS 0x%x", rd32(UC_X86_REG_EBX));
+    cr_assert_eq(rd32(UC_X86_REG_EDX), 0x203u, "EFLAGS after dec 0x%x", rd32(UC_X86_REG_EDX));
+    cr_assert_eq(rd32(UC_X86_REG_EIP), CODE + sizeof set_eip_code);
+}
