@@ -502,30 +502,9 @@ static struct action bt_interrupt(struct machine *m, const struct xevent *ev)
 
 /* A hlt the monitor emulated leaves the guest waiting at its guest EIP: the interrupt that wakes
  * it enters the TC again through bt_interrupt. */
-/* Whether the guest instruction of class `cls` (IC_NONE: an ordinary one), met in the TC, is
- * handled with the work exception_in_hook allows (mode.h): its emulation is registers, guest
- * memory, the shadow MMU and the TLBs; those that may open the virtual IF (sti, popf, iret, far
- * return) not while an interrupt is pending. Not port I/O (a device), hlt, table loads, far
- * jumps and calls (task switches), MSRs, cache flushes, lmsw, sysenter and sysexit. */
-static bool insn_in_hook(struct machine *m, uint8_t cls)
-{
-    switch (cls) {
-    case IC_NONE: case IC_CLI: case IC_MOV_TO_CR: case IC_MOV_FROM_CR: case IC_MOV_DR:
-    case IC_INVLPG: case IC_CLTS: case IC_SGDT: case IC_SIDT: case IC_SLDT: case IC_SMSW:
-    case IC_STR: case IC_PUSHF: case IC_LAR: case IC_LSL: case IC_VERR: case IC_VERW:
-    case IC_PUSH_SEG: case IC_POP_SEG: case IC_MOV_FROM_SEG: case IC_MOV_TO_SEG: case IC_INT_N:
-    case IC_INT3: case IC_INTO: case IC_UD2: case IC_UNDEFINED: case IC_CPUID: case IC_RDTSC:
-        return true;
-    case IC_STI: case IC_POPF: case IC_IRET: case IC_FAR_RET:
-        return !pic_intr(&m->pic);
-    default:
-        return false;
-    }
-}
-
 /* Handled in the interrupt hook (mode.h, exception_in_hook): in the TC, an exit stub (a
  * translation and its chaining, in the monitor's own memory), an indirect branch's lookup, and
- * any other exception whose guest instruction insn_in_hook allows; outside it, what
+ * any other exception whose guest instruction classic_insn_in_hook allows; outside it, what
  * trap-classic's rules allow (classic_exception_in_hook). */
 static bool bt_exception_in_hook(struct machine *m, const struct xevent *ev)
 {
@@ -541,7 +520,7 @@ static bool bt_exception_in_hook(struct machine *m, const struct xevent *ev)
     if (ev->kind == XK_SOFTINT && ev->vector == BT_CALLOUT_VECTOR &&
         (e->kind == BT_EXIT || e->kind == BT_INDIRECT))
         return true;
-    return insn_in_hook(m, e->cls);
+    return classic_insn_in_hook(m, e->cls);
 }
 
 static struct action bt_exception(struct machine *m, const struct xevent *ev)

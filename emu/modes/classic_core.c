@@ -927,6 +927,22 @@ int classic_handle(struct machine *m, const struct xevent *ev)
     return r == 1 ? funnel_deliver(m, ev, DLV_MODE) : r;
 }
 
+bool classic_insn_in_hook(struct machine *m, uint8_t cls)
+{
+    switch (cls) {
+    case IC_NONE: case IC_CLI: case IC_MOV_TO_CR: case IC_MOV_FROM_CR: case IC_MOV_DR:
+    case IC_INVLPG: case IC_CLTS: case IC_SGDT: case IC_SIDT: case IC_SLDT: case IC_SMSW:
+    case IC_STR: case IC_PUSHF: case IC_LAR: case IC_LSL: case IC_VERR: case IC_VERW:
+    case IC_PUSH_SEG: case IC_POP_SEG: case IC_MOV_FROM_SEG: case IC_MOV_TO_SEG: case IC_INT_N:
+    case IC_INT3: case IC_INTO: case IC_UD2: case IC_UNDEFINED: case IC_CPUID: case IC_RDTSC:
+        return true;
+    case IC_STI: case IC_POPF: case IC_IRET: case IC_FAR_RET:
+        return !pic_intr(&m->pic);
+    default:
+        return false;
+    }
+}
+
 bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
@@ -936,23 +952,11 @@ bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
         return true;     /* the shadow MMU's: tables, flushes, a window move's register writes */
     if (!to_emulate(m, ev))
         return true;                       /* delivered through the guest's IDT, as natively */
-    /* A privileged instruction of the guest kernel whose emulation is registers, the virtual
-     * IF, guest memory, the shadow MMU and the TLBs (classic_emulate_at): cli, moves to and from
-     * control, debug and segment registers, pop of a segment register, invlpg; sti, iret and
-     * retf, which may open the virtual IF, not while an interrupt is pending (the exit loop
-     * takes it), nor an iret's task return (a #TS). Not port I/O (a device), hlt, far jumps and
-     * calls, descriptor-table loads, MSRs, sysenter and sysexit. */
+    /* A privileged instruction of the guest kernel (a #GP in ring 1) whose emulation
+     * classic_insn_in_hook allows. */
     const cs_insn *in = classic_decoded(m, ev->eip);
-    if (!in || ev->vector != 13)
-        return false;
-    switch (in->id) {
-    case X86_INS_CLI: case X86_INS_MOV: case X86_INS_POP: case X86_INS_INVLPG:
-        return true;
-    case X86_INS_STI: case X86_INS_IRET: case X86_INS_IRETD: case X86_INS_RETF:
-        return !pic_intr(&m->pic);
-    default:
-        return false;
-    }
+    int cr;
+    return in && ev->vector == 13 && classic_insn_in_hook(m, (uint8_t)insn_classify(in, &cr));
 }
 
 struct action classic_exception(struct machine *m, const struct xevent *ev)

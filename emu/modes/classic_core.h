@@ -160,6 +160,15 @@ struct action classic_exception(struct machine *m, const struct xevent *ev);
  * register writes and the exception state only: a delivery through the guest's IDT (not a #PF,
  * which the shadow MMU takes, nor SYSENTER), or the guest kernel's cli or sti (#GP in ring 1);
  * false while a descriptor-table mirror waits for its refresh. */
+/* Whether the guest instruction of class `cls` (enum insn_class; IC_NONE: an ordinary one) is
+ * emulated, or delivered, with the work exception_in_hook allows (mode.h): registers, the virtual
+ * IF, guest memory, the shadow MMU and the TLBs; those that may open the virtual IF (sti, popf,
+ * iret, far return) not while an interrupt is pending (the exit loop takes it). Not port I/O (a
+ * device), hlt, descriptor-table loads, far jumps and calls (task switches), MSRs, cache
+ * flushes, lmsw, sysenter and sysexit. trap-classic asks it of a #GP in ring 1, bt of every
+ * exception in its translation cache. */
+bool classic_insn_in_hook(struct machine *m, uint8_t cls);
+
 bool classic_exception_in_hook(struct machine *m, const struct xevent *ev);
 
 /* classic_exception's work for a caller that goes on afterwards (bt): 0 handled, 2 the guest
