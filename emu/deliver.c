@@ -254,16 +254,9 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
      * CPU's TLB keeps translations, until the TLB model's next flush or other paging registers. */
     struct paging_regs pr;
     machine_paging_regs(m, &pr);
-    struct paging_memo local = {0}, *memo = &local;
-    if (m->mode->keep_walks) {
-        if (m->walks_flushes != m->tlb.flushes || m->walks_regs.cr0 != pr.cr0 ||
-            m->walks_regs.cr3 != pr.cr3 || m->walks_regs.cr4 != pr.cr4) {
-            m->walks = (struct paging_memo){0};
-            m->walks_flushes = m->tlb.flushes;
-            m->walks_regs = pr;
-        }
-        memo = &m->walks;
-    }
+    struct paging_memo local = {0}, *memo = machine_kept_walks(m, &pr);
+    if (!memo)
+        memo = &local;
     uint32_t g[2], fl, pferr;
     int r = machine_read_lin_with(m, &pr, memo, cv->idt_base + ev->vector * 8u, g, 8, false,
                                   &fl, &pferr);

@@ -292,6 +292,19 @@ int machine_map_monitor(struct machine *m, uint64_t bytes, uint32_t *phys, uint8
     return 0;
 }
 
+struct paging_memo *machine_kept_walks(struct machine *m, const struct paging_regs *pr)
+{
+    if (!m->mode || !m->mode->keep_walks)
+        return NULL;
+    if (m->walks_flushes != m->tlb.flushes || m->walks_regs.cr0 != pr->cr0 ||
+        m->walks_regs.cr3 != pr->cr3 || m->walks_regs.cr4 != pr->cr4) {
+        m->walks = (struct paging_memo){0};
+        m->walks_flushes = m->tlb.flushes;
+        m->walks_regs = *pr;
+    }
+    return &m->walks;
+}
+
 void machine_set_eip(struct machine *m, uint32_t eip)
 {
     if (!m->in_intr_hook || uq_hook_set_eip(&m->quirks, eip) < 0)

@@ -155,8 +155,8 @@ struct machine {
         const struct block *b;
     } l1[L1_ENTRIES];
     struct block_cache bc;
-    /* Deliveries' page walks kept from one event to the next (mode keep_walks: emu/deliver.c),
-     * valid while the TLB model's flush count and the paging registers stay as they were. */
+    /* Page walks kept from one event to the next (mode keep_walks: machine_kept_walks), valid
+     * while the TLB model's flush count and the paging registers stay as they were. */
     struct paging_memo walks;
     struct paging_regs walks_regs;
     uint64_t walks_flushes;
@@ -266,6 +266,13 @@ int machine_read_lin_with(struct machine *m, const struct paging_regs *r,
 int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
                            struct paging_memo *memo, uint32_t lin, const void *buf, uint32_t len,
                            bool user, uint32_t *fault_lin, uint32_t *pf_err);
+
+/* The page walks kept from one event to the next where the mode says so (mode op keep_walks:
+ * native, trap, trap-ept), for the machine's own reads of guest memory (deliveries, the site
+ * hooks' check of their bytes): emptied first if the TLB model flushed anything or the paging
+ * registers are no longer `pr` (machine_paging_regs) since they were made. NULL where the mode
+ * keeps no walks. */
+struct paging_memo *machine_kept_walks(struct machine *m, const struct paging_regs *pr);
 
 /* Set the guest's EIP, where it goes on: inside the interrupt hook (in_intr_hook) written into
  * the live CPU state, read by the CPU when the hook returns, without leaving its loop

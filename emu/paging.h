@@ -48,9 +48,10 @@ struct paging_regs {
  * permissions, and, when the access sets accessed/dirty bits, after a walk that set them (a write
  * needs a walk that set D). Start one empty ({0}) with the operation. Kept past it, it is a TLB:
  * valid only until the next change of the paging registers or flush of the translations (a
- * page-table write the CPU's TLB would not see is not seen either; emu/deliver.c keeps one for
- * the modes whose every such flush reaches the TLB model, mode op keep_walks). */
-#define PAGING_MEMO_PAGES 4
+ * page-table write the CPU's TLB would not see is not seen either; machine_kept_walks keeps one,
+ * for deliveries and the site hooks' reads of their bytes, in the modes whose every such flush
+ * reaches the TLB model, mode op keep_walks). */
+#define PAGING_MEMO_PAGES 8
 struct paging_memo {
     unsigned next;                  /* the entry the next new page replaces */
     struct {

@@ -397,19 +397,20 @@ Test(paging, a_memo_grants_nothing_the_walk_would_refuse)
     cr_assert_eq(fault_of(LIN(1, 0, 0), &sup_wr), PFE_P | PFE_W);
 }
 
-Test(paging, a_memo_keeps_the_last_four_pages)
+Test(paging, a_memo_keeps_the_last_pages_it_has_room_for)
 {
+    enum { N = PAGING_MEMO_PAGES };
     struct paging_memo memo = {0};
     struct paging_access acc = {.write = false, .memo = &memo};
     pde(1, PT | PTE_P | PTE_W);
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i <= N; i++)
         pte(i, (0x10 + i) << 12 | PTE_P | PTE_W);
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i <= N; i++)
         phys_of(LIN(1, i, 0), &acc);
-    for (unsigned i = 0; i < 5; i++)
+    for (unsigned i = 0; i <= N; i++)
         pte(i, (0x20 + i) << 12 | PTE_P | PTE_W);
-    /* Page 0 was replaced by page 4: walked again. Pages 1-4 are answered as first translated. */
+    /* Page 0 was replaced by page N: walked again. Pages 2..N are answered as first translated. */
     cr_assert_eq(phys_of(LIN(1, 0, 0), &acc), 0x20000);
-    for (unsigned i = 2; i < 5; i++)
+    for (unsigned i = 2; i <= N; i++)
         cr_assert_eq(phys_of(LIN(1, i, 0), &acc), (0x10 + i) << 12);
 }
