@@ -250,7 +250,7 @@ static int try_deliver(struct machine *m, const struct xevent *ev, struct xevent
      * anything but the attempt's own accessed/dirty bits change the page tables, so its later
      * accesses to a page (the GDT and the TSS often share one; the frame's probe, check and
      * write are three) reuse the first walk's translation (struct paging_memo). Where the mode
-     * says so (keep_walks: native, trap, trap-ept), the walks live on to the next event, as the
+     * says so (keep_walks: all but pv), the walks live on to the next event, as the
      * CPU's TLB keeps translations, until the TLB model's next flush or other paging registers. */
     struct paging_regs pr;
     machine_paging_regs(m, &pr);

@@ -268,7 +268,7 @@ int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
                            bool user, uint32_t *fault_lin, uint32_t *pf_err);
 
 /* The page walks kept from one event to the next where the mode says so (mode op keep_walks:
- * native, trap, trap-ept), for the machine's own reads of guest memory (deliveries, the site
+ * all modes but pv), for the machine's own reads of guest memory (deliveries, the site
  * hooks' check of their bytes): emptied first if the TLB model flushed anything or the paging
  * registers are no longer `pr` (machine_paging_regs) since they were made. NULL where the mode
  * keeps no walks. */

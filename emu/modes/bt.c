@@ -542,6 +542,7 @@ const struct mode_ops mode_bt = {
                EV_BIT(INCACHE) | EV_BIT(TRANSLATE) | EV_BIT(IBLOOKUP),
     .deliver_class = EV_REFLECT,
     .io_emulated = true,
+    .keep_walks = true,
     .classify = bt_classify,
     .setup = bt_setup,
     .exception = bt_exception,

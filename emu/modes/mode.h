@@ -23,8 +23,9 @@
  *                 every change of the guest's translations the CPU would see reaches the model
  *                 as a flush (native and trap-ept: the guest's own INVLPG, CR3 loads, CR0/CR4
  *                 writes; trap: those exit, as do its writes to its page tables, and every VM
- *                 exit flushes). The ring-compression and PV monitors' deliveries walk afresh
- *                 per event.
+ *                 exit flushes; trap-classic and bt: those trap to the monitor, which emulates
+ *                 them through the shadow MMU and the model, and the shadow MMU flushes or syncs
+ *                 at every traced page-table write). PV's deliveries walk afresh per event.
  *   classify()    name the mechanism of one exit (funnel.h: struct vexit -> struct exit_decl),
  *                 before its handler runs; NULL: nothing enters a monitor (native)
  *

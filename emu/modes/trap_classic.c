@@ -200,6 +200,7 @@ const struct mode_ops mode_trap_classic = {
                EV_BIT(HALT) | EV_BIT(SHADOW) | EV_BIT(REFUSAL) | EV_BIT(HOLE),
     .deliver_class = EV_REFLECT,
     .io_emulated = true,
+    .keep_walks = true,
     .classify = classic_classify,
     .setup = classic_setup,
     .exception = tc_exception,
