@@ -83,6 +83,7 @@ enum stop_why {
     STOP_IRQ,            /* interrupt window: an interrupt can be delivered at EIP */
     STOP_REDECODE,       /* a block's site hooks were installed: resume at EIP */
     STOP_END,            /* the run is over (m->end set) */
+    STOP_ACTION,         /* an exception handled in the interrupt hook left `deferred` to do */
 };
 
 /* An exception or interrupt event on its way to the guest. */
@@ -180,6 +181,9 @@ struct machine {
     /* Exit loop state */
     enum stop_why stop;
     struct xevent pending_exc;
+    int deferred_kind;           /* STOP_ACTION: the action the exit loop carries out (mode.h) */
+    uint8_t deferred_vector;
+    uint32_t deferred_error;
     uint64_t tail_insns;
     uint64_t tail_done;          /* instructions of the tail started so far */
     uc_hook tail_hook;           /* a tail's code hook left until a walk fault's rerun (or 0) */

@@ -617,10 +617,20 @@ static bool exception_here(struct machine *m)
     m->in_intr_hook = true;
     struct action a = funnel_exception(m, &m->pending_exc);
     m->in_intr_hook = false;
-    if (a.kind != ACT_RESUME && !m->end)
-        machine_end(m, END_INTERNAL, EXIT_STATUS_INTERNAL,
-                    "mode %s handled an exception in the interrupt hook with an action other "
-                    "than resume", m->mode->name);
+    if (!m->end && (a.kind != ACT_RESUME || (pic_intr(&m->pic) && m->mode->irq_open(m)))) {
+        /* The handling turned out to need the exit loop after all — an action other than
+         * resume (a guest changed a multicall's later entries under it to a blocking one), or
+         * an interrupt it raised that may be taken now: the CPU stops here, at the EIP the
+         * handling wrote, and the loop carries the action out and takes the interrupt, as it
+         * would have had the exception stopped the CPU. */
+        m->deferred_kind = (int)a.kind;
+        m->deferred_vector = a.vector;
+        m->deferred_error = a.error;
+        m->stop_block = NULL;
+        m->stop = STOP_ACTION;
+        uc_emu_stop(m->uc);
+        return true;
+    }
     if (!m->end)
         check_wall_pass(m);
     if (!m->end)
@@ -873,7 +883,8 @@ static uc_err run_tail(struct machine *m)
     settle_stop(m);
     /* The block hook counted the block it saw whole (with the exit compiled in, the CPU may have
      * split it at the exit address): take back what lies beyond the exit. */
-    if (e == UC_ERR_OK && m->stop != STOP_EXCEPTION && m->stop != STOP_END &&
+    if (e == UC_ERR_OK && m->stop != STOP_EXCEPTION && m->stop != STOP_ACTION &&
+        m->stop != STOP_END &&
         reg32(m, UC_X86_REG_EIP) == (uint32_t)stop_at) {
         m->stop = STOP_NONE;
         if (m->cur && stop_at >= m->cur->addr && stop_at < (uint64_t)m->cur->addr + m->cur->size)
@@ -931,6 +942,13 @@ static void halt(struct machine *m)
         pit_update(&m->pit, m->time);
         check_limits(m);
     }
+}
+
+/* The action an exception handled in the interrupt hook left for the loop (STOP_ACTION). */
+static struct action deferred(const struct machine *m)
+{
+    return (struct action){.kind = (enum action_kind)m->deferred_kind,
+                           .vector = m->deferred_vector, .error = m->deferred_error};
 }
 
 /* Do what a handler asked (emu/modes/mode.h, struct action), at an exception or interrupt. A
@@ -1099,6 +1117,9 @@ int machine_run(struct machine *m)
         case STOP_EXCEPTION:
             carry_out(m, funnel_exception(m, &m->pending_exc));
             break;
+        case STOP_ACTION:
+            carry_out(m, deferred(m));
+            break;
         case STOP_DEADLINE:
             pit_update(&m->pit, m->time);
             check_limits(m);
@@ -1111,6 +1132,8 @@ int machine_run(struct machine *m)
                 handle_uc_error(m, e);
             else if (m->stop == STOP_EXCEPTION && !m->end)
                 carry_out(m, funnel_exception(m, &m->pending_exc));
+            else if (m->stop == STOP_ACTION && !m->end)
+                carry_out(m, deferred(m));
             break;
         case STOP_IRQ:
             window = true;

@@ -943,6 +943,14 @@ bool classic_insn_in_hook(struct machine *m, uint8_t cls)
     }
 }
 
+bool classic_insn_now_in_hook(struct machine *m, uint32_t eip)
+{
+    st(m)->dec_ok = false;
+    const cs_insn *in = classic_decoded(m, eip);
+    int cr;
+    return in && classic_insn_in_hook(m, (uint8_t)insn_classify(in, &cr));
+}
+
 bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
 {
     struct classic *t = st(m);
@@ -953,10 +961,11 @@ bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
     if (!to_emulate(m, ev))
         return true;                       /* delivered through the guest's IDT, as natively */
     /* A privileged instruction of the guest kernel (a #GP in ring 1) whose emulation
-     * classic_insn_in_hook allows. */
-    const cs_insn *in = classic_decoded(m, ev->eip);
-    int cr;
-    return in && ev->vector == 13 && classic_insn_in_hook(m, (uint8_t)insn_classify(in, &cr));
+     * classic_insn_in_hook allows, as its bytes are now (decoded afresh: the decoding kept
+     * for EIP may be of bytes the guest has since rewritten). */
+    if (ev->vector != 13)
+        return false;
+    return classic_insn_now_in_hook(m, ev->eip);
 }
 
 struct action classic_exception(struct machine *m, const struct xevent *ev)
