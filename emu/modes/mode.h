@@ -41,7 +41,9 @@
  *                timer — and returns ACT_RESUME or ACT_END, and neither opens the guest's IF nor
  *                raises an interrupt while one may be taken: the machine may then run it inside
  *                Unicorn's interrupt hook and let the CPU go on at the EIP it wrote (emu/run.c,
- *                exception_here). NULL: never.
+ *                exception_here; should the handling return another action or leave an
+ *                interrupt to take after all, the CPU stops there and the exit loop does the
+ *                rest). NULL: never.
  *   interrupt()  an external interrupt from the PIC is to be taken at the current instruction.
  *
  * Handlers return an action (struct action) that the exit loop carries out — resume, skip the
