@@ -100,11 +100,10 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n)
 static bool read_block(struct machine *m, uint32_t addr, uint32_t size, uint8_t *buf, int cpl,
                        bool *own)
 {
-    uint32_t fl, pf;
     bool mine = m->mode && m->mode->read_code && m->mode->read_code(m, addr, buf, size) == 0;
     if (own)
         *own = mine;
-    return mine || machine_read_lin(m, addr, buf, size, cpl == 3, &fl, &pf) == 0;
+    return mine || machine_read_code(m, addr, buf, size, cpl == 3) == 0;
 }
 
 static bool opens_shadow(const cs_insn *in)
@@ -275,21 +274,8 @@ bool blocks_verify(struct machine *m, struct block *b)
 bool blocks_site_current(struct machine *m, const struct block *b, const struct site *s)
 {
     uint8_t buf[MAX_INSN_BYTES + 1];
-    if (s->len > MAX_INSN_BYTES)
-        return true;
-    /* Every execution of a site reads its bytes: through the walks kept between events where the
-     * mode keeps them (machine_kept_walks), as the CPU fetches through its TLB. */
-    bool readable;
-    if (m->mode && m->mode->read_code) {
-        readable = read_block(m, b->addr + s->off, s->len, buf, b->cpl, NULL);
-    } else {
-        struct paging_regs pr;
-        uint32_t fl, pf;
-        machine_paging_regs(m, &pr);
-        readable = machine_read_lin_with(m, &pr, machine_kept_walks(m, &pr), b->addr + s->off,
-                                         buf, s->len, b->cpl == 3, &fl, &pf) == 0;
-    }
-    if (!readable)
+    /* Every execution of a site reads its bytes (through the kept walks: machine_read_code). */
+    if (s->len > MAX_INSN_BYTES || !read_block(m, b->addr + s->off, s->len, buf, b->cpl, NULL))
         return true;     /* unreadable through the tables, run from the TLB: as decoded */
     return (uint32_t)hash_bytes(buf, s->len) == s->sum;
 }

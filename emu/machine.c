@@ -305,6 +305,15 @@ struct paging_memo *machine_kept_walks(struct machine *m, const struct paging_re
     return &m->walks;
 }
 
+int machine_read_code(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user)
+{
+    struct paging_regs pr;
+    uint32_t fl, pf;
+    machine_paging_regs(m, &pr);
+    return machine_read_lin_with(m, &pr, machine_kept_walks(m, &pr), lin, buf, len, user, &fl,
+                                 &pf);
+}
+
 void machine_set_eip(struct machine *m, uint32_t eip)
 {
     if (!m->in_intr_hook || uq_hook_set_eip(&m->quirks, eip) < 0)

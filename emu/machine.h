@@ -278,6 +278,11 @@ int machine_write_lin_with(struct machine *m, const struct paging_regs *r,
  * keeps no walks. */
 struct paging_memo *machine_kept_walks(struct machine *m, const struct paging_regs *pr);
 
+/* Read `len` code bytes at linear `lin` as the CPU fetches them: through the walks kept between
+ * events where the mode keeps them (machine_kept_walks), else by a walk of its own. Returns as
+ * machine_read_lin. */
+int machine_read_code(struct machine *m, uint32_t lin, void *buf, uint32_t len, bool user);
+
 /* Set the guest's EIP, where it goes on: inside the interrupt hook (in_intr_hook) written into
  * the live CPU state, read by the CPU when the hook returns, without leaving its loop
  * (uq_hook_set_eip; an API write there makes it leave and enter again); anywhere else, or

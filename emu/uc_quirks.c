@@ -241,8 +241,7 @@ static void find_live(struct uc_quirks *q, uc_engine *uc, const uint32_t marks[4
     const char *off = getenv("VMLAB_UQ_NO_DIRECT");
     if (off && *off && strcmp(off, "0") != 0)
         return;
-    struct live_probe lp = {marks, eip_mark, q->off_error_code + 16,
-                            q->off_hflags - OFF_HFLAGS_FROM_EIP, 0, NULL};
+    struct live_probe lp = {marks, eip_mark, q->off_error_code + 16, q->off_eip, 0, NULL};
     lp.span = q->off_old_exception + 4 - lp.off_eip;
     if (lp.off_eip > lp.off_dr0 || q->off_old_exception < lp.off_dr0)
         return;
@@ -451,6 +450,7 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
     }
     q->off_error_code = (size_t)(dr0 + OFF_ERRCODE_FROM_DR0);
     q->off_old_exception = (size_t)(dr0 + OFF_OLDEXC_FROM_DR0);
+    q->off_eip = (size_t)eip;
     q->off_hflags = (size_t)(eip + OFF_HFLAGS_FROM_EIP);
     q->off_segs = (size_t)(eip + OFF_SEGS_FROM_EIP);
     q->off_cr = (size_t)(eip + OFF_CR_FROM_EIP);
@@ -488,7 +488,6 @@ int uq_calibrate(struct uc_quirks *q, uc_engine *uc, char *errbuf, unsigned errl
         uq_free(q);
         return -1;
     }
-    q->off_eip = (size_t)eip;
     q->resume_direct = check_resume(q, uc);
     uint32_t zero = 0;
     for (int i = 0; i < 4; i++)
@@ -513,11 +512,10 @@ int uq_hook_resume(struct uc_quirks *q, uc_engine *uc, uint32_t esp, uint32_t ef
     uc_reg_read(uc, UC_X86_REG_EFLAGS, &now);
     if ((now ^ eflags) & EFLAGS_LAZY)
         return -1;
-    uint64_t fl = (eflags & ~EFLAGS_LAZY) | 2u, ip = eip;
+    uint64_t fl = (eflags & ~EFLAGS_LAZY) | 2u;
     memcpy(q->live + q->off_eip + OFF_ESP_FROM_EIP, &esp, 4);
     memcpy(q->live + q->off_eip + OFF_EFLAGS_FROM_EIP, &fl, 8);
-    memcpy(q->live + q->off_eip, &ip, 8);
-    return 0;
+    return uq_hook_set_eip(q, eip);
 }
 
 int uq_hook_set_eip(struct uc_quirks *q, uint32_t eip)

@@ -943,7 +943,9 @@ bool classic_insn_in_hook(struct machine *m, uint8_t cls)
     }
 }
 
-bool classic_insn_now_in_hook(struct machine *m, uint32_t eip)
+/* classic_insn_in_hook of the guest instruction at `eip` as its bytes are now (decoded afresh);
+ * false if they do not decode. */
+static bool insn_now_in_hook(struct machine *m, uint32_t eip)
 {
     st(m)->dec_ok = false;
     const cs_insn *in = classic_decoded(m, eip);
@@ -965,7 +967,7 @@ bool classic_exception_in_hook(struct machine *m, const struct xevent *ev)
      * for EIP may be of bytes the guest has since rewritten). */
     if (ev->vector != 13)
         return false;
-    return classic_insn_now_in_hook(m, ev->eip);
+    return insn_now_in_hook(m, ev->eip);
 }
 
 struct action classic_exception(struct machine *m, const struct xevent *ev)

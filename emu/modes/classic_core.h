@@ -169,10 +169,6 @@ struct action classic_exception(struct machine *m, const struct xevent *ev);
  * exception in its translation cache. */
 bool classic_insn_in_hook(struct machine *m, uint8_t cls);
 
-/* classic_insn_in_hook of the guest instruction at `eip` as its bytes are now (decoded afresh);
- * false if they do not decode. */
-bool classic_insn_now_in_hook(struct machine *m, uint32_t eip);
-
 bool classic_exception_in_hook(struct machine *m, const struct xevent *ev);
 
 /* classic_exception's work for a caller that goes on afterwards (bt): 0 handled, 2 the guest

@@ -84,17 +84,6 @@ static int get(struct machine *m, uint32_t lin, void *p, uint32_t n, bool user)
     return machine_read_lin(m, lin, p, n, user, &fl, &pf) == 0 ? 0 : -1;
 }
 
-/* Code bytes, read through the walks kept between events where the mode keeps them
- * (machine_kept_walks), as the CPU fetches through its TLB. */
-static int get_code(struct machine *m, uint32_t lin, void *p, uint32_t n, bool user)
-{
-    struct paging_regs pr;
-    uint32_t fl, pf;
-    machine_paging_regs(m, &pr);
-    return machine_read_lin_with(m, &pr, machine_kept_walks(m, &pr), lin, p, n, user, &fl,
-                                 &pf) == 0 ? 0 : -1;
-}
-
 /* STOS / MOVS, with or without REP, direction forward. */
 static int string_op(struct machine *m, const cs_insn *in, bool user, struct emul_write *w)
 {
@@ -140,7 +129,7 @@ int emul_decode(struct machine *m, uint32_t eip, cs_insn *in)
     bool user = machine_cpl(m) == 3;
     /* The instruction may end before a page the guest has not mapped: fall back to fewer bytes. */
     uint32_t n = sizeof code;
-    while (n > 0 && get_code(m, eip, code, n, user) < 0)
+    while (n > 0 && machine_read_code(m, eip, code, n, user) != 0)
         n = n > 1 ? (n + 1) / 2 : 0;
     if (n == 0)
         return -1;
